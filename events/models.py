@@ -1,0 +1,75 @@
+from django.db import models
+from django.db.models import F, Q
+
+from ticketcore.ids import firestore_id, short_id
+
+ZONE_ID_REGEX = r"^[A-Za-z0-9_]{1,16}$"
+COLOR_REGEX = r"^#[0-9A-Fa-f]{6}$"
+
+
+class Event(models.Model):
+    event_id = models.CharField(primary_key=True, max_length=20, default=firestore_id, editable=False)
+    name = models.CharField(max_length=200)
+    venue = models.CharField(max_length=200, blank=True, default="")
+    date_start = models.DateTimeField()
+    date_end = models.DateTimeField()
+    doors_open_minutes = models.PositiveIntegerField(default=720)
+    doors_close_minutes = models.PositiveIntegerField(default=360)
+    # events/{id}/setup/zones.status: the activation gate for ticket generation.
+    setup_status = models.BooleanField(default=False)
+    generated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date_start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(date_end__gt=F("date_start")), name="event_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.event_id})"
+
+
+class Zone(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="zones")
+    zone_id = models.CharField(max_length=16)
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=7)
+    seats = models.PositiveIntegerField()
+    reentry = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "zone_id"], name="zone_unique_per_event"),
+            models.CheckConstraint(condition=Q(color__regex=COLOR_REGEX), name="zone_color_hex"),
+            models.CheckConstraint(condition=Q(zone_id__regex=ZONE_ID_REGEX), name="zone_id_format"),
+            models.CheckConstraint(condition=Q(seats__gte=1), name="zone_has_seats"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone_id} {self.name}"
+
+
+class SigningKey(models.Model):
+    """Per-event Ed25519 key for ticket and credential codes. The private half never leaves the
+    server: it is excluded from the API, the admin, logs and the Firestore mirror."""
+
+    key_id = models.CharField(primary_key=True, max_length=12, default=short_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="signing_keys")
+    private_key = models.BinaryField(editable=False)
+    public_key = models.BinaryField(editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event"], condition=Q(active=True), name="one_active_signing_key_per_event"),
+        ]
+
+    def __repr__(self) -> str:  # never print key material
+        return f"<SigningKey {self.key_id} event={self.event_id} active={self.active}>"
+
+    __str__ = __repr__

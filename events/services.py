@@ -1,0 +1,115 @@
+"""The only code that creates or changes events, zones, the setup gate and signing keys."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from events.models import Event, SigningKey, Zone
+from ticketcore.errors import InvalidInput, NotFound, ZonesLocked
+from tickets.codes import new_keypair
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    zone_id: str
+    name: str
+    color: str
+    seats: int
+    reentry: bool = False
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    event: Event
+    status: bool
+    zones: list[Zone]
+
+
+def _create_key(event: Event) -> SigningKey:
+    private, public = new_keypair()
+    return SigningKey.objects.create(event=event, private_key=private, public_key=public, active=True)
+
+
+def create_event(
+    *,
+    name: str,
+    date_start: datetime,
+    date_end: datetime,
+    venue: str = "",
+    doors_open_minutes: int = 720,
+    doors_close_minutes: int = 360,
+) -> Event:
+    if date_end <= date_start:
+        raise InvalidInput("date_end must be after date_start.", fields={"date_end": ["Must be after date_start."]})
+    with transaction.atomic():
+        event = Event.objects.create(
+            name=name,
+            venue=venue,
+            date_start=date_start,
+            date_end=date_end,
+            doors_open_minutes=doors_open_minutes,
+            doors_close_minutes=doors_close_minutes,
+        )
+        _create_key(event)
+    return event
+
+
+def rotate_signing_key(*, event_id: str) -> SigningKey:
+    """New codes are signed with a fresh key; codes signed with older keys stay verifiable."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            raise NotFound("No such event.")
+        SigningKey.objects.filter(event=event, active=True).update(active=False)
+        return _create_key(event)
+
+
+def setup_zones(*, event_id: str, status: bool, zones: list[ZoneSpec] | None) -> SetupResult:
+    """Replace the zone configuration and set the activation gate. Once tickets exist the zones
+    are frozen (tickets copy their zone's name and colour); only `status` may still change."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            raise NotFound("No such event.")
+        current = list(event.zones.all())
+        if zones is not None:
+            ids = [z.zone_id for z in zones]
+            if len(set(ids)) != len(ids):
+                raise InvalidInput("zone_id must be unique within the event.", fields={"zones": ["Duplicate zone_id."]})
+            wanted = [(z.zone_id, z.name, z.color.upper(), z.seats, z.reentry) for z in zones]
+            have = [(z.zone_id, z.name, z.color.upper(), z.seats, z.reentry) for z in current]
+            if wanted != have:
+                if event.generated_at is not None or event.tickets.exists():
+                    raise ZonesLocked()
+                Zone.objects.filter(event=event).delete()
+                current = Zone.objects.bulk_create(
+                    [
+                        Zone(event=event, zone_id=z.zone_id, name=z.name, color=z.color.upper(),
+                             seats=z.seats, reentry=z.reentry, position=i)
+                        for i, z in enumerate(zones)
+                    ]
+                )
+        if status and not current:
+            raise InvalidInput("Cannot activate a setup without zones.", fields={"status": ["No zones configured."]})
+        if event.setup_status != status:
+            event.setup_status = status
+            event.save(update_fields=["setup_status"])
+    return SetupResult(event=event, status=status, zones=current)
+
+
+def update_event(*, event_id: str, name: str, venue: str, date_start: datetime, date_end: datetime,
+                 doors_open_minutes: int, doors_close_minutes: int) -> Event:
+    """Edit an event's descriptive fields (admin). Dates copied into tickets are not rewritten."""
+    if date_end <= date_start:
+        raise InvalidInput("date_end must be after date_start.")
+    with transaction.atomic():
+        event = Event.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            raise NotFound("No such event.")
+        event.name, event.venue = name, venue
+        event.date_start, event.date_end = date_start, date_end
+        event.doors_open_minutes, event.doors_close_minutes = doors_open_minutes, doors_close_minutes
+        event.save()
+    return event

@@ -1,0 +1,178 @@
+"""API plumbing shared by every app: the contract's error body, a JSON parser that never lets
+malformed input become a 500, and cursor pagination."""
+from __future__ import annotations
+
+import json
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from ticketcore.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+# DRF's built-in codes mapped to the contract's snake_case codes.
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "parse_error",
+    exceptions.ValidationError: "invalid",
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, list):
+        return "; ".join(_flatten(d) for d in detail)
+    if isinstance(detail, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" for k, v in detail.items())
+    return str(detail)
+
+
+def _fields(detail) -> dict:
+    if isinstance(detail, dict):
+        return {
+            k: (v if isinstance(v, (list, dict)) else [str(v)])
+            for k, v in detail.items()
+            if k != "non_field_errors"
+        }
+    return {}
+
+
+def set_rollback():
+    # Imported late: rest_framework.views reads api_settings, which imports this module.
+    from rest_framework.views import set_rollback as _set_rollback
+
+    _set_rollback()
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        set_rollback()
+        return Response(error_body("payload_too_large", "The request body is too large."), status=413)
+    elif isinstance(exc, DataError):
+        # The database refused a value the serializers let through (e.g. out-of-range number).
+        set_rollback()
+        log.warning("DataError mapped to 400: %s", exc)
+        return Response(error_body("invalid", "A value is out of range or malformed."), status=400)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: let Django log it and answer 500
+
+    code = None
+    detail = exc.detail
+    # Authentication classes raise with a specific code (e.g. device_revoked); keep it.
+    if isinstance(detail, exceptions.ErrorDetail) and detail.code not in (None, "", exc.default_code):
+        code = detail.code
+    if code is None:
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), exc.default_code)
+    if isinstance(exc, exceptions.ValidationError):
+        message = "Invalid input: " + _flatten(detail)[:500]
+        body = error_body(code, message, _fields(detail))
+    else:
+        body = error_body(code, _flatten(detail))
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait) + 1)
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+class SafeJSONParser(JSONParser):
+    """JSON parser that turns every way a body can be malformed into a 400, never a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON nested too deeply.")
+        except RequestDataTooBig:
+            raise
+        except (ValueError, UnicodeDecodeError, TypeError) as exc:
+            raise exceptions.ParseError(f"JSON parse error: {str(exc)[:200]}")
+
+
+class Pagination(CursorPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = "id"
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise exceptions.ValidationError({"page_size": ["Must be an integer from 1 to 500."]})
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError({"page_size": ["Must be an integer from 1 to 500."]})
+        return size
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer with the contract's error body, not an HTML page."""
+    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+
+
+def json_server_error(request, *args, **kwargs):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def parse_bool(value: str | None, name: str) -> bool | None:
+    """Query-string booleans: true/false/1/0, anything else is a 400."""
+    if value is None or value == "":
+        return None
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise exceptions.ValidationError({name: ["Must be true or false."]})
+
+
+__all__ = [
+    "error_body",
+    "exception_handler",
+    "SafeJSONParser",
+    "Pagination",
+    "api_not_found",
+    "parse_bool",
+    "status",
+    "json",
+]

@@ -1,0 +1,41 @@
+"""Liveness and readiness. `/readyz` fails only when PostgreSQL (the source of truth) is down;
+Redis and the Firestore mirror are reported but do not make the process unready, because
+scanning keeps working without them."""
+from django.db import connection
+from django.http import JsonResponse
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _redis_state() -> dict:
+    from django.conf import settings
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+        client.ping()
+        return {"ok": True}
+    except Exception as exc:  # reported, never raised: Redis is not on the scan path
+        return {"ok": False, "error": exc.__class__.__name__}
+
+
+def _mirror_state() -> dict:
+    try:
+        from ticketcore.mirror import mirror_status
+    except ImportError:
+        return {"enabled": False}
+    return mirror_status()
+
+
+def readyz(request):
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        db = {"ok": True}
+    except Exception as exc:
+        db = {"ok": False, "error": exc.__class__.__name__}
+    body = {"database": db, "redis": _redis_state(), "mirror": _mirror_state()}
+    body["status"] = "ok" if db["ok"] else "unavailable"
+    return JsonResponse(body, status=200 if db["ok"] else 503)

@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from tickets.models import LedgerEntry, Ticket
+
+
+class ReadOnlyAdminMixin:
+    """Tickets and the ledger change only through services (scans, sales, offices)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LedgerInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = LedgerEntry
+    fields = ("date", "action", "metadata")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("ticket_id", "seat_id", "zone", "seat_row", "status", "status_offline", "access_status", "access_entry")
+    list_filter = ("event", "zone_id", "status", "status_offline", "access_status", "access_entry")
+    search_fields = ("ticket_id", "seat_id")
+    readonly_fields = [f.name for f in Ticket._meta.fields]
+    inlines = [LedgerInline]
+    list_per_page = 100
+    show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("ticket", "date", "action")
+    list_filter = ("action",)
+    search_fields = ("ticket__ticket_id",)
+    readonly_fields = ("ticket", "date", "action", "metadata")
+    list_select_related = ("ticket",)
+    show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff

@@ -1,0 +1,112 @@
+"""Signed QR payloads for tickets and credentials.
+
+Format: `<kind>.<object_id>.<key_id>.<signature>` where kind is `T` (ticket) or `C` (credential)
+and the signature is Ed25519 over `<kind>.<object_id>.<key_id>`, base64url without padding.
+Ed25519 signatures are deterministic, so a ticket's code is computed when it is read and never
+stored; the key id lets keys rotate while old printed codes stay valid. A scanner can verify a
+code offline with the event's public keys alone (see docs/adr/0003)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import threading
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+KIND_TICKET = "T"
+KIND_CREDENTIAL = "C"
+_CODE_RE = re.compile(r"^([TC])\.([A-Za-z0-9-]{1,64})\.([A-Za-z0-9]{1,12})\.([A-Za-z0-9_-]{86})$")
+MAX_CODE_LENGTH = 200
+
+# Keys never change once created, so caching them per process is safe (revocation is not a key
+# concept here: devices and credentials are revoked, not keys).
+_public_cache: dict[str, tuple[str, Ed25519PublicKey]] = {}
+_private_cache: dict[str, Ed25519PrivateKey] = {}
+_lock = threading.Lock()
+
+
+class CodeInvalid(Exception):
+    """The code is malformed, signed by an unknown key, or its signature does not verify."""
+
+
+@dataclass(frozen=True)
+class VerifiedCode:
+    kind: str
+    object_id: str
+    key_id: str
+    event_id: str
+
+
+def new_keypair() -> tuple[bytes, bytes]:
+    private = Ed25519PrivateKey.generate()
+    raw_private = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    raw_public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return raw_private, raw_public
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign(*, key_id: str, private_key: bytes, kind: str, object_id: str) -> str:
+    with _lock:
+        signer = _private_cache.get(key_id)
+        if signer is None:
+            signer = _private_cache[key_id] = Ed25519PrivateKey.from_private_bytes(bytes(private_key))
+    message = f"{kind}.{object_id}.{key_id}"
+    return f"{message}.{b64url(signer.sign(message.encode()))}"
+
+
+def _public_key(key_id: str) -> tuple[str, Ed25519PublicKey] | None:
+    cached = _public_cache.get(key_id)
+    if cached is not None:
+        return cached
+    from events.models import SigningKey
+
+    row = SigningKey.objects.filter(key_id=key_id).values_list("event_id", "public_key").first()
+    if row is None:
+        return None
+    entry = (row[0], Ed25519PublicKey.from_public_bytes(bytes(row[1])))
+    with _lock:
+        _public_cache[key_id] = entry
+    return entry
+
+
+def verify(code: str) -> VerifiedCode:
+    """Verify a code's signature. Touches no ticket or credential row."""
+    if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH:
+        raise CodeInvalid("malformed")
+    match = _CODE_RE.match(code.strip())
+    if not match:
+        raise CodeInvalid("malformed")
+    kind, object_id, key_id, signature = match.groups()
+    key = _public_key(key_id)
+    if key is None:
+        raise CodeInvalid("unknown key")
+    event_id, public = key
+    try:
+        public.verify(_unb64url(signature), f"{kind}.{object_id}.{key_id}".encode())
+    except (InvalidSignature, binascii.Error, ValueError):
+        raise CodeInvalid("bad signature")
+    return VerifiedCode(kind=kind, object_id=object_id, key_id=key_id, event_id=event_id)
+
+
+def active_key(event_id: str):
+    from events.models import SigningKey
+
+    return SigningKey.objects.only("key_id", "private_key").get(event_id=event_id, active=True)
+
+
+def ticket_code(ticket, key=None) -> str:
+    key = key or active_key(ticket.event_id)
+    return sign(key_id=key.key_id, private_key=key.private_key, kind=KIND_TICKET, object_id=ticket.ticket_id)

@@ -1,0 +1,94 @@
+from django.db import models
+from django.db.models import Q
+
+from events.models import COLOR_REGEX, Event, Zone
+
+LEDGER_ACTIONS = (
+    "generated",
+    "accessed",
+    "came-out",
+    "updated",
+    "offline",
+    "unassign",
+    "sold",
+    "held",
+    "released",
+)
+
+TICKET_VERSION_SEQ = "tickets_ticket_version_seq"
+
+
+class NextVal(models.Func):
+    """`nextval('<sequence>')` as a database default: every insert and (by trigger) every update
+    gets a fresh, globally increasing version. The scanner manifest and the Firestore mirror use it
+    as their watermark."""
+
+    template = "nextval('%(sequence)s')"
+    output_field = models.BigIntegerField()
+
+    def __init__(self, sequence: str):
+        super().__init__(sequence=sequence)
+
+
+class Ticket(models.Model):
+    """One seat of one event: the atomic unit of admission (TMT ticket anatomy)."""
+
+    id = models.BigAutoField(primary_key=True)
+    ticket_id = models.CharField(max_length=48, unique=True)  # {event_id}-{doc_id}
+    doc_id = models.CharField(max_length=20)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets")
+    zone_ref = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="tickets")
+    zone_id = models.CharField(max_length=16)  # the zone's code, e.g. "A" (domain name, not the FK)
+    zone = models.CharField(max_length=100)  # the zone's display name
+    color = models.CharField(max_length=7)
+    seat_id = models.CharField(max_length=32)  # {zone_id}-{seat_number}
+    seat_number = models.PositiveIntegerField()
+    seat_row = models.CharField(max_length=50, default="por asignar")
+    status = models.BooleanField(default=True)  # true = available, false = sold
+    status_offline = models.BooleanField(default=False)  # assigned to an offline office
+    access_status = models.BooleanField(default=False)  # scanned for entry at least once
+    access_entry = models.BooleanField(default=False)  # inside the venue now
+    date_start = models.DateTimeField()
+    date_end = models.DateTimeField()
+    event_name = models.CharField(max_length=200)
+    version = models.BigIntegerField(db_default=NextVal(TICKET_VERSION_SEQ), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "seat_id"], name="ticket_seat_unique_per_event"),
+            models.CheckConstraint(condition=Q(color__regex=COLOR_REGEX), name="ticket_color_hex"),
+            models.CheckConstraint(
+                condition=Q(access_entry=False) | Q(access_status=True), name="ticket_inside_implies_scanned"
+            ),
+            models.CheckConstraint(condition=Q(access_status=False) | Q(status=False), name="ticket_scanned_implies_sold"),
+        ]
+        indexes = [
+            models.Index(fields=["event", "zone_id", "id"], name="ticket_event_zone_idx"),
+            models.Index(fields=["event", "version"], name="ticket_event_version_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ticket_id
+
+
+class LedgerEntry(models.Model):
+    """Append-only history of a ticket. A database trigger refuses UPDATE and DELETE."""
+
+    id = models.BigAutoField(primary_key=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="ledger")
+    date = models.DateTimeField(db_default=models.functions.Now())
+    action = models.CharField(max_length=16)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=LEDGER_ACTIONS), name="ledger_action_known"),
+        ]
+        indexes = [models.Index(fields=["ticket", "id"], name="ledger_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} @ {self.date:%Y-%m-%d %H:%M:%S}"
