@@ -1,0 +1,145 @@
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from events.models import Event
+from ticketcore.ids import short_id
+
+
+def checkpoint_id() -> str:
+    return "cp" + short_id(10)
+
+
+def credential_id() -> str:
+    return "cr" + short_id(14)
+
+
+class Checkpoint(models.Model):
+    """A gate. `zones` empty means every zone of the event is admitted here."""
+
+    DIRECTIONS = [("in", "in"), ("out", "out"), ("both", "both")]
+
+    checkpoint_id = models.CharField(primary_key=True, max_length=16, default=checkpoint_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="checkpoints")
+    name = models.CharField(max_length=100)
+    zones = ArrayField(models.CharField(max_length=16), default=list, blank=True)
+    directions = models.CharField(max_length=4, choices=DIRECTIONS, default="both")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(directions__in=["in", "out", "both"]), name="checkpoint_directions_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.checkpoint_id})"
+
+    def allows(self, direction: str) -> bool:
+        return self.directions == "both" or self.directions == direction
+
+
+class Credential(models.Model):
+    """A named staff or VIP pass: multi-use entry/exit, never inside twice, revocable."""
+
+    KINDS = [("staff", "staff"), ("vip", "vip")]
+
+    credential_id = models.CharField(primary_key=True, max_length=16, default=credential_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="credentials")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=KINDS)
+    zones = ArrayField(models.CharField(max_length=16), default=list, blank=True)
+    checkpoints = ArrayField(models.CharField(max_length=16), default=list, blank=True)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    inside = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["staff", "vip"]), name="credential_kind_known"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="credential_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class Scan(models.Model):
+    """Every scan attempt, accepted or rejected, online or synced. The live dashboard, the audit
+    and idempotent retries read it. `response` is the exact answer given, replayed on retry."""
+
+    id = models.BigAutoField(primary_key=True)
+    scan_id = models.UUIDField()
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="scans")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="scans")
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, null=True, related_name="scans")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, null=True, related_name="scans")
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, null=True, related_name="scans")
+    direction = models.CharField(max_length=3)
+    result = models.CharField(max_length=8)
+    reason = models.CharField(max_length=32, null=True)
+    code = models.CharField(max_length=200, blank=True, default="")
+    zone_id = models.CharField(max_length=16, null=True)
+    first_entry = models.BooleanField(default=False)
+    mode = models.CharField(max_length=8, default="online")  # online | sync
+    quarantined = models.BooleanField(default=False)
+    late = models.BooleanField(default=False)  # synced long after it was scanned
+    scanned_at = models.DateTimeField(null=True)  # device clock, as sent
+    effective_at = models.DateTimeField(null=True)  # device clock corrected by the measured offset
+    server_time = models.DateTimeField(db_default=models.functions.Now())
+    response = models.JSONField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "scan_id"], name="scan_id_unique_per_device"),
+            # The backstop behind the row lock: at most one accepted first entry per ticket, ever.
+            models.UniqueConstraint(fields=["ticket"], condition=Q(first_entry=True), name="one_first_entry_per_ticket"),
+            models.CheckConstraint(condition=Q(direction__in=["in", "out"]), name="scan_direction_known"),
+            models.CheckConstraint(condition=Q(result__in=["accepted", "rejected"]), name="scan_result_known"),
+            models.CheckConstraint(
+                condition=Q(first_entry=False) | (Q(result="accepted") & Q(direction="in") & Q(ticket__isnull=False)),
+                name="scan_first_entry_is_accepted_in",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["event", "server_time"], name="scan_event_time_idx"),
+            models.Index(fields=["checkpoint", "server_time"], name="scan_checkpoint_time_idx"),
+            models.Index(fields=["ticket", "id"], name="scan_ticket_idx"),
+        ]
+
+
+ALERT_KINDS = ["offline_conflict", "rejected_burst", "invalid_signature_burst", "revoked_device", "device_silent",
+             "zone_capacity", "late_upload", "office_conflict"]
+
+
+class Alert(models.Model):
+    """Anomalies for managers: stored, shown live and in the admin, acknowledgeable."""
+
+    KINDS = ALERT_KINDS
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=32)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ALERT_KINDS), name="alert_kind_known"),
+            models.UniqueConstraint(fields=["event", "dedupe_key"], name="alert_dedupe"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"

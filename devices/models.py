@@ -1,0 +1,63 @@
+import hashlib
+
+from django.db import models
+from django.db.models import Q
+
+from events.models import Event
+from ticketcore.ids import short_id
+
+
+def device_id() -> str:
+    return "dv" + short_id(14)
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random values, so a fast unsalted hash is enough (no dictionary to guess).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Device(models.Model):
+    """A paired scanner phone or box office terminal, bound to exactly one event."""
+
+    ROLES = [("steward", "steward"), ("supervisor", "supervisor"), ("office", "office")]
+
+    device_id = models.CharField(primary_key=True, max_length=16, default=device_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="devices")
+    checkpoint = models.ForeignKey("access.Checkpoint", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="devices")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=12, choices=ROLES, default="steward")
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    pairing_code = models.CharField(max_length=16, null=True, blank=True, unique=True, editable=False)
+    pairing_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    paired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    app_version = models.CharField(max_length=40, blank=True, default="", editable=False)
+    clock_offset_ms = models.BigIntegerField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=["steward", "supervisor", "office"]), name="device_role_known"),
+            models.CheckConstraint(condition=Q(role="office") | Q(checkpoint__isnull=False),
+                                   name="scanner_has_checkpoint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.device_id})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    # DRF treats request.user as the principal; a device is never staff.
+    is_staff = False
+    is_superuser = False
+    is_active = True
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_username(self) -> str:
+        return f"device:{self.device_id}"

@@ -90,3 +90,47 @@ def run_concurrently(fn, args_list, *, timeout=60):
         t.join(timeout)
     assert not any(t.is_alive() for t in threads), "a worker thread hung"
     return results
+
+
+# --------------------------------------------------------------------------- devices & scanning
+
+def make_device(event, *, checkpoint=None, role="steward", name="Door phone", zones=None, directions="both"):
+    """Create a checkpoint (if needed) and a paired device; returns (device, token)."""
+    from access.services import create_checkpoint
+    from devices.models import Device
+    from devices.services import create_device, pair_device
+
+    if checkpoint is None and role != "office":
+        checkpoint = create_checkpoint(event_id=event.event_id, name=f"Gate {name}", zones=zones, directions=directions)
+    created = create_device(event_id=event.event_id, name=name, role=role,
+                            checkpoint_id=checkpoint.checkpoint_id if checkpoint else None)
+    paired = pair_device(pairing_code=created.pairing_code)
+    return Device.objects.select_related("checkpoint").get(pk=paired.device.pk), paired.token
+
+
+def device_client(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Device {token}")
+    return client
+
+
+def sell(event, *seat_ids):
+    from tickets.models import Ticket
+    from tickets.services import sell_tickets
+
+    ids = list(Ticket.objects.filter(event=event, seat_id__in=seat_ids).values_list("ticket_id", flat=True))
+    sell_tickets(event_id=event.event_id, ticket_ids=ids, channel="test")
+    return ids
+
+
+def code_for(event, seat_id):
+    from tickets.codes import ticket_code
+    from tickets.models import Ticket
+
+    return ticket_code(Ticket.objects.get(event=event, seat_id=seat_id))
+
+
+@pytest.fixture
+def scanner(generated_event):
+    device, token = make_device(generated_event)
+    return device, device_client(token)

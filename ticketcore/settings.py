@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -116,6 +117,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "devices.auth.DeviceTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -166,3 +168,12 @@ LOGGING = {
 
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 LOGIN_URL = "/admin/login/"
+
+# Per-minute limits (devices/throttling.py): generous for scanning, strict for pairing per IP.
+TICKETCORE_THROTTLE_RATES = {
+    "scan": env.int("THROTTLE_SCAN_PER_MIN", default=6000),
+    "device": env.int("THROTTLE_DEVICE_PER_MIN", default=600),
+    "pair": env.int("THROTTLE_PAIR_PER_MIN", default=10),
+}
+DEVICE_PAIRING_MINUTES = env.int("DEVICE_PAIRING_MINUTES", default=15)
+DEVICE_ONLINE_SECONDS = env.int("DEVICE_ONLINE_SECONDS", default=60)

@@ -10,6 +10,8 @@ handler500 = "ticketcore.api.json_server_error"
 api_v1 = [
     path("", include("events.api_urls")),
     path("", include("tickets.api_urls")),
+    path("", include("devices.api_urls")),
+    path("", include("access.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,184 @@
+"""Checkpoints and credentials (staff); scan and lookup (devices). Thin: validation + services."""
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from access import services
+from access.models import Checkpoint, Credential
+from devices.auth import IsScanner, IsSupervisor
+from devices.throttling import DeviceThrottle, ScanThrottle
+from events.models import Event
+from tickets.api import qr_response
+from tickets.models import Ticket
+
+
+def checkpoint_json(cp: Checkpoint) -> dict:
+    return {"checkpoint_id": cp.checkpoint_id, "event_id": cp.event_id, "name": cp.name, "zones": cp.zones,
+            "directions": cp.directions}
+
+
+def credential_json(c: Credential, *, with_code: bool = True) -> dict:
+    data = {"credential_id": c.credential_id, "event_id": c.event_id, "name": c.name, "kind": c.kind,
+            "zones": c.zones, "checkpoints": c.checkpoints,
+            "valid_from": c.valid_from.isoformat() if c.valid_from else None,
+            "valid_until": c.valid_until.isoformat() if c.valid_until else None,
+            "revoked": c.revoked_at is not None,
+            "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None, "inside": c.inside}
+    if with_code:
+        data["code"] = services.credential_code(c)
+    return data
+
+
+class CheckpointInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    zones = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
+    directions = serializers.ChoiceField(choices=["in", "out", "both"], default="both")
+
+
+class CredentialInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=["staff", "vip"])
+    zones = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
+    checkpoints = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
+    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_until = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class CheckpointListView(APIView):
+    @extend_schema(request=CheckpointInSerializer, responses={201: dict}, summary="Create a checkpoint (gate)")
+    def post(self, request, event_id: str):
+        data = CheckpointInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cp = services.create_checkpoint(event_id=event_id, **data.validated_data)
+        return Response(checkpoint_json(cp), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: dict}, summary="Checkpoints of an event")
+    def get(self, request, event_id: str):
+        get_object_or_404(Event, pk=event_id)
+        return Response({"results": [checkpoint_json(c) for c in Checkpoint.objects.filter(event_id=event_id)],
+                         "next": None, "previous": None})
+
+
+class CredentialListView(APIView):
+    @extend_schema(request=CredentialInSerializer, responses={201: dict}, summary="Create a staff/VIP credential")
+    def post(self, request, event_id: str):
+        data = CredentialInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        credential = services.create_credential(event_id=event_id, **data.validated_data)
+        return Response(credential_json(credential), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: dict}, summary="Credentials of an event")
+    def get(self, request, event_id: str):
+        get_object_or_404(Event, pk=event_id)
+        items = [credential_json(c) for c in Credential.objects.filter(event_id=event_id)[:2000]]
+        return Response({"results": items, "next": None, "previous": None})
+
+
+class CredentialRevokeView(APIView):
+    @extend_schema(request=None, responses={200: dict}, summary="Revoke a credential")
+    def post(self, request, credential_id: str):
+        return Response(credential_json(services.revoke_credential(credential_id=credential_id)))
+
+
+class CredentialQRView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["svg", "png"])], responses={200: bytes},
+                   summary="A credential's QR code image")
+    def get(self, request, credential_id: str):
+        fmt = request.query_params.get("format", "svg")
+        if fmt not in ("svg", "png"):
+            raise ValidationError({"format": ["Must be svg or png."]})
+        credential = get_object_or_404(Credential, pk=credential_id)
+        return qr_response(services.credential_code(credential), fmt, credential.credential_id)
+
+
+def parse_scan(item, *, require_scanned_at: bool) -> dict:
+    """Strict validation of one scan: wrong types are 400, never coerced."""
+    if not isinstance(item, dict):
+        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    errors: dict[str, list[str]] = {}
+    code = item.get("code")
+    if not isinstance(code, str) or not code:
+        errors["code"] = ["Required, a non-empty string."]
+    elif len(code) > 2000:
+        errors["code"] = ["Too long."]
+    direction = item.get("direction")
+    if direction not in ("in", "out"):
+        errors["direction"] = ["Must be \"in\" or \"out\"."]
+    raw_id = item.get("scan_id")
+    scan_id = None
+    if not isinstance(raw_id, str):
+        errors["scan_id"] = ["Required, a UUID string."]
+    else:
+        try:
+            scan_id = uuid.UUID(raw_id)
+        except ValueError:
+            errors["scan_id"] = ["Must be a UUID."]
+    raw_at = item.get("scanned_at")
+    scanned_at = None
+    if raw_at is None:
+        if require_scanned_at:
+            errors["scanned_at"] = ["Required for sync."]
+    elif not isinstance(raw_at, str):
+        errors["scanned_at"] = ["Must be an ISO 8601 time with offset."]
+    else:
+        try:
+            scanned_at = parse_datetime(raw_at)
+        except ValueError:
+            scanned_at = None
+        if scanned_at is None or scanned_at.tzinfo is None:
+            errors["scanned_at"] = ["Must be an ISO 8601 time with offset."]
+    if errors:
+        raise ValidationError(errors)
+    return {"code": code, "direction": direction, "scan_id": scan_id, "scanned_at": scanned_at}
+
+
+_SCAN_REQUEST = inline_serializer("ScanRequest", {
+    "code": serializers.CharField(), "direction": serializers.ChoiceField(choices=["in", "out"]),
+    "scan_id": serializers.UUIDField(), "scanned_at": serializers.DateTimeField(required=False)})
+_SCAN_RESPONSE = inline_serializer("ScanResult", {
+    "scan_id": serializers.UUIDField(), "result": serializers.ChoiceField(choices=["accepted", "rejected"]),
+    "reason": serializers.CharField(allow_null=True), "ticket": serializers.DictField(required=False),
+    "credential": serializers.DictField(required=False), "first_entry": serializers.DictField(required=False)})
+
+
+class ScanView(APIView):
+    permission_classes = [IsScanner]
+    throttle_classes = [ScanThrottle]
+
+    @extend_schema(request=_SCAN_REQUEST, responses={200: _SCAN_RESPONSE}, summary="Scan a ticket or credential")
+    def post(self, request):
+        scan = parse_scan(request.data, require_scanned_at=False)
+        outcome = services.scan(device=request.auth, **scan)
+        return Response(outcome.response)
+
+
+class LookupView(APIView):
+    permission_classes = [IsSupervisor]
+    throttle_classes = [DeviceThrottle]
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, required=True)], responses={200: dict},
+                   summary="Look a ticket up by ticket_id or seat_id (supervisors)")
+    def get(self, request):
+        q = request.query_params.get("q", "").strip()
+        if not q or len(q) > 64:
+            raise ValidationError({"q": ["A ticket_id or seat_id is required."]})
+        device = request.auth
+        ticket = Ticket.objects.filter(Q(ticket_id=q) | Q(seat_id__iexact=q), event_id=device.event_id).first()
+        if ticket is None:
+            return Response({"error": {"code": "not_found", "message": "No such ticket in this event.", "fields": {}}},
+                            status=404)
+        return Response({
+            "ticket_id": ticket.ticket_id, "seat_id": ticket.seat_id, "zone": ticket.zone, "zone_id": ticket.zone_id,
+            "color": ticket.color, "seat_row": ticket.seat_row, "status": ticket.status,
+            "status_offline": ticket.status_offline, "access_status": ticket.access_status,
+            "access_entry": ticket.access_entry, "first_entry": services.first_entry_for(ticket.pk),
+        })

@@ -1,0 +1,235 @@
+"""Checkpoints, credentials and the scan: the only code that admits anyone.
+
+`scan()` is used by POST /api/v1/scan, by the offline batch sync and by the tests alike
+(pretix's perform_checkin pattern). A ticket scan is one call of the database function
+`access_scan_ticket` (access/migrations/0003); see docs/adr/0007 for why."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from access.models import Checkpoint, Credential, Scan
+from events.models import Event, Zone
+from ticketcore.errors import InvalidInput, NotFound
+from ticketcore.live import publish_event
+from tickets import codes
+
+log = logging.getLogger(__name__)
+
+DIRECTIONS = ("in", "out")
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    response: dict
+
+    @property
+    def accepted(self) -> bool:
+        return self.response["result"] == "accepted"
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def create_checkpoint(*, event_id: str, name: str, zones: list[str] | None = None, directions: str = "both") -> Checkpoint:
+    if directions not in ("in", "out", "both"):
+        raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
+    with transaction.atomic():
+        event = Event.objects.filter(pk=event_id).first()
+        if event is None:
+            raise NotFound("No such event.")
+        zones = sorted(set(zones or []))
+        known = set(Zone.objects.filter(event=event).values_list("zone_id", flat=True))
+        unknown = [z for z in zones if z not in known]
+        if unknown:
+            raise InvalidInput(f"Unknown zones: {', '.join(unknown)}.", fields={"zones": [f"Unknown zone {z}." for z in unknown]})
+        return Checkpoint.objects.create(event=event, name=name, zones=zones, directions=directions)
+
+
+# --------------------------------------------------------------------------- credentials
+
+def credential_code(credential: Credential) -> str:
+    key = codes.active_key(credential.event_id)
+    return codes.sign(key_id=key.key_id, private_key=key.private_key, kind=codes.KIND_CREDENTIAL,
+                      object_id=credential.credential_id)
+
+
+def create_credential(*, event_id: str, name: str, kind: str, zones: list[str] | None = None,
+                      checkpoints: list[str] | None = None, valid_from: datetime | None = None,
+                      valid_until: datetime | None = None) -> Credential:
+    if kind not in ("staff", "vip"):
+        raise InvalidInput("kind must be staff or vip.", fields={"kind": ["Must be staff or vip."]})
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise InvalidInput("valid_until must be after valid_from.", fields={"valid_until": ["Must be after valid_from."]})
+    with transaction.atomic():
+        event = Event.objects.filter(pk=event_id).first()
+        if event is None:
+            raise NotFound("No such event.")
+        zones, checkpoints = sorted(set(zones or [])), sorted(set(checkpoints or []))
+        bad_zones = set(zones) - set(Zone.objects.filter(event=event).values_list("zone_id", flat=True))
+        bad_cps = set(checkpoints) - set(Checkpoint.objects.filter(event=event).values_list("checkpoint_id", flat=True))
+        fields = {}
+        if bad_zones:
+            fields["zones"] = [f"Unknown zone {z}." for z in sorted(bad_zones)]
+        if bad_cps:
+            fields["checkpoints"] = [f"Unknown checkpoint {c}." for c in sorted(bad_cps)]
+        if fields:
+            raise InvalidInput("Unknown zones or checkpoints.", fields=fields)
+        return Credential.objects.create(event=event, name=name, kind=kind, zones=zones, checkpoints=checkpoints,
+                                         valid_from=valid_from, valid_until=valid_until)
+
+
+def revoke_credential(*, credential_id: str) -> Credential:
+    with transaction.atomic():
+        credential = Credential.objects.select_for_update().filter(pk=credential_id).first()
+        if credential is None:
+            raise NotFound("No such credential.")
+        if credential.revoked_at is None:
+            credential.revoked_at = timezone.now()
+            credential.save(update_fields=["revoked_at"])
+    return credential
+
+
+# --------------------------------------------------------------------------- scanning
+
+def _record_without_ticket(*, device, scan_id: uuid.UUID, direction: str, code: str, reason: str,
+                           scanned_at, effective_at, mode: str, late: bool) -> dict:
+    """Record a rejection that matched no ticket (forged code, other event). Idempotent by scan_id."""
+    response = {"scan_id": str(scan_id), "result": "rejected", "reason": reason}
+    with connection.cursor() as cur:
+        cur.execute(
+            """WITH ins AS (
+                 INSERT INTO access_scan (scan_id, device_id, event_id, checkpoint_id, direction, result, reason, code,
+                                          first_entry, mode, quarantined, late, scanned_at, effective_at, server_time,
+                                          response)
+                 VALUES (%s, %s, %s, %s, %s, 'rejected', %s, %s, false, %s, false, %s, %s, %s, now(), %s::jsonb)
+                 ON CONFLICT (device_id, scan_id) DO NOTHING
+                 RETURNING response)
+               SELECT response FROM ins
+               UNION ALL
+               SELECT response FROM access_scan WHERE device_id = %s AND scan_id = %s
+               LIMIT 1""",
+            [scan_id, device.device_id, device.event_id, device.checkpoint_id, direction, reason,
+             (code or "")[:200], mode, late, scanned_at, effective_at, json.dumps(response),
+             device.device_id, scan_id],
+        )
+        row = cur.fetchone()
+    return row[0] if isinstance(row[0], dict) else json.loads(row[0])
+
+
+def _scan_ticket(*, device, ticket_id: str, code: str, direction: str, scan_id: uuid.UUID, scanned_at, effective_at,
+                 mode: str, late: bool, lock: bool = True, race_window_ms: int = 0) -> dict:
+    checkpoint = device.checkpoint
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT access_scan_ticket(%s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [device.device_id, device.event_id, checkpoint.checkpoint_id, list(checkpoint.zones),
+             checkpoint.directions, ticket_id, code[:200], direction, scan_id, scanned_at, effective_at, mode, late,
+             lock, race_window_ms],
+        )
+        value = cur.fetchone()[0]
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def _scan_credential(*, device, credential_id: str, code: str, direction: str, scan_id: uuid.UUID, scanned_at,
+                     effective_at, mode: str, late: bool) -> dict:
+    checkpoint = device.checkpoint
+    with transaction.atomic():
+        credential = Credential.objects.select_for_update().filter(pk=credential_id).first()
+        previous = Scan.objects.filter(device=device, scan_id=scan_id).values_list("response", flat=True).first()
+        if previous is not None:
+            return previous
+        at = effective_at or timezone.now()
+        reason = None
+        if not checkpoint.allows(direction):
+            reason = "direction_not_allowed"
+        elif credential is None:
+            reason = "unknown_ticket"
+        elif credential.event_id != device.event_id:
+            reason = "wrong_event"
+        elif credential.revoked_at is not None:
+            reason = "credential_revoked"
+        elif (credential.valid_from and at < credential.valid_from) or (credential.valid_until and at > credential.valid_until):
+            reason = "event_closed"
+        elif (credential.checkpoints and checkpoint.checkpoint_id not in credential.checkpoints) or (
+            credential.zones and checkpoint.zones and not set(credential.zones) & set(checkpoint.zones)
+        ):
+            reason = "zone_not_allowed"
+        elif direction == "in" and credential.inside:
+            reason = "already_inside"
+        elif direction == "out" and not credential.inside:
+            reason = "not_inside"
+        response: dict = {"scan_id": str(scan_id), "result": "rejected" if reason else "accepted", "reason": reason}
+        if credential is not None and credential.event_id == device.event_id:
+            response["credential"] = {"credential_id": credential.credential_id, "name": credential.name,
+                                      "kind": credential.kind}
+            if reason is None:
+                credential.inside = direction == "in"
+                credential.save(update_fields=["inside"])
+        Scan.objects.create(
+            scan_id=scan_id, device=device, event_id=device.event_id, checkpoint=checkpoint,
+            credential=credential if credential and credential.event_id == device.event_id else None,
+            direction=direction, result=response["result"], reason=reason, code=code[:200], mode=mode,
+            late=late, scanned_at=scanned_at, effective_at=effective_at, response=response,
+        )
+    return response
+
+
+def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: datetime | None = None,
+         effective_at: datetime | None = None, mode: str = "online", late: bool = False,
+         _lock: bool = True, _race_window_ms: int = 0) -> ScanOutcome:
+    """Validate one scan and apply it atomically. Never raises for a rejected scan: the reason
+    is in the response. `_lock`/`_race_window_ms` exist only for the negative-control tests."""
+    if direction not in DIRECTIONS:
+        raise InvalidInput("direction must be in or out.", fields={"direction": ["Must be in or out."]})
+    common = dict(direction=direction, scan_id=scan_id, scanned_at=scanned_at, effective_at=effective_at,
+                  mode=mode, late=late)
+    try:
+        verified = codes.verify(code)
+    except codes.CodeInvalid:
+        return _finish(device, _record_without_ticket(device=device, code=code, reason="invalid_signature", **common))
+    if verified.event_id != device.event_id:
+        return _finish(device, _record_without_ticket(device=device, code=code, reason="wrong_event", **common))
+
+    for attempt in (1, 2):
+        try:
+            if verified.kind == codes.KIND_CREDENTIAL:
+                response = _scan_credential(device=device, credential_id=verified.object_id, code=code, **common)
+            else:
+                response = _scan_ticket(device=device, ticket_id=verified.object_id, code=code,
+                                        lock=_lock if attempt == 1 else True,
+                                        race_window_ms=_race_window_ms if attempt == 1 else 0, **common)
+            return _finish(device, response)
+        except IntegrityError as exc:
+            # A database backstop refused a racing write (or two retries of one scan_id raced on
+            # different tickets). Nothing was applied; the locked path decides the real answer.
+            log.warning("scan %s: integrity error on attempt %s: %s", scan_id, attempt, str(exc).splitlines()[0])
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _finish(device, response: dict) -> ScanOutcome:
+    payload = {"type": "scan", "checkpoint": device.checkpoint_id, "device": device.device_id,
+               "result": response["result"], "reason": response.get("reason"),
+               "zone_id": (response.get("ticket") or {}).get("zone_id"),
+               "at": timezone.now().isoformat()}
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: publish_event(device.event_id, payload))
+    else:
+        publish_event(device.event_id, payload)
+    return ScanOutcome(response=response)
+
+
+def first_entry_for(ticket_pk: int) -> dict | None:
+    row = (Scan.objects.filter(ticket_id=ticket_pk, first_entry=True)
+           .values("effective_at", "server_time", "checkpoint_id", "checkpoint__name").first())
+    if row is None:
+        return None
+    at = row["effective_at"] or row["server_time"]
+    return {"at": at.isoformat(), "checkpoint": row["checkpoint_id"], "checkpoint_name": row["checkpoint__name"]}

@@ -1,0 +1,141 @@
+"""Device endpoints: staff create/revoke/list; a device pairs and sends heartbeats."""
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from devices import services
+from devices.auth import IsDevice
+from devices.models import Device
+from devices.throttling import DeviceThrottle, PairingThrottle
+from events.models import Event
+from rest_framework.generics import get_object_or_404
+
+
+class DeviceInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    event_id = serializers.CharField(max_length=20)
+    checkpoint_id = serializers.CharField(max_length=16)
+    role = serializers.ChoiceField(choices=["steward", "supervisor"], default="steward")
+
+
+class PairSerializer(serializers.Serializer):
+    pairing_code = serializers.CharField(max_length=32)
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    device_time = serializers.DateTimeField()
+    app_version = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+def event_brief(event: Event) -> dict:
+    return {"event_id": event.event_id, "name": event.name, "date_start": event.date_start.isoformat(),
+            "date_end": event.date_end.isoformat(), "venue": event.venue}
+
+
+def checkpoint_brief(cp) -> dict | None:
+    if cp is None:
+        return None
+    return {"checkpoint_id": cp.checkpoint_id, "name": cp.name, "zones": cp.zones, "directions": cp.directions}
+
+
+def device_json(device: Device) -> dict:
+    return {
+        "device_id": device.device_id, "name": device.name, "event_id": device.event_id,
+        "checkpoint_id": device.checkpoint_id, "role": device.role,
+        "paired": device.paired_at is not None, "online": services.is_online(device),
+        "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
+        "clock_offset_ms": device.clock_offset_ms, "app_version": device.app_version,
+        "revoked_at": device.revoked_at.isoformat() if device.revoked_at else None,
+    }
+
+
+def pairing_url(request, code: str) -> str:
+    return request.build_absolute_uri(f"/scanner/?pair={code}")
+
+
+class DeviceListView(APIView):
+    @extend_schema(request=DeviceInSerializer, responses={201: dict}, summary="Create a device; get a one-time pairing code")
+    def post(self, request):
+        data = DeviceInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.create_device(**data.validated_data)
+        return Response({**device_json(result.device), "pairing_code": result.pairing_code,
+                         "pairing_expires_at": result.pairing_expires_at.isoformat(),
+                         "pairing_url": pairing_url(request, result.pairing_code)}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: dict}, summary="Devices of an event (?event_id=)")
+    def get(self, request):
+        event_id = request.query_params.get("event_id")
+        qs = Device.objects.all()
+        if event_id:
+            qs = qs.filter(event_id=event_id)
+        return Response({"results": [device_json(d) for d in qs[:1000]], "next": None, "previous": None})
+
+
+class PairView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PairingThrottle]
+
+    @extend_schema(request=PairSerializer, responses={201: dict}, summary="Exchange a pairing code for a device token")
+    def post(self, request):
+        data = PairSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.pair_device(pairing_code=data.validated_data["pairing_code"])
+        device = result.device
+        body = {"device_id": device.device_id, "token": result.token, "role": device.role,
+                "event": event_brief(device.event), "checkpoint": checkpoint_brief(device.checkpoint)}
+        office = getattr(device, "office", None)
+        if office is not None:
+            body["office"] = {"office_id": office.office_id, "name": office.name}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class RevokeView(APIView):
+    @extend_schema(request=None, responses={200: dict}, summary="Revoke a device (its token gets 401 at once)")
+    def post(self, request, device_id: str):
+        device = services.revoke_device(device_id=device_id)
+        return Response(device_json(device))
+
+
+class PairingCodeView(APIView):
+    @extend_schema(request=None, responses={201: dict}, summary="Issue a new pairing code (re-pair)")
+    def post(self, request, device_id: str):
+        result = services.issue_pairing_code(device_id=device_id)
+        return Response({**device_json(result.device), "pairing_code": result.pairing_code,
+                         "pairing_expires_at": result.pairing_expires_at.isoformat(),
+                         "pairing_url": pairing_url(request, result.pairing_code)}, status=status.HTTP_201_CREATED)
+
+
+class HeartbeatView(APIView):
+    permission_classes = [IsDevice]
+    throttle_classes = [DeviceThrottle]
+
+    @extend_schema(request=HeartbeatSerializer, responses={200: dict}, summary="Device heartbeat and clock offset")
+    def post(self, request):
+        data = HeartbeatSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        beat = services.record_heartbeat(device=request.auth, **data.validated_data)
+        return Response({"server_time": beat.server_time.isoformat(), "clock_offset_ms": beat.clock_offset_ms,
+                         "device_id": request.auth.device_id})
+
+
+class DeviceMeView(APIView):
+    permission_classes = [IsDevice]
+    throttle_classes = [DeviceThrottle]
+
+    @extend_schema(responses={200: dict}, summary="The calling device, its event and checkpoint")
+    def get(self, request):
+        device = request.auth
+        return Response({**device_json(device), "event": event_brief(device.event),
+                         "checkpoint": checkpoint_brief(device.checkpoint),
+                         "online_seconds": settings.DEVICE_ONLINE_SECONDS})
+
+
+class DeviceDetailView(APIView):
+    @extend_schema(responses={200: dict}, summary="A device")
+    def get(self, request, device_id: str):
+        return Response(device_json(get_object_or_404(Device, pk=device_id)))

@@ -1,0 +1,135 @@
+"""The only code that creates, pairs, revokes or updates devices."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from access.models import Checkpoint
+from devices.models import Device, hash_token
+from events.models import Event
+from ticketcore.errors import DomainError, InvalidInput, NotFound
+
+PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a door
+
+
+class PairingInvalid(DomainError):
+    code = "pairing_invalid"
+    status = 400
+    default_message = "The pairing code is unknown, already used or expired."
+
+
+@dataclass(frozen=True)
+class PairingCode:
+    device: Device
+    pairing_code: str
+    pairing_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Pairing:
+    device: Device
+    token: str
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    server_time: datetime
+    clock_offset_ms: int
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(10))
+
+
+def _expiry() -> datetime:
+    return timezone.now() + timedelta(minutes=settings.DEVICE_PAIRING_MINUTES)
+
+
+def create_device(*, event_id: str, name: str, checkpoint_id: str | None, role: str = "steward") -> PairingCode:
+    if role not in ("steward", "supervisor", "office"):
+        raise InvalidInput("Unknown role.", fields={"role": ["Must be steward or supervisor."]})
+    with transaction.atomic():
+        event = Event.objects.filter(pk=event_id).first()
+        if event is None:
+            raise NotFound("No such event.")
+        checkpoint = None
+        if role != "office":
+            checkpoint = Checkpoint.objects.filter(pk=checkpoint_id, event=event).first() if checkpoint_id else None
+            if checkpoint is None:
+                raise InvalidInput("The checkpoint does not exist in this event.",
+                                   fields={"checkpoint_id": ["Unknown checkpoint for this event."]})
+        device = Device.objects.create(event=event, checkpoint=checkpoint, name=name, role=role,
+                                       pairing_code=_new_code(), pairing_expires_at=_expiry())
+    return PairingCode(device=device, pairing_code=device.pairing_code, pairing_expires_at=device.pairing_expires_at)
+
+
+def issue_pairing_code(*, device_id: str) -> PairingCode:
+    """Re-pairing: a fresh one-time code. When it is used, the old token stops working."""
+    with transaction.atomic():
+        device = Device.objects.select_for_update().filter(pk=device_id).first()
+        if device is None:
+            raise NotFound("No such device.")
+        if device.revoked_at is not None:
+            raise InvalidInput("A revoked device cannot be paired again; create a new one.")
+        device.pairing_code, device.pairing_expires_at = _new_code(), _expiry()
+        device.save(update_fields=["pairing_code", "pairing_expires_at"])
+    return PairingCode(device=device, pairing_code=device.pairing_code, pairing_expires_at=device.pairing_expires_at)
+
+
+def pair_device(*, pairing_code: str) -> Pairing:
+    """Exchange a one-time code for a long random token (stored only as its hash). One UPDATE
+    consumes the code, so of two racing requests exactly one gets a token."""
+    code = (pairing_code or "").strip().upper().replace("-", "").replace(" ", "")
+    if not code or len(code) > 16:
+        raise PairingInvalid()
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            """UPDATE devices_device
+                  SET token_hash = %s, pairing_code = NULL, pairing_expires_at = NULL, paired_at = now()
+                WHERE pairing_code = %s AND pairing_expires_at > now() AND revoked_at IS NULL
+            RETURNING device_id""",
+            [hash_token(token), code],
+        )
+        row = cur.fetchone()
+    if row is None:
+        raise PairingInvalid()
+    device = Device.objects.select_related("event", "checkpoint").get(pk=row[0])
+    return Pairing(device=device, token=token)
+
+
+def revoke_device(*, device_id: str, event_id: str | None = None) -> Device:
+    with transaction.atomic():
+        qs = Device.objects.select_for_update().filter(pk=device_id)
+        if event_id is not None:
+            qs = qs.filter(event_id=event_id)
+        device = qs.first()
+        if device is None:
+            raise NotFound("No such device.")
+        if device.revoked_at is None:
+            device.revoked_at = timezone.now()
+            device.pairing_code = device.pairing_expires_at = None
+            device.save(update_fields=["revoked_at", "pairing_code", "pairing_expires_at"])
+            from ticketcore.live import publish_event
+
+            payload = {"type": "device", "device_id": device.device_id, "revoked": True}
+            transaction.on_commit(lambda: publish_event(device.event_id, payload))
+    return device
+
+
+def record_heartbeat(*, device: Device, device_time: datetime, app_version: str = "") -> Heartbeat:
+    now = timezone.now()
+    offset = int((now - device_time).total_seconds() * 1000)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now, clock_offset_ms=offset,
+                                               app_version=app_version[:40])
+    return Heartbeat(server_time=now, clock_offset_ms=offset)
+
+
+def is_online(device: Device) -> bool:
+    return bool(device.last_seen_at and
+                timezone.now() - device.last_seen_at < timedelta(seconds=settings.DEVICE_ONLINE_SECONDS))
