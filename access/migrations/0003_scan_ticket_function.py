@@ -60,9 +60,9 @@ BEGIN
             v_reason := 'zone_not_allowed';
         ELSIF p_direction = 'in' THEN
             SELECT z.reentry INTO v_reentry FROM events_zone z WHERE z.id = t.zone_ref_id;
-            IF t.access_entry AND p_lock THEN
+            IF t.access_entry THEN
                 v_reason := 'already_inside';
-            ELSIF t.access_status AND NOT v_reentry AND p_lock THEN
+            ELSIF t.access_status AND NOT v_reentry THEN
                 v_reason := 'already_used';
             ELSE
                 IF p_race_window_ms > 0 THEN
@@ -77,7 +77,7 @@ BEGIN
                     'scanned_at', p_scanned_at));
             END IF;
         ELSE
-            IF NOT t.access_entry AND p_lock THEN
+            IF NOT t.access_entry THEN
                 v_reason := 'not_inside';
             ELSE
                 IF p_race_window_ms > 0 THEN

@@ -115,9 +115,9 @@ def test_unknown_token_is_401_not_authenticated(anon):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_revocation_seen_by_a_second_server_process(live_server):
-    """Revoke in this process; a separate server process (live_server thread uses its own
-    connection, plus a subprocess client) must refuse the token on its very next request."""
+def test_revocation_seen_by_a_second_server_process(app_server):
+    """Revoke in this process; a separate multi-worker server process must refuse the token on
+    its very next request (no cache between them)."""
     import json
     import urllib.request
 
@@ -132,12 +132,12 @@ def test_revocation_seen_by_a_second_server_process(live_server):
         "try:\n  r=urllib.request.urlopen(req); print(r.status)\n"
         "except urllib.error.HTTPError as e: print(e.code, json.loads(e.read())['error']['code'])\n"
     )
-    first = subprocess.run([sys.executable, "-c", script, live_server.url, token], capture_output=True, text=True)
+    first = subprocess.run([sys.executable, "-c", script, app_server, token], capture_output=True, text=True)
     assert first.stdout.strip() == "200", first.stderr
     from devices.services import revoke_device
 
     revoke_device(device_id=device.device_id)
-    second = subprocess.run([sys.executable, "-c", script, live_server.url, token], capture_output=True, text=True)
+    second = subprocess.run([sys.executable, "-c", script, app_server, token], capture_output=True, text=True)
     assert second.stdout.strip() == "401 device_revoked", second.stderr
     del json, urllib
 
