@@ -110,7 +110,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / ".data" / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Offline sync uploads thousands of scans in one request.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
@@ -149,6 +149,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# Virtual office: the `tickets_unlock` sweep deletes expired checkout holds (tickets/tasks.py).
+# Expired holds already count as available without it; `expires` drops runs a busy worker missed.
+TICKETS_UNLOCK_INTERVAL = env.float("TICKETS_UNLOCK_INTERVAL", default=30.0)
+CELERY_BEAT_SCHEDULE["tickets_unlock"] = {
+    "task": "tickets_unlock",
+    "schedule": TICKETS_UNLOCK_INTERVAL,
+    "options": {"expires": TICKETS_UNLOCK_INTERVAL},
+}
 
 # Firestore mirror (PostgreSQL stays the source of truth; see docs/adr/0001).
 FIRESTORE_PROJECT_ID = env("FIRESTORE_PROJECT_ID", default="")

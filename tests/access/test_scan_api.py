@@ -218,3 +218,18 @@ def test_credential_validation(api, generated_event, payload):
 
 def test_revoke_unknown_credential_is_404(api):
     assert_error(api.post("/api/v1/credentials/nope/revoke"), 404, "not_found")
+
+
+def test_admin_creates_prints_and_revokes_credentials(admin_client, generated_event):
+    from access.models import Credential
+
+    r = admin_client.post("/admin/access/credential/add/", {
+        "event": generated_event.pk, "name": "Cutman", "kind": "staff", "zones": "", "checkpoints": "",
+        "valid_from_0": "", "valid_from_1": "", "valid_until_0": "", "valid_until_1": ""})
+    assert r.status_code == 302, r.content.decode()[:1500]
+    cred = Credential.objects.get(name="Cutman")
+    page = admin_client.get(f"/admin/access/credential/{cred.pk}/change/").content.decode()
+    assert "<svg" in page and "PNG to print" in page
+    admin_client.post("/admin/access/credential/", {"action": "revoke_credentials", "_selected_action": [cred.pk]})
+    cred.refresh_from_db()
+    assert cred.revoked_at is not None
