@@ -1,0 +1,68 @@
+"""Shared helpers for benchmarks: a dedicated database, a server process, timing."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "ticketcore_bench")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def setup_django(db_name: str = BENCH_DB, *, fresh: bool = True) -> None:
+    """Point Django at a dedicated (by default freshly created) benchmark database and migrate it."""
+    import psycopg
+
+    if fresh:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+    os.environ["DATABASE_URL"] = f"{PG}/{db_name}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketcore.settings")
+    os.environ.setdefault("CACHE_KEY_PREFIX", "bench")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_granian(*, workers: int = 2, threads: int = 4, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    port = port or free_port()
+    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING",
+               THROTTLE_SCAN_PER_MIN="1000000", THROTTLE_DEVICE_PER_MIN="1000000")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
+         "--backlog", "2048", "--log-level", "warning", "ticketcore.wsgi:application"],
+        cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1).read()
+            return proc, url
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("granian did not start")
+            time.sleep(0.05)
+
+
+def machine() -> str:
+    import platform
+
+    return f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"

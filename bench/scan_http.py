@@ -1,0 +1,109 @@
+"""Scan throughput through the full HTTP stack (granian WSGI -> Django/DRF -> PostgreSQL).
+
+    .venv/bin/python bench/scan_http.py [--seconds 20] [--connections 32] [--workers 2] [--threads 4]
+
+Creates a fresh database, an event with 60,000 sold tickets and 32 paired devices, starts granian
+and drives it with wrk (Debian package `wrk`; installed with apt-get when missing) from this same
+machine. Two runs: distinct tickets (the door rush) and a single hot ticket (a copied code
+scanned everywhere at once). Accepted scans are counted from the database afterwards."""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from common import machine, setup_django, start_granian
+
+HERE = Path(__file__).resolve().parent
+
+
+def ensure_wrk() -> str:
+    path = shutil.which("wrk")
+    if path:
+        return path
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return shutil.which("wrk")
+
+
+def prepare(seats: int, devices: int):
+    from django.utils import timezone
+
+    from access.services import create_checkpoint
+    from devices.services import create_device, pair_device
+    from events.services import ZoneSpec, create_event, setup_zones
+    from tickets.codes import active_key, ticket_code
+    from tickets.models import Ticket
+    from tickets.services import generate_tickets
+
+    now = timezone.now()
+    event = create_event(name="Bench night", date_start=now + timedelta(hours=1), date_end=now + timedelta(hours=6))
+    setup_zones(event_id=event.event_id, status=True,
+                zones=[ZoneSpec(zone_id="A", name="Floor", color="#C0392B", seats=seats, reentry=True)])
+    generate_tickets(event_id=event.event_id)
+    Ticket.objects.filter(event=event).update(status=False)  # all sold (bench set-up, not a service path)
+    cp = create_checkpoint(event_id=event.event_id, name="Main gate")
+    tokens = [pair_device(pairing_code=create_device(event_id=event.event_id, name=f"phone {i}",
+                                                     checkpoint_id=cp.checkpoint_id).pairing_code).token
+              for i in range(devices)]
+    key = active_key(event.event_id)
+    codes = [ticket_code(t, key) for t in Ticket.objects.filter(event=event).only("ticket_id", "event_id")]
+    return event, codes, tokens
+
+
+def run_wrk(wrk: str, url: str, codes: list[str], tokens: list[str], *, seconds: int, connections: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        codes_file, tokens_file = Path(tmp) / "codes", Path(tmp) / "tokens"
+        codes_file.write_text("\n".join(codes) + "\n")
+        tokens_file.write_text("\n".join(tokens) + "\n")
+        threads = 2
+        out = subprocess.run(
+            [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s",
+             str(HERE / "scan.lua"), url, "--", str(codes_file), str(tokens_file), str(threads)],
+            capture_output=True, text=True, check=True).stdout
+    def grab(pattern):
+        m = re.search(pattern, out)
+        return m.group(1) if m else "?"
+    return {"raw": out, "rps": grab(r"Requests/sec:\s+([\d.]+)"), "p50": grab(r"50%\s+(\S+)"),
+            "p99": grab(r"99%\s+(\S+)"), "errors": grab(r"(Non-2xx or 3xx responses: \d+)") if "Non-2xx" in out else "0"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seats", type=int, default=60_000)
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    setup_django()
+    from access.models import Scan
+
+    event, codes, tokens = prepare(args.seats, 32)
+    proc, url = start_granian(workers=args.workers, threads=args.threads)
+    try:
+        distinct = run_wrk(wrk, url, codes, tokens, seconds=args.seconds, connections=args.connections)
+        accepted = Scan.objects.filter(event=event, result="accepted").count()
+        total = Scan.objects.filter(event=event).count()
+        hot = run_wrk(wrk, url, [codes[-1]] * 10, tokens, seconds=max(5, args.seconds // 2),
+                      connections=args.connections)
+        hot_accepted = Scan.objects.filter(event=event, result="accepted", ticket__ticket_id=codes[-1].split(".")[1]).count()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    print(f"machine: {machine()}; granian {args.workers} workers x {args.threads} threads; "
+          f"wrk 2 threads, {args.connections} connections, {args.seconds}s")
+    print(f"distinct tickets: {distinct['rps']} req/s, accepted {accepted}/{total} scans "
+          f"({accepted / args.seconds:.0f} accepted/s), p50 {distinct['p50']}, p99 {distinct['p99']}, "
+          f"errors {distinct['errors']}")
+    print(f"hot ticket: {hot['rps']} req/s, p50 {hot['p50']}, p99 {hot['p99']}, accepted entries of that ticket: "
+          f"{hot_accepted} (must be 1), errors {hot['errors']}")
+    print(distinct["raw"])
+
+
+if __name__ == "__main__":
+    main()
