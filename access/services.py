@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from access.anomalies import after_scan
 from access.models import Checkpoint, Credential, Scan
 from events.models import Event, Zone
 from ticketcore.errors import InvalidInput, NotFound
@@ -223,6 +224,7 @@ def _finish(device, response: dict) -> ScanOutcome:
         transaction.on_commit(lambda: publish_event(device.event_id, payload))
     else:
         publish_event(device.event_id, payload)
+    after_scan(device=device, response=response)  # anomaly checks: after commit, rate-limited, never raises
     return ScanOutcome(response=response)
 
 

@@ -185,3 +185,30 @@ TICKETCORE_THROTTLE_RATES = {
 }
 DEVICE_PAIRING_MINUTES = env.int("DEVICE_PAIRING_MINUTES", default=15)
 DEVICE_ONLINE_SECONDS = env.int("DEVICE_ONLINE_SECONDS", default=60)
+
+# Live feed and anomaly alerts (ticketcore/live.py, access/consumers.py, access/anomalies.py;
+# docs/adr/0014). The push is best effort: a bounded in-process queue drained by one thread.
+LIVE_QUEUE_MAX = env.int("LIVE_QUEUE_MAX", default=20_000)
+LIVE_BATCH_MAX = env.int("LIVE_BATCH_MAX", default=500)
+LIVE_PUBLISH_TIMEOUT_S = env.float("LIVE_PUBLISH_TIMEOUT_S", default=2.0)
+LIVE_BACKOFF_S = env.float("LIVE_BACKOFF_S", default=1.0)
+# gate_counts are recomputed from the database at most once per interval while scans arrive,
+# and every LIVE_REFRESH_S otherwise (sales, devices and mirror lag are polled at that pace too).
+LIVE_GATE_COUNTS_INTERVAL_S = env.float("LIVE_GATE_COUNTS_INTERVAL_S", default=1.0)
+LIVE_REFRESH_S = env.float("LIVE_REFRESH_S", default=5.0)
+# Thresholds: a burst is counted over ANOMALY_WINDOW_S at one checkpoint; the same alert about
+# the same checkpoint/zone is not raised again within ANOMALY_REALERT_S. A device is silent after
+# two missed online windows: one missed heartbeat is a phone asleep or a Wi-Fi blip, two is not.
+ANOMALY_WINDOW_S = env.int("ANOMALY_WINDOW_S", default=60)
+ANOMALY_REJECTED_BURST = env.int("ANOMALY_REJECTED_BURST", default=20)
+ANOMALY_INVALID_SIGNATURE_BURST = env.int("ANOMALY_INVALID_SIGNATURE_BURST", default=5)
+ANOMALY_ZONE_CAPACITY_PCT = env.float("ANOMALY_ZONE_CAPACITY_PCT", default=95.0)
+ANOMALY_DEVICE_SILENT_S = env.int("ANOMALY_DEVICE_SILENT_S", default=2 * DEVICE_ONLINE_SECONDS)
+ANOMALY_REALERT_S = env.int("ANOMALY_REALERT_S", default=600)
+ANOMALY_CHECK_INTERVAL_S = env.float("ANOMALY_CHECK_INTERVAL_S", default=2.0)
+ANOMALY_SCAN_INTERVAL_S = env.float("ANOMALY_SCAN_INTERVAL_S", default=15.0)
+CELERY_BEAT_SCHEDULE["access_detect_anomalies"] = {
+    "task": "access.detect_anomalies",
+    "schedule": ANOMALY_SCAN_INTERVAL_S,
+    "options": {"expires": ANOMALY_SCAN_INTERVAL_S},
+}

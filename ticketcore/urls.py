@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("devices.api_urls")),
     path("", include("access.api_urls")),
+    path("", include("access.alerts_urls")),
 ]
 
 urlpatterns = [
@@ -21,5 +22,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
+    path("dashboard/", include("access.dashboard_urls")),
     re_path(r"^api/", api_not_found),
 ]
