@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("devices.api_urls")),
     path("", include("access.api_urls")),
+    path("", include("access.offline_urls")),
     path("", include("access.alerts_urls")),
 ]
 

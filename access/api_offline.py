@@ -1,0 +1,131 @@
+"""Cold scanning over HTTP: the scanner manifest and the batch sync upload (thin: parsing +
+access.offline). Design: docs/adr/0012-offline-sync-conflicts.md."""
+from __future__ import annotations
+
+import gzip
+
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from access import offline
+from access.api import parse_scan
+from devices.auth import IsScanner, RevokedDeviceAllowedAuthentication
+from devices.throttling import DeviceThrottle
+
+MAX_FIELD_ERRORS = 50
+# Level 1: the manifest is mostly random ticket ids, so higher levels shrink it little more and
+# cost several times the CPU (bench/manifest.py measures both).
+GZIP_LEVEL = 1
+GZIP_MIN_BYTES = 1024
+
+
+def _since(request) -> int | None:
+    raw = request.query_params.get("since")
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ValidationError({"since": ["Must be a version number (a non-negative integer) from a previous manifest."]})
+    return int(raw)
+
+
+def _accepts_gzip(request) -> bool:
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() == "gzip" and params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            return True
+    return False
+
+
+_MANIFEST = inline_serializer("ScanManifest", {
+    "version": serializers.IntegerField(), "since": serializers.IntegerField(allow_null=True),
+    "full": serializers.BooleanField(), "event": serializers.DictField(), "checkpoint": serializers.DictField(),
+    "zones": serializers.ListField(child=serializers.DictField()),
+    "keys": inline_serializer("ManifestKey", {"key_id": serializers.CharField(), "public_key": serializers.CharField(),
+                                              "active": serializers.BooleanField()}, many=True),
+    "tickets": inline_serializer("ManifestTicket", {
+        "ticket_id": serializers.CharField(), "zone_id": serializers.CharField(), "status": serializers.BooleanField(),
+        "access_status": serializers.BooleanField(), "access_entry": serializers.BooleanField()}, many=True),
+    "credentials": serializers.ListField(child=serializers.DictField()),
+    "revoked_credentials": serializers.ListField(child=serializers.CharField()),
+})
+
+
+class ManifestView(APIView):
+    permission_classes = [IsScanner]
+    throttle_classes = [DeviceThrottle]
+
+    @extend_schema(parameters=[OpenApiParameter("since", int, description="version of a previous manifest: only "
+                                                "tickets changed after it")],
+                   responses={200: _MANIFEST}, summary="What a scanner needs to validate offline (no personal data)")
+    def get(self, request):
+        since = _since(request)
+        manifest = offline.build_manifest(device=request.auth, since=since)
+        body = manifest.body
+        response = HttpResponse(content_type="application/json")
+        if _accepts_gzip(request) and len(body) >= GZIP_MIN_BYTES:
+            body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+            response["Content-Encoding"] = "gzip"
+        patch_vary_headers(response, ("Accept-Encoding",))
+        response["Cache-Control"] = "no-store"
+        response["X-Manifest-Version"] = str(manifest.version)
+        response.content = body
+        return response
+
+
+_SYNC_REQUEST = inline_serializer("ScanSyncRequest", {"scans": inline_serializer("SyncScan", {
+    "code": serializers.CharField(), "direction": serializers.ChoiceField(choices=["in", "out"]),
+    "scan_id": serializers.UUIDField(), "scanned_at": serializers.DateTimeField()}, many=True)})
+_SYNC_RESPONSE = inline_serializer("ScanSyncResult", {
+    "results": inline_serializer("SyncScanResult", {
+        "scan_id": serializers.UUIDField(), "result": serializers.ChoiceField(choices=["accepted", "rejected"]),
+        "reason": serializers.CharField(allow_null=True), "ticket": serializers.DictField(required=False),
+        "credential": serializers.DictField(required=False), "first_entry": serializers.DictField(required=False),
+    }, many=True),
+    "summary": serializers.DictField(),
+})
+
+
+def parse_sync(data) -> list[dict]:
+    """The whole upload is validated before anything is applied: one bad scan is a 400 that
+    writes nothing, with `fields` naming each problem as `scans[<i>].<field>`."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Expected a JSON object with a \"scans\" list."]})
+    scans = data.get("scans")
+    if not isinstance(scans, list):
+        raise ValidationError({"scans": ["Required, a list of scans."]})
+    if len(scans) > offline.MAX_SYNC_SCANS:
+        raise ValidationError({"scans": [f"At most {offline.MAX_SYNC_SCANS} scans per request."]})
+    parsed, errors = [], {}
+    for i, item in enumerate(scans):
+        try:
+            parsed.append(parse_scan(item, require_scanned_at=True))
+        except ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            for name, problems in detail.items():
+                key = f"scans[{i}]" if name == "non_field_errors" else f"scans[{i}].{name}"
+                errors[key] = [str(p) for p in problems]
+            if len(errors) >= MAX_FIELD_ERRORS:
+                break
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+class SyncView(APIView):
+    # The one endpoint a revoked device may still reach: its queued scans become quarantined
+    # evidence instead of being lost (the contract's single exception).
+    authentication_classes = [RevokedDeviceAllowedAuthentication]
+    permission_classes = [IsScanner]
+    throttle_classes = [DeviceThrottle]
+
+    @extend_schema(request=_SYNC_REQUEST, responses={200: _SYNC_RESPONSE},
+                   summary="Upload offline scans (idempotent by scan_id; applied in corrected scanned_at order)")
+    def post(self, request):
+        scans = parse_sync(request.data)
+        outcome = offline.sync_scans(device=request.auth, scans=scans)
+        return Response({"results": outcome.results, "summary": outcome.summary})
