@@ -10,6 +10,7 @@ handler500 = "ticketcore.api.json_server_error"
 api_v1 = [
     path("", include("events.api_urls")),
     path("", include("tickets.api_urls")),
+    path("", include("offices.api_urls")),
     path("", include("devices.api_urls")),
     path("", include("access.api_urls")),
     path("", include("access.offline_urls")),

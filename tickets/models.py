@@ -92,3 +92,38 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} @ {self.date:%Y-%m-%d %H:%M:%S}"
+
+
+class TicketHold(models.Model):
+    """One ticket inside one online checkout hold: the seed's `tickets_blocked` row (ticket, hold
+    id, `locked_up` expiry). A hold is the set of rows sharing a `hold_id`.
+
+    Exclusivity lives in PostgreSQL (docs/adr/0010): at most one row per ticket
+    (`one_hold_per_ticket`), so a ticket is in at most one hold, live or expired. An expired row
+    counts as available at once and is deleted lazily by whoever takes the ticket next (in the
+    same transaction) or by the `tickets_unlock` sweep. Triggers (migration 0005) refuse a row
+    for a sold or office-assigned ticket and refuse selling or assigning a ticket while it is
+    held."""
+
+    id = models.BigAutoField(primary_key=True)
+    hold_id = models.CharField(max_length=20)
+    # No separate FK indexes: `one_hold_per_ticket` indexes ticket, and nothing looks holds up by event.
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    locked_up = models.DateTimeField()  # expiry; compared with the database clock, never Python's
+    created_at = models.DateTimeField(db_default=models.functions.Now())
+
+    class Meta:
+        db_table = "tickets_blocked"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], name="one_hold_per_ticket"),
+            models.CheckConstraint(condition=Q(locked_up__gt=models.F("created_at")), name="hold_expires_after_creation"),
+        ]
+        indexes = [
+            models.Index(fields=["hold_id"], name="hold_id_idx"),
+            models.Index(fields=["locked_up"], name="hold_locked_up_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hold_id}:{self.ticket_id}"

@@ -1,9 +1,27 @@
-"""Read paths for tickets."""
+"""Read paths for tickets and checkout holds."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrapper, Func, OuterRef, Q, QuerySet, Value
 
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketHold
+
+
+class ClockTimestamp(Func):
+    """The database clock at the moment the expression runs. Writes judge "live" with it: now()
+    is frozen at the start of the transaction, which may predate a lock wait."""
+
+    template = "clock_timestamp()"
+    output_field = DateTimeField()
+
+
+class StatementTimestamp(Func):
+    """The database clock at the start of the statement: one instant for a whole read, so every
+    row of a listing or an aggregate is judged against the same time (now() would be frozen for
+    a whole transaction)."""
+
+    template = "statement_timestamp()"
+    output_field = DateTimeField()
 
 
 def tickets_for_event(event_id: str, *, zone: str | None = None, status: bool | None = None,
@@ -19,12 +37,85 @@ def tickets_for_event(event_id: str, *, zone: str | None = None, status: bool | 
 
 
 def active_hold_id(ticket: Ticket) -> str | None:
-    """The live checkout hold on this ticket, if any. Holds arrive with the virtual office
-    (tickets.TicketHold); until that model exists no ticket can be held."""
-    try:
-        from tickets.models import TicketHold  # noqa: F401
-    except ImportError:
-        return None
-    from tickets.holds import live_hold_id
+    """The live checkout hold on this ticket, if any (an expired, unswept hold does not count)."""
+    return (
+        TicketHold.objects.filter(ticket_id=ticket.pk, locked_up__gt=ClockTimestamp())
+        .values_list("hold_id", flat=True)
+        .first()
+    )
 
-    return live_hold_id(ticket.pk)
+
+SEAT_FIELDS = ("id", "ticket_id", "seat_id", "zone_id", "zone", "color", "seat_row", "available")
+
+
+def seats_for_event(event_id: str, *, zone: str | None = None, available: bool | None = None) -> QuerySet:
+    """Seats of an event as dicts with `available` (unsold, not assigned to an office, no live
+    hold). One SQL query per page: availability is a correlated EXISTS on the unique hold index."""
+    live_hold = Exists(TicketHold.objects.filter(ticket_id=OuterRef("pk"), locked_up__gt=StatementTimestamp()))
+    qs = Ticket.objects.filter(event_id=event_id)
+    if zone:
+        qs = qs.filter(zone_id=zone)
+    if available is True:
+        qs = qs.filter(status=True, status_offline=False).filter(~live_hold).annotate(
+            available=Value(True, output_field=BooleanField()))
+    elif available is False:
+        qs = qs.filter(Q(status=False) | Q(status_offline=True) | live_hold).annotate(
+            available=Value(False, output_field=BooleanField()))
+    else:
+        qs = qs.annotate(available=ExpressionWrapper(Q(status=True, status_offline=False) & ~live_hold,
+                                                     output_field=BooleanField()))
+    return qs.values(*SEAT_FIELDS)
+
+
+_SALES_SQL = """
+SELECT e.event_id, z.zone_id, z.name,
+       count(t.id) AS seats,
+       count(t.id) FILTER (WHERE t.status AND NOT t.status_offline AND h.id IS NULL) AS available,
+       count(t.id) FILTER (WHERE t.status AND NOT t.status_offline AND h.id IS NOT NULL) AS held,
+       count(t.id) FILTER (WHERE NOT t.status) AS sold,
+       count(t.id) FILTER (WHERE t.status AND t.status_offline) AS offline
+FROM events_event e
+LEFT JOIN events_zone z ON z.event_id = e.event_id
+LEFT JOIN tickets_ticket t ON t.zone_ref_id = z.id AND t.event_id = e.event_id
+LEFT JOIN tickets_blocked h ON h.ticket_id = t.id AND h.locked_up > statement_timestamp()
+WHERE e.event_id = %s
+GROUP BY e.event_id, z.id, z.zone_id, z.name, z.position
+ORDER BY z.position, z.id
+"""
+
+SALES_COUNTS = ("seats", "available", "held", "sold", "offline")
+
+
+def sales_status(event_id: str) -> dict | None:
+    """Live sales counts per zone from one aggregate query; None for an unknown event.
+
+    The four states are mutually exclusive by construction (sold, else offline, else held by a
+    live hold, else available), so available + held + sold + offline == seats in every row. An
+    expired hold that the sweep has not deleted yet counts as available."""
+    with connection.cursor() as cur:
+        cur.execute(_SALES_SQL, [event_id])
+        rows = cur.fetchall()
+    if not rows:
+        return None
+    zones = [
+        {"zone_id": r[1], "zone": r[2], **dict(zip(SALES_COUNTS, r[3:8]))}
+        for r in rows
+        if r[1] is not None  # an event without zones yields one all-NULL row
+    ]
+    totals = {k: sum(z[k] for z in zones) for k in SALES_COUNTS}
+    return {"event_id": event_id, "zones": zones, "totals": totals}
+
+
+def hold_ticket_pks(hold_id: str) -> list[int]:
+    return list(TicketHold.objects.filter(hold_id=hold_id).values_list("ticket_id", flat=True))
+
+
+def hold_ever_existed(hold_id: str) -> bool:
+    """True when a hold with this id was ever taken (its `held` ledger entries outlive its rows).
+    Uses the partial expression index ledger_held_hold_id_idx (migration 0006)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT 1 FROM tickets_ledgerentry WHERE action = 'held' AND (metadata ->> 'hold_id') = %s LIMIT 1",
+            [hold_id],
+        )
+        return cur.fetchone() is not None

@@ -1,0 +1,341 @@
+"""Checkout holds for the virtual office: the only code that takes, checks out, releases and
+sweeps holds (the seed's `tickets_blocked` table, model TicketHold).
+
+Design (docs/adr/0010-hold-design.md):
+- Exclusivity is a database guarantee: `one_hold_per_ticket` (a unique index on the ticket) and
+  the triggers of migration 0005 (no hold on a sold or office-assigned ticket, no sale or office
+  assignment of a ticket in a live hold). The Python checks here only produce friendly answers.
+- Lazy expiry: a hold is live while `locked_up` is later than the database clock. An expired row
+  already counts as available; whoever takes the ticket next deletes it in the same transaction
+  (ledger `released`, reason `expired`). The `tickets_unlock` sweep deletes the rest.
+- Lock order, to rule out deadlocks: ticket rows first (FOR NO KEY UPDATE, by id), then hold rows
+  (FOR UPDATE, by ticket). Release and the sweep lock only hold rows and never wait for a ticket
+  lock (their ledger inserts take FOR KEY SHARE, which NO KEY UPDATE does not block).
+- Every path that ends a hold DELETEs its rows, so checkout and expiry (sweep, lazy takeover,
+  release) can never both win: a row is deleted once, and the loser sees it gone.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from events.models import Event
+from ticketcore.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable
+from ticketcore.ids import firestore_id
+from tickets import selectors
+from tickets.models import Ticket
+from tickets.services import append_ledger
+
+log = logging.getLogger(__name__)
+
+HOLD_SECONDS_DEFAULT = 600
+HOLD_SECONDS_MAX = 3600
+MAX_TICKETS_PER_HOLD = 500
+TICKET_ID_MAX_LENGTH = 48
+BUYER_MAX_BYTES = 4096
+BUYER_MAX_DEPTH = 4
+SWEEP_BATCH = 1000
+SWEEP_MAX_BATCHES = 100  # bounds one run; the next beat tick continues
+
+
+class HoldExpired(DomainError):
+    # Lives here rather than in ticketcore/errors.py only because that file belongs to another
+    # work stream right now; it should move there (one class per reason code, one module).
+    code = "hold_expired"
+    default_message = "The hold has expired, was released, was swept or was already checked out."
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    hold_id: str
+    event_id: str
+    tickets: list[str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    hold_id: str
+    event_id: str
+    tickets: list[Ticket]
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    hold_id: str
+    event_id: str
+    tickets: list[str]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    released: int
+    holds: int
+
+
+# --- input checks (the API's serializers check the same; services never trust their callers) ---
+
+def _check_ticket_ids(ticket_ids) -> list[str]:
+    if not isinstance(ticket_ids, list) or not ticket_ids:
+        raise InvalidInput("tickets must be a non-empty list of ticket ids.", fields={"tickets": ["Must be a non-empty list."]})
+    if len(ticket_ids) > MAX_TICKETS_PER_HOLD:
+        raise InvalidInput(f"At most {MAX_TICKETS_PER_HOLD} tickets per hold.",
+                           fields={"tickets": [f"At most {MAX_TICKETS_PER_HOLD} tickets."]})
+    if not all(isinstance(t, str) and 0 < len(t) <= TICKET_ID_MAX_LENGTH for t in ticket_ids):
+        raise InvalidInput("Each ticket id must be a non-empty string.", fields={"tickets": ["Must be ticket id strings."]})
+    if len(set(ticket_ids)) != len(ticket_ids):
+        raise InvalidInput("A ticket appears twice in the list.", fields={"tickets": ["Duplicate ticket ids."]})
+    return ticket_ids
+
+
+def _check_hold_seconds(hold_seconds) -> int:
+    if isinstance(hold_seconds, bool) or not isinstance(hold_seconds, int) or not 1 <= hold_seconds <= HOLD_SECONDS_MAX:
+        raise InvalidInput(f"hold_seconds must be an integer from 1 to {HOLD_SECONDS_MAX}.",
+                           fields={"hold_seconds": [f"Must be an integer from 1 to {HOLD_SECONDS_MAX}."]})
+    return hold_seconds
+
+
+def _buyer_problem(value, depth: int = 0) -> str | None:
+    if depth > BUYER_MAX_DEPTH:
+        return f"Nested deeper than {BUYER_MAX_DEPTH} levels."
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "Contains a NUL character."
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Contains text that is not valid Unicode."
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            problem = _buyer_problem(k, depth) or _buyer_problem(v, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, list):
+        for v in value:
+            problem = _buyer_problem(v, depth + 1)
+            if problem:
+                return problem
+        return None
+    if value is None or isinstance(value, (bool, int, float)):
+        return None
+    return "Unsupported value."
+
+
+def check_buyer(buyer) -> dict:
+    """The buyer goes verbatim into the append-only ledger, so it must be a JSON object, small,
+    without NUL characters (jsonb refuses them) and valid Unicode."""
+    if not isinstance(buyer, dict):
+        raise InvalidInput("buyer must be a JSON object.", fields={"buyer": ["Must be a JSON object."]})
+    problem = _buyer_problem(buyer)
+    if problem is None:
+        try:
+            size = len(json.dumps(buyer, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+        except ValueError:
+            problem = "NaN and Infinity are not JSON."
+        else:
+            if size > BUYER_MAX_BYTES:
+                problem = f"At most {BUYER_MAX_BYTES} bytes of JSON."
+    if problem:
+        raise InvalidInput(f"buyer: {problem}", fields={"buyer": [problem]})
+    return buyer
+
+
+# --- services ---
+
+def _gone(hold_id: str) -> DomainError:
+    """A hold with no rows: over (409 hold_expired) if it ever existed, else unknown (404)."""
+    if selectors.hold_ever_existed(hold_id):
+        return HoldExpired()
+    return NotFound("No such hold.")
+
+
+def _db_clock(cur) -> datetime:
+    cur.execute("SELECT clock_timestamp()")
+    return cur.fetchone()[0]
+
+
+def _publish(event_id: str, message: dict) -> None:
+    from ticketcore.live import publish_event
+
+    transaction.on_commit(lambda: publish_event(event_id, {"type": "sales", "event_id": event_id, **message}))
+
+
+def take_hold(
+    *, event_id: str, ticket_ids: list[str], hold_seconds: int = HOLD_SECONDS_DEFAULT, actor: str = ""
+) -> HoldResult:
+    """Hold all the given tickets of one event, or none (409 seats_unavailable listing every
+    ticket that is unknown in this event, sold, assigned to an offline office or in a live hold)."""
+    _check_ticket_ids(ticket_ids)
+    _check_hold_seconds(hold_seconds)
+    hold_id = firestore_id()
+    with transaction.atomic():
+        if not Event.objects.filter(pk=event_id).exists():
+            raise NotFound("No such event.")
+        # Ticket locks serialise every hold and checkout touching these seats; by id, so two
+        # overlapping holds lock in the same order and cannot deadlock.
+        rows = list(
+            Ticket.objects.select_for_update(no_key=True)
+            .filter(event_id=event_id, ticket_id__in=ticket_ids)
+            .order_by("id")
+            .values_list("pk", "ticket_id", "status", "status_offline")
+        )
+        found = {r[1] for r in rows}
+        unavailable = {t for t in ticket_ids if t not in found}
+        unavailable |= {r[1] for r in rows if not r[2] or r[3]}
+        pks = [r[0] for r in rows]
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT t.ticket_id FROM tickets_blocked b JOIN tickets_ticket t ON t.id = b.ticket_id "
+                "WHERE b.ticket_id = ANY(%s) AND b.locked_up > clock_timestamp()",
+                [pks],
+            )
+            unavailable |= {r[0] for r in cur.fetchall()}
+            if unavailable:
+                raise SeatsUnavailable(sorted(unavailable))
+            # Lazy expiry: expired rows still occupy one_hold_per_ticket; free them here, in the
+            # same transaction, so an expired hold is available at once without the sweep.
+            cur.execute(
+                "DELETE FROM tickets_blocked WHERE ticket_id = ANY(%s) AND locked_up <= clock_timestamp() "
+                "RETURNING hold_id, ticket_id",
+                [pks],
+            )
+            expired: dict[str, list[int]] = defaultdict(list)
+            for old_hold, pk in cur.fetchall():
+                expired[old_hold].append(pk)
+            for old_hold, old_pks in expired.items():
+                append_ledger(old_pks, "released", {"hold_id": old_hold, "reason": "expired", "by": actor})
+            try:
+                with transaction.atomic():
+                    # One clock reading for every row: all rows of a hold expire at the same instant.
+                    cur.execute(
+                        "WITH c AS (SELECT clock_timestamp() AS t) "
+                        "INSERT INTO tickets_blocked (hold_id, event_id, ticket_id, locked_up, created_at) "
+                        "SELECT %s, %s, pk, c.t + make_interval(secs => %s), c.t FROM c, unnest(%s::bigint[]) AS pk "
+                        "RETURNING locked_up",
+                        [hold_id, event_id, hold_seconds, pks],
+                    )
+                    expires_at = cur.fetchone()[0]
+            except IntegrityError as exc:
+                # Only reachable if something bypassed the checks above (the database is the
+                # guarantee; this keeps the answer a 409 instead of a 500).
+                log.warning("hold refused by the database: %s", exc)
+                raise SeatsUnavailable(sorted(ticket_ids))
+        append_ledger(pks, "held", {"hold_id": hold_id, "expires_at": expires_at.isoformat(), "by": actor})
+        _publish(event_id, {"action": "held", "hold_id": hold_id, "tickets": list(ticket_ids),
+                            "expires_at": expires_at.isoformat()})
+    return HoldResult(hold_id=hold_id, event_id=event_id, tickets=list(ticket_ids), expires_at=expires_at)
+
+
+def checkout(*, hold_id: str, buyer: dict, actor: str = "") -> CheckoutResult:
+    """Sell a live hold's tickets (ledger `sold` with hold_id and buyer). Refused with 409
+    hold_expired if the hold expired by the database clock, even by a millisecond, measured after
+    its rows are locked, or if it was released, swept or already checked out."""
+    check_buyer(buyer)
+    with transaction.atomic():
+        members = sorted(selectors.hold_ticket_pks(hold_id))  # unlocked read, re-checked below
+        if not members:
+            raise _gone(hold_id)
+        # Lock order: tickets, then hold rows (see the module docstring).
+        list(Ticket.objects.select_for_update(no_key=True).filter(pk__in=members).order_by("id").values_list("pk"))
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT ticket_id, event_id, locked_up FROM tickets_blocked WHERE hold_id = %s "
+                "ORDER BY ticket_id FOR UPDATE",
+                [hold_id],
+            )
+            locked = cur.fetchall()
+            now = _db_clock(cur)  # after the row locks: a lock wait cannot make an expired hold look live
+            if not locked:
+                raise _gone(hold_id)
+            if sorted(r[0] for r in locked) != members or any(r[2] <= now for r in locked):
+                # Rows missing means an expiry path already took part of the hold.
+                raise HoldExpired()
+            event_id = locked[0][1]
+            cur.execute("DELETE FROM tickets_blocked WHERE hold_id = %s", [hold_id])
+        sold = Ticket.objects.filter(pk__in=members, status=True, status_offline=False).update(
+            status=False, updated_at=timezone.now()
+        )
+        if sold != len(members):  # impossible while the triggers of migration 0005 stand
+            raise HoldExpired("The held tickets are no longer available.")
+        append_ledger(members, "sold", {"hold_id": hold_id, "channel": "online", "buyer": buyer, "by": actor})
+        tickets = list(Ticket.objects.filter(pk__in=members).order_by("id"))
+        _publish(event_id, {"action": "sold", "hold_id": hold_id, "tickets": [t.ticket_id for t in tickets]})
+    return CheckoutResult(hold_id=hold_id, event_id=event_id, tickets=tickets)
+
+
+def release(*, hold_id: str, actor: str = "") -> ReleaseResult:
+    """Give a live hold's seats back (ledger `released`, reason `released`). A hold that is over
+    (expired, even if not swept yet; released; checked out) answers 409 hold_expired and writes
+    nothing, so the answer depends on time alone, never on whether the sweep has run."""
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT b.ticket_id, b.event_id, b.locked_up, t.ticket_id FROM tickets_blocked b "
+                "JOIN tickets_ticket t ON t.id = b.ticket_id WHERE b.hold_id = %s ORDER BY b.ticket_id FOR UPDATE OF b",
+                [hold_id],
+            )
+            locked = cur.fetchall()
+            now = _db_clock(cur)
+            if not locked:
+                raise _gone(hold_id)
+            if any(r[2] <= now for r in locked):
+                raise HoldExpired()
+            cur.execute("DELETE FROM tickets_blocked WHERE hold_id = %s", [hold_id])
+        event_id = locked[0][1]
+        append_ledger([r[0] for r in locked], "released", {"hold_id": hold_id, "reason": "released", "by": actor})
+        ticket_ids = [r[3] for r in locked]
+        _publish(event_id, {"action": "released", "reason": "released", "hold_id": hold_id, "tickets": ticket_ids})
+    return ReleaseResult(hold_id=hold_id, event_id=event_id, tickets=ticket_ids)
+
+
+_SWEEP_SQL = """
+WITH gone AS (
+    DELETE FROM tickets_blocked WHERE id IN (
+        SELECT id FROM tickets_blocked WHERE locked_up <= clock_timestamp()
+        ORDER BY locked_up LIMIT %s FOR UPDATE SKIP LOCKED
+    )
+    RETURNING hold_id, event_id, ticket_id
+)
+SELECT gone.hold_id, gone.event_id, gone.ticket_id, t.ticket_id
+FROM gone JOIN tickets_ticket t ON t.id = gone.ticket_id
+"""
+
+
+def sweep_expired_holds(*, batch_size: int = SWEEP_BATCH, max_batches: int = SWEEP_MAX_BATCHES) -> SweepResult:
+    """Delete expired hold rows, write `released` (reason `expired`) and announce the seats on the
+    live feed after commit. Safe on several workers at once: each batch claims its rows with
+    FOR UPDATE SKIP LOCKED, so workers never wait for or double-release each other's rows, and a
+    hold being checked out right now (rows locked) is left to the checkout."""
+    released = 0
+    holds: set[str] = set()
+    for _ in range(max_batches):
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute(_SWEEP_SQL, [batch_size])
+                rows = cur.fetchall()
+            if not rows:
+                break
+            by_hold: dict[str, list[int]] = defaultdict(list)
+            by_event: dict[str, dict] = defaultdict(lambda: {"holds": set(), "tickets": []})
+            for hold_id, event_id, pk, ticket_id in rows:
+                by_hold[hold_id].append(pk)
+                by_event[event_id]["holds"].add(hold_id)
+                by_event[event_id]["tickets"].append(ticket_id)
+            for hold_id, pks in by_hold.items():
+                append_ledger(pks, "released", {"hold_id": hold_id, "reason": "expired", "by": "tickets_unlock"})
+            for event_id, info in by_event.items():
+                _publish(event_id, {"action": "released", "reason": "expired", "holds": sorted(info["holds"]),
+                                    "tickets": sorted(info["tickets"])})
+            released += len(rows)
+            holds |= set(by_hold)
+        if len(rows) < batch_size:
+            break
+    return SweepResult(released=released, holds=len(holds))
