@@ -1,0 +1,110 @@
+"""Offline box offices: an office per event with its own paired device, the tickets assigned to
+it, and the sales it uploads.
+
+The rules that the product promises live in PostgreSQL (offices/migrations/0002): an office's
+device is an `office` device of the same event; `status_offline` is true exactly while a ticket
+has an open assignment; an assigned ticket is sold only through an accepted sale recorded for
+the office it is assigned to; sales and assignments are never deleted. See
+docs/adr/0013-offline-office-money.md."""
+from django.db import models
+from django.db.models import Q
+
+from events.models import Event
+from ticketcore.ids import short_id
+from tickets.models import Ticket
+
+
+def office_id() -> str:
+    return "of" + short_id(14)
+
+
+class Office(models.Model):
+    """A box office that sells its assigned tickets offline and syncs the sales later."""
+
+    office_id = models.CharField(primary_key=True, max_length=16, default=office_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="offices")
+    name = models.CharField(max_length=100)
+    # The office's terminal authenticates as this device (`Authorization: Device <token>`).
+    device = models.OneToOneField("devices.Device", on_delete=models.PROTECT, related_name="office")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.office_id})"
+
+
+class OfficeAssignment(models.Model):
+    """One ticket handed to one office. Open while `returned_at` is null; closed when the
+    unsold ticket is returned online (unassign). A sold ticket's assignment stays open: the
+    office sold it. Rows are never deleted (the reconciliation counts them)."""
+
+    id = models.BigAutoField(primary_key=True)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="assignments")
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="office_assignments",
+                               db_index=False)
+    assigned_at = models.DateTimeField(db_default=models.functions.Now())
+    assigned_by = models.CharField(max_length=150, blank=True, default="")
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], condition=Q(returned_at__isnull=True),
+                                    name="one_open_assignment_per_ticket"),
+            models.CheckConstraint(condition=Q(returned_at__isnull=True) | Q(returned_at__gte=models.F("assigned_at")),
+                                   name="assignment_returned_after_assigned"),
+        ]
+        indexes = [
+            models.Index(fields=["office", "ticket"], name="assignment_office_ticket_idx"),
+            models.Index(fields=["ticket", "id"], name="assignment_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}:{self.ticket_id}"
+
+
+SALE_RESULTS = ["accepted", "rejected"]
+SALE_REASONS = ["not_assigned", "already_sold"]
+
+
+class OfficeSale(models.Model):
+    """Every sale an office uploaded, accepted or rejected, keyed by the office's `sale_id`
+    (idempotent retries replay `response`). A rejected sale is kept as evidence: the office took
+    money for it (docs/adr/0013). Append-only: a trigger refuses UPDATE and DELETE."""
+
+    sale_id = models.UUIDField(primary_key=True)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="sales")
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, null=True, related_name="office_sales",
+                               db_index=False)
+    ticket_ref = models.CharField(max_length=48)  # the ticket_id exactly as the office sent it
+    result = models.CharField(max_length=8)
+    reason = models.CharField(max_length=16, null=True, blank=True)
+    sold_at = models.DateTimeField()  # the office's local clock, as sent
+    buyer = models.JSONField(null=True, blank=True)
+    received_at = models.DateTimeField(db_default=models.functions.Now())
+    response = models.JSONField()
+
+    class Meta:
+        ordering = ["received_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(result__in=SALE_RESULTS), name="office_sale_result_known"),
+            models.CheckConstraint(
+                condition=(Q(result="accepted", reason__isnull=True, ticket__isnull=False)
+                           | Q(result="rejected", reason__isnull=False, reason__in=SALE_REASONS)),
+                name="office_sale_reason_matches_result",
+            ),
+            models.UniqueConstraint(fields=["ticket"], condition=Q(result="accepted"),
+                                    name="one_accepted_office_sale_per_ticket"),
+        ]
+        indexes = [
+            models.Index(fields=["office", "received_at"], name="office_sale_office_idx"),
+            models.Index(fields=["ticket"], name="office_sale_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id} {self.result}"

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("devices.api_urls")),
     path("", include("access.api_urls")),
     path("", include("access.offline_urls")),
+    path("", include("offices.offline_urls")),
     path("", include("access.alerts_urls")),
 ]
 
