@@ -157,15 +157,34 @@ def _gone(hold_id: str) -> DomainError:
     return NotFound("No such hold.")
 
 
-def _db_clock(cur) -> datetime:
-    cur.execute("SELECT clock_timestamp()")
-    return cur.fetchone()[0]
-
-
 def _publish(event_id: str, message: dict) -> None:
     from ticketcore.live import publish_event
 
     transaction.on_commit(lambda: publish_event(event_id, {"type": "sales", "event_id": event_id, **message}))
+
+
+# Lazy expiry and the availability check in one statement, judged at one clock reading: expired
+# rows of the requested tickets are deleted (they still occupy one_hold_per_ticket), live ones are
+# reported. If any ticket turns out unavailable the transaction rolls back, deletions included.
+_CLEAR_SQL = """
+WITH c AS (SELECT clock_timestamp() AS t),
+gone AS (
+    DELETE FROM tickets_blocked b USING c
+    WHERE b.ticket_id = ANY(%(pks)s) AND b.locked_up <= c.t
+    RETURNING b.hold_id, b.ticket_id
+)
+SELECT false, hold_id, ticket_id FROM gone
+UNION ALL
+SELECT true, b.hold_id, b.ticket_id FROM tickets_blocked b, c WHERE b.ticket_id = ANY(%(pks)s) AND b.locked_up > c.t
+"""
+
+# One clock reading for every row: all rows of a hold expire at the same instant.
+_INSERT_SQL = """
+WITH c AS (SELECT clock_timestamp() AS t)
+INSERT INTO tickets_blocked (hold_id, event_id, ticket_id, locked_up, created_at)
+SELECT %s, %s, pk, c.t + make_interval(secs => %s), c.t FROM c, unnest(%s::bigint[]) AS pk
+RETURNING locked_up
+"""
 
 
 def take_hold(
@@ -176,62 +195,57 @@ def take_hold(
     _check_ticket_ids(ticket_ids)
     _check_hold_seconds(hold_seconds)
     hold_id = firestore_id()
-    with transaction.atomic():
-        if not Event.objects.filter(pk=event_id).exists():
-            raise NotFound("No such event.")
-        # Ticket locks serialise every hold and checkout touching these seats; by id, so two
-        # overlapping holds lock in the same order and cannot deadlock.
-        rows = list(
-            Ticket.objects.select_for_update(no_key=True)
-            .filter(event_id=event_id, ticket_id__in=ticket_ids)
-            .order_by("id")
-            .values_list("pk", "ticket_id", "status", "status_offline")
-        )
-        found = {r[1] for r in rows}
-        unavailable = {t for t in ticket_ids if t not in found}
-        unavailable |= {r[1] for r in rows if not r[2] or r[3]}
-        pks = [r[0] for r in rows]
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT t.ticket_id FROM tickets_blocked b JOIN tickets_ticket t ON t.id = b.ticket_id "
-                "WHERE b.ticket_id = ANY(%s) AND b.locked_up > clock_timestamp()",
-                [pks],
+    try:
+        with transaction.atomic():
+            # Ticket locks serialise every hold, checkout and office assignment touching these
+            # seats; by id, so overlapping requests lock in the same order and cannot deadlock.
+            rows = list(
+                Ticket.objects.select_for_update(no_key=True)
+                .filter(event_id=event_id, ticket_id__in=ticket_ids)
+                .order_by("id")
+                .values_list("pk", "ticket_id", "status", "status_offline")
             )
-            unavailable |= {r[0] for r in cur.fetchall()}
-            if unavailable:
-                raise SeatsUnavailable(sorted(unavailable))
-            # Lazy expiry: expired rows still occupy one_hold_per_ticket; free them here, in the
-            # same transaction, so an expired hold is available at once without the sweep.
-            cur.execute(
-                "DELETE FROM tickets_blocked WHERE ticket_id = ANY(%s) AND locked_up <= clock_timestamp() "
-                "RETURNING hold_id, ticket_id",
-                [pks],
-            )
+            if not rows and not Event.objects.filter(pk=event_id).exists():
+                raise NotFound("No such event.")
+            by_pk = {r[0]: r[1] for r in rows}
+            unavailable = set(ticket_ids) - set(by_pk.values())
+            unavailable |= {r[1] for r in rows if not r[2] or r[3]}
+            pks = list(by_pk)
             expired: dict[str, list[int]] = defaultdict(list)
-            for old_hold, pk in cur.fetchall():
-                expired[old_hold].append(pk)
+            with connection.cursor() as cur:
+                cur.execute(_CLEAR_SQL, {"pks": pks})
+                for live, other_hold, pk in cur.fetchall():
+                    if live:
+                        unavailable.add(by_pk[pk])
+                    else:
+                        expired[other_hold].append(pk)
+                if unavailable:
+                    raise SeatsUnavailable(sorted(unavailable))
+                cur.execute(_INSERT_SQL, [hold_id, event_id, hold_seconds, pks])
+                expires_at = cur.fetchone()[0]
             for old_hold, old_pks in expired.items():
                 append_ledger(old_pks, "released", {"hold_id": old_hold, "reason": "expired", "by": actor})
-            try:
-                with transaction.atomic():
-                    # One clock reading for every row: all rows of a hold expire at the same instant.
-                    cur.execute(
-                        "WITH c AS (SELECT clock_timestamp() AS t) "
-                        "INSERT INTO tickets_blocked (hold_id, event_id, ticket_id, locked_up, created_at) "
-                        "SELECT %s, %s, pk, c.t + make_interval(secs => %s), c.t FROM c, unnest(%s::bigint[]) AS pk "
-                        "RETURNING locked_up",
-                        [hold_id, event_id, hold_seconds, pks],
-                    )
-                    expires_at = cur.fetchone()[0]
-            except IntegrityError as exc:
-                # Only reachable if something bypassed the checks above (the database is the
-                # guarantee; this keeps the answer a 409 instead of a 500).
-                log.warning("hold refused by the database: %s", exc)
-                raise SeatsUnavailable(sorted(ticket_ids))
-        append_ledger(pks, "held", {"hold_id": hold_id, "expires_at": expires_at.isoformat(), "by": actor})
-        _publish(event_id, {"action": "held", "hold_id": hold_id, "tickets": list(ticket_ids),
-                            "expires_at": expires_at.isoformat()})
+            append_ledger(pks, "held", {"hold_id": hold_id, "expires_at": expires_at.isoformat(), "by": actor})
+            _publish(event_id, {"action": "held", "hold_id": hold_id, "tickets": list(ticket_ids),
+                                "expires_at": expires_at.isoformat()})
+    except IntegrityError as exc:
+        # Only reachable if something bypassed the checks above: the database is the guarantee,
+        # and this keeps its refusal a 409 instead of a 500.
+        log.warning("hold refused by the database: %s", str(exc).splitlines()[0])
+        raise SeatsUnavailable(sorted(ticket_ids)) from exc
     return HoldResult(hold_id=hold_id, event_id=event_id, tickets=list(ticket_ids), expires_at=expires_at)
+
+
+# Deletes a hold's rows, locking them in ticket order first; RETURNING reads the clock after each
+# row is locked and deleted, so a lock wait can never make an expired hold look live. The caller
+# decides from the result and rolls back (restoring the rows) if the hold was over.
+_TAKE_ROWS_SQL = """
+DELETE FROM tickets_blocked WHERE id IN (
+    SELECT id FROM tickets_blocked WHERE hold_id = %s ORDER BY ticket_id FOR UPDATE
+)
+RETURNING ticket_id, event_id, locked_up, clock_timestamp(),
+          (SELECT t.ticket_id FROM tickets_ticket t WHERE t.id = tickets_blocked.ticket_id)
+"""
 
 
 def checkout(*, hold_id: str, buyer: dict, actor: str = "") -> CheckoutResult:
@@ -240,26 +254,24 @@ def checkout(*, hold_id: str, buyer: dict, actor: str = "") -> CheckoutResult:
     its rows are locked, or if it was released, swept or already checked out."""
     check_buyer(buyer)
     with transaction.atomic():
-        members = sorted(selectors.hold_ticket_pks(hold_id))  # unlocked read, re-checked below
-        if not members:
-            raise _gone(hold_id)
-        # Lock order: tickets, then hold rows (see the module docstring).
-        list(Ticket.objects.select_for_update(no_key=True).filter(pk__in=members).order_by("id").values_list("pk"))
         with connection.cursor() as cur:
+            # Lock order: tickets (by id), then hold rows (see the module docstring).
             cur.execute(
-                "SELECT ticket_id, event_id, locked_up FROM tickets_blocked WHERE hold_id = %s "
-                "ORDER BY ticket_id FOR UPDATE",
+                "SELECT id FROM tickets_ticket WHERE id IN (SELECT ticket_id FROM tickets_blocked WHERE hold_id = %s) "
+                "ORDER BY id FOR NO KEY UPDATE",
                 [hold_id],
             )
-            locked = cur.fetchall()
-            now = _db_clock(cur)  # after the row locks: a lock wait cannot make an expired hold look live
-            if not locked:
+            members = [r[0] for r in cur.fetchall()]
+            if not members:
                 raise _gone(hold_id)
-            if sorted(r[0] for r in locked) != members or any(r[2] <= now for r in locked):
-                # Rows missing means an expiry path already took part of the hold.
-                raise HoldExpired()
-            event_id = locked[0][1]
-            cur.execute("DELETE FROM tickets_blocked WHERE hold_id = %s", [hold_id])
+            cur.execute(_TAKE_ROWS_SQL, [hold_id])
+            taken = cur.fetchall()
+        if not taken:
+            raise _gone(hold_id)
+        # Rows missing means an expiry path (sweep, lazy takeover) already took part of the hold.
+        if sorted(r[0] for r in taken) != members or any(r[2] <= r[3] for r in taken):
+            raise HoldExpired()
+        event_id = taken[0][1]
         sold = Ticket.objects.filter(pk__in=members, status=True, status_offline=False).update(
             status=False, updated_at=timezone.now()
         )
@@ -277,21 +289,15 @@ def release(*, hold_id: str, actor: str = "") -> ReleaseResult:
     nothing, so the answer depends on time alone, never on whether the sweep has run."""
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute(
-                "SELECT b.ticket_id, b.event_id, b.locked_up, t.ticket_id FROM tickets_blocked b "
-                "JOIN tickets_ticket t ON t.id = b.ticket_id WHERE b.hold_id = %s ORDER BY b.ticket_id FOR UPDATE OF b",
-                [hold_id],
-            )
-            locked = cur.fetchall()
-            now = _db_clock(cur)
-            if not locked:
-                raise _gone(hold_id)
-            if any(r[2] <= now for r in locked):
-                raise HoldExpired()
-            cur.execute("DELETE FROM tickets_blocked WHERE hold_id = %s", [hold_id])
-        event_id = locked[0][1]
-        append_ledger([r[0] for r in locked], "released", {"hold_id": hold_id, "reason": "released", "by": actor})
-        ticket_ids = [r[3] for r in locked]
+            cur.execute(_TAKE_ROWS_SQL, [hold_id])
+            taken = sorted(cur.fetchall())
+        if not taken:
+            raise _gone(hold_id)
+        if any(r[2] <= r[3] for r in taken):
+            raise HoldExpired()
+        event_id = taken[0][1]
+        append_ledger([r[0] for r in taken], "released", {"hold_id": hold_id, "reason": "released", "by": actor})
+        ticket_ids = [r[4] for r in taken]
         _publish(event_id, {"action": "released", "reason": "released", "hold_id": hold_id, "tickets": ticket_ids})
     return ReleaseResult(hold_id=hold_id, event_id=event_id, tickets=ticket_ids)
 

@@ -67,19 +67,27 @@ def seats_for_event(event_id: str, *, zone: str | None = None, available: bool |
     return qs.values(*SEAT_FIELDS)
 
 
+# Tickets are counted per zone first (one pass over the event's tickets, hash-joined to the few
+# hold rows), then attached to the zones, so zones without tickets yet still show with zeros.
 _SALES_SQL = """
-SELECT e.event_id, z.zone_id, z.name,
-       count(t.id) AS seats,
-       count(t.id) FILTER (WHERE t.status AND NOT t.status_offline AND h.id IS NULL) AS available,
-       count(t.id) FILTER (WHERE t.status AND NOT t.status_offline AND h.id IS NOT NULL) AS held,
-       count(t.id) FILTER (WHERE NOT t.status) AS sold,
-       count(t.id) FILTER (WHERE t.status AND t.status_offline) AS offline
+WITH counts AS (
+    SELECT t.zone_ref_id,
+           count(*) AS seats,
+           count(*) FILTER (WHERE t.status AND NOT t.status_offline AND h.ticket_id IS NULL) AS available,
+           count(*) FILTER (WHERE t.status AND NOT t.status_offline AND h.ticket_id IS NOT NULL) AS held,
+           count(*) FILTER (WHERE NOT t.status) AS sold,
+           count(*) FILTER (WHERE t.status AND t.status_offline) AS offline
+    FROM tickets_ticket t
+    LEFT JOIN tickets_blocked h ON h.ticket_id = t.id AND h.locked_up > statement_timestamp()
+    WHERE t.event_id = %(event_id)s
+    GROUP BY t.zone_ref_id
+)
+SELECT e.event_id, z.zone_id, z.name, coalesce(c.seats, 0), coalesce(c.available, 0), coalesce(c.held, 0),
+       coalesce(c.sold, 0), coalesce(c.offline, 0)
 FROM events_event e
 LEFT JOIN events_zone z ON z.event_id = e.event_id
-LEFT JOIN tickets_ticket t ON t.zone_ref_id = z.id AND t.event_id = e.event_id
-LEFT JOIN tickets_blocked h ON h.ticket_id = t.id AND h.locked_up > statement_timestamp()
-WHERE e.event_id = %s
-GROUP BY e.event_id, z.id, z.zone_id, z.name, z.position
+LEFT JOIN counts c ON c.zone_ref_id = z.id
+WHERE e.event_id = %(event_id)s
 ORDER BY z.position, z.id
 """
 
@@ -93,7 +101,7 @@ def sales_status(event_id: str) -> dict | None:
     live hold, else available), so available + held + sold + offline == seats in every row. An
     expired hold that the sweep has not deleted yet counts as available."""
     with connection.cursor() as cur:
-        cur.execute(_SALES_SQL, [event_id])
+        cur.execute(_SALES_SQL, {"event_id": event_id})
         rows = cur.fetchall()
     if not rows:
         return None
@@ -104,10 +112,6 @@ def sales_status(event_id: str) -> dict | None:
     ]
     totals = {k: sum(z[k] for z in zones) for k in SALES_COUNTS}
     return {"event_id": event_id, "zones": zones, "totals": totals}
-
-
-def hold_ticket_pks(hold_id: str) -> list[int]:
-    return list(TicketHold.objects.filter(hold_id=hold_id).values_list("ticket_id", flat=True))
 
 
 def hold_ever_existed(hold_id: str) -> bool:
