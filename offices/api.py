@@ -63,10 +63,13 @@ class CheckoutInSerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.fields.get("buyer", [exc.message]))
 
 
-SeatOut = inline_serializer("Seat", {
-    "ticket_id": serializers.CharField(), "seat_id": serializers.CharField(), "zone_id": serializers.CharField(),
-    "zone": serializers.CharField(), "color": serializers.CharField(), "seat_row": serializers.CharField(),
-    "available": serializers.BooleanField(),
+SeatPage = inline_serializer("SeatPage", {
+    "results": inline_serializer("Seat", {
+        "ticket_id": serializers.CharField(), "seat_id": serializers.CharField(), "zone_id": serializers.CharField(),
+        "zone": serializers.CharField(), "color": serializers.CharField(), "seat_row": serializers.CharField(),
+        "available": serializers.BooleanField(),
+    }, many=True),
+    "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
 })
 HoldOut = inline_serializer("Hold", {
     "hold_id": serializers.CharField(), "event_id": serializers.CharField(),
@@ -100,7 +103,7 @@ class SeatListView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("zone", str), OpenApiParameter("available", bool),
                     OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        responses={200: SeatOut}, summary="Seats of an event with their availability (cursor-paginated)",
+        responses={200: SeatPage}, summary="Seats of an event with their availability (cursor-paginated)",
     )
     def get(self, request, event_id: str):
         q = request.query_params

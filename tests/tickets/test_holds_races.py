@@ -236,6 +236,23 @@ def test_checkout_racing_expiry_never_both_win():
     assert_valid_histories(event)
 
 
+def test_several_sweepers_release_each_expired_row_exactly_once():
+    event = big_event(200)
+    ids = list(Ticket.objects.filter(event=event).order_by("id").values_list("ticket_id", flat=True))
+    for i in range(0, 200, 4):
+        holds.take_hold(event_id=event.event_id, ticket_ids=ids[i:i + 4])
+    with connection.cursor() as cur:
+        cur.execute("UPDATE tickets_blocked SET created_at = created_at - interval '2 hours', "
+                    "locked_up = clock_timestamp() - interval '1 second'")
+    results = run_pool(lambda: holds.sweep_expired_holds(batch_size=7), [()] * 4, threads=4)
+    assert all(isinstance(r, holds.SweepResult) for r in results), results
+    assert sum(r.released for r in results) == 200
+    assert not TicketHold.objects.exists()
+    released = Counter(LedgerEntry.objects.filter(action="released").values_list("ticket_id", flat=True))
+    assert len(released) == 200 and set(released.values()) == {1}
+    assert_valid_histories(event)
+
+
 # --- negative control: the race is real, and the database constraint is what stops it ---
 
 NAIVE_TABLE = "test_naive_blocked"
