@@ -135,7 +135,7 @@ class EventFeed:
                 await asyncio.sleep(refresh)
 
     async def _send_counts(self) -> None:
-        counts = await database_sync_to_async(selectors.gate_counts)(self.event_id)
+        counts = await _read(selectors.gate_counts, self.event_id)
         comparable = {k: v for k, v in counts.items() if k != "at"}
         if comparable != self.last.get("gate_counts"):
             self.last["gate_counts"] = comparable
@@ -143,20 +143,26 @@ class EventFeed:
 
     async def _send_state(self, *, sales: bool, devices: bool, mirror: bool) -> None:
         if sales:
-            body = await database_sync_to_async(selectors.sales)(self.event_id)
+            body = await _read(selectors.sales, self.event_id)
             if _comparable(body) != self.last.get("sales"):
                 self.last["sales"] = _comparable(body)
                 await self._broadcast(body)
         if devices:
-            rows = await database_sync_to_async(selectors.devices)(self.event_id)
+            rows = await _read(selectors.devices, self.event_id)
             if rows != self.last.get("devices"):
                 self.last["devices"] = rows
                 await self._broadcast({"type": "devices", "devices": rows})
         if mirror:
-            state = await database_sync_to_async(selectors.mirror)()
+            state = await _read(selectors.mirror)
             if state is not None and state != self.last.get("mirror"):
                 self.last["mirror"] = state
                 await self._broadcast({"type": "mirror", **state})
+
+
+def _read(fn, *args):
+    """Run a database read for the feed on the thread pool, not on the one thread that Channels
+    shares for thread-sensitive work: a slow count must not hold up the forwarding of scans."""
+    return database_sync_to_async(fn, thread_sensitive=False)(*args)
 
 
 def _comparable(sales: dict) -> dict:
@@ -249,6 +255,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(await database_sync_to_async(selectors.snapshot)(self.event_id))
         elif kind == "ping":
             await self.send_json({"type": "pong"})
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections (a hop to its sync thread) before every
+        # handler; the live messages never touch the database, and at hundreds of scans a
+        # second that hop would be most of the cost, so they skip it.
+        kind = message.get("type")
+        if kind == "live.message":
+            await self.live_message(message)
+        elif kind == "live.batch":
+            await self.live_batch(message)
+        else:
+            await super().dispatch(message)
 
     async def live_message(self, event):
         await self._forward(event["message"])

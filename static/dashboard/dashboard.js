@@ -535,7 +535,8 @@
     if (!feed.length) { list.appendChild(h("li", { class: "empty" }, "No scans yet.")); return; }
     feed.slice(0, 24).forEach(function (s) {
       var ok = s.result === "accepted";
-      var why = ok ? ((s.direction === "out" ? "exit" : "entry") + " · " + (names[s.checkpoint] || s.checkpoint || ""))
+      var what = s.direction === "out" ? "exit" : (s.direction === "in" ? "entry" : "accepted");
+      var why = ok ? (what + " · " + (names[s.checkpoint] || s.checkpoint || ""))
                    : ((REASONS[s.reason] || s.reason || "rejected") + " · " + (names[s.checkpoint] || s.checkpoint || ""));
       list.appendChild(h("li", { "data-result": s.result },
         h("span", { class: "t" }, time(s.at)),

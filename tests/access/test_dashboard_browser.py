@@ -103,6 +103,7 @@ def api_scan(url: str, token: str, code: str, direction: str = "in") -> dict:
 
 
 def test_dashboard_live_in_chromium(asgi_server, browser, django_user_model):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -114,7 +115,9 @@ def test_dashboard_live_in_chromium(asgi_server, browser, django_user_model):
     django_user_model.objects.create_user("manager", password="pw-manager-123", is_staff=True)
 
     def wait(predicate, timeout=10, message=""):
-        return WebDriverWait(browser, timeout, poll_frequency=0.05).until(lambda d: predicate(), message)
+        # The page re-renders its lists on every message: a found element may go stale, try again.
+        return WebDriverWait(browser, timeout, poll_frequency=0.05,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: predicate(), message)
 
     def text(element_id):
         return browser.find_element(By.ID, element_id).text
@@ -137,9 +140,9 @@ def test_dashboard_live_in_chromium(asgi_server, browser, django_user_model):
     assert api_scan(asgi_server, south_token, code_for(event, "A-1"))["reason"] == "already_inside"
     wait(lambda: text("v-accepted") == "3" and text("v-rejected") == "1", message="counts did not change")
     wait(lambda: text("v-inside") == "3")
-    row = browser.find_element(By.CSS_SELECTOR, f'#gates tr[data-checkpoint="{north.checkpoint_id}"]')
-    assert row.find_element(By.CSS_SELECTOR, '[data-field="accepted"]').text == "2"
-    assert browser.find_element(By.CSS_SELECTOR, '#zones [data-zone="A"] [data-field="inside"]').text == "2"
+    gate_cell = f'#gates tr[data-checkpoint="{north.checkpoint_id}"] [data-field="accepted"]'
+    wait(lambda: browser.find_element(By.CSS_SELECTOR, gate_cell).text == "2")
+    wait(lambda: browser.find_element(By.CSS_SELECTOR, '#zones [data-zone="A"] [data-field="inside"]').text == "2")
     wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#feed li[data-result]")) >= 4)
 
     # An alert arrives live and is acknowledged with the button (session + CSRF).
@@ -149,7 +152,7 @@ def test_dashboard_live_in_chromium(asgi_server, browser, django_user_model):
     selector = f'#alerts li[data-alert-id="{alert_id}"]'
     wait(lambda: browser.find_elements(By.CSS_SELECTOR, selector), message="alert did not arrive")
     assert text("v-alerts") == "1"
-    browser.find_element(By.CSS_SELECTOR, f'{selector} button[data-action="ack"]').click()
+    wait(lambda: browser.find_element(By.CSS_SELECTOR, f'{selector} button[data-action="ack"]').click() or True)
     wait(lambda: "acked" in browser.find_element(By.CSS_SELECTOR, selector).get_attribute("class"))
     assert Alert.objects.get(pk=alert_id).acknowledged_by == "manager"
     wait(lambda: text("v-alerts") == "0")
@@ -167,9 +170,9 @@ def test_dashboard_live_in_chromium(asgi_server, browser, django_user_model):
         browser.save_screenshot(screenshot)
 
     # One-click revoke: the device's token stops working at once.
-    browser.find_element(By.CSS_SELECTOR, f'#devices tr[data-device-id="{south.device_id}"] button[data-action="revoke"]').click()
-    wait(lambda: browser.find_element(By.CSS_SELECTOR, f'#devices tr[data-device-id="{south.device_id}"]')
-         .get_attribute("data-status") == "revoked")
+    device_row = f'#devices tr[data-device-id="{south.device_id}"]'
+    wait(lambda: browser.find_element(By.CSS_SELECTOR, f'{device_row} button[data-action="revoke"]').click() or True)
+    wait(lambda: browser.find_element(By.CSS_SELECTOR, device_row).get_attribute("data-status") == "revoked")
     assert Device.objects.get(pk=south.device_id).revoked_at is not None
     with pytest.raises(urllib.error.HTTPError) as refused:
         api_scan(asgi_server, south_token, code_for(event, "B-2"), "out")

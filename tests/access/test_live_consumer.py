@@ -126,7 +126,8 @@ def test_device_tokens_are_refused_and_a_revoked_one_raises_an_alert(ev, staff_s
 
     async def body():
         # A valid device token, even next to a staff session cookie: devices are never staff.
-        comm = communicator(ev.event_id, session=staff_session, headers=[(b"authorization", f"Device {token}".encode())])
+        comm = communicator(ev.event_id, session=staff_session,
+                            headers=[(b"authorization", f"Device {token}".encode())])
         assert not (await comm.connect())[0]
         comm = communicator(ev.event_id, query=f"?token={token}")
         assert not (await comm.connect())[0]
