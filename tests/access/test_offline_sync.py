@@ -400,3 +400,24 @@ def test_racing_uploads_from_two_devices_admit_each_ticket_once(generated_event)
     assert sorted(accepted) == sorted(seats)
     assert all(r["reason"] == "already_inside" for r in ra + rb if r["result"] == "rejected")
     assert Alert.objects.filter(kind="offline_conflict").count() == 10
+
+
+def test_pipelined_verification_classifies_every_kind_of_code(scanner, generated_event):
+    """With several chunks, signatures are verified in a helper thread one chunk ahead; forged
+    codes, other events' codes, credentials and tickets must come out exactly as one by one."""
+    device, _ = scanner
+    other = make_event(name="Other")
+    generate_tickets(event_id=other.event_id)
+    sell(other, "A-1")
+    sell(generated_event, "A-1", "A-2", "B-1")
+    cred = create_credential(event_id=generated_event.event_id, name="Staff", kind="staff")
+    good = code_for(generated_event, "A-2")
+    t0 = timezone.now() - timedelta(minutes=3)
+    plan = [credential_code(cred), code_for(generated_event, "A-1"), good[:-4] + "AAAA", "T.x.y.z",
+            code_for(other, "A-1"), good, code_for(generated_event, "B-1"), code_for(generated_event, "A-1")]
+    scans = [{"code": c, "direction": "in", "scan_id": uuid.uuid4(), "scanned_at": t0 + timedelta(seconds=i)}
+             for i, c in enumerate(plan)]
+    results = offline.sync_scans(device=device, scans=scans, chunk=3).results
+    assert [(r["result"], r["reason"]) for r in results] == [
+        ("accepted", None), ("accepted", None), ("rejected", "invalid_signature"), ("rejected", "invalid_signature"),
+        ("rejected", "wrong_event"), ("accepted", None), ("accepted", None), ("rejected", "already_inside")]
