@@ -161,6 +161,30 @@ CELERY_BEAT_SCHEDULE["tickets_unlock"] = {
 # Firestore mirror (PostgreSQL stays the source of truth; see docs/adr/0001).
 FIRESTORE_PROJECT_ID = env("FIRESTORE_PROJECT_ID", default="")
 FIRESTORE_EMULATOR_HOST = env("FIRESTORE_EMULATOR_HOST", default="")
+# Project id used with the emulator when FIRESTORE_PROJECT_ID is empty (any id works there).
+FIRESTORE_EMULATOR_PROJECT_ID = env("FIRESTORE_EMULATOR_PROJECT_ID", default="ticketcore-local")
+# The outbox drain (docs/adr/0011): documents per WriteBatch (Firestore allows 500), RPC timeout,
+# how long one task drains before handing over, retries with backoff while Firestore is down.
+FIRESTORE_BATCH_SIZE = env.int("FIRESTORE_BATCH_SIZE", default=500)
+FIRESTORE_TIMEOUT_S = env.float("FIRESTORE_TIMEOUT_S", default=30.0)
+FIRESTORE_DRAIN_TIME_BUDGET_S = env.float("FIRESTORE_DRAIN_TIME_BUDGET_S", default=50.0)
+FIRESTORE_DRAIN_MAX_RETRIES = env.int("FIRESTORE_DRAIN_MAX_RETRIES", default=6)
+# Services kick a drain on commit (ticketcore.mirror.kick); beat drains every few seconds anyway.
+FIRESTORE_MIRROR_KICK = env.bool("FIRESTORE_MIRROR_KICK", default=True)
+FIRESTORE_DRAIN_INTERVAL_S = env.float("FIRESTORE_DRAIN_INTERVAL_S", default=3.0)
+CELERY_BEAT_SCHEDULE["mirror_drain"] = {
+    "task": "ticketcore.mirror.drain_outbox",
+    "schedule": FIRESTORE_DRAIN_INTERVAL_S,
+    "kwargs": {"periodic": True},
+    "options": {"expires": FIRESTORE_DRAIN_INTERVAL_S},
+}
+# While the mirror is off the outbox is compacted to one row per document (bounded by the number
+# of documents, and turning the mirror on later catches up without a repair).
+CELERY_BEAT_SCHEDULE["mirror_compact"] = {
+    "task": "ticketcore.mirror.compact_outbox",
+    "schedule": env.float("FIRESTORE_COMPACT_INTERVAL_S", default=600.0),
+    "options": {"expires": 600.0},
+}
 
 # Ticket generation refuses events larger than this (a typo guard, not a performance limit).
 TICKETCORE_MAX_SEATS_PER_EVENT = env.int("TICKETCORE_MAX_SEATS_PER_EVENT", default=250_000)

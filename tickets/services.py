@@ -91,6 +91,7 @@ def generate_tickets(*, event_id: str) -> GenerationResult:
             )
         event.generated_at = now
         event.save(update_fields=["generated_at"])
+        transaction.on_commit(lambda: __import__("ticketcore.mirror").mirror.kick())  # Firestore mirror, ADR 0011
     return GenerationResult(event_id=event_id, generated=total)
 
 
