@@ -26,5 +26,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("dashboard/", include("access.dashboard_urls")),
+    path("scanner/", include("devices.scanner_urls")),
     re_path(r"^api/", api_not_found),
 ]

@@ -1,0 +1,150 @@
+"""The door scanner web app: the page at /scanner/, its web app manifest and its service worker.
+
+The app is static (templates/scanner, static/scanner, static/vendor/barcode-detector) and talks
+only to the device API (/api/v1/devices/*, /api/v1/scan*) with its `Device` token; these views
+hold no state and need no login. See docs/adr/0015-scanner-app.md.
+
+The service worker precaches the page and every asset, so an installed phone opens the app with
+no network. Its cache name is a hash of the page template and the asset bytes: any change to them
+changes sw.js, the browser installs the new worker, and the old cache is dropped."""
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import get_template
+from django.templatetags.static import static
+from django.views.decorators.http import require_safe
+
+# WebAssembly.instantiateStreaming refuses any other type; Python only knows .wasm when the OS
+# mime.types does (Debian does, a bare macOS/Windows Python may not). Granian and nginx know it.
+mimetypes.add_type("application/wasm", ".wasm")
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+APP_VERSION = "scanner/1.0"
+SCOPE = "/scanner/"
+WASM = "vendor/barcode-detector/zxing_reader.wasm"
+# Everything the page loads. The service worker precaches exactly this list, so a file missing
+# here would be missing offline (tests/scanner/test_pages.py checks the list is complete).
+ASSETS = [
+    "scanner/app.css",
+    "scanner/app.js",
+    "scanner/camera.js",
+    "scanner/feedback.js",
+    "scanner/offline.js",
+    "scanner/store.js",
+    "scanner/icon.svg",
+    "scanner/icon-192.png",
+    "scanner/icon-512.png",
+    "vendor/barcode-detector/ponyfill.js",
+    "vendor/barcode-detector/zxing-exported.js",
+    WASM,
+]
+
+# The app talks to this origin only; the QR reader's wasm needs 'wasm-unsafe-eval' and nothing
+# more. This is also what guarantees that the ponyfill can never fall back to its CDN default.
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob: mediastream:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+])
+
+
+def _asset_path(name: str) -> Path:
+    found = finders.find(name)
+    if not found:
+        raise FileNotFoundError(f"scanner asset {name} is missing from the static files")
+    return Path(found)
+
+
+def _compute_version() -> str:
+    digest = hashlib.sha256(APP_VERSION.encode())
+    for template in ("scanner/index.html", "scanner/sw.js"):
+        digest.update(Path(get_template(template).origin.name).read_bytes())
+    for name in ASSETS:
+        digest.update(name.encode())
+        digest.update(_asset_path(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _cached_version() -> str:
+    return _compute_version()
+
+
+def build_version() -> str:
+    """Changes whenever the page or any asset changes. Cached per process except under DEBUG,
+    where files change while the server runs."""
+    return _compute_version() if settings.DEBUG else _cached_version()
+
+
+def _config() -> dict:
+    return {
+        "api": "/api/v1",
+        "scope": SCOPE,
+        "sw": f"{SCOPE}sw.js",
+        "wasm": static(WASM),
+        "app_version": f"{APP_VERSION}+{build_version()}",
+    }
+
+
+@require_safe
+def app(request):
+    response = render(request, "scanner/index.html", {"config": _config()})
+    response["Cache-Control"] = "no-cache"
+    response["Content-Security-Policy"] = CSP
+    response["Permissions-Policy"] = "camera=(self), microphone=()"
+    response["Referrer-Policy"] = "no-referrer"  # the pairing code is in this page's URL
+    return response
+
+
+@require_safe
+def service_worker(request):
+    precache = [SCOPE, f"{SCOPE}manifest.webmanifest", *[static(name) for name in ASSETS]]
+    body = get_template("scanner/sw.js").render({
+        "version": build_version(), "scope": SCOPE, "precache_json": json.dumps(precache),
+    })
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    # Browsers check for a new worker on each navigation; never let an HTTP cache hide it.
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = SCOPE
+    return response
+
+
+@require_safe
+def webmanifest(request):
+    manifest = {
+        "id": SCOPE,
+        "name": "TicketCore Door Scanner",
+        "short_name": "Scanner",
+        "description": "Scan tickets and credentials at the door, online or offline.",
+        "start_url": SCOPE,
+        "scope": SCOPE,
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#0f172a",
+        "theme_color": "#0f172a",
+        "icons": [
+            {"src": static("scanner/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": static("scanner/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": static("scanner/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    response = JsonResponse(manifest, content_type="application/manifest+json")
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,56 @@
+// A beep and a buzz for every result, so a steward looking at the crowd, not the phone, knows.
+// Browsers start audio only after a user gesture: the first tap anywhere unlocks it.
+
+let audio = null;
+
+function context() {
+  if (!audio) {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    audio = new Ctx();
+  }
+  if (audio.state === "suspended") audio.resume().catch(() => {});
+  return audio;
+}
+
+export function unlockAudio() {
+  context();
+}
+
+function tone(ctx, start, frequency, duration, type = "sine", volume = 0.25) {
+  const osc = ctx.createOscillator();
+  const gain = ctx.createGain();
+  osc.type = type;
+  osc.frequency.value = frequency;
+  gain.gain.setValueAtTime(0.0001, start);
+  gain.gain.exponentialRampToValueAtTime(volume, start + 0.01);
+  gain.gain.exponentialRampToValueAtTime(0.0001, start + duration);
+  osc.connect(gain).connect(ctx.destination);
+  osc.start(start);
+  osc.stop(start + duration + 0.02);
+}
+
+const PATTERNS = {
+  // one short high beep: in
+  accepted: { tones: [[1320, 0.12, "sine"]], vibrate: [80] },
+  // two rising beeps: let in, but checked on this phone
+  queued: { tones: [[880, 0.1, "sine"], [1175, 0.12, "sine"]], vibrate: [80, 60, 80] },
+  // a low double buzz: stop
+  rejected: { tones: [[196, 0.22, "square"], [165, 0.3, "square"]], vibrate: [250, 100, 250] },
+};
+
+export function signal(kind) {
+  const pattern = PATTERNS[kind] || PATTERNS.rejected;
+  try {
+    if (navigator.vibrate) navigator.vibrate(pattern.vibrate);
+  } catch {
+    /* vibration is a bonus */
+  }
+  const ctx = context();
+  if (!ctx || ctx.state !== "running") return;
+  let at = ctx.currentTime;
+  for (const [frequency, duration, type] of pattern.tones) {
+    tone(ctx, at, frequency, duration, type, type === "square" ? 0.12 : 0.25);
+    at += duration + 0.05;
+  }
+}
