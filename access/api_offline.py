@@ -103,7 +103,11 @@ def parse_sync(data) -> list[dict]:
     parsed, errors = [], {}
     for i, item in enumerate(scans):
         try:
-            parsed.append(parse_scan(item, require_scanned_at=True))
+            scan = parse_scan(item, require_scanned_at=True)
+            if "\x00" in scan["code"]:
+                # PostgreSQL text cannot hold NUL; refuse it here, before any scan is applied.
+                raise ValidationError({"code": ["Contains a NUL character."]})
+            parsed.append(scan)
         except ValidationError as exc:
             detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
             for name, problems in detail.items():

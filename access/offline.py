@@ -15,6 +15,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, connections, transaction
@@ -34,6 +35,10 @@ MAX_SYNC_SCANS = 5000
 # Scans per database round trip. Each call keeps its ticket's row lock until the chunk commits,
 # so the chunk bounds how long an online scan of one of those tickets can wait (~tens of ms).
 SYNC_CHUNK = 250
+# Corrected scan times outside this range are input errors, not scans (a phone whose clock reset
+# to 1970 is fine: the measured offset corrects it).
+EARLIEST = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=dt_timezone.utc)
 
 
 def late_upload_seconds() -> int:
@@ -227,6 +232,8 @@ def sync_scans(*, device, scans: list[dict], now: datetime | None = None, chunk:
         try:
             effective = s["scanned_at"] + offset
         except OverflowError:
+            effective = None
+        if effective is None or not EARLIEST <= effective < LATEST:
             bad[f"scans[{i}].scanned_at"] = ["Out of range once corrected by the device's clock offset."]
             continue
         items.append(_Scan(index=i, code=s["code"], direction=s["direction"], scan_id=s["scan_id"],

@@ -5,6 +5,8 @@ reads its reconciliation. An office token never reaches another office's data (4
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -25,6 +27,8 @@ from ticketcore.permissions import IsStaff
 from tickets.codes import active_key, ticket_code
 
 OFFICE_ID_MAX_LENGTH = 16
+SOLD_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+SOLD_AT_LATEST = datetime(2100, 1, 1, tzinfo=dt_timezone.utc)
 MAX_FIELD_ERRORS = 50
 
 
@@ -64,7 +68,7 @@ def _ticket_list(data, field: str = "tickets") -> list[str]:
         raise ValidationError({field: ["Required, a non-empty list of ticket ids."]})
     if len(value) > services.MAX_TICKETS_PER_CALL:
         raise ValidationError({field: [f"At most {services.MAX_TICKETS_PER_CALL} tickets."]})
-    if not all(isinstance(t, str) and 0 < len(t) <= services.TICKET_ID_MAX_LENGTH for t in value):
+    if not all(isinstance(t, str) and 0 < len(t) <= services.TICKET_ID_MAX_LENGTH and "\x00" not in t for t in value):
         raise ValidationError({field: ["Must be ticket id strings."]})
     if len(set(value)) != len(value):
         raise ValidationError({field: ["Duplicate ticket ids."]})
@@ -181,7 +185,7 @@ def _parse_sale(item, index: int, errors: dict) -> services.SaleIn | None:
     if sale_id is None:
         errors[f"{prefix}.sale_id"] = ["Required, a UUID string."]
     ticket_id = item.get("ticket_id")
-    if not isinstance(ticket_id, str) or not 0 < len(ticket_id) <= services.TICKET_ID_MAX_LENGTH:
+    if not isinstance(ticket_id, str) or not 0 < len(ticket_id) <= services.TICKET_ID_MAX_LENGTH or "\x00" in ticket_id:
         errors[f"{prefix}.ticket_id"] = ["Required, a ticket id string."]
     raw_at = item.get("sold_at")
     if isinstance(raw_at, str) and len(raw_at) <= 64:
@@ -191,6 +195,8 @@ def _parse_sale(item, index: int, errors: dict) -> services.SaleIn | None:
             sold_at = None
     if sold_at is None or sold_at.tzinfo is None:
         errors[f"{prefix}.sold_at"] = ["Required, an ISO 8601 time with offset."]
+    elif not SOLD_AT_EARLIEST <= sold_at < SOLD_AT_LATEST:
+        errors[f"{prefix}.sold_at"] = ["Out of range."]
     buyer = item.get("buyer")
     if buyer is not None:
         from tickets.holds import check_buyer

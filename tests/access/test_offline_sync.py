@@ -315,6 +315,8 @@ def test_chunk_that_the_database_refuses_is_reapplied_one_by_one(scanner, genera
     ({"scans": [{"code": 5, "direction": "in", "scan_id": str(uuid.uuid4()), "scanned_at": "2030-01-01T00:00:00Z"}]},
      "scans[0].code"),
     ({"scans": ["x"]}, "scans[0]"),
+    ({"scans": [{"code": "T.a\x00b", "direction": "in", "scan_id": str(uuid.uuid4()),
+                 "scanned_at": "2030-01-01T00:00:00Z"}]}, "scans[0].code"),
     ({"scans": "all"}, "scans"),
     ({}, "scans"),
 ])
@@ -344,6 +346,11 @@ def test_too_many_scans_and_malformed_bodies_are_400(scanner, generated_event):
     body = assert_error(client.post("/api/v1/scan/sync", {"scans": [item("x", at=timezone.now().replace(year=9999))]},
                                     format="json"), 400, "invalid")
     assert "scans[0].scanned_at" in body["error"]["fields"]
+    Device.objects.filter(pk=device.pk).update(clock_offset_ms=0)
+    for absurd in ("0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59+00:00", "2100-01-01T00:00:00Z"):
+        body = assert_error(client.post("/api/v1/scan/sync", {"scans": [{**item("x"), "scanned_at": absurd}]},
+                                        format="json"), 400, "invalid")
+        assert "scans[0].scanned_at" in body["error"]["fields"]
     assert not Scan.objects.exists()
     assert sync(client, [])["results"] == []
 

@@ -153,7 +153,7 @@ def test_assigned_tickets_cannot_be_held_or_sold_online(api, office, generated_e
 
 
 @pytest.mark.parametrize("payload", [{}, {"tickets": []}, {"tickets": "B-1"}, {"tickets": [1]}, {"tickets": ["a", "a"]},
-                                     {"tickets": ["x" * 49]}, {"tickets": ["a"] * 5001}, []])
+                                     {"tickets": ["x" * 49]}, {"tickets": ["a"] * 5001}, [], {"tickets": ["a\x00"]}])
 def test_assign_bad_input_is_400(api, office, payload):
     office_id, _ = office
     assert_error(api.post(f"/api/v1/offices/{office_id}/assign", payload, format="json"), 400, "invalid")
@@ -269,8 +269,10 @@ def test_sync_needs_the_offices_own_token(api, anon, office, generated_event):
 
 @pytest.mark.parametrize("bad, field", [
     ({"sale_id": "nope"}, "sale_id"), ({"sale_id": None}, "sale_id"), ({"ticket_id": 7}, "ticket_id"),
-    ({"ticket_id": ""}, "ticket_id"), ({"ticket_id": "x" * 49}, "ticket_id"), ({"sold_at": "yesterday"}, "sold_at"),
+    ({"ticket_id": ""}, "ticket_id"), ({"ticket_id": "B\x001"}, "ticket_id"), ({"ticket_id": "x" * 49}, "ticket_id"),
+    ({"sold_at": "yesterday"}, "sold_at"),
     ({"sold_at": "2026-01-01T10:00:00"}, "sold_at"), ({"sold_at": None}, "sold_at"), ({"buyer": "Lola"}, "buyer"),
+    ({"sold_at": "0001-01-01T00:00:00+14:00"}, "sold_at"), ({"sold_at": "9999-12-31T23:59:59+00:00"}, "sold_at"),
     ({"buyer": {"n": "\x00"}}, "buyer"), ({"buyer": {"n": "x" * 5000}}, "buyer"),
 ])
 def test_sync_bad_sale_is_400_and_writes_nothing(api, office, generated_event, bad, field):
