@@ -120,6 +120,9 @@ def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Ca
     try:
         with transaction.atomic():
             with connection.cursor() as cur:
+                # The document queries are cheap index lookups that the planner overestimates;
+                # JIT-compiling them cost ~0.2 s per batch.
+                cur.execute("SET LOCAL jit = off")
                 cur.execute(
                     "SELECT id, kind, event_id, key, path, op FROM ticketcore_outbox ORDER BY id LIMIT %s "
                     "FOR UPDATE SKIP LOCKED",
@@ -165,14 +168,14 @@ def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Ca
 
 def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_commit=None, guard=True) -> None:
     from google.api_core import exceptions as gexc
-    from google.cloud.firestore import DELETE_FIELD
-    from google.cloud.firestore_v1.field_path import FieldPath
+
+    from ticketcore.mirror import encode
 
     timeout = settings.FIRESTORE_TIMEOUT_S
     read_all = False
     for _attempt in range(CONFLICT_ATTEMPTS):
         batch = client.batch()
-        writes = stale = 0
+        writes, stale = [], 0
         # Documents that only saw inserts are new to Firestore: `create` them without a read
         # (generation's fast path). Everything else is read first.
         to_read = {d.path for d in docs if guard and (read_all or not d.fresh)}
@@ -181,34 +184,29 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
             refs = [client.document(p) for p in to_read]
             snaps = {s.reference.path: s for s in client.get_all(refs, retry=None, timeout=timeout)}
         for d in docs:
-            ref = client.document(d.path)
+            name = client.document(d.path)._document_path
             snap = snaps.get(d.path)
             if not guard:
-                batch.delete(ref) if d.data is None else batch.set(ref, d.data)
+                writes.append(encode.delete(name) if d.data is None else encode.set_unguarded(name, d.data))
             elif d.path not in to_read:
-                batch.create(ref, d.data)
+                writes.append(encode.create(name, d.data))
             elif snap is None or not snap.exists:
-                if d.data is None:
-                    continue  # nothing to delete
-                batch.create(ref, d.data)
+                if d.data is not None:
+                    writes.append(encode.create(name, d.data))
             else:
                 stored = snap.to_dict() or {}
                 held = stored.get("mirror_version")
                 if not d.force and isinstance(held, int) and held >= version:
                     stale += 1  # Firestore already holds this state or a newer one
-                    continue
-                option = client.write_option(last_update_time=snap.update_time)
-                if d.data is None:
-                    batch.delete(ref, option=option)
+                elif d.data is None:
+                    writes.append(encode.delete(name, update_time=snap.update_time))
                 else:
-                    # A full replacement under a precondition: update() every field, and delete
-                    # the fields the document no longer has (set() takes no precondition).
-                    gone = {FieldPath(k).to_api_repr(): DELETE_FIELD for k in stored if k not in d.data}
-                    batch.update(ref, {**d.data, **gone}, option=option)
-            writes += 1
+                    gone = [k for k in stored if k not in d.data]
+                    writes.append(encode.replace(name, d.data, gone=gone, update_time=snap.update_time))
         if before_commit is not None:
             before_commit([d.path for d in docs])
         if writes:
+            batch._add_write_pbs(writes)  # what WriteBatch.create/update/delete do with theirs
             try:
                 batch.commit(retry=None, timeout=timeout)
             except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound) as exc:
@@ -217,7 +215,7 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
                 log.info("mirror batch v%s conflicted (%s); rereading", version, exc.__class__.__name__)
                 read_all = True
                 continue
-        out.written, out.stale = writes, stale
+        out.written, out.stale = len(writes), stale
         return
     raise MirrorConflict(f"batch v{version}: Firestore preconditions failed {CONFLICT_ATTEMPTS} times")
 

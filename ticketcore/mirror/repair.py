@@ -82,7 +82,9 @@ def diff_event(event_id: str) -> Diff:
         keys = []  # every document Firestore still has for it is extra
     known = set()
     for chunk in _chunks(keys, CHUNK):
-        expected = build_docs(chunk)
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")  # see drainer.drain_batch
+            expected = build_docs(chunk)
         snaps = {s.reference.path: s for s in client.get_all([client.document(k.path) for k in chunk])}
         for key in chunk:
             known.add(key.path)
