@@ -437,9 +437,19 @@ function submit(value, source, timing = null) {
   state.chain = state.chain.then(() => processScan(code, source, timing)).catch((error) => console.error(error));
 }
 
+/** crypto.randomUUID exists only in secure contexts; getRandomValues everywhere. */
+function uuid4() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 async function processScan(code, source, timing) {
   const startedAt = performance.now();
-  const scan = { scan_id: crypto.randomUUID(), code, direction: state.direction, scanned_at: new Date().toISOString() };
+  const scan = { scan_id: uuid4(), code, direction: state.direction, scanned_at: new Date().toISOString() };
   let outcome = null;
   if (state.mode === "online") {
     try {
@@ -852,6 +862,11 @@ function wire() {
 
 async function boot() {
   wire();
+  if (!window.isSecureContext) {
+    // Camera, service worker and WebCrypto exist only over HTTPS (or on localhost).
+    $("camera-msg").hidden = false;
+    $("camera-msg").textContent = "Not a secure (HTTPS) address: no camera, no offline checks. Open the app over HTTPS.";
+  }
   registerServiceWorker();
   prepareReader(CONFIG.wasm).then(
     () => { document.body.dataset.reader = "ready"; },

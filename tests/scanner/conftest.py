@@ -125,7 +125,7 @@ def browser(tmp_path):
 
     drivers = []
 
-    def open_browser(video: Path):
+    def open_browser(video: Path, *extra_args: str):
         options = webdriver.ChromeOptions()
         options.binary_location = chromium
         for arg in [
@@ -136,6 +136,7 @@ def browser(tmp_path):
             f"--use-file-for-fake-video-capture={video}",
             "--autoplay-policy=no-user-gesture-required",
             f"--user-data-dir={tmp_path / f'profile{len(drivers)}'}",
+            *extra_args,
         ]:
             options.add_argument(arg)
         options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})

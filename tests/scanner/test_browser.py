@@ -203,6 +203,8 @@ def test_camera_reads_real_ticket_codes(scanner_server, browser, tmp_path):
         record_benchmark(clean)
 
     assert off_origin(requested_urls(driver), scanner_server) == []
+    problems = [e["message"] for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    assert problems == [], problems  # no CSP violation, no failed asset, no script error
 
 
 def test_keyboard_wedge_manual_lookup_direction_and_revocation(scanner_server, browser, tmp_path):
@@ -227,6 +229,11 @@ def test_keyboard_wedge_manual_lookup_direction_and_revocation(scanner_server, b
     assert driver.find_element(By.ID, "direction").is_displayed()  # the checkpoint allows both
     assert body(driver, "direction") == "in"
     wait(driver, lambda d: body(d, "sw") == "ready")
+    # Chrome's own verdict: manifest, icons, service worker -> the app can be installed.
+    errors = driver.execute_cdp_cmd("Page.getInstallabilityErrors", {})["installabilityErrors"]
+    assert errors == [], errors
+    manifest = driver.execute_cdp_cmd("Page.getAppManifest", {})
+    assert manifest["url"].endswith("/scanner/manifest.webmanifest") and not manifest.get("errors"), manifest
     wait(driver, lambda d: body(d, "manifest") == "ready")
     wait(driver, lambda d: js(d, "const v = document.getElementById('video'); return v.readyState >= 2 && v.currentTime > 0"))
     screenshot(driver, "ready")
@@ -362,3 +369,27 @@ def test_offline_queue_sync_and_conflict(scanner_server, browser, tmp_path):
     assert mine.filter(ticket__seat_id="A-3", result="rejected", reason="already_inside").exists()
     assert mine.filter(reason="invalid_signature").exists()
     assert Scan.objects.filter(ticket__seat_id="A-3", first_entry=True, device=other).count() == 1
+
+
+def test_plain_http_on_a_lan_name_says_so_and_still_scans_online(scanner_server, browser, tmp_path):
+    """`make run` opened from a phone as http://<laptop>:8000/scanner/ is not a secure context:
+    no camera, no service worker, no WebCrypto. The app must say so and keep scanning online
+    with a keyboard-wedge scanner instead of breaking."""
+    from tickets.services import generate_tickets
+
+    scanner_server.stop()
+    scanner_server.env["ALLOWED_HOSTS"] = "127.0.0.1,scanner.test"
+    scanner_server.start()
+    event = make_event()
+    generate_tickets(event_id=event.event_id)
+    sell(event, "B-1")
+    device, pairing_code = pair_device(event)
+    driver = browser(blank_video(tmp_path / "blank.y4m"), "--host-resolver-rules=MAP scanner.test 127.0.0.1")
+    url = f"http://scanner.test:{scanner_server.port}"
+    driver.get(f"{url}/scanner/?pair={pairing_code}")
+    wait(driver, lambda d: body(d, "screen") == "scan", message="did not pair over plain HTTP")
+    assert js(driver, "return window.isSecureContext") is False
+    assert "HTTPS" in driver.find_element(By.ID, "camera-msg").text
+    wedge(driver, code_for(event, "B-1"))
+    m = wait_for_result(driver, 1)
+    assert (m["result"], m["offline"]) == ("accepted", False), m
