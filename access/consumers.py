@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_UNAVAILABLE = 1011
+REGROUP_S = 3600.0
+RESYNC_MIN_INTERVAL_S = 2.0
 
 
 def _device_token(scope) -> str | None:
@@ -102,7 +105,7 @@ class EventFeed:
         loop = asyncio.get_running_loop()
         interval = settings.LIVE_GATE_COUNTS_INTERVAL_S
         refresh = settings.LIVE_REFRESH_S
-        last_counts = last_refresh = last_tick = loop.time()
+        last_counts = last_refresh = last_tick = last_regroup = loop.time()
         while True:
             try:
                 timeout = max(0.0, min(last_counts, last_refresh) + refresh - loop.time())
@@ -124,6 +127,9 @@ class EventFeed:
                     self.counts_dirty = False
                     last_counts = now
                     await self._send_counts()
+                if now - last_regroup >= REGROUP_S:
+                    last_regroup = now
+                    await self._regroup()
                 if periodic or self.sales_dirty or self.devices_dirty:
                     sales, devices = periodic or self.sales_dirty, periodic or self.devices_dirty
                     self.sales_dirty = self.devices_dirty = False
@@ -133,6 +139,16 @@ class EventFeed:
             except Exception:  # noqa: BLE001 - e.g. the database restarting; try again next tick
                 log.exception("live feed for event %s failed; retrying", self.event_id)
                 await asyncio.sleep(refresh)
+
+    async def _regroup(self) -> None:
+        """channels-redis forgets group members after a day (group_expiry); a dashboard left
+        open through a long event day re-joins quietly."""
+        for consumer in list(self.consumers):
+            try:
+                await consumer.channel_layer.group_add(group_name(self.event_id), consumer.channel_name)
+            except Exception:  # noqa: BLE001 - Redis down: the next round tries again
+                log.warning("live feed for event %s could not renew its group", self.event_id)
+                return
 
     async def _send_counts(self) -> None:
         counts = await _read(selectors.gate_counts, self.event_id)
@@ -198,6 +214,7 @@ def _leave(event_id: str, consumer: LiveConsumer) -> None:
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     feed: EventFeed | None = None
     joined_group = False
+    last_resync = float("-inf")
 
     async def connect(self):
         self.event_id = str(self.scope["url_route"]["kwargs"]["event_id"])
@@ -252,6 +269,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "resync":
+            now = time.monotonic()
+            if now - self.last_resync < RESYNC_MIN_INTERVAL_S:  # a snapshot is a dozen queries
+                return
+            self.last_resync = now
             await self.send_json(await database_sync_to_async(selectors.snapshot)(self.event_id))
         elif kind == "ping":
             await self.send_json({"type": "pong"})

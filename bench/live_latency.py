@@ -130,6 +130,9 @@ def dashboard(port: int, event_id: str, session: str, ready, stop, out) -> None:
 
 # --------------------------------------------------------------------------- the devices
 
+errors: list = []
+
+
 async def device_loop(port: int, token: str, device_id: str, codes: list[str], interval: float, start: float,
                       until: float, log: list) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -150,6 +153,10 @@ async def device_loop(port: int, token: str, device_id: str, codes: list[str], i
         length = int(next(line.split(b":")[1] for line in headers.split(b"\r\n")
                           if line.lower().startswith(b"content-length")))
         answer = json.loads(await reader.readexactly(length))
+        status = int(headers.split(b" ", 2)[1])
+        if status != 200:
+            errors.append((status, answer))
+            continue
         log.append((device_id, sent, time.time(), answer["result"]))
     writer.close()
 
@@ -233,6 +240,37 @@ def publish_cost(event_id: str) -> tuple[float, float]:
     return queued, direct
 
 
+def gate_counts_cost(event_id: str, extra_rows: int) -> tuple[int, float]:
+    """Pad the event's scan table with synthetic rejected scans spread over three hours (the live
+    tiles aggregate the whole table), then time selectors.gate_counts(): what each ASGI process
+    pays at most once per second while scans flow."""
+    from django.db import connection
+
+    from access import selectors
+    from devices.models import Device
+
+    device = Device.objects.filter(event_id=event_id).select_related("checkpoint").first()
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO access_scan (scan_id, device_id, event_id, checkpoint_id, direction, result, reason, code,
+                                        first_entry, mode, quarantined, late, server_time, response)
+               SELECT gen_random_uuid(), %s, %s, c.checkpoint_id, 'in', 'rejected', 'not_sold', '', false, 'online',
+                      false, false, now() - make_interval(secs => random() * 10800), '{}'::jsonb
+                 FROM generate_series(1, %s) g
+                 JOIN LATERAL (SELECT checkpoint_id FROM access_checkpoint WHERE event_id = %s
+                                ORDER BY random() + g * 0 LIMIT 1) c ON true""",
+            [device.device_id, event_id, extra_rows, event_id])
+        cur.execute("ANALYZE access_scan")
+        cur.execute("SELECT count(*) FROM access_scan WHERE event_id = %s", [event_id])
+        rows = cur.fetchone()[0]
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        selectors.gate_counts(event_id)
+        timings.append(time.perf_counter() - started)
+    return rows, statistics.median(timings) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=15)
@@ -240,6 +278,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--table-rows", type=int, default=300_000,
+                        help="synthetic scans added afterwards to time gate_counts on a big table")
     args = parser.parse_args()
     seats = int(args.rate * args.seconds * 1.2) + 1000
     setup_django(DB)
@@ -280,6 +320,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
 
+    table_rows, counts_ms = gate_counts_cost(event.event_id, args.table_rows)
     door, commit, unmatched = match(log, received)
     lag = counts_lag(log, received)
     scans = sum(1 for r in received if r[1] == "scan")
@@ -289,6 +330,8 @@ def main() -> None:
           f"{args.threads} threads, daphne 1 process, Redis channel layer, {args.devices} devices")
     print(f"load: {len(log)} scans in {elapsed:.1f}s = {len(log) / elapsed:.0f} scans/s "
           f"(target {args.rate:.0f}/s; {accepted} accepted, {len(log) - accepted} rejected)")
+    if errors:
+        print(f"HTTP errors: {len(errors)}, first: {errors[0]}")
     print(f"dashboard received {scans} scan messages ({unmatched} unmatched, {len(log) - scans} missing)")
     if door:
         print(f"door -> dashboard:   p50 {pct(door, 50) * 1000:.1f} ms, p99 {pct(door, 99) * 1000:.1f} ms, "
@@ -298,6 +341,7 @@ def main() -> None:
     if lag:
         print(f"gate_counts tiles (DB-derived, coalesced to 1/s): lag p50 {pct(lag, 50) * 1000:.0f} ms, "
               f"p99 {pct(lag, 99) * 1000:.0f} ms")
+    print(f"gate_counts from the database with {table_rows} scan rows in the event: {counts_ms:.0f} ms")
     print(f"publish_event() in the request thread: {queued_us:.1f} us/call (queue append); "
           f"async_to_sync(group_send) per call: {direct_us:.0f} us")
 
