@@ -44,7 +44,7 @@ class WindowThrottle(BaseThrottle):
             pipe.incr(key)
             pipe.expire(key, 61)
             count = pipe.execute()[0]
-        except redis.RedisError as exc:
+        except Exception as exc:  # noqa: BLE001 - RedisError, or a broken pooled connection (ValueError)
             log.warning("throttle %s: Redis unavailable (%s); allowing", self.scope, exc.__class__.__name__)
             return True
         self._wait = 60 - (time.time() % 60)

@@ -236,3 +236,8 @@ CELERY_BEAT_SCHEDULE["access_detect_anomalies"] = {
     "schedule": ANOMALY_SCAN_INTERVAL_S,
     "options": {"expires": ANOMALY_SCAN_INTERVAL_S},
 }
+
+# Offline scanning (access/offline.py): a synced scan older than this is flagged late; the manifest
+# waits this long for in-flight ticket transactions before trusting its version watermark.
+OFFLINE_LATE_UPLOAD_SECONDS = env.int("OFFLINE_LATE_UPLOAD_SECONDS", default=600)
+OFFLINE_MANIFEST_WAIT_SECONDS = env.float("OFFLINE_MANIFEST_WAIT_SECONDS", default=0.25)

@@ -156,7 +156,13 @@ def sell_tickets(*, event_id: str, ticket_ids: list[str], channel: str, metadata
         if unavailable:
             raise SeatsUnavailable(unavailable)
         pks = [r[0] for r in rows]
-        Ticket.objects.filter(pk__in=pks).update(status=False, updated_at=timezone.now())
+        try:
+            with transaction.atomic():
+                Ticket.objects.filter(pk__in=pks).update(status=False, updated_at=timezone.now())
+        except IntegrityError:
+            # A database guard refused the sale (a live checkout hold, or an office assignment
+            # made since the read). Report the seats as unavailable, never a 500.
+            raise SeatsUnavailable([r[1] for r in rows])
         append_ledger(pks, "sold", {"channel": channel, **(metadata or {})})
     return SaleResult(sold=[r[1] for r in rows])
 

@@ -215,3 +215,14 @@ def test_admin_shows_pairing_qr(admin_client, generated_event):
     created = create_device(event_id=generated_event.event_id, name="P", checkpoint_id=cp.checkpoint_id)
     page = admin_client.get(f"/admin/devices/device/{created.device.pk}/change/").content.decode()
     assert created.pairing_code in page and "<svg" in page and "/scanner/?pair=" in page
+
+
+def test_throttle_fails_open_when_redis_is_unreachable(generated_event, monkeypatch):
+    import redis
+
+    from devices import throttling
+
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setattr(throttling, "_client", dead)
+    _, token = make_device(generated_event)
+    assert device_client(token).get("/api/v1/devices/me").status_code == 200

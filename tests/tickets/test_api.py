@@ -83,11 +83,11 @@ def test_unselling_a_scanned_ticket_is_irreversible(api, generated_event):
 
 
 def test_offline_assigned_ticket_is_locked(api, generated_event):
-    from django.db import connection
+    from offices.services import assign_tickets, create_office
 
     t = Ticket.objects.filter(event=generated_event).first()
-    with connection.cursor() as cur:
-        cur.execute("UPDATE tickets_ticket SET status_offline=true WHERE id=%s", [t.pk])
+    office = create_office(event_id=generated_event.event_id, name="Box office")
+    assign_tickets(office_id=office.office.office_id, ticket_ids=[t.ticket_id])
     assert_error(api.patch(url(generated_event, f"/{t.ticket_id}"), {"status": False}, format="json"), 409, "ticket_locked")
 
 
@@ -105,3 +105,16 @@ def test_qr_image_svg_and_png(api, generated_event):
     png = api.get(url(generated_event, f"/{t.ticket_id}/qr"), {"format": "png"})
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert_error(api.get(url(generated_event, f"/{t.ticket_id}/qr"), {"format": "gif"}), 400, "invalid")
+
+
+def test_selling_a_held_ticket_is_refused_not_a_500(generated_event):
+    from ticketcore.errors import SeatsUnavailable
+    from tickets.holds import take_hold
+    from tickets.services import sell_tickets
+
+    t = Ticket.objects.filter(event=generated_event).first()
+    take_hold(event_id=generated_event.event_id, ticket_ids=[t.ticket_id])
+    with pytest.raises(SeatsUnavailable):
+        sell_tickets(event_id=generated_event.event_id, ticket_ids=[t.ticket_id], channel="test")
+    t.refresh_from_db()
+    assert t.status is True and not LedgerEntry.objects.filter(ticket=t, action="sold").exists()
