@@ -472,7 +472,9 @@ async function processScan(code, source, timing) {
     startedAt, respondedAt, ...(timing || {}) };
   requestAnimationFrame(() => setTimeout(() => {
     metric.paintedAt = performance.now();
-    window.__scanner.metrics.push(metric);
+    const log = window.__scanner.metrics;
+    log.push(metric);
+    if (log.length > 1000) log.splice(0, 500); // a whole shift must not grow memory without end
   }, 0));
 }
 

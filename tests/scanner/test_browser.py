@@ -141,7 +141,7 @@ def record_benchmark(samples: list[dict]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_camera_reads_real_ticket_codes(scanner_server, browser, tmp_path):
+def test_camera_reads_real_ticket_codes(browser, scanner_server, tmp_path):
     """Pair by URL, read three real tickets from the camera (green), then the first again
     (red: already inside, with where and when it entered). No request leaves the server's origin."""
     event = make_event()
@@ -207,7 +207,7 @@ def test_camera_reads_real_ticket_codes(scanner_server, browser, tmp_path):
     assert problems == [], problems  # no CSP violation, no failed asset, no script error
 
 
-def test_keyboard_wedge_manual_lookup_direction_and_revocation(scanner_server, browser, tmp_path):
+def test_keyboard_wedge_manual_lookup_direction_and_revocation(browser, scanner_server, tmp_path):
     event = make_event()
     from tickets.services import generate_tickets
 
@@ -290,7 +290,7 @@ def test_keyboard_wedge_manual_lookup_direction_and_revocation(scanner_server, b
     assert Ticket.objects.get(event=event, seat_id="B-2").access_entry is False
 
 
-def test_offline_queue_sync_and_conflict(scanner_server, browser, tmp_path):
+def test_offline_queue_sync_and_conflict(browser, scanner_server, tmp_path):
     """Slow network -> decided on the phone; server gone -> still scanning, even after a reload
     (service worker + IndexedDB); server back -> the queue uploads and the conflict is shown."""
     from access.services import scan as server_scan
@@ -371,7 +371,7 @@ def test_offline_queue_sync_and_conflict(scanner_server, browser, tmp_path):
     assert Scan.objects.filter(ticket__seat_id="A-3", first_entry=True, device=other).count() == 1
 
 
-def test_plain_http_on_a_lan_name_says_so_and_still_scans_online(scanner_server, browser, tmp_path):
+def test_plain_http_on_a_lan_name_says_so_and_still_scans_online(browser, scanner_server, tmp_path):
     """`make run` opened from a phone as http://<laptop>:8000/scanner/ is not a secure context:
     no camera, no service worker, no WebCrypto. The app must say so and keep scanning online
     with a keyboard-wedge scanner instead of breaking."""

@@ -47,7 +47,7 @@ def server(device, code, direction="in"):
     return response["result"], response["reason"]
 
 
-def test_offline_decisions_match_the_server(scanner_server, browser, tmp_path):
+def test_offline_decisions_match_the_server(browser, scanner_server, tmp_path):
     from access.services import create_credential, credential_code, revoke_credential
     from tickets import codes
     from tickets.services import generate_tickets
@@ -112,7 +112,7 @@ def test_offline_decisions_match_the_server(scanner_server, browser, tmp_path):
     assert phone == ("rejected", "invalid_signature") and srv == ("rejected", "wrong_event")
 
 
-def test_the_phone_remembers_its_own_offline_admissions(scanner_server, browser, tmp_path):
+def test_the_phone_remembers_its_own_offline_admissions(browser, scanner_server, tmp_path):
     """Two offline scans of one ticket on one phone: the second is `already_inside`, and after an
     offline exit a no-re-entry zone says `already_used` (LocalScans over a stale manifest)."""
     from tickets.services import generate_tickets
