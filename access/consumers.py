@@ -1,14 +1,20 @@
 """The live feed: ws /ws/events/{event_id}/live/ (staff session only).
 
-On connect: a `snapshot` from the database. Then every message published to the Channels group
-`event_<event_id>` (`scan`, `alert`, `alert_ack`, `device`, the virtual office's `sales`
-notifications), plus messages computed here from the database by one `EventFeed` per event and
-per process, shared by all of that process's sockets of the event:
-- `gate_counts`, recomputed at most once per LIVE_GATE_COUNTS_INTERVAL_S while scans arrive (the
-  scans only mark the feed dirty; nothing is counted in memory), and every LIVE_REFRESH_S
-  otherwise so that the per-minute window keeps moving;
-- `sales` aggregates (the same body as GET /api/v1/events/{id}/sales), `devices` and `mirror`,
-  sent when they changed.
+On connect: a `snapshot` from the database. Then, through one `EventFeed` per event and per
+process shared by all of that process's sockets of the event:
+- every message published with `ticketcore.live.publish_event` (`scan`, `alert`, `alert_ack`,
+  `device`, the virtual office's `sales` notifications), received from the event's Redis pub/sub
+  channel (one subscription per event and process, fanned out here);
+- `gate_counts` from the database, recomputed at most once per LIVE_GATE_COUNTS_INTERVAL_S while
+  scans arrive (a scan only marks the feed dirty; nothing is counted in memory), and every
+  LIVE_REFRESH_S otherwise so the per-minute window keeps moving and a feed without Redis still
+  shows the truth;
+- `sales` aggregates (the body of GET /api/v1/events/{id}/sales), `devices` and `mirror`, sent
+  when they changed, and `feed` ({"redis": bool}) when the Redis subscription drops or returns.
+After the subscription was lost every socket gets a fresh snapshot.
+
+The sockets do not use the channel layer at all: a Redis outage cannot close them, they keep
+getting database figures, and the scan stream resumes when Redis returns.
 
 Anyone but an active staff user is refused before the handshake completes; a device token
 (header `Authorization: Device <token>` or `?token=`) is always refused, and a revoked one also
@@ -16,8 +22,10 @@ raises a `revoked_device` alert."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -25,15 +33,15 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from access import selectors
-from ticketcore.live import group_name
+from ticketcore import live
 
 log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_UNAVAILABLE = 1011
-REGROUP_S = 3600.0
 RESYNC_MIN_INTERVAL_S = 2.0
+SUBSCRIBE_WAIT_S = 2.0  # a socket waits this long at most for its feed's first subscription
+PENDING_MAX = 2000  # messages buffered for a socket while its snapshot is being read
 
 
 def _device_token(scope) -> str | None:
@@ -64,23 +72,53 @@ def _event_exists(event_id: str) -> bool:
     return Event.objects.filter(pk=event_id).exists()
 
 
+# The feeds' database reads run on their own thread, not on the one thread that Channels shares
+# for thread-sensitive work: a slow count must not hold up connects. Its one connection is
+# closed when the process has no feed left.
+_db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-feed-db")
+
+
+def _read(fn, *args):
+    return database_sync_to_async(fn, thread_sensitive=False, executor=_db_thread)(*args)
+
+
+def _close_db() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
+def _comparable(sales: dict) -> dict:
+    return {"zones": sales.get("zones"), "totals": sales.get("totals")}
+
+
 class EventFeed:
-    """Database-derived messages for the sockets of one event in this process."""
+    """The live messages of one event for this process's sockets."""
 
     def __init__(self, event_id: str):
         self.event_id = event_id
-        self.consumers: set[LiveConsumer] = set()
+        # socket -> None when live, or the list of messages held back until its snapshot is out
+        self.consumers: dict[LiveConsumer, list | None] = {}
         self.wake = asyncio.Event()
+        self.settled = asyncio.Event()  # the first subscription attempt is over (either way)
+        self.listening = False
         self.counts_dirty = self.sales_dirty = self.devices_dirty = False
         self.last: dict[str, object] = {}
-        self.task: asyncio.Task | None = None
+        self.tasks: list[asyncio.Task] = []
+        self._last_warning = 0.0
 
     def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"live-feed-{self.event_id}")
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._listen(), name=f"live-listen-{self.event_id}"),
+                      loop.create_task(self._tick(), name=f"live-tick-{self.event_id}")]
 
     def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        for task in self.tasks:
+            task.cancel()
+
+    @property
+    def running(self) -> bool:
+        return bool(self.tasks) and not any(t.done() for t in self.tasks)
 
     def mark(self, *, counts: bool = False, sales: bool = False, devices: bool = False) -> None:
         self.counts_dirty |= counts
@@ -88,24 +126,113 @@ class EventFeed:
         self.devices_dirty |= devices
         self.wake.set()
 
-    def seed(self, snapshot: dict) -> None:
-        """What a fresh snapshot showed need not be sent again."""
+    # ----------------------------------------------------------------- sockets
+
+    def add_pending(self, consumer: LiveConsumer) -> None:
+        self.consumers[consumer] = []
+
+    async def activate(self, consumer: LiveConsumer, snapshot: dict) -> None:
+        """The socket's snapshot is out: send what arrived meanwhile, then go live."""
         self.last.setdefault("sales", _comparable(snapshot["sales"]))
         self.last.setdefault("devices", snapshot["devices"])
         self.last.setdefault("mirror", snapshot["mirror"])
+        held = self.consumers.get(consumer)
+        while held:
+            await consumer.send_json(held.pop(0))
+        if consumer in self.consumers:
+            self.consumers[consumer] = None
 
     async def _broadcast(self, message: dict) -> None:
-        for consumer in list(self.consumers):
+        for consumer, held in list(self.consumers.items()):
+            if held is not None:
+                if len(held) < PENDING_MAX:
+                    held.append(message)
+                continue
             try:
                 await consumer.send_json(message)
             except Exception:  # noqa: BLE001 - a closing socket must not stop the others
-                self.consumers.discard(consumer)
+                self.consumers.pop(consumer, None)
 
-    async def _run(self) -> None:
+    async def _deliver(self, messages: list[dict]) -> None:
+        for message in messages:
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "scan":
+                self.mark(counts=True)
+            elif kind == "sales" and "totals" not in message:
+                self.mark(sales=True)  # a hold or a sale: the aggregate follows within a second
+            elif kind == "device":
+                self.mark(devices=True)
+            if kind:
+                await self._broadcast(message)
+
+    # ----------------------------------------------------------------- Redis subscription
+
+    async def _listen(self) -> None:
+        import redis.asyncio as aioredis
+
+        loop = asyncio.get_running_loop()
+        backoff, lost = 0.5, False
+        while True:
+            client = pubsub = None
+            try:
+                client = aioredis.Redis.from_url(live.redis_url(), socket_connect_timeout=2.0)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(live.pubsub_channel(self.event_id))
+                self.listening = True
+                self.settled.set()
+                if lost:  # messages may have been missed: everyone starts again from the database
+                    await self._resync()
+                    await self._broadcast({"type": "feed", "redis": True})
+                backoff, lost = 0.5, False
+                heard, pinged = loop.time(), False
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                    if message is None:
+                        # A silent Redis may be a hung one: ping, and give up if nothing answers.
+                        if loop.time() - heard > 15.0:
+                            if pinged:
+                                raise TimeoutError("Redis stopped answering")
+                            await pubsub.ping()
+                            pinged = True
+                        continue
+                    heard, pinged = loop.time(), False
+                    if message["type"] == "message":
+                        await self._deliver(json.loads(message["data"]).get("messages", []))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis down: figures keep coming from the database
+                if self.listening:
+                    await self._broadcast({"type": "feed", "redis": False})
+                self.listening = False
+                self.settled.set()
+                lost = True
+                if loop.time() - self._last_warning > 30.0:
+                    self._last_warning = loop.time()
+                    log.warning("live feed for event %s: Redis subscription lost (%s: %s); retrying",
+                                self.event_id, exc.__class__.__name__, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+            finally:
+                for closable in (pubsub, client):
+                    if closable is not None:
+                        try:
+                            await closable.aclose()
+                        except Exception:  # noqa: BLE001
+                            pass
+
+    async def _resync(self) -> None:
+        snapshot = await _read(selectors.snapshot, self.event_id)
+        if snapshot is not None:
+            snapshot["live"] = {"redis": self.listening}
+            await self._broadcast(snapshot)
+
+    # ----------------------------------------------------------------- database figures
+
+    async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
         interval = settings.LIVE_GATE_COUNTS_INTERVAL_S
         refresh = settings.LIVE_REFRESH_S
-        last_counts = last_refresh = last_tick = last_regroup = loop.time()
+        last_counts = last_refresh = last_tick = loop.time()
         while True:
             try:
                 timeout = max(0.0, min(last_counts, last_refresh) + refresh - loop.time())
@@ -127,28 +254,15 @@ class EventFeed:
                     self.counts_dirty = False
                     last_counts = now
                     await self._send_counts()
-                if now - last_regroup >= REGROUP_S:
-                    last_regroup = now
-                    await self._regroup()
                 if periodic or self.sales_dirty or self.devices_dirty:
                     sales, devices = periodic or self.sales_dirty, periodic or self.devices_dirty
                     self.sales_dirty = self.devices_dirty = False
                     await self._send_state(sales=sales, devices=devices, mirror=periodic)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - e.g. the database restarting; try again next tick
+            except Exception:  # noqa: BLE001 - e.g. the database restarting; try again later
                 log.exception("live feed for event %s failed; retrying", self.event_id)
                 await asyncio.sleep(refresh)
-
-    async def _regroup(self) -> None:
-        """channels-redis forgets group members after a day (group_expiry); a dashboard left
-        open through a long event day re-joins quietly."""
-        for consumer in list(self.consumers):
-            try:
-                await consumer.channel_layer.group_add(group_name(self.event_id), consumer.channel_name)
-            except Exception:  # noqa: BLE001 - Redis down: the next round tries again
-                log.warning("live feed for event %s could not renew its group", self.event_id)
-                return
 
     async def _send_counts(self) -> None:
         counts = await _read(selectors.gate_counts, self.event_id)
@@ -175,28 +289,21 @@ class EventFeed:
                 await self._broadcast({"type": "mirror", **state})
 
 
-def _read(fn, *args):
-    """Run a database read for the feed on the thread pool, not on the one thread that Channels
-    shares for thread-sensitive work: a slow count must not hold up the forwarding of scans."""
-    return database_sync_to_async(fn, thread_sensitive=False)(*args)
-
-
-def _comparable(sales: dict) -> dict:
-    return {"zones": sales.get("zones"), "totals": sales.get("totals")}
-
-
 # One registry per event loop (a process normally has one; tests create several).
 _feeds: dict[tuple[int, str], EventFeed] = {}
 
 
-def _join(event_id: str, consumer: LiveConsumer, snapshot: dict) -> EventFeed:
+async def _join(event_id: str, consumer: LiveConsumer) -> EventFeed:
     key = (id(asyncio.get_running_loop()), event_id)
     feed = _feeds.get(key)
-    if feed is None or feed.task is None or feed.task.done():
+    if feed is None or not feed.running:
         feed = _feeds[key] = EventFeed(event_id)
         feed.start()
-    feed.seed(snapshot)
-    feed.consumers.add(consumer)
+    feed.add_pending(consumer)
+    try:
+        await asyncio.wait_for(feed.settled.wait(), timeout=SUBSCRIBE_WAIT_S)
+    except asyncio.TimeoutError:
+        pass  # Redis is slow: the snapshot does not wait for it
     return feed
 
 
@@ -205,15 +312,18 @@ def _leave(event_id: str, consumer: LiveConsumer) -> None:
     feed = _feeds.get(key)
     if feed is None:
         return
-    feed.consumers.discard(consumer)
+    feed.consumers.pop(consumer, None)
     if not feed.consumers:
         feed.stop()
         _feeds.pop(key, None)
+        if not _feeds:
+            _db_thread.submit(_close_db)
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    # No channel layer: the feed brings the messages, and a Redis outage must not end the socket.
+    channel_layer_alias = "live-feed-uses-no-channel-layer"
     feed: EventFeed | None = None
-    joined_group = False
     last_resync = float("-inf")
 
     async def connect(self):
@@ -233,29 +343,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(_event_exists)(self.event_id):
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        try:
-            # Join before reading the snapshot, so nothing committed after the read is missed.
-            await self.channel_layer.group_add(group_name(self.event_id), self.channel_name)
-            self.joined_group = True
-        except Exception as exc:  # noqa: BLE001 - Redis down: refuse; the page retries with backoff
-            log.warning("live socket for event %s refused: channel layer unavailable (%s)", self.event_id,
-                        exc.__class__.__name__)
-            await self.close(code=CLOSE_UNAVAILABLE)
-            return
+        # Subscribe before reading the snapshot, so nothing committed after the read is missed;
+        # what arrives meanwhile is held back and sent right after the snapshot.
+        self.feed = await _join(self.event_id, self)
         await self.accept()
         snapshot = await database_sync_to_async(selectors.snapshot)(self.event_id)
+        snapshot["live"] = {"redis": self.feed.listening}
         await self.send_json(snapshot)
-        self.feed = _join(self.event_id, self, snapshot)
+        await self.feed.activate(self, snapshot)
 
     async def disconnect(self, code):
         if self.feed is not None:
             _leave(self.event_id, self)
             self.feed = None
-        if self.joined_group:
-            try:
-                await self.channel_layer.group_discard(group_name(self.event_id), self.channel_name)
-            except Exception:  # noqa: BLE001 - the group entry expires on its own
-                pass
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if not text_data or len(text_data) > 10_000:
@@ -273,36 +373,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if now - self.last_resync < RESYNC_MIN_INTERVAL_S:  # a snapshot is a dozen queries
                 return
             self.last_resync = now
-            await self.send_json(await database_sync_to_async(selectors.snapshot)(self.event_id))
+            snapshot = await database_sync_to_async(selectors.snapshot)(self.event_id)
+            snapshot["live"] = {"redis": bool(self.feed and self.feed.listening)}
+            await self.send_json(snapshot)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
-
-    async def dispatch(self, message):
-        # Channels closes stale database connections (a hop to its sync thread) before every
-        # handler; the live messages never touch the database, and at hundreds of scans a
-        # second that hop would be most of the cost, so they skip it.
-        kind = message.get("type")
-        if kind == "live.message":
-            await self.live_message(message)
-        elif kind == "live.batch":
-            await self.live_batch(message)
-        else:
-            await super().dispatch(message)
-
-    async def live_message(self, event):
-        await self._forward(event["message"])
-
-    async def live_batch(self, event):
-        for message in event["messages"]:
-            await self._forward(message)
-
-    async def _forward(self, message: dict) -> None:
-        kind = message.get("type")
-        if self.feed is not None:
-            if kind == "scan":
-                self.feed.mark(counts=True)
-            elif kind == "sales" and "totals" not in message:
-                self.feed.mark(sales=True)  # a hold or a sale: the aggregate follows within a second
-            elif kind == "device":
-                self.feed.mark(devices=True)
-        await self.send_json(message)

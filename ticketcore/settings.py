@@ -211,11 +211,14 @@ DEVICE_PAIRING_MINUTES = env.int("DEVICE_PAIRING_MINUTES", default=15)
 DEVICE_ONLINE_SECONDS = env.int("DEVICE_ONLINE_SECONDS", default=60)
 
 # Live feed and anomaly alerts (ticketcore/live.py, access/consumers.py, access/anomalies.py;
-# docs/adr/0014). The push is best effort: a bounded in-process queue drained by one thread.
+# docs/adr/0014). The push is best effort: bounded in-process queues drained by threads.
 LIVE_QUEUE_MAX = env.int("LIVE_QUEUE_MAX", default=20_000)
 LIVE_BATCH_MAX = env.int("LIVE_BATCH_MAX", default=500)
 LIVE_PUBLISH_TIMEOUT_S = env.float("LIVE_PUBLISH_TIMEOUT_S", default=2.0)
 LIVE_BACKOFF_S = env.float("LIVE_BACKOFF_S", default=1.0)
+# Also hand every live message to the Channels group event_<id> (for channel-layer consumers;
+# the dashboards listen to the Redis pub/sub channel and do not need it).
+LIVE_CHANNEL_GROUPS = env.bool("LIVE_CHANNEL_GROUPS", default=True)
 # gate_counts are recomputed from the database at most once per interval while scans arrive,
 # and every LIVE_REFRESH_S otherwise (sales, devices and mirror lag are polled at that pace too).
 LIVE_GATE_COUNTS_INTERVAL_S = env.float("LIVE_GATE_COUNTS_INTERVAL_S", default=1.0)

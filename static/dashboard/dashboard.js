@@ -133,7 +133,7 @@
       attempt = 0;
       lastPong = Date.now();
       stopPolling();
-      setConn("live", "Live");
+      showLive();
       clearInterval(pingTimer);
       pingTimer = setInterval(function () {
         if (ws.readyState !== WebSocket.OPEN) return;
@@ -201,6 +201,7 @@
       case "devices": state.devices = msg.devices; renderDevices(); break;
       case "device": deviceChanged(msg); break;
       case "mirror": state.mirror = msg; renderMirror(); break;
+      case "feed": state.live = { redis: !!msg.redis }; showLive(); break;
       default: break;
     }
   }
@@ -210,6 +211,14 @@
     feed = (snap.recent_scans || []).slice(0, 40);
     renderAll();
     markAsOf(snap.at);
+    if (socket && socket.readyState === WebSocket.OPEN) showLive();
+  }
+
+  // Connected, but the server lost Redis: figures still come from the database every few
+  // seconds, only the scan stream pauses.
+  function showLive() {
+    if (state && state.live && state.live.redis === false) setConn("wait", "Live · database only");
+    else setConn("live", "Live");
   }
 
   function applyCounts(msg) {

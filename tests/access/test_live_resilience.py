@@ -2,13 +2,14 @@
 and a dashboard that reconnects afterwards gets the database's numbers."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from django.test import override_settings
 
 from access import services as access_services
@@ -110,23 +111,51 @@ def test_scans_stay_fast_when_redis_hangs(ev, hanging_redis, caplog):
     assert live.stats()["dropped"] >= 1000
 
 
-def test_a_dashboard_cannot_connect_without_redis_but_the_http_snapshot_still_works(ev, dead_port, django_user_model,
-                                                                                    client):
+def test_without_redis_the_dashboard_still_gets_database_figures_then_catches_up(ev, dead_port, django_user_model,
+                                                                                 client, settings):
+    settings.LIVE_REFRESH_S = 0.5
     staff = django_user_model.objects.create_user("boss", password="pw-boss-123", is_staff=True)
     session = session_for(staff)
-    with override_settings(CHANNEL_LAYERS=_layer_at(f"redis://127.0.0.1:{dead_port}/0")):
-        async def try_connect():
-            comm = communicator(ev.event_id, session=session)
-            try:
-                connected, _ = await comm.connect(timeout=3)
-            except Exception:  # noqa: BLE001 - the consumer died with the layer: refused either way
-                connected = False
-            assert not connected
+    device, _ = make_device(ev)
+    sell(ev, "A-1", "A-2")
+    codes = [code_for(ev, "A-1"), code_for(ev, "A-2")]
+    dead = override_settings(CHANNEL_LAYERS=_layer_at(f"redis://127.0.0.1:{dead_port}/0"))
 
-        async_to_sync(try_connect)()
-        client.force_login(staff)
-        r = client.get(f"/dashboard/events/{ev.event_id}/snapshot.json")
-        assert r.status_code == 200 and r.json()["totals"]["seats"] == 15
+    enabled = []
+
+    async def body():
+        dead.enable()
+        enabled.append(True)
+        comm = communicator(ev.event_id, session=session)
+        try:
+            # The socket opens without Redis: a database snapshot, then database counts.
+            assert (await comm.connect(timeout=5))[0]
+            snapshot = await next_message(comm, "snapshot")
+            assert snapshot["live"] == {"redis": False} and snapshot["totals"]["accepted"] == 0
+            await sync_to_async(scan_one)(device, codes[0])
+            counts = await next_message(comm, "gate_counts", where=lambda m: m["totals"]["accepted"] == 1)
+            assert counts["totals"]["inside"] == 1
+            # Redis is back: the feed re-subscribes, sends a fresh snapshot, and scans stream again.
+            dead.disable()
+            enabled.clear()
+            back = await next_message(comm, "snapshot", timeout=15)
+            assert back["live"] == {"redis": True} and back["totals"]["accepted"] == 1
+            await next_message(comm, "feed", where=lambda m: m["redis"] is True)
+            await sync_to_async(scan_one)(device, codes[1])
+            assert (await next_message(comm, "scan"))["result"] == "accepted"
+        finally:
+            if enabled:
+                dead.disable()
+            await comm.disconnect()
+
+    async_to_sync(body)()
+    client.force_login(staff)
+    r = client.get(f"/dashboard/events/{ev.event_id}/snapshot.json")
+    assert r.status_code == 200 and r.json()["totals"]["accepted"] == 2
+
+
+def scan_one(device, code):
+    assert access_services.scan(device=device, code=code, direction="in", scan_id=uuid.uuid4()).accepted
 
 
 def test_publish_event_survives_a_broken_publisher(monkeypatch, caplog):
@@ -156,5 +185,25 @@ def test_many_messages_arrive_in_order_in_batches(ev, django_user_model):
             assert seen == list(range(300))
         finally:
             await comm.disconnect()
+
+    async_to_sync(body)()
+
+
+def test_messages_also_reach_the_channels_group(ev):
+    """Channel-layer consumers of `event_<id>` keep receiving the live messages."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+
+    async def body():
+        channel = await layer.new_channel()
+        await layer.group_add(live.group_name(ev.event_id), channel)
+        try:
+            live.publish_event(ev.event_id, {"type": "alert", "kind": "zone_capacity", "id": 1})
+            message = await asyncio.wait_for(layer.receive(channel), timeout=5)
+            assert message == {"type": "live.message",
+                               "message": {"type": "alert", "kind": "zone_capacity", "id": 1}}
+        finally:
+            await layer.group_discard(live.group_name(ev.event_id), channel)
 
     async_to_sync(body)()
