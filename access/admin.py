@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 
 from access import services
 from access.models import Alert, Checkpoint, Credential, Scan
+from ticketcore.adminutils import ReadOnlyAdminMixin
 from ticketcore.errors import DomainError
 
 
@@ -81,7 +82,7 @@ class CredentialAdmin(admin.ModelAdmin):
 
 
 @admin.register(Scan)
-class ScanAdmin(admin.ModelAdmin):
+class ScanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Scan records are evidence: read-only (a database trigger refuses changes too)."""
 
     list_display = ("server_time", "result", "reason", "direction", "checkpoint", "device", "ticket", "credential",
@@ -90,15 +91,6 @@ class ScanAdmin(admin.ModelAdmin):
     search_fields = ("scan_id", "ticket__ticket_id", "ticket__seat_id", "device__name")
     list_select_related = ("checkpoint", "device", "ticket", "credential")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Alert)

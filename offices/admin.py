@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from devices import services as device_services
 from offices import selectors, services
 from offices.models import Office, OfficeAssignment, OfficeSale
+from ticketcore.adminutils import ReadOnlyAdminMixin
 from ticketcore.errors import DomainError
 
 @admin.register(Office)
@@ -128,22 +129,13 @@ class OfficeAdmin(admin.ModelAdmin):
 
 
 @admin.register(OfficeSale)
-class OfficeSaleAdmin(admin.ModelAdmin):
+class OfficeSaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Uploaded office sales are evidence: read-only (a trigger refuses changes too)."""
 
     list_display = ("received_at", "office", "ticket_ref", "result", "reason", "sold_at")
     list_filter = ("result", "reason", "office")
     search_fields = ("sale_id", "ticket_ref")
     list_select_related = ("office",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OfficeAssignment)

@@ -1,19 +1,7 @@
 from django.contrib import admin
 
+from ticketcore.adminutils import ReadOnlyAdminMixin
 from tickets.models import LedgerEntry, Ticket
-
-
-class ReadOnlyAdminMixin:
-    """Tickets and the ledger change only through services (scans, sales, offices)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LedgerInline(ReadOnlyAdminMixin, admin.TabularInline):
