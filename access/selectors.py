@@ -28,20 +28,27 @@ from devices.models import Device
 from events.models import Event
 
 _CHECKPOINTS_SQL = """
-SELECT c.checkpoint_id, c.name, c.directions,
-       count(s.id) FILTER (WHERE s.result = 'accepted') AS accepted,
-       count(s.id) FILTER (WHERE s.result = 'rejected') AS rejected,
-       count(s.id) FILTER (WHERE s.result = 'accepted' AND s.direction = 'in') AS entries,
-       count(s.id) FILTER (WHERE s.result = 'accepted' AND s.direction = 'out') AS exits,
-       count(s.id) FILTER (WHERE s.server_time > statement_timestamp() - interval '60 seconds') AS per_minute,
-       count(s.id) FILTER (WHERE s.server_time >= date_trunc('minute', statement_timestamp())) AS this_minute,
-       count(s.id) FILTER (WHERE s.server_time >= date_trunc('minute', statement_timestamp()) - interval '1 minute'
-                             AND s.server_time < date_trunc('minute', statement_timestamp())) AS previous_minute
-  FROM access_checkpoint c
-  LEFT JOIN access_scan s ON s.checkpoint_id = c.checkpoint_id AND s.event_id = c.event_id AND NOT s.quarantined
- WHERE c.event_id = %s
- GROUP BY c.checkpoint_id, c.name, c.directions
- ORDER BY c.name, c.checkpoint_id
+SELECT checkpoint_id, name, directions FROM access_checkpoint WHERE event_id = %s ORDER BY name, checkpoint_id
+"""
+
+# The whole event's history: the one read that grows with the event (a parallel scan of the
+# event's rows; about 130 ms for 300,000 scans on 2 cores). The feed spaces it out accordingly.
+_TOTALS_SQL = """
+SELECT checkpoint_id, result, direction, count(*)
+  FROM access_scan
+ WHERE event_id = %s AND NOT quarantined
+ GROUP BY 1, 2, 3
+"""
+
+# The last two minutes: an index range scan on scan_event_time_idx, whatever the event's size.
+_RECENT_SQL = """
+SELECT checkpoint_id,
+       count(*) FILTER (WHERE server_time > %(now)s - interval '60 seconds'),
+       count(*) FILTER (WHERE server_time >= %(minute)s),
+       count(*) FILTER (WHERE server_time < %(minute)s)
+  FROM access_scan
+ WHERE event_id = %(event)s AND NOT quarantined AND server_time >= %(minute)s - interval '1 minute'
+ GROUP BY 1
 """
 
 # Who is inside, attributed to the checkpoint of their latest accepted entry. One index probe
@@ -100,11 +107,24 @@ def _counts(cur, event_id: str) -> dict:
     minute, at = cur.fetchone()
     cur.execute(_CHECKPOINTS_SQL, [event_id])
     checkpoints = [
-        {"checkpoint": r[0], "checkpoint_id": r[0], "name": r[1], "directions": r[2], "accepted": r[3],
-         "rejected": r[4], "entries": r[5], "exits": r[6], "per_minute": r[7], "this_minute": r[8],
-         "previous_minute": r[9], "inside": 0}
+        {"checkpoint": r[0], "checkpoint_id": r[0], "name": r[1], "directions": r[2], "accepted": 0, "rejected": 0,
+         "entries": 0, "exits": 0, "per_minute": 0, "this_minute": 0, "previous_minute": 0, "inside": 0}
         for r in cur.fetchall()
     ]
+    by_cp = {row["checkpoint"]: row for row in checkpoints}
+    cur.execute(_TOTALS_SQL, [event_id])
+    for cp, result, direction, n in cur.fetchall():
+        row = by_cp.get(cp)
+        if row is None:
+            continue
+        row[result] = row.get(result, 0) + n
+        if result == "accepted":
+            row["entries" if direction == "in" else "exits"] += n
+    cur.execute(_RECENT_SQL, {"now": at, "minute": minute, "event": event_id})
+    for cp, per_minute, this_minute, previous_minute in cur.fetchall():
+        row = by_cp.get(cp)
+        if row is not None:
+            row.update(per_minute=per_minute, this_minute=this_minute, previous_minute=previous_minute)
     cur.execute(_INSIDE_BY_CHECKPOINT_SQL, [event_id, event_id])
     inside_by_cp: dict[str, int] = {}
     for cp, n in cur.fetchall():
