@@ -100,7 +100,7 @@ def safe_ticket_version(*, floor: int = 0, wait_seconds: float | None = None, gu
 
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_\-]*$")
 _BOOL = {True: "true", False: "false"}
-_TICKET_SQL = ("SELECT ticket_id, zone_id, status, access_status, access_entry FROM tickets_ticket "
+_TICKET_SQL = ("SELECT ticket_id, zone_id, status, access_status, access_entry, seat_id, seat_row FROM tickets_ticket "
                "WHERE event_id = %s{since} ORDER BY id")
 
 
@@ -114,13 +114,18 @@ def _tickets_json(event_id: str, since: int | None) -> tuple[bytes, int]:
         rows = cur.fetchall()
     # Ticket and zone ids are [A-Za-z0-9_-] by construction; check once for the whole list and
     # format without per-field escaping, else fall back to json.dumps per row.
-    if _SAFE_TEXT.match("".join(r[0] for r in rows)) and _SAFE_TEXT.match("".join(r[1] for r in rows)):
-        b = _BOOL
-        parts = [f'{{"ticket_id":"{t}","zone_id":"{z}","status":{b[s]},"access_status":{b[a]},"access_entry":{b[e]}}}'
-                 for t, z, s, a, e in rows]
+    # seat_id (and seat_row, free text set by staff) let an offline phone show the seat; neither is
+    # personal data. seat_row always goes through json.dumps.
+    if _SAFE_TEXT.match("".join(r[0] for r in rows)) and _SAFE_TEXT.match("".join(r[1] for r in rows)) \
+            and _SAFE_TEXT.match("".join(r[5] for r in rows)):
+        b, dumps = _BOOL, json.dumps
+        parts = [f'{{"ticket_id":"{t}","zone_id":"{z}","status":{b[s]},"access_status":{b[a]},"access_entry":{b[e]},'
+                 f'"seat_id":"{seat}","seat_row":{dumps(row)}}}'
+                 for t, z, s, a, e, seat, row in rows]
     else:
-        parts = [json.dumps({"ticket_id": t, "zone_id": z, "status": s, "access_status": a, "access_entry": e},
-                            separators=(",", ":")) for t, z, s, a, e in rows]
+        parts = [json.dumps({"ticket_id": t, "zone_id": z, "status": s, "access_status": a, "access_entry": e,
+                             "seat_id": seat, "seat_row": row}, separators=(",", ":"))
+                 for t, z, s, a, e, seat, row in rows]
     return ("[" + ",".join(parts) + "]").encode(), len(rows)
 
 

@@ -19,7 +19,7 @@ from tickets.services import generate_tickets
 
 pytestmark = pytest.mark.django_db
 
-TICKET_FIELDS = {"ticket_id", "zone_id", "status", "access_status", "access_entry"}
+TICKET_FIELDS = {"ticket_id", "zone_id", "status", "access_status", "access_entry", "seat_id", "seat_row"}
 
 
 def manifest(client, since=None, **headers):
@@ -87,7 +87,8 @@ def test_since_returns_only_tickets_changed_after_that_version(scanner, generate
     b1 = Ticket.objects.get(event=generated_event, seat_id="B-1")
     assert set(changed) == {a1.ticket_id, b1.ticket_id}
     assert changed[a1.ticket_id] == {"ticket_id": a1.ticket_id, "zone_id": "A", "status": False,
-                                     "access_status": True, "access_entry": True}
+                                     "access_status": True, "access_entry": True, "seat_id": "A-1",
+                                     "seat_row": "por asignar"}
     v1 = delta["version"]
     assert manifest(client, since=v1)["tickets"] == []  # exclusive
     assert [t["ticket_id"] for t in manifest(client, since=v1 - 1)["tickets"]] == [a1.ticket_id]
@@ -218,3 +219,13 @@ def test_watermark_waits_for_a_short_transaction_instead_of_falling_back(generat
     with connection.cursor() as cur:
         cur.execute("SELECT last_value FROM tickets_ticket_version_seq")
         assert result["version"] == cur.fetchone()[0]
+
+
+def test_manifest_tickets_carry_the_seat_for_offline_results(scanner, generated_event, api):
+    """An offline phone shows seat and row; a free-text row is JSON-escaped, never breaking the body."""
+    device, client = scanner
+    t = Ticket.objects.get(event=generated_event, seat_id="B-3")
+    api.patch(f"/api/v1/events/{generated_event.event_id}/tickets/{t.ticket_id}", {"seat_row": 'Fila "7" \\ norte'},
+              format="json")
+    row = next(x for x in manifest(client)["tickets"] if x["ticket_id"] == t.ticket_id)
+    assert (row["seat_id"], row["seat_row"]) == ("B-3", 'Fila "7" \\ norte')
