@@ -193,9 +193,9 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
     try:
         verified = codes.verify(code)
     except codes.CodeInvalid:
-        return _finish(device, _record_without_ticket(device=device, code=code, reason="invalid_signature", **common))
+        return _finish(device, _record_without_ticket(device=device, code=code, reason="invalid_signature", **common), direction)
     if verified.event_id != device.event_id:
-        return _finish(device, _record_without_ticket(device=device, code=code, reason="wrong_event", **common))
+        return _finish(device, _record_without_ticket(device=device, code=code, reason="wrong_event", **common), direction)
 
     for attempt in (1, 2):
         try:
@@ -205,7 +205,7 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
                 response = _scan_ticket(device=device, ticket_id=verified.object_id, code=code,
                                         lock=_lock if attempt == 1 else True,
                                         race_window_ms=_race_window_ms if attempt == 1 else 0, **common)
-            return _finish(device, response)
+            return _finish(device, response, direction)
         except IntegrityError as exc:
             # A database backstop refused a racing write (or two retries of one scan_id raced on
             # different tickets). Nothing was applied; the locked path decides the real answer.
@@ -215,10 +215,13 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
     raise AssertionError("unreachable")
 
 
-def _finish(device, response: dict) -> ScanOutcome:
-    payload = {"type": "scan", "checkpoint": device.checkpoint_id, "device": device.device_id,
+def _finish(device, response: dict, direction: str) -> ScanOutcome:
+    ticket = response.get("ticket") or {}
+    payload = {"type": "scan", "scan_id": response.get("scan_id"), "direction": direction,
+               "checkpoint": device.checkpoint_id, "device": device.device_id,
                "result": response["result"], "reason": response.get("reason"),
-               "zone_id": (response.get("ticket") or {}).get("zone_id"),
+               "ticket_id": ticket.get("ticket_id"), "seat_id": ticket.get("seat_id"), "zone_id": ticket.get("zone_id"),
+               "credential_id": (response.get("credential") or {}).get("credential_id"),
                "at": timezone.now().isoformat()}
     if connection.in_atomic_block:
         transaction.on_commit(lambda: publish_event(device.event_id, payload))

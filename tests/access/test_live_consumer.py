@@ -222,14 +222,15 @@ def test_a_scan_is_pushed_after_commit_then_fresh_gate_counts(ev, staff_session)
             message = await next_message(comm, "scan", timeout=2)
             assert message["result"] == "accepted" and message["zone_id"] == "A"
 
-            started = time.monotonic()
             r = await sync_to_async(client.post)("/api/v1/scan", {"code": code_a1, "direction": "in",
                                                                   "scan_id": str(uuid.uuid4())}, format="json")
             assert r.status_code == 200 and r.json()["result"] == "accepted"
+            # Latency is measured in bench/live_latency.py; here the deadline only bounds the wait.
             message = await next_message(comm, "scan", timeout=2)
-            assert time.monotonic() - started < 1.0, "a scan must reach the dashboard well within a second"
             assert (message["checkpoint"], message["device"], message["result"], message["reason"]) == \
                    (device.checkpoint_id, device.device_id, "accepted", None)
+            assert (message["direction"], message["ticket_id"], message["seat_id"]) == \
+                   ("in", code_a1.split(".")[1], "A-1")
             counts = await next_message(comm, "gate_counts", where=lambda m: m["totals"]["accepted"] == 2, timeout=5)
             gate = counts["checkpoints"][0]
             assert (gate["checkpoint"], gate["accepted"], gate["rejected"], gate["inside"], gate["per_minute"]) == \

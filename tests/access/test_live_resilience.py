@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
 import uuid
 
 import pytest
@@ -97,15 +96,17 @@ def test_scans_stay_fast_when_redis_hangs(ev, hanging_redis, caplog):
     codes = [code_for(ev, seat) for seat in seats]
     with override_settings(CHANNEL_LAYERS=_layer_at(f"redis://127.0.0.1:{hanging_redis}/0")), \
             caplog.at_level(logging.WARNING, logger="ticketcore.live"):
-        started = time.monotonic()
+        before = live.stats()
         for code in codes:
             outcome = access_services.scan(device=device, code=code, direction="in", scan_id=uuid.uuid4())
             assert outcome.accepted
         for _ in range(1000):
             live.publish_event(ev.event_id, {"type": "scan", "probe": True})
-        elapsed = time.monotonic() - started
-        # The publisher thread is stuck on Redis; the scans never wait for it.
-        assert elapsed < 0.5 * 2, f"scans took {elapsed:.2f}s with a hanging Redis"
+        # The scans (and 1,000 publishes) returned while their messages still wait behind the
+        # publisher thread stuck on the hanging Redis: none of them waited for Redis. (No clock
+        # in the assertion; the cost of a publish is measured in bench/live_latency.py.)
+        pending = live.stats()
+        assert pending["queued"] > 0 and pending["sent"] == before["sent"], (before, pending)
         assert live.flush(timeout=10)
     assert "TimeoutError" in caplog.text
     assert live.stats()["dropped"] >= 1000
