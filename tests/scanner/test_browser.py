@@ -9,7 +9,6 @@ import os
 import re
 import statistics
 import uuid
-from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import TimeoutException
