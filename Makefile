@@ -22,7 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) scripts/services.py > /dev/null
 	$(PY) scripts/ensure_browser.py
-	$(PY) -m pytest $(PYTEST_ARGS)
+	TEST_FAST_PASSWORD_HASHER=true $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py

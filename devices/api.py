@@ -66,7 +66,7 @@ class DeviceListView(APIView):
                          "pairing_expires_at": result.pairing_expires_at.isoformat(),
                          "pairing_url": pairing_url(request, result.pairing_code)}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: dict}, summary="Devices of an event (?event_id=)")
+    @extend_schema(responses={200: dict}, summary="Devices of an event (?event_id=)", operation_id="v1_devices_list")
     def get(self, request):
         event_id = request.query_params.get("event_id")
         qs = Device.objects.all()

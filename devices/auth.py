@@ -79,3 +79,25 @@ class IsSupervisor(IsDevice):
 class IsOfficeDevice(IsDevice):
     def has_permission(self, request, view):
         return super().has_permission(request, view) and request.auth.role == "office"
+
+
+try:  # Describe the Device scheme in the OpenAPI schema (/api/schema/); registers on import.
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+    class DeviceTokenScheme(OpenApiAuthenticationExtension):
+        target_class = "devices.auth.DeviceTokenAuthentication"
+        name = "deviceToken"
+
+        def get_security_definition(self, auto_schema):
+            return {"type": "apiKey", "in": "header", "name": "Authorization",
+                    "description": "Scanner and box-office devices: `Device <token>` from POST /api/v1/devices/pair."}
+
+    class RevokedDeviceAllowedScheme(DeviceTokenScheme):
+        target_class = "devices.auth.RevokedDeviceAllowedAuthentication"
+        name = "deviceTokenSync"
+
+        def get_security_definition(self, auto_schema):
+            return {**super().get_security_definition(auto_schema),
+                    "description": "`Device <token>`; a revoked device's upload is kept as quarantined evidence."}
+except ImportError:  # pragma: no cover - drf-spectacular is a hard dependency; keep auth importable anyway
+    pass

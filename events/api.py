@@ -75,7 +75,7 @@ class EventListView(APIView):
         event = services.create_event(**data.validated_data)
         return Response(event_json(event), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: dict}, summary="List events (newest first)")
+    @extend_schema(responses={200: dict}, summary="List events (newest first)", operation_id="v1_events_list")
     def get(self, request):
         qs = Event.objects.prefetch_related("zones", "signing_keys").order_by("-created_at")[:200]
         return Response({"results": [event_json(e) for e in qs], "next": None, "previous": None})

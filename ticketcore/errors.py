@@ -55,6 +55,11 @@ class TicketLocked(DomainError):
     default_message = "The ticket is held or assigned to an office and cannot be changed now."
 
 
+class HoldExpired(DomainError):
+    code = "hold_expired"
+    default_message = "The hold has expired, was released, was swept or was already checked out."
+
+
 class SeatsUnavailable(DomainError):
     code = "seats_unavailable"
     default_message = "Some of the requested tickets are not available."

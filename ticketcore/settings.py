@@ -99,6 +99,11 @@ CHANNEL_LAYERS = {
     }
 }
 
+# `make test` sets TEST_FAST_PASSWORD_HASHER: hundreds of test users would otherwise each cost a
+# deliberate PBKDF2 (~0.5 s on this machine). Server subprocesses of the tests inherit it.
+if env.bool("TEST_FAST_PASSWORD_HASHER", default=False):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

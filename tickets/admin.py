@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from ticketcore.adminutils import ReadOnlyAdminMixin
-from tickets.models import LedgerEntry, Ticket
+from tickets.models import LedgerEntry, Ticket, TicketHold
 
 
 class LedgerInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -34,6 +34,25 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = ("ticket", "date", "action", "metadata")
     list_select_related = ("ticket",)
     show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+
+@admin.register(TicketHold)
+class TicketHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Online checkout holds (tickets_blocked): visible for support, changed only by the
+    virtual-office services and the tickets_unlock sweep."""
+
+    list_display = ("hold_id", "ticket", "locked_up", "live")
+    search_fields = ("hold_id", "ticket__ticket_id", "ticket__seat_id")
+    list_select_related = ("ticket",)
+
+    @admin.display(boolean=True, description="live")
+    def live(self, obj):
+        from django.utils import timezone
+
+        return obj.locked_up > timezone.now()
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_staff

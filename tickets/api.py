@@ -55,7 +55,7 @@ _FILTERS = [
 
 
 class TicketListView(APIView):
-    @extend_schema(parameters=_FILTERS, responses={200: dict}, summary="Tickets of an event (cursor-paginated)")
+    @extend_schema(parameters=_FILTERS, responses={200: dict}, summary="Tickets of an event (cursor-paginated)", operation_id="v1_events_tickets_list")
     def get(self, request, event_id: str):
         get_object_or_404(Event, pk=event_id)
         q = request.query_params

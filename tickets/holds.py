@@ -26,7 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from events.models import Event
-from ticketcore.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable
+from ticketcore.errors import DomainError, HoldExpired, InvalidInput, NotFound, SeatsUnavailable
 from ticketcore.ids import firestore_id
 from tickets import selectors
 from tickets.models import LedgerEntry, Ticket
@@ -42,13 +42,6 @@ BUYER_MAX_BYTES = 4096
 BUYER_MAX_DEPTH = 4
 SWEEP_BATCH = 1000
 SWEEP_MAX_BATCHES = 100  # bounds one run; the next beat tick continues
-
-
-class HoldExpired(DomainError):
-    # Lives here rather than in ticketcore/errors.py only because that file belongs to another
-    # work stream right now; it should move there (one class per reason code, one module).
-    code = "hold_expired"
-    default_message = "The hold has expired, was released, was swept or was already checked out."
 
 
 @dataclass(frozen=True)
