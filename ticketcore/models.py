@@ -29,6 +29,9 @@ class OutboxEntry(models.Model):
             models.CheckConstraint(condition=Q(kind__in=OUTBOX_KINDS), name="outbox_kind_known"),
             models.CheckConstraint(condition=Q(op__in=OUTBOX_OPS), name="outbox_op_known"),
         ]
+        # The drain sweeps every queued row of the documents it writes (one write per document,
+        # however many changes queued it), and the off-mode compaction groups by document.
+        indexes = [models.Index(fields=["path", "id"], name="outbox_path_idx")]
 
     def __str__(self) -> str:
         return f"{self.op} {self.path}"

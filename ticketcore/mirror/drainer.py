@@ -6,7 +6,8 @@ One batch = one PostgreSQL transaction:
 2. take a transaction-scoped advisory lock per document (pg_try_advisory_xact_lock): rows of a
    document that another worker is mirroring right now are left for later. So at most one worker
    at a time reads-and-writes a given document, and it reads PostgreSQL only after the previous
-   writer of that document committed: a later write always carries a later state;
+   writer of that document committed: a later write always carries a later state. The
+   documents' other queued rows are taken as well (one write per document per batch);
 3. take `mirror_version` from ticketcore_mirror_version_seq (per document, it increases with
    every write, because of step 2), read the documents' state from PostgreSQL;
 4. write them in one Firestore WriteBatch, guarded: a document whose rows are all inserts is
@@ -30,12 +31,13 @@ from typing import Callable
 from django.conf import settings
 from django.db import connection, transaction
 
-from ticketcore.mirror.client import MirrorDisabled, get_client
+from ticketcore.mirror.client import MirrorDisabled, get_client, reset_clients
 from ticketcore.mirror.documents import DocKey, build_docs
 
 log = logging.getLogger("ticketcore.mirror")
 
 MAX_BATCH = 500  # Firestore's limit of writes per batch
+MAX_REQUEST_BYTES = 8 * 1024 * 1024  # Firestore refuses commit requests over 10 MiB
 ADVISORY_CLASS = 0x6D697272  # "mirr": the advisory-lock namespace of the mirror
 CONFLICT_ATTEMPTS = 4
 
@@ -148,25 +150,41 @@ def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Ca
                 docs = {p: d for p, d in docs.items() if p in mine}
                 if not docs:
                     return out
+                # Take the documents' other queued rows too (a later change, a savepoint-split
+                # ticket update + ledger row, a repair): they are committed, so the state read
+                # below includes them, and one write acknowledges them all.
+                held = [i for d in docs.values() for i in d.ids]
+                cur.execute(
+                    "SELECT id, path, op FROM ticketcore_outbox WHERE path = ANY(%s) AND NOT (id = ANY(%s)) "
+                    "FOR UPDATE SKIP LOCKED",
+                    [list(docs), held],
+                )
+                for row_id, path, op in cur.fetchall():
+                    docs[path].ids.append(row_id)
+                    docs[path].ops.add(op)
                 cur.execute("SELECT nextval('ticketcore_mirror_version_seq')")
                 out.version = version = cur.fetchone()[0]
             state = build_docs(d.key for d in docs.values())
             for path, doc in docs.items():
                 data = state.get(path)
                 doc.data = None if data is None else {**data, "mirror_version": version}
-            _write(client, list(docs.values()), version, out, before_commit=before_commit, guard=_guard)
+            done = _write(client, list(docs.values()), version, out, before_commit=before_commit, guard=_guard)
             with connection.cursor() as cur:
-                ids = [i for d in docs.values() for i in d.ids]
+                ids = [i for d in docs.values() if d.path in done for i in d.ids]
                 cur.execute("DELETE FROM ticketcore_outbox WHERE id = ANY(%s)", [ids])
                 out.acked = cur.rowcount
     except MirrorUnavailable:
+        reset_clients()  # a fresh channel next time, not one sitting in gRPC's reconnect backoff
         raise
     except _transient_errors() as exc:
+        reset_clients()
         raise MirrorUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
     return out
 
 
-def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_commit=None, guard=True) -> None:
+def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_commit=None, guard=True) -> set:
+    """Write the batch; returns the paths it settled (written, or already current in Firestore).
+    Documents past MAX_REQUEST_BYTES wait for the next batch (a commit request is capped at 10 MiB)."""
     from google.api_core import exceptions as gexc
 
     from ticketcore.mirror import encode
@@ -175,7 +193,7 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
     read_all = False
     for _attempt in range(CONFLICT_ATTEMPTS):
         batch = client.batch()
-        writes, stale = [], 0
+        writes, stale, size, done = [], 0, 0, set()
         # Documents that only saw inserts are new to Firestore: `create` them without a read
         # (generation's fast path). Everything else is read first.
         to_read = {d.path for d in docs if guard and (read_all or not d.fresh)}
@@ -186,23 +204,30 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
         for d in docs:
             name = client.document(d.path)._document_path
             snap = snaps.get(d.path)
+            write = None
             if not guard:
-                writes.append(encode.delete(name) if d.data is None else encode.set_unguarded(name, d.data))
+                write = encode.delete(name) if d.data is None else encode.set_unguarded(name, d.data)
             elif d.path not in to_read:
-                writes.append(encode.create(name, d.data))
+                write = encode.create(name, d.data)
             elif snap is None or not snap.exists:
                 if d.data is not None:
-                    writes.append(encode.create(name, d.data))
+                    write = encode.create(name, d.data)
             else:
                 stored = snap.to_dict() or {}
                 held = stored.get("mirror_version")
                 if not d.force and isinstance(held, int) and held >= version:
                     stale += 1  # Firestore already holds this state or a newer one
                 elif d.data is None:
-                    writes.append(encode.delete(name, update_time=snap.update_time))
+                    write = encode.delete(name, update_time=snap.update_time)
                 else:
                     gone = [k for k in stored if k not in d.data]
-                    writes.append(encode.replace(name, d.data, gone=gone, update_time=snap.update_time))
+                    write = encode.replace(name, d.data, gone=gone, update_time=snap.update_time)
+            if write is not None:
+                size += write._pb.ByteSize()
+                if writes and size > MAX_REQUEST_BYTES:
+                    break  # the rest stays queued for the next batch
+                writes.append(write)
+            done.add(d.path)
         if before_commit is not None:
             before_commit([d.path for d in docs])
         if writes:
@@ -216,7 +241,7 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
                 read_all = True
                 continue
         out.written, out.stale = len(writes), stale
-        return
+        return done
     raise MirrorConflict(f"batch v{version}: Firestore preconditions failed {CONFLICT_ATTEMPTS} times")
 
 
