@@ -1,7 +1,11 @@
 """Checkpoints and credentials (staff); scan and lookup (devices). Thin: validation + services."""
 from __future__ import annotations
 
+import json
 import uuid
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
@@ -14,7 +18,7 @@ from rest_framework.views import APIView
 
 from access import services
 from access.models import Checkpoint, Credential
-from devices.auth import IsScanner, IsSupervisor
+from devices.auth import IsScanner, IsSupervisor, device_token_from_header
 from devices.throttling import DeviceThrottle, ScanThrottle
 from events.models import Event
 from tickets.api import qr_response
@@ -100,10 +104,11 @@ class CredentialQRView(APIView):
         return qr_response(services.credential_code(credential), fmt, credential.credential_id)
 
 
-def parse_scan(item, *, require_scanned_at: bool) -> dict:
-    """Strict validation of one scan: wrong types are 400, never coerced."""
+def scan_problems(item, *, require_scanned_at: bool) -> tuple[dict | None, dict]:
+    """Strict validation of one scan: (clean data, {}) or (None, {field: [problems]}).
+    Wrong types are problems, never coerced."""
     if not isinstance(item, dict):
-        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        return None, {"non_field_errors": ["Expected a JSON object."]}
     errors: dict[str, list[str]] = {}
     code = item.get("code")
     if not isinstance(code, str) or not code:
@@ -137,8 +142,15 @@ def parse_scan(item, *, require_scanned_at: bool) -> dict:
         if scanned_at is None or scanned_at.tzinfo is None:
             errors["scanned_at"] = ["Must be an ISO 8601 time with offset."]
     if errors:
+        return None, errors
+    return {"code": code, "direction": direction, "scan_id": scan_id, "scanned_at": scanned_at}, {}
+
+
+def parse_scan(item, *, require_scanned_at: bool) -> dict:
+    data, errors = scan_problems(item, require_scanned_at=require_scanned_at)
+    if errors:
         raise ValidationError(errors)
-    return {"code": code, "direction": direction, "scan_id": scan_id, "scanned_at": scanned_at}
+    return data
 
 
 _SCAN_REQUEST = inline_serializer("ScanRequest", {
@@ -151,14 +163,46 @@ _SCAN_RESPONSE = inline_serializer("ScanResult", {
 
 
 class ScanView(APIView):
+    """POST /api/v1/scan. The plain case (a paired scanner, a well-formed body, a ticket code) is
+    answered by `services.fast_scan` in one database round trip without DRF's per-request
+    machinery (docs/adr/0007); every other case (credentials, errors, unknown or revoked tokens,
+    throttling) falls through to the ordinary DRF path below, so the answers are identical."""
+
     permission_classes = [IsScanner]
     throttle_classes = [ScanThrottle]
+
+    def dispatch(self, request, *args, **kwargs):
+        response = fast_scan_response(request)
+        if response is not None:
+            return response
+        return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(request=_SCAN_REQUEST, responses={200: _SCAN_RESPONSE}, summary="Scan a ticket or credential")
     def post(self, request):
         scan = parse_scan(request.data, require_scanned_at=False)
         outcome = services.scan(device=request.auth, **scan)
         return Response(outcome.response)
+
+
+def fast_scan_response(request) -> HttpResponse | None:
+    if request.method != "POST" or request.content_type != "application/json":
+        return None
+    token = device_token_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
+    if token is None:
+        return None
+    try:
+        item = json.loads(request.body)
+    except (ValueError, RecursionError, RequestDataTooBig):
+        return None
+    scan, errors = scan_problems(item, require_scanned_at=False)
+    if errors:
+        return None
+    if not ScanThrottle().allow_token(token):
+        return None
+    response = services.fast_scan(token=token, **scan)
+    if response is None:
+        return None
+    return HttpResponse(json.dumps(response), content_type="application/json")
 
 
 class LookupView(APIView):

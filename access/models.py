@@ -76,11 +76,16 @@ class Scan(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     scan_id = models.UUIDField()
-    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="scans")
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="scans")
-    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, null=True, related_name="scans")
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, null=True, related_name="scans")
-    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, null=True, related_name="scans")
+    # FK columns are covered by the composite indexes below (device by the scan_id unique, event,
+    # checkpoint and ticket by their time/id indexes): every index is written on every scan.
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="scans", db_index=False)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="scans", db_index=False)
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, null=True, related_name="scans",
+                                   db_index=False)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, null=True, related_name="scans",
+                               db_index=False)
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, null=True, related_name="scans",
+                                   db_index=False)
     direction = models.CharField(max_length=3)
     result = models.CharField(max_length=8)
     reason = models.CharField(max_length=32, null=True)
@@ -112,6 +117,7 @@ class Scan(models.Model):
             models.Index(fields=["event", "server_time"], name="scan_event_time_idx"),
             models.Index(fields=["checkpoint", "server_time"], name="scan_checkpoint_time_idx"),
             models.Index(fields=["ticket", "id"], name="scan_ticket_idx"),
+            models.Index(fields=["credential", "id"], name="scan_credential_idx", condition=Q(credential__isnull=False)),
         ]
 
 

@@ -215,6 +215,46 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
     raise AssertionError("unreachable")
 
 
+def fast_scan(*, token: str, code: str, direction: str, scan_id: uuid.UUID,
+              scanned_at: datetime | None = None) -> dict | None:
+    """The online ticket scan in one database round trip: device authentication (uncached) and
+    `access_scan_ticket` inside `access_scan_by_token` (access/migrations/0005). Returns the
+    contract's response, or None when the ordinary path must answer instead: a credential code,
+    an unknown/revoked/non-scanner token (401/403 and alerts), or a database backstop that
+    refused a racing write (the ordinary path retries under the row lock)."""
+    from devices.models import hash_token
+
+    try:
+        verified = codes.verify(code)
+    except codes.CodeInvalid:
+        verified = None
+    if verified is not None and verified.kind != codes.KIND_TICKET:
+        return None
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)",
+                        [hash_token(token), verified is not None, verified.event_id if verified else None,
+                         verified.object_id if verified else None, code[:200], direction, scan_id, scanned_at])
+            value = cur.fetchone()[0]
+    except IntegrityError:
+        return None
+    response = value if isinstance(value, dict) else json.loads(value)
+    if response.pop("_fallback", False):
+        return None
+    info = response.pop("_device")
+    device = _DeviceRef(device_id=info["device_id"], event_id=info["event_id"], checkpoint_id=info["checkpoint_id"])
+    return _finish(device, response, direction).response
+
+
+@dataclass(frozen=True)
+class _DeviceRef:
+    """What the live feed and the anomaly hook need of a device, without loading the row again."""
+
+    device_id: str
+    event_id: str
+    checkpoint_id: str | None
+
+
 def _finish(device, response: dict, direction: str) -> ScanOutcome:
     ticket = response.get("ticket") or {}
     payload = {"type": "scan", "scan_id": response.get("scan_id"), "direction": direction,

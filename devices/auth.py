@@ -25,6 +25,14 @@ def _token_from(header: bytes) -> str | None:
         raise exceptions.AuthenticationFailed("Malformed Device authorization header.", code="not_authenticated")
 
 
+def device_token_from_header(value: str) -> str | None:
+    """The token of a well-formed `Device <token>` header, else None (no exceptions: fast path)."""
+    parts = value.split()
+    if len(parts) != 2 or parts[0].lower() != "device" or len(parts[1]) > 200 or not parts[1].isascii():
+        return None
+    return parts[1]
+
+
 def device_for_token(token: str) -> Device | None:
     return Device.objects.select_related("checkpoint").filter(token_hash=hash_token(token)).first()
 

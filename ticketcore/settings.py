@@ -75,7 +75,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ticketcore"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A health-check ping is one more round trip on every request (the scan path is one query in
+# all). Off by default: Django discards a connection that errored, so after a database restart
+# each worker fails at most one request and reconnects. Turn on where restarts are frequent.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 # Parallel test runs on one machine (helpers, CI re-runs) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 

@@ -34,10 +34,12 @@ class Ticket(models.Model):
     """One seat of one event: the atomic unit of admission (TMT ticket anatomy)."""
 
     id = models.BigAutoField(primary_key=True)
-    ticket_id = models.CharField(max_length=48, unique=True)  # {event_id}-{doc_id}
+    ticket_id = models.CharField(max_length=48)  # {event_id}-{doc_id}; unique by constraint (no LIKE index)
     doc_id = models.CharField(max_length=20)
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets")
-    zone_ref = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="tickets")
+    # No single-column FK indexes: (event, seat_id) and (event, zone_id, id) lead with event, and
+    # zones are never deleted once tickets exist. Fewer indexes = cheaper scans (docs/adr/0007).
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets", db_index=False)
+    zone_ref = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="tickets", db_index=False)
     zone_id = models.CharField(max_length=16)  # the zone's code, e.g. "A" (domain name, not the FK)
     zone = models.CharField(max_length=100)  # the zone's display name
     color = models.CharField(max_length=7)
@@ -57,6 +59,7 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.UniqueConstraint(fields=["ticket_id"], name="ticket_id_unique"),
             models.UniqueConstraint(fields=["event", "seat_id"], name="ticket_seat_unique_per_event"),
             models.CheckConstraint(condition=Q(color__regex=COLOR_REGEX), name="ticket_color_hex"),
             models.CheckConstraint(
@@ -65,8 +68,9 @@ class Ticket(models.Model):
             models.CheckConstraint(condition=Q(access_status=False) | Q(status=False), name="ticket_scanned_implies_sold"),
         ]
         indexes = [
+            # No index on `version` on purpose: a scan then changes no indexed column, so its
+            # UPDATE is HOT (no index writes). Manifest deltas filter the event's rows instead.
             models.Index(fields=["event", "zone_id", "id"], name="ticket_event_zone_idx"),
-            models.Index(fields=["event", "version"], name="ticket_event_version_idx"),
         ]
 
     def __str__(self) -> str:
@@ -77,7 +81,7 @@ class LedgerEntry(models.Model):
     """Append-only history of a ticket. A database trigger refuses UPDATE and DELETE."""
 
     id = models.BigAutoField(primary_key=True)
-    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="ledger")
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="ledger", db_index=False)  # ledger_ticket_idx
     date = models.DateTimeField(db_default=models.functions.Now())
     action = models.CharField(max_length=16)
     metadata = models.JSONField(default=dict, blank=True)

@@ -226,3 +226,20 @@ def test_throttle_fails_open_when_redis_is_unreachable(generated_event, monkeypa
     monkeypatch.setattr(throttling, "_client", dead)
     _, token = make_device(generated_event)
     assert device_client(token).get("/api/v1/devices/me").status_code == 200
+
+
+def test_generous_limits_sync_with_redis_in_batches_and_are_shared_across_processes(settings):
+    """A generous limit is counted locally and synced to Redis every 1% of the limit: the
+    overshoot is bounded by one batch, and another process (fresh local state) sees the shared
+    count in Redis and refuses at once."""
+    from devices import throttling
+
+    settings.TICKETCORE_THROTTLE_RATES = {**settings.TICKETCORE_THROTTLE_RATES, "scan": 500}  # batch of 5
+    settings.CACHES = {**settings.CACHES}
+    settings.CACHES["default"] = {**settings.CACHES["default"], "KEY_PREFIX": f"t{uuid.uuid4().hex[:8]}"}
+    token = "batch-" + uuid.uuid4().hex
+    throttling._counts.clear()
+    allowed = sum(throttling.ScanThrottle().allow_token(token) for _ in range(600))
+    assert 500 <= allowed <= 505
+    throttling._counts.clear()  # another worker process: no local state, only Redis
+    assert not throttling.ScanThrottle().allow_token(token)
