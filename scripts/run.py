@@ -42,6 +42,10 @@ def main() -> None:
     demo = manage("demo")
     event_id = next((l.split("=", 1)[1] for l in demo.splitlines() if l.startswith("DEMO_EVENT_ID=")), "")
     manage("ensure_admin", ADMIN_USER, ADMIN_PASSWORD)
+    if event_id and (env.get("FIRESTORE_EMULATOR_HOST") or env.get("FIRESTORE_PROJECT_ID")):
+        # An emulator keeps its data in memory: queue the whole demo event for the worker, so a
+        # fresh emulator gets it even though the database already had it (docs/adr/0011).
+        manage("mirror_event", event_id, "--no-drain")
 
     procs: list[subprocess.Popen] = []
 
