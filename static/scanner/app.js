@@ -823,7 +823,12 @@ function registerServiceWorker() {
     document.body.dataset.sw = "failed";
     console.warn("service worker not registered", error);
   });
-  navigator.serviceWorker.ready.then(() => { document.body.dataset.sw = "ready"; });
+  navigator.serviceWorker.ready.then((registration) => {
+    document.body.dataset.sw = "ready";
+    if (!navigator.serviceWorker.controller && registration.active) {
+      registration.active.postMessage({ type: "claim" });
+    }
+  });
 }
 
 function wire() {

@@ -24,6 +24,13 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// A page that opened while this worker was installing can miss the claim in "activate"
+// (seen under load): the page asks again once the worker is ready, so it is controlled (and
+// can load offline) without waiting for the next reload.
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "claim") event.waitUntil(self.clients.claim());
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
