@@ -67,8 +67,8 @@ def run_wrk(wrk: str, url: str, codes: list[str], tokens: list[str], *, seconds:
     def grab(pattern):
         m = re.search(pattern, out)
         return m.group(1) if m else "?"
-    return {"raw": out, "rps": grab(r"Requests/sec:\s+([\d.]+)"), "p50": grab(r"50%\s+(\S+)"),
-            "p99": grab(r"99%\s+(\S+)"), "errors": grab(r"(Non-2xx or 3xx responses: \d+)") if "Non-2xx" in out else "0"}
+    return {"raw": out, "rps": grab(r"Requests/sec:\s+([\d.]+)"), "p50": grab(r"(?m)^\s+50%\s+(\S+)"),
+            "p99": grab(r"(?m)^\s+99%\s+(\S+)"), "errors": grab(r"(Non-2xx or 3xx responses: \d+)") if "Non-2xx" in out else "0"}
 
 
 def main() -> None:
