@@ -140,42 +140,13 @@ def scanner(generated_event):
 def app_server(transactional_db):
     """The production HTTP shape: granian (multi-worker WSGI) serving this test database.
     A real second server process, so revocation, races and throughput are tested across processes."""
-    import socket
-    import subprocess
     import sys
-    import time
     from pathlib import Path
 
-    from django.conf import settings
+    from tests.servers import server_process
 
-    db = connection.settings_dict
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-               CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"], DEBUG="false")
-    granian = Path(sys.executable).parent / "granian"
-    proc = subprocess.Popen([str(granian), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "2", "--blocking-threads", "8", "--backlog", "1024",
-                             "ticketcore.wsgi:application"],
-                            cwd=Path(__file__).resolve().parent.parent, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    url = f"http://127.0.0.1:{port}"
-    import urllib.request
-
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"granian did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.05)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    granian = str(Path(sys.executable).parent / "granian")
+    with server_process(lambda port: [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                                      "--workers", "2", "--blocking-threads", "8", "--backlog", "1024",
+                                      "ticketcore.wsgi:application"], name="granian") as url:
+        yield url

@@ -8,21 +8,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from access.alerts import raise_alert
 from access.models import Alert
 from devices.models import Device
+from tests.servers import server_process, child_env
 from tests.conftest import code_for, make_device, make_event, sell
 from tickets.services import generate_tickets
 
@@ -44,35 +40,10 @@ def asgi_server(transactional_db):
     """daphne (through `manage.py runserver`, which also serves the static files) on a free port,
     using this test database: one process for the page, the API and the WebSocket."""
     _require_browser()
-    db = connection.settings_dict
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ,
-               DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-               CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
-               CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-               DEBUG="false", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", "--insecure", "--skip-checks",
-                             f"127.0.0.1:{port}"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"daphne did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.05)  # polling the port with a deadline
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    argv = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", "--skip-checks"]
+    with server_process(lambda port: [*argv, f"127.0.0.1:{port}"], name="daphne",
+                        env=child_env(PYTHONUNBUFFERED="1")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,62 @@
+"""Real server processes for tests: granian or daphne serving this test database."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def child_env(**extra) -> dict:
+    """The environment a child server needs to use this test run's database and prefixes."""
+    db = connection.settings_dict
+    return dict(
+        os.environ,
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
+        CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        DEBUG="false",
+        **extra,
+    )
+
+
+@contextlib.contextmanager
+def server_process(argv_for_port, *, name: str, env: dict | None = None, timeout: float = 30):
+    """Start `argv_for_port(port)` on a free port, wait (deadline, no fixed sleep) until
+    `/healthz` answers, yield its base URL, and stop it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(argv_for_port(port), cwd=ROOT, env=env or child_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"{name} did not start: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.05)  # polling the port until the deadline
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
