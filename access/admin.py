@@ -1,29 +1,54 @@
 import io
 
 import segno
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from access import services
 from access.models import Alert, Checkpoint, Credential, Scan
+from events.models import Zone
 from ticketcore.adminutils import ReadOnlyAdminMixin
 from ticketcore.errors import DomainError
 
 
+class EventScopedForm(forms.ModelForm):
+    """Friendly admin validation of zones/checkpoints against the event (the services check again)."""
+
+    def clean(self):
+        data = super().clean()
+        event_id = data["event"].pk if data.get("event") else getattr(self.instance, "event_id", None)
+        if event_id:
+            known_zones = set(Zone.objects.filter(event_id=event_id).values_list("zone_id", flat=True))
+            bad = sorted(set(data.get("zones") or []) - known_zones)
+            if bad:
+                self.add_error("zones", f"Unknown zone(s) in this event: {', '.join(bad)}.")
+            if "checkpoints" in self.fields:
+                known_cps = set(Checkpoint.objects.filter(event_id=event_id).values_list("checkpoint_id", flat=True))
+                bad = sorted(set(data.get("checkpoints") or []) - known_cps)
+                if bad:
+                    self.add_error("checkpoints", f"Unknown checkpoint(s) in this event: {', '.join(bad)}.")
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end <= start:
+            self.add_error("valid_until", "Must be after valid_from.")
+        return data
+
+
 @admin.register(Checkpoint)
 class CheckpointAdmin(admin.ModelAdmin):
+    form = EventScopedForm
     list_display = ("name", "checkpoint_id", "event", "zones", "directions")
     list_filter = ("event", "directions")
     search_fields = ("name", "checkpoint_id")
     fields = ("event", "name", "zones", "directions")
 
     def save_model(self, request, obj, form, change):
-        if change:  # name, zones and directions are editable; the event is not
-            Checkpoint.objects.filter(pk=obj.pk).update(name=obj.name, zones=sorted(set(obj.zones)),
-                                                        directions=obj.directions)
-            return
         try:
+            if change:  # name, zones and directions are editable; the event is not
+                services.update_checkpoint(checkpoint_id=obj.pk, name=obj.name, zones=obj.zones,
+                                           directions=obj.directions)
+                return
             created = services.create_checkpoint(event_id=obj.event_id, name=obj.name, zones=obj.zones,
                                                  directions=obj.directions)
         except DomainError as exc:
@@ -37,6 +62,7 @@ class CheckpointAdmin(admin.ModelAdmin):
 
 @admin.register(Credential)
 class CredentialAdmin(admin.ModelAdmin):
+    form = EventScopedForm
     list_display = ("name", "kind", "event", "zones", "valid_from", "valid_until", "inside", "revoked_at")
     list_filter = ("event", "kind", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "credential_id")
@@ -58,11 +84,12 @@ class CredentialAdmin(admin.ModelAdmin):
         return self.readonly_fields + (("event", "kind") if obj else ())
 
     def save_model(self, request, obj, form, change):
-        if change:
-            Credential.objects.filter(pk=obj.pk).update(name=obj.name, zones=obj.zones, checkpoints=obj.checkpoints,
-                                                        valid_from=obj.valid_from, valid_until=obj.valid_until)
-            return
         try:
+            if change:
+                services.update_credential(credential_id=obj.pk, name=obj.name, zones=obj.zones,
+                                           checkpoints=obj.checkpoints, valid_from=obj.valid_from,
+                                           valid_until=obj.valid_until)
+                return
             created = services.create_credential(event_id=obj.event_id, name=obj.name, kind=obj.kind, zones=obj.zones,
                                                  checkpoints=obj.checkpoints, valid_from=obj.valid_from,
                                                  valid_until=obj.valid_until)

@@ -52,6 +52,23 @@ def create_checkpoint(*, event_id: str, name: str, zones: list[str] | None = Non
         return Checkpoint.objects.create(event=event, name=name, zones=zones, directions=directions)
 
 
+def update_checkpoint(*, checkpoint_id: str, name: str, zones: list[str], directions: str) -> Checkpoint:
+    """Edit a gate (admin). The event is fixed; zones must exist in it."""
+    if directions not in ("in", "out", "both"):
+        raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
+    with transaction.atomic():
+        checkpoint = Checkpoint.objects.select_for_update().filter(pk=checkpoint_id).first()
+        if checkpoint is None:
+            raise NotFound("No such checkpoint.")
+        zones = sorted(set(zones or []))
+        unknown = set(zones) - set(Zone.objects.filter(event_id=checkpoint.event_id).values_list("zone_id", flat=True))
+        if unknown:
+            raise InvalidInput(f"Unknown zones: {', '.join(sorted(unknown))}.")
+        checkpoint.name, checkpoint.zones, checkpoint.directions = name, zones, directions
+        checkpoint.save(update_fields=["name", "zones", "directions"])
+    return checkpoint
+
+
 # --------------------------------------------------------------------------- credentials
 
 def credential_code(credential: Credential) -> str:
@@ -83,6 +100,21 @@ def create_credential(*, event_id: str, name: str, kind: str, zones: list[str] |
             raise InvalidInput("Unknown zones or checkpoints.", fields=fields)
         return Credential.objects.create(event=event, name=name, kind=kind, zones=zones, checkpoints=checkpoints,
                                          valid_from=valid_from, valid_until=valid_until)
+
+
+def update_credential(*, credential_id: str, name: str, zones: list[str], checkpoints: list[str],
+                      valid_from: datetime | None, valid_until: datetime | None) -> Credential:
+    """Edit a credential (admin); kind and event are fixed, revocation has its own service."""
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise InvalidInput("valid_until must be after valid_from.")
+    with transaction.atomic():
+        credential = Credential.objects.select_for_update().filter(pk=credential_id).first()
+        if credential is None:
+            raise NotFound("No such credential.")
+        credential.name, credential.zones, credential.checkpoints = name, sorted(set(zones)), sorted(set(checkpoints))
+        credential.valid_from, credential.valid_until = valid_from, valid_until
+        credential.save(update_fields=["name", "zones", "checkpoints", "valid_from", "valid_until"])
+    return credential
 
 
 def revoke_credential(*, credential_id: str) -> Credential:

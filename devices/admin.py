@@ -57,10 +57,10 @@ class DeviceAdmin(admin.ModelAdmin):
         return self.readonly_fields + (("event", "checkpoint", "role") if obj else ())
 
     def save_model(self, request, obj, form, change):
-        if change:
-            Device.objects.filter(pk=obj.pk).update(name=form.cleaned_data["name"])
-            return
         try:
+            if change:
+                services.rename_device(device_id=obj.pk, name=form.cleaned_data["name"])
+                return
             created = services.create_device(event_id=obj.event_id, name=obj.name, role=obj.role,
                                               checkpoint_id=obj.checkpoint_id)
         except DomainError as exc:

@@ -103,6 +103,19 @@ def pair_device(*, pairing_code: str) -> Pairing:
     return Pairing(device=device, token=token)
 
 
+def rename_device(*, device_id: str, name: str) -> Device:
+    """The only field staff edit on a device (event, checkpoint and role are fixed at creation)."""
+    if not name or len(name) > 100:
+        raise InvalidInput("name must be 1 to 100 characters.")
+    with transaction.atomic():
+        device = Device.objects.select_for_update().filter(pk=device_id).first()
+        if device is None:
+            raise NotFound("No such device.")
+        device.name = name
+        device.save(update_fields=["name"])
+    return device
+
+
 def revoke_device(*, device_id: str, event_id: str | None = None) -> Device:
     with transaction.atomic():
         qs = Device.objects.select_for_update().filter(pk=device_id)

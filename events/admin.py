@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
@@ -25,8 +26,17 @@ class ZoneInline(admin.TabularInline):
         return not self._locked(obj) and super().has_delete_permission(request, obj)
 
 
+class EventForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        if data.get("date_start") and data.get("date_end") and data["date_end"] <= data["date_start"]:
+            self.add_error("date_end", "Must be after date_start.")
+        return data
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
+    form = EventForm
     list_display = ("name", "event_id", "date_start", "venue", "setup_status", "seat_count", "generated_at", "live")
     search_fields = ("name", "event_id", "venue")
     readonly_fields = ("event_id", "generated_at", "created_at")

@@ -103,10 +103,10 @@ class OfficeAdmin(admin.ModelAdmin):
                            mark_safe(buf.getvalue().decode()), device.pairing_code, device.pairing_expires_at)
 
     def save_model(self, request, obj, form, change):
-        if change:
-            Office.objects.filter(pk=obj.pk).update(name=form.cleaned_data["name"])
-            return
         try:
+            if change:
+                services.rename_office(office_id=obj.pk, name=form.cleaned_data["name"])
+                return
             created = services.create_office(event_id=obj.event_id, name=obj.name)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)

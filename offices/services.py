@@ -107,6 +107,19 @@ def create_office(*, event_id: str, name: str) -> OfficeCreated:
     return OfficeCreated(office=office, pairing_code=pairing.pairing_code, pairing_expires_at=pairing.pairing_expires_at)
 
 
+def rename_office(*, office_id: str, name: str) -> Office:
+    """The only field staff edit on an office (admin)."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise InvalidInput("name must be a non-empty string of at most 100 characters.")
+    with transaction.atomic():
+        office = Office.objects.select_for_update().filter(pk=office_id).first()
+        if office is None:
+            raise NotFound("No such office.")
+        office.name = name.strip()
+        office.save(update_fields=["name"])
+    return office
+
+
 def _office(office_id: str, *, lock: bool = False) -> Office:
     qs = Office.objects.select_related("event")
     if lock:
