@@ -7,6 +7,5 @@ urlpatterns = [
     path("events/<str:event_id>/credentials", api.CredentialListView.as_view(), name="credentials"),
     path("credentials/<str:credential_id>/revoke", api.CredentialRevokeView.as_view(), name="credential-revoke"),
     path("credentials/<str:credential_id>/qr", api.CredentialQRView.as_view(), name="credential-qr"),
-    path("scan", api.ScanView.as_view(), name="scan"),
     path("scan/lookup", api.LookupView.as_view(), name="scan-lookup"),
 ]

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -247,6 +248,29 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
     raise AssertionError("unreachable")
 
 
+_SCAN_BY_TOKEN = "SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+class _PreparedCursor(psycopg.Cursor):
+    """A psycopg cursor with server-side parameter binding whose statements are prepared on
+    first use (per connection). Django's default cursor binds parameters client-side, quoting
+    each one in Python and making PostgreSQL parse and plan the text every time: measured here
+    at ~28 us more client CPU per scan, plus the server's parse/plan."""
+
+    def execute(self, query, params=None, *, prepare=True, binary=None):
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+def _prepared_cursor():
+    """A `_PreparedCursor` on Django's connection, wrapped like any Django cursor: database
+    errors become django.db exceptions, and query logging, `execute_wrapper` and the tests'
+    query counting see it."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = _PreparedCursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
 def fast_scan(*, token: str, code: str, direction: str, scan_id: uuid.UUID,
               scanned_at: datetime | None = None) -> dict | None:
     """The online ticket scan in one database round trip: device authentication (uncached) and
@@ -263,8 +287,8 @@ def fast_scan(*, token: str, code: str, direction: str, scan_id: uuid.UUID,
     if verified is not None and verified.kind != codes.KIND_TICKET:
         return None
     try:
-        with connection.cursor() as cur:
-            cur.execute("SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)",
+        with _prepared_cursor() as cur:
+            cur.execute(_SCAN_BY_TOKEN,
                         [hash_token(token), verified is not None, verified.event_id if verified else None,
                          verified.object_id if verified else None, code[:200], direction, scan_id, scanned_at])
             value = cur.fetchone()[0]

@@ -16,7 +16,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from common import machine, setup_django, start_granian
+from common import cpu_seconds_by_command, cpu_split, machine, setup_django, start_granian
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,7 +67,8 @@ def run_wrk(wrk: str, url: str, codes: list[str], tokens: list[str], *, seconds:
     def grab(pattern):
         m = re.search(pattern, out)
         return m.group(1) if m else "?"
-    return {"raw": out, "rps": grab(r"Requests/sec:\s+([\d.]+)"), "p50": grab(r"(?m)^\s+50%\s+(\S+)"),
+    return {"raw": out, "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "rps": grab(r"Requests/sec:\s+([\d.]+)"), "p50": grab(r"(?m)^\s+50%\s+(\S+)"),
             "p99": grab(r"(?m)^\s+99%\s+(\S+)"), "errors": grab(r"(Non-2xx or 3xx responses: \d+)") if "Non-2xx" in out else "0"}
 
 
@@ -86,7 +87,9 @@ def main() -> None:
     event, codes, tokens = prepare(args.seats, 32)
     proc, url = start_granian(workers=args.workers, threads=args.threads)
     try:
+        cpu_before = cpu_seconds_by_command()
         distinct = run_wrk(wrk, url, codes, tokens, seconds=args.seconds, connections=args.connections)
+        cpu = cpu_split(cpu_before, cpu_seconds_by_command(), distinct["requests"])
         accepted = Scan.objects.filter(event=event, result="accepted").count()
         total = Scan.objects.filter(event=event).count()
         hot = run_wrk(wrk, url, [codes[-1]] * 10, tokens, seconds=max(5, args.seconds // 2),
@@ -100,6 +103,7 @@ def main() -> None:
     print(f"distinct tickets: {distinct['rps']} req/s, accepted {accepted}/{total} scans "
           f"({accepted / args.seconds:.0f} accepted/s), p50 {distinct['p50']}, p99 {distinct['p99']}, "
           f"errors {distinct['errors']}")
+    print(f"distinct tickets: {cpu}")
     print(f"hot ticket: {hot['rps']} req/s, p50 {hot['p50']}, p99 {hot['p99']}, accepted entries of that ticket: "
           f"{hot_accepted} (must be 1), errors {hot['errors']}")
     print(distinct["raw"])
