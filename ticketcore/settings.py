@@ -228,9 +228,10 @@ LIVE_QUEUE_MAX = env.int("LIVE_QUEUE_MAX", default=20_000)
 LIVE_BATCH_MAX = env.int("LIVE_BATCH_MAX", default=500)
 LIVE_PUBLISH_TIMEOUT_S = env.float("LIVE_PUBLISH_TIMEOUT_S", default=2.0)
 LIVE_BACKOFF_S = env.float("LIVE_BACKOFF_S", default=1.0)
-# Also hand every live message to the Channels group event_<id> (for channel-layer consumers;
-# the dashboards listen to the Redis pub/sub channel and do not need it).
-LIVE_CHANNEL_GROUPS = env.bool("LIVE_CHANNEL_GROUPS", default=True)
+# Also hand every live message to the Channels group event_<id>, for other channel-layer consumers.
+# Off: the dashboards listen to the Redis pub/sub channel, and the group send costs the scan path
+# about 6% of a worker's Python time at 1,500 scans/s (docs/adr/0014).
+LIVE_CHANNEL_GROUPS = env.bool("LIVE_CHANNEL_GROUPS", default=False)
 # How long each publisher thread lets messages accumulate before one batched send: at 1,500 scans/s
 # this turns ~750 Redis round trips per second and process into ~100 (pub/sub) and ~20 (group).
 LIVE_LINGER_S = env.float("LIVE_LINGER_S", default=0.01)

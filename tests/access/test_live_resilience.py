@@ -190,9 +190,11 @@ def test_many_messages_arrive_in_order_in_batches(ev, django_user_model):
     async_to_sync(body)()
 
 
-def test_messages_also_reach_the_channels_group(ev):
-    """Channel-layer consumers of `event_<id>` keep receiving the live messages."""
+def test_messages_also_reach_the_channels_group_when_enabled(ev, settings):
+    """With LIVE_CHANNEL_GROUPS on, channel-layer consumers of `event_<id>` receive the live messages."""
     from channels.layers import get_channel_layer
+
+    settings.LIVE_CHANNEL_GROUPS = True
 
     layer = get_channel_layer()
 
@@ -208,3 +210,11 @@ def test_messages_also_reach_the_channels_group(ev):
             await layer.group_discard(live.group_name(ev.event_id), channel)
 
     async_to_sync(body)()
+
+
+def test_no_channels_group_publishing_by_default(ev):
+    """Off by default: the dashboards listen to pub/sub, and the group send cost the scan path
+    about 6% of a worker's Python time at 1,500 scans/s (docs/adr/0014)."""
+    from ticketcore.live import _FeedPublisher, _get_publishers
+
+    assert [type(p) for p in _get_publishers()] == [_FeedPublisher]

@@ -227,7 +227,9 @@ def test_sweep_deletes_only_expired_holds_with_ledger(generated_event):
     assert holds.sweep_expired_holds().released == 0  # nothing twice
 
 
-def test_sweep_announces_released_seats_on_the_live_feed_after_commit(generated_event, django_capture_on_commit_callbacks):
+def test_sweep_announces_released_seats_on_the_live_feed_after_commit(generated_event, django_capture_on_commit_callbacks,
+                                                                     settings):
+    settings.LIVE_CHANNEL_GROUPS = True  # observed here through the Channels group
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     group = f"event_{generated_event.event_id}"
