@@ -48,7 +48,7 @@ def start_granian(*, workers: int = 2, threads: int = 4, port: int | None = None
         [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
          "--backlog", "2048", "--log-level", "warning", os.environ.get("BENCH_WSGI_APP", "ticketcore.wsgi:application")],
-        cwd=ROOT, env=env)
+        cwd=ROOT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -57,9 +57,23 @@ def start_granian(*, workers: int = 2, threads: int = 4, port: int | None = None
             return proc, url
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
+                stop_server(proc)
                 raise RuntimeError("granian did not start")
             time.sleep(0.05)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own session, workers included (no orphans after a crash)."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
 
 
 def machine() -> str:

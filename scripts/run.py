@@ -54,7 +54,9 @@ def main() -> None:
 
     bin_dir = Path(py).parent
     start(str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(HTTP_PORT),
-          "--workers", os.environ.get("HTTP_WORKERS", "2"), "--blocking-threads", "8",
+          "--workers", os.environ.get("HTTP_WORKERS", "2"),
+          # the shape bench/scan_http.py measures (docs/benchmarks.md): 2 workers x 4 threads
+          "--blocking-threads", os.environ.get("HTTP_THREADS", "4"),
           "--static-path-route", "/static", "--static-path-mount", str(ROOT / ".data" / "static"),
           "ticketcore.wsgi:application")
     start(str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(WS_PORT), "ticketcore.asgi:application")

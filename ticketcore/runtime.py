@@ -5,10 +5,10 @@ and gRPC clients, the URL and schema caches). CPython's full (generation 2) coll
 of it, and it stops every thread of the process while it does: measured under the scan benchmark
 at 80-106 ms per full collection, a few times a minute, which was most of the scan's p99 (every
 request in flight waits). Freezing the heap that exists once the application is loaded moves it
-out of the collector's view (`gc.freeze`, the approach Instagram described for forked Django
-workers), so a full collection only walks what was allocated since; a larger first-generation
-threshold makes the young collections rarer (a request allocates a few hundred objects, most of
-them freed by reference counting). Cycles are still collected. See docs/adr/0007."""
+out of the collector's view (`gc.freeze`, the approach Instagram described for Django workers),
+so a full collection only walks what was allocated since. Cycles are still collected, with
+Python's default thresholds (a larger young-generation threshold measured no better).
+See docs/adr/0007."""
 from __future__ import annotations
 
 import gc
@@ -21,6 +21,3 @@ def tune_gc() -> None:
         return
     gc.collect()
     gc.freeze()
-    threshold = int(getattr(settings, "GC_GEN0_THRESHOLD", 10_000))
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(threshold, gen1, gen2)

@@ -83,6 +83,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # all). Off by default: Django discards a connection that errored, so after a database restart
 # each worker fails at most one request and reconnects. Turn on where restarts are frequent.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+# The scan's one query is a server-side prepared statement (access/services.py `_PreparedCursor`):
+# psycopg only prepares when the connection allows it. Django's own queries use client-side
+# binding and are never prepared. Turn off behind a pooler that cannot keep prepared statements
+# (PgBouncer in transaction mode before 1.21).
+if env.bool("DB_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 # Parallel test runs on one machine (helpers, CI re-runs) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 
@@ -237,10 +243,9 @@ LIVE_CHANNEL_GROUPS = env.bool("LIVE_CHANNEL_GROUPS", default=False)
 LIVE_LINGER_S = env.float("LIVE_LINGER_S", default=0.01)
 LIVE_GROUP_LINGER_S = env.float("LIVE_GROUP_LINGER_S", default=0.05)
 
-# Server processes freeze their loaded heap out of the garbage collector's view and collect the
-# young generation less often (ticketcore/runtime.py: full collections were the scan's p99).
+# Server processes freeze their loaded heap out of the garbage collector's view
+# (ticketcore/runtime.py: full collections of it were most of the scan's p99).
 GC_FREEZE_AFTER_LOAD = env.bool("GC_FREEZE_AFTER_LOAD", default=True)
-GC_GEN0_THRESHOLD = env.int("GC_GEN0_THRESHOLD", default=10_000)
 # gate_counts are recomputed from the database at most once per interval while scans arrive,
 # and every LIVE_REFRESH_S otherwise (sales, devices and mirror lag are polled at that pace too).
 LIVE_GATE_COUNTS_INTERVAL_S = env.float("LIVE_GATE_COUNTS_INTERVAL_S", default=1.0)

@@ -158,6 +158,24 @@ def test_scan_path_is_one_database_round_trip(scanner, generated_event, django_a
         assert scan(client, code[:-4] + "AAAA")["reason"] == "invalid_signature"
 
 
+def test_scan_call_is_a_prepared_statement_with_server_side_binding(scanner, generated_event):
+    """The fast path's one query is prepared once per connection and then only executed:
+    PostgreSQL lists it among the session's prepared statements with its parameter types."""
+    from django.db import connection
+
+    _, client = scanner
+    sell(generated_event, "B-6")
+    code = code_for(generated_event, "B-6")
+    for direction in ("in", "out", "in"):
+        assert scan(client, code, direction)["result"] == "accepted"
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement, parameter_types::text FROM pg_prepared_statements "
+                    "WHERE statement LIKE 'SELECT access_scan_by_token%%'")
+        rows = cur.fetchall()
+    assert len(rows) == 1, rows
+    assert rows[0][0].startswith("SELECT access_scan_by_token($1, $2, $3, $4, $5, $6, $7, $8)")
+
+
 def test_every_attempt_is_recorded_with_device_checkpoint_and_times(scanner, generated_event):
     device, client = scanner
     sell(generated_event, "A-5")
