@@ -277,7 +277,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500, help="total scans per second")
     parser.add_argument("--devices", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--table-rows", type=int, default=300_000,
                         help="synthetic scans added afterwards to time gate_counts on a big table")
     args = parser.parse_args()
