@@ -17,11 +17,12 @@ from ticketcore.runtime import tune_gc  # noqa: E402  (needs settings)
 tune_gc()
 
 
-def application(environ, start_response):
-    from django.http import HttpResponse
+from django.http import HttpResponse  # noqa: E402
 
+
+def application(environ, start_response):
     response = django_application(environ, start_response)
-    if type(response) is HttpResponse or (isinstance(response, HttpResponse) and not response.streaming):
+    if isinstance(response, HttpResponse):  # streaming responses (StreamingHttpResponse, FileResponse) are not
         try:
             body = response.content
         finally:
