@@ -41,7 +41,8 @@ def pair(code: str, *, ip: str, forwarded: str | None = None):
 
 def within_one_window(scenario):
     """Run `scenario` inside one one-minute counting window: if the minute turned while it ran
-    (the counters reset then), run it once more; it takes well under a minute."""
+    (the counters reset then), run it once more; it takes well under a minute. Scenarios take
+    fresh addresses and codes each run."""
     for _ in range(2):
         window = int(time.time() // 60)
         result = scenario()
@@ -51,10 +52,8 @@ def within_one_window(scenario):
 
 
 def test_a_venue_pairs_100_phones_from_one_address_in_a_minute_with_some_typos():
-    venue = fresh_ip()
-
     def scenario():
-        pairing_codes, statuses = codes(100), []
+        venue, pairing_codes, statuses = fresh_ip(), codes(100), []
         for i, code in enumerate(pairing_codes):
             if i % 10 == 0:  # a mistyped code every tenth phone: 10 failures, well under the limit
                 assert_error(pair("WRONG" + code[5:], ip=venue), 400, "pairing_invalid")
@@ -67,9 +66,8 @@ def test_a_venue_pairs_100_phones_from_one_address_in_a_minute_with_some_typos()
 
 def test_rotating_x_forwarded_for_from_an_untrusted_peer_does_not_reset_the_count(settings):
     settings.TICKETCORE_THROTTLE_RATES = {**settings.TICKETCORE_THROTTLE_RATES, "pair": 5}
-    attacker = fresh_ip()
-
     def scenario():
+        attacker = fresh_ip()
         return [pair("ZZZZZZZZZZ", ip=attacker, forwarded=f"203.0.113.{i}").status_code for i in range(8)]
 
     assert within_one_window(scenario) == [400] * 5 + [429] * 3
@@ -79,10 +77,10 @@ def test_a_good_code_from_an_address_over_its_limit_is_refused_too(settings):
     """Otherwise a brute force would only have to keep going until it hits: while an address is
     over its failure limit nothing it sends is checked."""
     settings.TICKETCORE_THROTTLE_RATES = {**settings.TICKETCORE_THROTTLE_RATES, "pair": 3}
-    ip = fresh_ip()
     [good] = codes(1)
 
     def scenario():
+        ip = fresh_ip()
         return [pair("ZZZZZZZZZZ", ip=ip).status_code for _ in range(3)], pair(good, ip=ip)
 
     failures, refused = within_one_window(scenario)
@@ -95,10 +93,8 @@ def test_a_good_code_from_an_address_over_its_limit_is_refused_too(settings):
 def test_junk_from_an_attacker_does_not_lock_out_a_phone_elsewhere(settings):
     """The attacker even names the phone's address in X-Forwarded-For: not believed."""
     settings.TICKETCORE_THROTTLE_RATES = {**settings.TICKETCORE_THROTTLE_RATES, "pair": 10}
-    attacker, phone = fresh_ip(), fresh_ip()
-
     def scenario():
-        [code] = codes(1)
+        attacker, phone, [code] = fresh_ip(), fresh_ip(), codes(1)
         junk = [pair(f"JUNK{i:06d}", ip=attacker, forwarded=phone).status_code for i in range(15)]
         return junk, pair(code, ip=phone).status_code
 
@@ -110,10 +106,10 @@ def test_junk_from_an_attacker_does_not_lock_out_a_phone_elsewhere(settings):
 def test_behind_a_trusted_proxy_the_forwarded_client_address_is_counted(settings):
     settings.TICKETCORE_THROTTLE_RATES = {**settings.TICKETCORE_THROTTLE_RATES, "pair": 3}
     settings.TRUSTED_PROXIES = ["10.20.0.0/16", "127.0.0.1"]
-    proxy, client_a, client_b = "10.20.0.7", fresh_ip(), fresh_ip()
+    proxy = "10.20.0.7"
 
     def scenario():
-        [code] = codes(1)
+        client_a, client_b, [code] = fresh_ip(), fresh_ip(), codes(1)
         # Client A prepends a forged address of its own; HAProxy appends the real one.
         a = [pair("ZZZZZZZZZZ", ip=proxy, forwarded=f"{fresh_ip()}, {client_a}").status_code for _ in range(5)]
         # B reaches us through the local proxy and then HAProxy: two trusted hops.
