@@ -224,7 +224,8 @@ def sync_scans(*, device, scans: list[dict], now: datetime | None = None, chunk:
     """Apply a device's offline scans. `scans` are parsed scans (code, direction, scan_id,
     scanned_at). Applied in corrected-time order (scanned_at + the device's measured clock
     offset), answered in request order. Idempotent by scan_id: a known scan_id replays the stored
-    answer and writes nothing. A revoked device's scans are stored as quarantined evidence."""
+    answer and writes nothing. A revoked device's scans are stored as quarantined evidence, up to a
+    cap (_quarantine)."""
     if len(scans) > MAX_SYNC_SCANS:
         raise InvalidInput(f"At most {MAX_SYNC_SCANS} scans per sync.",
                            fields={"scans": [f"At most {MAX_SYNC_SCANS} scans."]})

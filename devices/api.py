@@ -81,7 +81,7 @@ class PairView(APIView):
     throttle_classes: list = []  # failures, not requests, are limited: PairingFailures below
 
     @extend_schema(request=PairSerializer, responses={201: dict},
-                   summary="Exchange a pairing code for a device token (429 after too many failed codes from one address)")
+                   summary="Exchange a pairing code for a device token (429 after many failed codes from one address)")
     def post(self, request):
         failures = PairingFailures(request)
         if not failures.reserve():
