@@ -224,7 +224,8 @@ def sync_scans(*, device, scans: list[dict], now: datetime | None = None, chunk:
     """Apply a device's offline scans. `scans` are parsed scans (code, direction, scan_id,
     scanned_at). Applied in corrected-time order (scanned_at + the device's measured clock
     offset), answered in request order. Idempotent by scan_id: a known scan_id replays the stored
-    answer and writes nothing. A revoked device's scans are stored as quarantined evidence."""
+    answer and writes nothing. A revoked device's scans are stored as quarantined evidence, up to a
+    cap (_quarantine)."""
     if len(scans) > MAX_SYNC_SCANS:
         raise InvalidInput(f"At most {MAX_SYNC_SCANS} scans per sync.",
                            fields={"scans": [f"At most {MAX_SYNC_SCANS} scans."]})
@@ -259,8 +260,10 @@ def sync_scans(*, device, scans: list[dict], now: datetime | None = None, chunk:
             first_of[it.scan_id] = it
             fresh.append(it)
 
+    evidence = None
     if device.revoked_at is not None:
-        answers = _quarantine(device, fresh)
+        evidence = _quarantine(device, fresh)
+        answers = evidence.answers
     else:
         answers = _apply(device, fresh, chunk=chunk)
     for it in items:
@@ -279,8 +282,10 @@ def sync_scans(*, device, scans: list[dict], now: datetime | None = None, chunk:
         "accepted": sum(1 for it in fresh if answers[it.scan_id]["result"] == "accepted"),
         "late": len(late),
         "conflicts": conflicts,
-        "quarantined": len(fresh) if revoked else 0,
+        "quarantined": evidence.stored if revoked else 0,
     }
+    if revoked:
+        summary["discarded"] = evidence.discarded  # over the evidence cap: answered, not stored
     if fresh:
         _publish_summary(device, summary)
     return SyncOutcome(results=results, summary=summary)
@@ -406,11 +411,59 @@ def _apply_ticket_chunk(device, chunk: list[_Scan]) -> dict[uuid.UUID, dict]:
     return {chunk[n].scan_id: _json(value) for n, value in rows}
 
 
-def _quarantine(device, items: list[_Scan]) -> dict[uuid.UUID, dict]:
+# Evidence a revoked device has stored: in all, and in the last minute (the unique index on
+# (device_id, scan_id) finds the device's rows).
+_EVIDENCE_SQL = """
+SELECT count(*), count(*) FILTER (WHERE server_time > now() - interval '60 seconds')
+  FROM access_scan WHERE device_id = %s AND quarantined
+"""
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    answers: dict[uuid.UUID, dict]
+    stored: int
+    discarded: int
+
+
+def evidence_caps() -> tuple[int, int]:
+    return (int(getattr(settings, "REVOKED_EVIDENCE_PER_MIN", 1000)),
+            int(getattr(settings, "REVOKED_EVIDENCE_TOTAL", 10_000)))
+
+
+def _quarantine(device, items: list[_Scan]) -> _Evidence:
     """A revoked device's scans: kept as evidence (quarantined, rejected `device_revoked`),
-    never applied. The alternation trigger ignores quarantined rows; nothing touches a ticket."""
+    never applied. The alternation trigger ignores quarantined rows; nothing touches a ticket.
+
+    A revoked token is in someone else's hands, so what it may store is capped per device, per
+    minute and in total (REVOKED_EVIDENCE_PER_MIN, REVOKED_EVIDENCE_TOTAL): beyond the cap each
+    scan is still answered `rejected`/`device_revoked` but nothing is written, and one alert says
+    so. The device row is locked while counting, so parallel uploads cannot overshoot the cap."""
     if not items:
-        return {}
+        return _Evidence(answers={}, stored=0, discarded=0)
+    per_minute, total = evidence_caps()
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            # NO KEY UPDATE: serialises the quarantines of this device without blocking the
+            # foreign-key checks of its rows.
+            cur.execute("SELECT 1 FROM devices_device WHERE device_id = %s FOR NO KEY UPDATE", [device.device_id])
+            cur.execute(_EVIDENCE_SQL, [device.device_id])
+            stored_total, stored_minute = cur.fetchone()
+        room = max(0, min(per_minute - stored_minute, total - stored_total))
+        keep, dropped = items[:room], items[room:]
+        stored = _store_evidence(device, keep) if keep else []
+        if dropped:
+            _evidence_cap_alert(device, stored_total=stored_total + len(stored), dropped=len(dropped),
+                                total_reached=stored_total + len(stored) >= total)
+    # Rows that already existed (e.g. applied before the revocation) keep their first answer.
+    answers = _stored_responses(device, [it.scan_id for it in items])
+    discarded = [it for it in dropped if it.scan_id not in answers]
+    for it in discarded:
+        answers[it.scan_id] = {"scan_id": str(it.scan_id), "result": "rejected", "reason": "device_revoked"}
+    return _Evidence(answers=answers, stored=len(stored), discarded=len(discarded))
+
+
+def _store_evidence(device, items: list[_Scan]) -> list[uuid.UUID]:
     _classify(device, items)
     ticket_rows = {}
     ticket_ids = [it.object_id for it in items if it.kind == "ticket"]
@@ -454,16 +507,31 @@ def _quarantine(device, items: list[_Scan]) -> dict[uuid.UUID, dict]:
         )
         stored = [r[0] for r in cur.fetchall()]
         if stored:
+            # One alert per device and minute: a flood of small uploads must not become a flood
+            # of alerts (the cap alert below says when it is a flood).
+            minute = timezone.now().strftime("%Y%m%d%H%M")
             raise_alert(
                 event_id=device.event_id, kind="revoked_device",
                 message=(f"Revoked device {device.name} ({device.device_id}) uploaded {len(stored)} offline scan(s); "
                          "kept as quarantined evidence, not applied."),
                 data={"device_id": device.device_id, "quarantined": len(stored),
                       "scan_ids": [str(s) for s in stored[:50]]},
-                dedupe_key=f"quarantine:{device.device_id}:{min(str(s) for s in stored)}",
+                dedupe_key=f"quarantine:{device.device_id}:{minute}",
             )
-    # Rows that already existed (e.g. applied before the revocation) keep their first answer.
-    return _stored_responses(device, [it.scan_id for it in items])
+    return stored
+
+
+def _evidence_cap_alert(device, *, stored_total: int, dropped: int, total_reached: bool) -> None:
+    per_minute, total = evidence_caps()
+    cap = f"its total of {total}" if total_reached else f"{per_minute} a minute"
+    raise_alert(
+        event_id=device.event_id, kind="revoked_device",
+        message=(f"Revoked device {device.name} ({device.device_id}) keeps uploading scans: evidence is capped at "
+                 f"{cap}; further uploads are refused and not stored. Find the phone."),
+        data={"device_id": device.device_id, "evidence_cap": True, "stored": stored_total, "discarded": dropped,
+              "per_minute_cap": per_minute, "total_cap": total},
+        dedupe_key=f"evidence_cap:{device.device_id}",  # once per device, however long the flood
+    )
 
 
 _CONFLICT_SQL = """

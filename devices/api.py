@@ -1,7 +1,7 @@
 """Device endpoints: staff create/revoke/list; a device pairs and sends heartbeats."""
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from devices import services
 from devices.auth import IsDevice
 from devices.models import Device
-from devices.throttling import DeviceThrottle, PairingThrottle
+from devices.throttling import DeviceThrottle, PairingFailures
 from events.models import Event
 from rest_framework.generics import get_object_or_404
 
@@ -78,13 +78,18 @@ class DeviceListView(APIView):
 class PairView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [PairingThrottle]
+    throttle_classes: list = []  # failures, not requests, are limited: PairingFailures below
 
-    @extend_schema(request=PairSerializer, responses={201: dict}, summary="Exchange a pairing code for a device token")
+    @extend_schema(request=PairSerializer, responses={201: dict},
+                   summary="Exchange a pairing code for a device token (429 after many failed codes from one address)")
     def post(self, request):
+        failures = PairingFailures(request)
+        if not failures.reserve():
+            raise exceptions.Throttled(wait=failures.wait)
         data = PairSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.pair_device(pairing_code=data.validated_data["pairing_code"])
+        failures.succeeded()
         device = result.device
         body = {"device_id": device.device_id, "token": result.token, "role": device.role,
                 "event": event_brief(device.event), "checkpoint": checkpoint_brief(device.checkpoint)}

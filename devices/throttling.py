@@ -5,7 +5,8 @@ SimpleRateThrottle keeps a list of timestamps per client: far too slow for thous
 minute). To keep Redis off the scan path, each process counts locally and syncs a key once it
 has 1% of the limit unsynced, or after a second: strict limits (pairing, 10/min) sync on every
 request and stay exact; the generous scan limit (6,000/min) syncs every 60 scans and may overshoot
-by at most that per process. Redis being down must never stop the doors: fail open (and log)."""
+by at most that per process. Redis being down must never stop the doors: fail open (and log).
+Pairing counts failed attempts per client address instead (PairingFailures)."""
 from __future__ import annotations
 
 import logging
@@ -96,8 +97,52 @@ class DeviceThrottle(WindowThrottle):
     scope = "device"
 
 
-class PairingThrottle(WindowThrottle):
-    scope = "pair"
+class PairingFailures:
+    """Failed pairing attempts (unknown, used or expired codes) per client address and minute.
 
-    def ident(self, request) -> str | None:
-        return self.get_ident(request)
+    Successful pairings are not counted: a venue pairs a hundred phones from one NAT address in a
+    minute. Each attempt reserves a slot before the code is checked and gives it back if the
+    code was good, so concurrent guesses cannot overshoot the limit. Addresses come from
+    ticketcore.client_ip (X-Forwarded-For believed only from TRUSTED_PROXIES), so an attacker
+    neither escapes the count by rotating that header nor fills someone else's.
+    Sizing and the brute-force estimate: docs/security.md, docs/adr/0018."""
+
+    scope = "pair_fail"
+
+    def __init__(self, request):
+        from ticketcore.client_ip import rate_limit_key
+
+        window = int(time.time() // 60)
+        self.wait = 60 - (time.time() % 60)
+        self.key = (f"{settings.CACHES['default']['KEY_PREFIX']}:throttle:{self.scope}:"
+                    f"{rate_limit_key(request)}:{window}")
+        self._reserved = False
+
+    @staticmethod
+    def limit() -> int:
+        return int(settings.TICKETCORE_THROTTLE_RATES["pair"])
+
+    def reserve(self) -> bool:
+        """Take a slot for this attempt; False (and nothing held) when the address is over its
+        limit of failures this minute."""
+        try:
+            pipe = client().pipeline(transaction=False)
+            pipe.incr(self.key)
+            pipe.expire(self.key, 61)
+            count = pipe.execute()[0]
+            if count > self.limit():
+                client().decr(self.key)
+                return False
+        except Exception as exc:  # noqa: BLE001 - fail open like every other limit
+            log.warning("throttle %s: Redis unavailable (%s); allowing", self.scope, exc.__class__.__name__)
+            return True
+        self._reserved = True
+        return True
+
+    def succeeded(self) -> None:
+        """The code was good: the attempt is not a failure."""
+        if self._reserved:
+            try:
+                client().decr(self.key)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("throttle %s: Redis unavailable (%s)", self.scope, exc.__class__.__name__)

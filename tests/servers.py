@@ -30,6 +30,7 @@ def child_env(**extra) -> dict:
         CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
         CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         DEBUG="false",
+        SECRET_KEY=settings.SECRET_KEY,
         **extra,
     )
 

@@ -11,13 +11,44 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me-" + "x" * 32)
+# --- Production settings without insecure defaults (issue 13 item 13, docs/adr/0018) ---------
+# Outside DEBUG there is no default secret: a guessable one lets anyone forge sessions (admin
+# logins). Refused with the same rule `check --deploy` uses (security.W009).
+_DEV_SECRET_KEY = "dev-insecure-change-me-" + "x" * 32
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = _DEV_SECRET_KEY
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY == _DEV_SECRET_KEY
+                    or SECRET_KEY.startswith("django-insecure-") or "change-me" in SECRET_KEY):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a long random value when DEBUG is false (at least 50 characters, "
+        "not a placeholder). Generate one with: python -c \"import secrets; print(secrets.token_urlsafe(64))\"")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Behind a TLS-terminating proxy: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (the proxy
+# must overwrite that header). Plain HTTP keeps working unless SECURE_SSL_REDIRECT is set (API.md).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-if SECURE_SSL_REDIRECT:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+_ssl_header = env.list("SECURE_PROXY_SSL_HEADER",
+                       default=["HTTP_X_FORWARDED_PROTO", "https"] if SECURE_SSL_REDIRECT else [])
+SECURE_PROXY_SSL_HEADER = tuple(_ssl_header) if len(_ssl_header) == 2 else None
+_behind_tls = SECURE_PROXY_SSL_HEADER is not None or SECURE_SSL_REDIRECT
+# Secure cookies whenever TLS is in front; on plain HTTP a Secure cookie would never come back.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_behind_tls)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_behind_tls)
+# Load balancer health checks come over plain HTTP without X-Forwarded-Proto: never redirected.
+SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[r"^healthz$"])
+# HSTS is only ever sent on HTTPS responses, so a production default costs plain HTTP nothing.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# WebSocket handshakes (ticketcore/origin.py): Origin must match one of these (ALLOWED_HOSTS
+# syntax, or scheme://host[:port]); with ALLOWED_HOSTS=* and nothing set, the Origin's host must
+# be the request's own Host (same origin).
+WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS",
+                              default=[] if "*" in ALLOWED_HOSTS else list(ALLOWED_HOSTS))
+# --- end of issue 13 item 13 block ------------------------------------------------------------
 
 INSTALLED_APPS = [
     "daphne",
@@ -219,11 +250,13 @@ LOGGING = {
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 LOGIN_URL = "/admin/login/"
 
-# Per-minute limits (devices/throttling.py): generous for scanning, strict for pairing per IP.
+# Per-minute limits (devices/throttling.py): generous for scanning; for pairing, FAILED attempts
+# (wrong or expired codes) per client address, so a venue pairs 100 phones a minute from one NAT
+# (docs/adr/0018; the brute-force estimate is in docs/security.md).
 TICKETCORE_THROTTLE_RATES = {
     "scan": env.int("THROTTLE_SCAN_PER_MIN", default=6000),
     "device": env.int("THROTTLE_DEVICE_PER_MIN", default=600),
-    "pair": env.int("THROTTLE_PAIR_PER_MIN", default=10),
+    "pair": env.int("THROTTLE_PAIR_PER_MIN", default=30),
 }
 DEVICE_PAIRING_MINUTES = env.int("DEVICE_PAIRING_MINUTES", default=15)
 DEVICE_ONLINE_SECONDS = env.int("DEVICE_ONLINE_SECONDS", default=60)
@@ -271,3 +304,27 @@ CELERY_BEAT_SCHEDULE["access_detect_anomalies"] = {
 # waits this long for in-flight ticket transactions before trusting its version watermark.
 OFFLINE_LATE_UPLOAD_SECONDS = env.int("OFFLINE_LATE_UPLOAD_SECONDS", default=600)
 OFFLINE_MANIFEST_WAIT_SECONDS = env.float("OFFLINE_MANIFEST_WAIT_SECONDS", default=0.25)
+
+# --- Abuse limits (issue 13 items 7-9, docs/adr/0018) -----------------------------------------
+# Client addresses (ticketcore/client_ip.py): X-Forwarded-For is believed only when the peer is
+# one of these proxies (IPs or CIDRs, comma-separated). Empty: the peer address is the client.
+# Behind HAProxy (`option forwardfor`), list HAProxy's addresses as seen by the app servers.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# Admin login lockout (django-axes): counted per username AND address together, so failures from
+# one place never lock the same staff account out from another, and one address cannot lock out
+# every account by guessing. Cool-off, then the pair may try again.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ticketcore.client_ip.client_ip"  # the same trusted-proxy rule as pairing
+
+# A revoked device's sync uploads are stored as quarantined evidence up to these caps per device;
+# the rest is answered `rejected`/`device_revoked` and not stored (access/offline.py).
+REVOKED_EVIDENCE_PER_MIN = env.int("REVOKED_EVIDENCE_PER_MIN", default=1000)
+REVOKED_EVIDENCE_TOTAL = env.int("REVOKED_EVIDENCE_TOTAL", default=10_000)
+# --- end of abuse limits block -----------------------------------------------------------------
