@@ -92,6 +92,13 @@ if env.bool("DB_PREPARED_STATEMENTS", default=True):
 # Parallel test runs on one machine (helpers, CI re-runs) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 
+# --- Secrets at rest and database roles (docs/adr/0019) ---------------------------------------
+# The application connects (DATABASE_URL) as a role with DML rights only; migrations run as the
+# owner (MIGRATE_DATABASE_URL, used by `bin/ticketcore migrate`), which grants this role its
+# rights after every migrate (ticketcore/dbroles.py). Empty: nothing is granted (one role does all).
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="")
+# --- end secrets at rest and database roles ----------------------------------------------------
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
