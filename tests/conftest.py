@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import create_staff_token
 from events import services as event_services
 from tickets.services import generate_tickets
 
@@ -85,8 +85,8 @@ def staff_user(django_user_model):
 @pytest.fixture
 def api(staff_user):
     client = APIClient()
-    token = Token.objects.create(user=staff_user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = create_staff_token(user=staff_user).token
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

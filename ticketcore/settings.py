@@ -29,7 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    # Staff API tokens, stored as SHA-256 only (replaces rest_framework.authtoken, docs/adr/0019).
+    "accounts",
     "drf_spectacular",
     "channels",
     "ticketcore",
@@ -143,7 +144,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "devices.auth.DeviceTokenAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ticketcore.permissions.IsStaff"],

@@ -128,10 +128,10 @@ def test_owner_truncate_is_refused_by_the_trigger(history, statement, message):
 def test_app_role_generates_sells_and_scans_over_http(app_server, staff_user):
     """The whole server suite runs as the app role (tests/servers.py); this is the explicit case:
     generation (ledger rows, outbox) and an accepted scan through a granian process."""
-    from rest_framework.authtoken.models import Token
+    from accounts.services import create_staff_token
 
     event = make_event()
-    token = Token.objects.create(user=staff_user).key
+    token = create_staff_token(user=staff_user).token
 
     def call(path, body, auth):
         req = urllib.request.Request(f"{app_server}{path}", data=json.dumps(body).encode(), method="POST",
