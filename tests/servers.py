@@ -34,6 +34,8 @@ def child_env(**extra) -> dict:
         CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
         CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         DEBUG="false",
+        # The key-encryption key this test run sealed its signing keys with (events/keyring.py).
+        SIGNING_KEYS_KEK=",".join(settings.SIGNING_KEYS_KEK),
         **extra,
     )
 

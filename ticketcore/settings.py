@@ -1,9 +1,11 @@
 """TicketCore settings. Everything that differs between machines comes from the environment
 (django-environ); `.env.example` documents each variable."""
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -98,6 +100,17 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 # owner (MIGRATE_DATABASE_URL, used by `bin/ticketcore migrate`), which grants this role its
 # rights after every migrate (ticketcore/dbroles.py). Empty: nothing is granted (one role does all).
 DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="")
+# Key-encryption keys of the signing keys' private halves (events/keyring.py): base64 32-byte
+# keys, comma-separated, the first one current; the others only decrypt rows not yet re-wrapped
+# (`manage.py rotate_signing_kek`). A fixed key only where nothing real is signed: DEBUG, or a
+# pytest run (pytest sets PYTEST_VERSION; its server processes get the key in tests/servers.py).
+SIGNING_KEYS_KEK = env.list("SIGNING_KEYS_KEK", default=[])
+if not SIGNING_KEYS_KEK:
+    if not (DEBUG or "PYTEST_VERSION" in os.environ):
+        raise ImproperlyConfigured(
+            "SIGNING_KEYS_KEK is required when DEBUG is false (it encrypts the ticket signing keys). "
+            "Generate one: python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'")
+    SIGNING_KEYS_KEK = ["3ewX5ZvJ41mW_ip5jqutGOA-meTyT9IRDN266oxo73c="]  # development only
 # --- end secrets at rest and database roles ----------------------------------------------------
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
