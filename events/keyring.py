@@ -63,7 +63,7 @@ def parse_keks(values: list[str]) -> list[tuple[str, bytes]]:
 
 
 _ring_cache: tuple[tuple[str, ...], list[tuple[str, AESGCM]]] | None = None
-_private_cache: dict[str, bytes] = {}
+decrypted: dict[str, bytes] = {}  # key_id -> raw private key, this process
 _lock = threading.Lock()
 
 
@@ -124,18 +124,17 @@ def rewrap(key_id: str, envelope: Envelope) -> Envelope:
     return Envelope(private_key_sealed=bytes(envelope.private_key_sealed), data_key_wrapped=wrapped, kek_id=kek_id)
 
 
-def private_key(key_id: str, envelope_of) -> bytes:
-    """The raw private key of `key_id`, decrypted once per process (`envelope_of()` is called
-    only on a cache miss)."""
-    raw = _private_cache.get(key_id)
+def private_key(key_id: str, envelope: Envelope) -> bytes:
+    """The raw private key of `key_id`, decrypted once per process."""
+    raw = decrypted.get(key_id)
     if raw is None:
-        raw = unseal(key_id, envelope_of())
+        raw = unseal(key_id, envelope)
         with _lock:
-            _private_cache[key_id] = raw
+            decrypted[key_id] = raw
     return raw
 
 
 def forget_cached_keys() -> None:
     """Drop decrypted keys from this process (tests that change the KEK use it)."""
     with _lock:
-        _private_cache.clear()
+        decrypted.clear()

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 
+from events import keyring
 from ticketcore.ids import firestore_id, short_id
 
 ZONE_ID_REGEX = r"^[A-Za-z0-9_]{1,16}$"
@@ -74,24 +75,19 @@ class SigningKey(models.Model):
         ]
 
     @property
-    def envelope(self):
-        from events.keyring import Envelope
-
-        return Envelope(private_key_sealed=bytes(self.private_key_sealed),
-                        data_key_wrapped=bytes(self.data_key_wrapped), kek_id=self.kek_id)
+    def envelope(self) -> keyring.Envelope:
+        return keyring.Envelope(private_key_sealed=bytes(self.private_key_sealed),
+                                data_key_wrapped=bytes(self.data_key_wrapped), kek_id=self.kek_id)
 
     @property
     def private_key(self) -> bytes:
-        """The raw private key (decrypted once per process; needs the row's KEK)."""
-        from events.keyring import private_key
-
-        return private_key(self.key_id, lambda: self.envelope)
+        """The raw private key (decrypted once per process; needs the row's KEK). Read for every
+        code computed, so the cached case is one dictionary lookup."""
+        return keyring.decrypted.get(self.key_id) or keyring.private_key(self.key_id, self.envelope)
 
     @private_key.setter
     def private_key(self, raw: bytes) -> None:
-        from events.keyring import seal
-
-        envelope = seal(self.key_id, raw)
+        envelope = keyring.seal(self.key_id, raw)
         self.private_key_sealed, self.data_key_wrapped = envelope.private_key_sealed, envelope.data_key_wrapped
         self.kek_id = envelope.kek_id
 
