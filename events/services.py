@@ -29,6 +29,7 @@ class SetupResult:
 
 def _create_key(event: Event) -> SigningKey:
     private, public = new_keypair()
+    # The model's `private_key` setter seals it under the current KEK: only the envelope is stored.
     return SigningKey.objects.create(event=event, private_key=private, public_key=public, active=True)
 
 

@@ -39,7 +39,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     db = connection.settings_dict
     admin = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        _ensure_role(conn, APP_ROLE, None)
+        # Only when missing: parallel test runs share the cluster's roles, and two ALTER ROLE of
+        # one role at once can fail ("tuple concurrently updated").
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone() is None:
+            _ensure_role(conn, APP_ROLE, None)
     with django_db_blocker.unblock():
         assert grant_app_role(connection, APP_ROLE)
 
