@@ -93,6 +93,9 @@ def ensure_roles(admin_url: str, database: str) -> dict[str, str]:
     with psycopg.connect(_with_user(admin_url, *_admin_auth(admin_url), database), autocommit=True,
                          connect_timeout=5) as conn:
         owner = sql.Identifier(OWNER_ROLE)
+        # PostgreSQL 15 already keeps CREATE on `public` from PUBLIC; older servers do not.
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(owner))
         for kind, name in conn.execute(
             """SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
                                      WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
