@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 
+from events import keyring
 from ticketcore.ids import firestore_id, short_id
 
 ZONE_ID_REGEX = r"^[A-Za-z0-9_]{1,16}$"
@@ -54,11 +55,15 @@ class Zone(models.Model):
 
 class SigningKey(models.Model):
     """Per-event Ed25519 key for ticket and credential codes. The private half never leaves the
-    server: it is excluded from the API, the admin, logs and the Firestore mirror."""
+    server: it is excluded from the API, the admin, logs and the Firestore mirror, and it is
+    stored only encrypted under a key from the environment (events/keyring.py, docs/adr/0019)."""
 
     key_id = models.CharField(primary_key=True, max_length=12, default=short_id, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="signing_keys")
-    private_key = models.BinaryField(editable=False)
+    # The envelope: private key under a per-row data key, data key under the KEK `kek_id`.
+    private_key_sealed = models.BinaryField(editable=False)
+    data_key_wrapped = models.BinaryField(editable=False)
+    kek_id = models.CharField(max_length=16, editable=False)
     public_key = models.BinaryField(editable=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -68,6 +73,23 @@ class SigningKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event"], condition=Q(active=True), name="one_active_signing_key_per_event"),
         ]
+
+    @property
+    def envelope(self) -> keyring.Envelope:
+        return keyring.Envelope(private_key_sealed=bytes(self.private_key_sealed),
+                                data_key_wrapped=bytes(self.data_key_wrapped), kek_id=self.kek_id)
+
+    @property
+    def private_key(self) -> bytes:
+        """The raw private key (decrypted once per process; needs the row's KEK). Read for every
+        code computed, so the cached case is one dictionary lookup."""
+        return keyring.decrypted.get(self.key_id) or keyring.private_key(self.key_id, self.envelope)
+
+    @private_key.setter
+    def private_key(self, raw: bytes) -> None:
+        envelope = keyring.seal(self.key_id, raw)
+        self.private_key_sealed, self.data_key_wrapped = envelope.private_key_sealed, envelope.data_key_wrapped
+        self.kek_id = envelope.kek_id
 
     def __repr__(self) -> str:  # never print key material
         return f"<SigningKey {self.key_id} event={self.event_id} active={self.active}>"

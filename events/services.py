@@ -29,6 +29,7 @@ class SetupResult:
 
 def _create_key(event: Event) -> SigningKey:
     private, public = new_keypair()
+    # The model's `private_key` setter seals it under the current KEK: only the envelope is stored.
     return SigningKey.objects.create(event=event, private_key=private, public_key=public, active=True)
 
 
@@ -64,6 +65,29 @@ def rotate_signing_key(*, event_id: str) -> SigningKey:
             raise NotFound("No such event.")
         SigningKey.objects.filter(event=event, active=True).update(active=False)
         return _create_key(event)
+
+
+@dataclass(frozen=True)
+class RewrapResult:
+    rewrapped: int
+    kek_id: str  # the current KEK, which now wraps every signing key
+
+
+def rewrap_signing_keys() -> RewrapResult:
+    """Re-wrap every signing key's data key under the current KEK (the first of SIGNING_KEYS_KEK),
+    in one transaction: all rows or none. The private keys, their sealed form and every code stay
+    the same; afterwards the older KEKs can be removed from the environment (docs/security.md)."""
+    from events.keyring import current_kek_id, rewrap
+
+    current = current_kek_id()
+    count = 0
+    with transaction.atomic():
+        for key in SigningKey.objects.select_for_update().exclude(kek_id=current).order_by("pk"):
+            envelope = rewrap(key.key_id, key.envelope)
+            SigningKey.objects.filter(pk=key.pk).update(data_key_wrapped=envelope.data_key_wrapped,
+                                                        kek_id=envelope.kek_id)
+            count += 1
+    return RewrapResult(rewrapped=count, kek_id=current)
 
 
 def setup_zones(*, event_id: str, status: bool, zones: list[ZoneSpec] | None) -> SetupResult:

@@ -37,6 +37,96 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+OWNER_ROLE = "ticketcore_owner"
+APP_ROLE = "ticketcore_app"
+_ROLE_ATTRS = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+
+
+def _ensure_role(conn, role: str, password: str | None) -> None:
+    """Create `role` or, if it exists, take back any attribute it should not have."""
+    from psycopg import sql
+
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+    verb = "ALTER" if exists else "CREATE"
+    statement = sql.SQL(f"{verb} ROLE {{}} {_ROLE_ATTRS}").format(sql.Identifier(role))
+    if password:
+        statement += sql.SQL(" PASSWORD {}").format(sql.Literal(password))
+    try:
+        conn.execute(statement)
+    except Exception as exc:  # another process created it between the check and the CREATE
+        if verb == "ALTER" or getattr(exc, "sqlstate", None) != "42710":
+            raise
+        _ensure_role(conn, role, password)
+
+
+def _with_user(url: str, user: str, password: str | None, database: str) -> str:
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    auth = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}", path=f"/{database}"))
+
+
+def ensure_roles(admin_url: str, database: str) -> dict[str, str]:
+    """Create (idempotently) the owner role, the application role and `database` owned by the
+    owner, and return the environment that runs the application as the DML-only role and the
+    migrations as the owner (docs/adr/0019). `admin_url` is a superuser connection. Passwords are
+    optional (TICKETCORE_OWNER_PASSWORD, TICKETCORE_APP_PASSWORD): this machine trusts local
+    connections, a server with password authentication sets them."""
+    import psycopg
+    from psycopg import sql
+
+    owner_pw = os.environ.get("TICKETCORE_OWNER_PASSWORD") or None
+    app_pw = os.environ.get("TICKETCORE_APP_PASSWORD") or None
+    with psycopg.connect(_with_user(admin_url, *_admin_auth(admin_url), "postgres"), autocommit=True,
+                         connect_timeout=5) as conn:
+        _ensure_role(conn, OWNER_ROLE, owner_pw)
+        _ensure_role(conn, APP_ROLE, app_pw)
+        db = sql.Identifier(database)
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(db, sql.Identifier(OWNER_ROLE)))
+        else:
+            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(db, sql.Identifier(OWNER_ROLE)))
+    # A database migrated before the roles existed has its objects owned by the superuser: hand
+    # them to the owner, or its next migrate could not alter them.
+    with psycopg.connect(_with_user(admin_url, *_admin_auth(admin_url), database), autocommit=True,
+                         connect_timeout=5) as conn:
+        owner = sql.Identifier(OWNER_ROLE)
+        # PostgreSQL 15 already keeps CREATE on `public` from PUBLIC; older servers do not.
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(owner))
+        for kind, name in conn.execute(
+            """SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                     WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                      format('%%I.%%I', n.nspname, c.relname)
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
+                  AND NOT (c.relkind = 'S' AND EXISTS (  -- owned sequences follow their table
+                      SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+                  AND pg_get_userbyid(c.relowner) <> %s""", [OWNER_ROLE]).fetchall():
+            conn.execute(sql.SQL(f"ALTER {kind} {name} OWNER TO {{}}").format(owner))
+        for (signature,) in conn.execute(
+            """SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'public' AND p.prokind = 'f' AND pg_get_userbyid(p.proowner) <> %s
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')""",
+                [OWNER_ROLE]).fetchall():
+            conn.execute(sql.SQL(f"ALTER FUNCTION {signature} OWNER TO {{}}").format(owner))
+    return {
+        "DATABASE_URL": _with_user(admin_url, APP_ROLE, app_pw, database),
+        "MIGRATE_DATABASE_URL": _with_user(admin_url, OWNER_ROLE, owner_pw, database),
+        "DATABASE_APP_ROLE": APP_ROLE,
+    }
+
+
+def _admin_auth(url: str) -> tuple[str, str | None]:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    return unquote(parts.username or "postgres"), (unquote(parts.password) if parts.password else None)
+
+
 def embedded() -> dict[str, str]:
     data = ROOT / ".data"
     data.mkdir(exist_ok=True)

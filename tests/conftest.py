@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import create_staff_token
 from events import services as event_services
 from tickets.services import generate_tickets
 
@@ -22,6 +22,47 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"Skipped in CI (not allowed): {report.longrepr}"
+
+
+# --------------------------------------------------------------------------- database roles
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as production has it: the application role exists with the rights that
+    `migrate` grants it (ticketcore/dbroles.py), so server processes started by the tests
+    (tests/servers.py) run with DML rights only (docs/adr/0019)."""
+    import psycopg
+
+    from scripts.services import APP_ROLE, _ensure_role
+    from ticketcore.dbroles import grant_app_role
+
+    db = connection.settings_dict
+    admin = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        # Only when missing: parallel test runs share the cluster's roles, and two ALTER ROLE of
+        # one role at once can fail ("tuple concurrently updated").
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone() is None:
+            _ensure_role(conn, APP_ROLE, None)
+    with django_db_blocker.unblock():
+        assert grant_app_role(connection, APP_ROLE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_past_history_guards():
+    """transactional_db resets the database with TRUNCATE, which the history tables refuse
+    (tickets 0008, access 0007). The test run's flush alone runs with triggers off; only a
+    superuser can set session_replication_role, so the application role can never do the same."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
 
 
 ZONES = [
@@ -47,8 +88,8 @@ def staff_user(django_user_model):
 @pytest.fixture
 def api(staff_user):
     client = APIClient()
-    token = Token.objects.create(user=staff_user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = create_staff_token(user=staff_user).token
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

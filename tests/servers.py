@@ -12,6 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from scripts.services import APP_ROLE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,15 +24,19 @@ def free_port() -> int:
 
 
 def child_env(**extra) -> dict:
-    """The environment a child server needs to use this test run's database and prefixes."""
+    """The environment a child server needs to use this test run's database and prefixes. It
+    connects as the application role (DML rights only, granted in tests/conftest.py), as in
+    production (docs/adr/0019)."""
     db = connection.settings_dict
     return dict(
         os.environ,
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DATABASE_URL=f"postgres://{APP_ROLE}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
         CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         DEBUG="false",
         SECRET_KEY=settings.SECRET_KEY,
+        # The key-encryption key this test run sealed its signing keys with (events/keyring.py).
+        SIGNING_KEYS_KEK=",".join(settings.SIGNING_KEYS_KEK),
         **extra,
     )
 

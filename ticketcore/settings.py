@@ -1,9 +1,11 @@
 """TicketCore settings. Everything that differs between machines comes from the environment
 (django-environ); `.env.example` documents each variable."""
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,7 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    # Staff API tokens, stored as SHA-256 only (replaces rest_framework.authtoken, docs/adr/0019).
+    "accounts",
     "drf_spectacular",
     "channels",
     "ticketcore",
@@ -123,6 +126,24 @@ if env.bool("DB_PREPARED_STATEMENTS", default=True):
 # Parallel test runs on one machine (helpers, CI re-runs) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 
+# --- Secrets at rest and database roles (docs/adr/0019) ---------------------------------------
+# The application connects (DATABASE_URL) as a role with DML rights only; migrations run as the
+# owner (MIGRATE_DATABASE_URL, used by `bin/ticketcore migrate`), which grants this role its
+# rights after every migrate (ticketcore/dbroles.py). Empty: nothing is granted (one role does all).
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="")
+# Key-encryption keys of the signing keys' private halves (events/keyring.py): base64 32-byte
+# keys, comma-separated, the first one current; the others only decrypt rows not yet re-wrapped
+# (`manage.py rotate_signing_kek`). A fixed key only where nothing real is signed: DEBUG, or a
+# pytest run (pytest sets PYTEST_VERSION; its server processes get the key in tests/servers.py).
+SIGNING_KEYS_KEK = env.list("SIGNING_KEYS_KEK", default=[])
+if not SIGNING_KEYS_KEK:
+    if not (DEBUG or "PYTEST_VERSION" in os.environ):
+        raise ImproperlyConfigured(
+            "SIGNING_KEYS_KEK is required when DEBUG is false (it encrypts the ticket signing keys). "
+            "Generate one: python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'")
+    SIGNING_KEYS_KEK = ["3ewX5ZvJ41mW_ip5jqutGOA-meTyT9IRDN266oxo73c="]  # development only
+# --- end secrets at rest and database roles ----------------------------------------------------
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -167,7 +188,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "devices.auth.DeviceTokenAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ticketcore.permissions.IsStaff"],

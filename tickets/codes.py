@@ -110,7 +110,9 @@ def verify(code: str) -> VerifiedCode:
 def active_key(event_id: str):
     from events.models import SigningKey
 
-    return SigningKey.objects.only("key_id", "private_key").get(event_id=event_id, active=True)
+    # The private key is decrypted from these once per process (events/keyring.py).
+    return SigningKey.objects.only("key_id", "private_key_sealed", "data_key_wrapped", "kek_id").get(
+        event_id=event_id, active=True)
 
 
 def ticket_code(ticket, key=None) -> str:

@@ -295,10 +295,10 @@ ENDPOINTS = [
 def test_endpoints_are_staff_only(anon, django_user_model, generated_event, method, path):
     url = path.format(e=generated_event.event_id)
     assert_error(getattr(anon, method)(url, {}, format="json"), 401, "not_authenticated")
-    from rest_framework.authtoken.models import Token
+    from accounts.services import create_staff_token
 
     user = django_user_model.objects.create_user("fan", password="pw-fan-12345")
-    anon.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    anon.credentials(HTTP_AUTHORIZATION=f"Token {create_staff_token(user=user).token}")
     assert_error(getattr(anon, method)(url, {}, format="json"), 403, "permission_denied")
     assert nothing_written()
 

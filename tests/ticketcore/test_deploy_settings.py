@@ -4,6 +4,7 @@ WebSocket origins are checked even with ALLOWED_HOSTS=*."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 import subprocess
@@ -62,7 +63,8 @@ def documented_production_env() -> dict[str, str]:
 def test_check_deploy_is_clean_with_the_documented_production_env():
     env = documented_production_env()
     assert env["DEBUG"] == "false" and "SECURE_PROXY_SSL_HEADER" in env
-    env["SECRET_KEY"] = "Yc3" + "t0pS3cr3t-Qw7_Zx9" * 4  # the block holds a placeholder
+    env["SECRET_KEY"] = "Yc3" + "t0pS3cr3t-Qw7_Zx9" * 4  # the block holds placeholders
+    env["SIGNING_KEYS_KEK"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
     done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -113,5 +113,6 @@ def test_every_update_takes_a_new_version(ticket):
 
 def test_one_active_signing_key_per_event(event):
     with pytest.raises(IntegrityError, match="one_active_signing_key_per_event"):
-        sql("""INSERT INTO events_signingkey (key_id, event_id, private_key, public_key, active, created_at)
-               VALUES ('dupkey01', %s, '\\x00', '\\x00', true, now())""", [event.event_id])
+        sql("""INSERT INTO events_signingkey (key_id, event_id, private_key_sealed, data_key_wrapped, kek_id,
+                                              public_key, active, created_at)
+               VALUES ('dupkey01', %s, %s, %s, 'k', '\\x00', true, now())""", [event.event_id, b"s" * 60, b"w" * 60])

@@ -1,10 +1,12 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from rest_framework.authtoken.models import Token
+
+from accounts.services import create_staff_token
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) a superuser with the given password and print its API token."
+    help = ("Create (or reset) a superuser with the given password; print an API token the first "
+            "time (only its hash is stored, so it cannot be shown again: drf_create_token -r replaces it).")
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -16,5 +18,7 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
-        token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(f"ADMIN_TOKEN={token.key}")
+        if user.staff_tokens.exists():
+            self.stdout.write(f"ADMIN_TOKEN unchanged (manage.py drf_create_token -r {username} replaces it)")
+        else:
+            self.stdout.write(f"ADMIN_TOKEN={create_staff_token(user=user).token}")
