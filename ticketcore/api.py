@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
@@ -13,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.utils import json as drf_json
 
 from ticketcore.errors import DomainError
 
@@ -102,18 +105,97 @@ def exception_handler(exc, context):
     return Response(body, status=exc.status_code, headers=headers)
 
 
+# Text PostgreSQL cannot store: NUL (refused in every text value) and lone UTF-16 surrogates
+# (not encodable as UTF-8). In a decoded JSON body they can only come from the escape \u0000,
+# a \ud800-\udfff escape, or (from an odd charset such as unicode_escape) the raw character.
+# One-character substring tests run at memchr speed and isascii() is O(1), so a body without a
+# backslash (every scanner request) is cleared without a regex; a regex with a character class
+# alone would scan every character in Python's engine (bench/parser_check.py, docs/security.md).
+# Valid escaped pairs (an emoji sent with ensure_ascii) pass the check and merely cost the exact
+# walk below.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
+_MAX_REPORTED_FIELDS = 20
+UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired UTF-16 surrogates."
+
+
+def may_hold_unstorable(text: str) -> bool:
+    """False when `text` (a decoded JSON body) certainly parses to storable strings only."""
+    if "\\" in text and _UNSTORABLE_ESCAPE.search(text):
+        return True
+    if "\x00" in text:
+        return True
+    return not text.isascii() and _UNSTORABLE_CHAR.search(text) is not None
+
+
+def _field_path(parent: str, key) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    # The key itself may be the culprit: name it with U+FFFD, never echo the raw character.
+    key = _UNSTORABLE_CHAR.sub("\ufffd", key)
+    return f"{parent}.{key}" if parent else key
+
+
+def unstorable_fields(data) -> list[str]:
+    """Paths (`scans[3].code`) of the strings and keys in parsed JSON that PostgreSQL cannot
+    store. Iterative, so a body nested as deep as the JSON parser allows cannot overflow it."""
+    found: list[str] = []
+    stack = [("", data)]
+    while stack and len(found) < _MAX_REPORTED_FIELDS:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE_CHAR.search(value):
+                found.append(path or "body")
+        elif isinstance(value, dict):
+            items = list(value.items())
+            for key, child in reversed(items):
+                child_path = _field_path(path, key)
+                if _UNSTORABLE_CHAR.search(key):
+                    found.append(child_path)
+                stack.append((child_path, child))
+        elif isinstance(value, list):
+            stack.extend((_field_path(path, i), child) for i, child in reversed(list(enumerate(value))))
+    return found
+
+
+def refuse_unstorable(text: str, data) -> None:
+    """The one place such text is refused (docs/adr/0017): a 400 naming each field, before any
+    view or service sees the data, so nothing is written."""
+    if not may_hold_unstorable(text):
+        return
+    fields = unstorable_fields(data)
+    if fields:
+        raise exceptions.ValidationError({path: [UNSTORABLE_MESSAGE] for path in fields[:_MAX_REPORTED_FIELDS]})
+
+
+def _body_encoding(parser_context: dict) -> str:
+    encoding = parser_context.get("encoding") or settings.DEFAULT_CHARSET
+    try:
+        # str.encode refuses bytes-to-bytes codecs (bz2_codec...), which would decompress a
+        # small body past DATA_UPLOAD_MAX_MEMORY_SIZE.
+        "".encode(encoding)
+    except (LookupError, UnicodeError):
+        raise exceptions.ParseError(f"Unsupported charset {encoding[:40]!r}.")
+    return encoding
+
+
 class SafeJSONParser(JSONParser):
-    """JSON parser that turns every way a body can be malformed into a 400, never a 500."""
+    """JSON parser that turns every way a body can be malformed into a 400, never a 500, and
+    refuses text PostgreSQL cannot store (400 naming the field)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = _body_encoding(parser_context or {})
         try:
-            return super().parse(stream, media_type, parser_context)
+            text = stream.read().decode(encoding)
+            data = json.loads(text, parse_constant=drf_json.strict_constant if self.strict else None)
         except RecursionError:
             raise exceptions.ParseError("JSON nested too deeply.")
         except RequestDataTooBig:
             raise
         except (ValueError, UnicodeDecodeError, TypeError) as exc:
             raise exceptions.ParseError(f"JSON parse error: {str(exc)[:200]}")
+        refuse_unstorable(text, data)
+        return data
 
 
 class Pagination(CursorPagination):
