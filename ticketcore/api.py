@@ -11,9 +11,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils import json as drf_json
 
@@ -65,7 +68,17 @@ def set_rollback():
     _set_rollback()
 
 
+def _render_as_json(context) -> None:
+    # Error bodies are JSON whatever the view renders on success: the docs page (HTML) and the
+    # schema (YAML) would otherwise answer "401 Unauthorized" as text or an error in YAML.
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+
+
 def exception_handler(exc, context):
+    _render_as_json(context)
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status)
@@ -223,17 +236,42 @@ class Pagination(CursorPagination):
         return size
 
 
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+@csrf_exempt  # any method, cookie or not: a POST to a typo is a 404, not Django's HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer with the contract's error body, not an HTML page."""
     return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
 
 
-def json_server_error(request, *args, **kwargs):
-    if request.path.startswith("/api/"):
-        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
-    from django.views.defaults import server_error
+# Django's own error pages (handler400/403/404/500 in ticketcore/urls.py) for what happens outside
+# DRF: a disallowed Host header, a CSRF or suspicious-operation refusal, a crash. Under /api/ they
+# answer the contract's JSON body; elsewhere (admin, dashboard, scanner) Django's pages.
+def json_bad_request(request, exception=None, *args, **kwargs):
+    if is_api_path(request.path):
+        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    return defaults.bad_request(request, exception)
 
-    return server_error(request)
+
+def json_permission_denied(request, exception=None, *args, **kwargs):
+    if is_api_path(request.path):
+        return JsonResponse(error_body("permission_denied", "You do not have permission to perform this action."),
+                            status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def json_page_not_found(request, exception=None, *args, **kwargs):
+    if is_api_path(request.path):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def json_server_error(request, *args, **kwargs):
+    if is_api_path(request.path):
+        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+    return defaults.server_error(request)
 
 
 def parse_bool(value: str | None, name: str) -> bool | None:

@@ -6,6 +6,9 @@ from access.api import ScanView
 from ticketcore import health
 from ticketcore.api import api_not_found
 
+handler400 = "ticketcore.api.json_bad_request"
+handler403 = "ticketcore.api.json_permission_denied"
+handler404 = "ticketcore.api.json_page_not_found"
 handler500 = "ticketcore.api.json_server_error"
 
 api_v1 = [
@@ -31,5 +34,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("dashboard/", include("access.dashboard_urls")),
     path("scanner/", include("devices.scanner_urls")),
-    re_path(r"^api/", api_not_found),
+    re_path(r"^api(/|$)", api_not_found),
 ]

@@ -189,3 +189,76 @@ def test_scan_over_http_through_granian(app_server, transactional_db):
         r = http.post("/api/v1/scan", content=scan_body(code).encode())
         assert r.status_code == 200 and r.json()["result"] == "accepted", r.text
     assert Event.objects.count() == 1
+
+
+# --------------------------------------------------------------------------- item 5: JSON under /api/
+
+def is_json_error(response, status, code):
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    assert response["Content-Type"].startswith("application/json"), (response["Content-Type"], response.content[:300])
+    return assert_error(response, status, code)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/api/nope", "/api/v1/nope/deeper", "/api/v2/scan", "/api", "/api/"])
+def test_unknown_api_paths_are_a_json_404_for_any_method(staff_user, method, path):
+    """A session user (the dashboard's) with CSRF enforced, as a browser would be: Django's
+    CSRF middleware must not answer first with its HTML 403 page."""
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(staff_user)
+    is_json_error(client.generic(method, path, b'{"a": 1}', content_type="application/json"), 404, "not_found")
+    anonymous = APIClient(enforce_csrf_checks=True)
+    is_json_error(anonymous.generic(method, path, b"x=1", content_type="application/x-www-form-urlencoded"),
+                  404, "not_found")
+
+
+def test_head_of_an_unknown_api_path_is_404(anon):
+    assert anon.head("/api/nope").status_code == 404
+
+
+@pytest.mark.parametrize("header", ["Device stale-token", "Token stale-token", "Bearer x", "Basic eDp5", "Device"])
+def test_docs_and_schema_need_no_credentials_and_ignore_auth_headers(anon, header):
+    r = anon.get("/api/docs/", HTTP_AUTHORIZATION=header)
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/html"), (r.status_code, r.content[:200])
+    r = anon.get("/api/schema/", HTTP_AUTHORIZATION=header, HTTP_ACCEPT="application/json")
+    assert r.status_code == 200 and "/api/v1/scan" in r.json()["paths"], r.content[:200]
+
+
+def test_docs_ignore_a_revoked_device_token(scanner):
+    from devices.services import revoke_device
+
+    device, client = scanner
+    revoke_device(device_id=device.device_id)
+    assert_error(client.get("/api/v1/devices/me"), 401, "device_revoked")  # the token really is revoked
+    assert client.get("/api/docs/").status_code == 200
+    assert client.get("/api/schema/").status_code == 200
+
+
+def test_errors_of_the_docs_and_schema_views_are_json(anon):
+    is_json_error(anon.post("/api/docs/", {}, format="json"), 405, "method_not_allowed")
+    is_json_error(anon.put("/api/schema/", {}, format="json"), 405, "method_not_allowed")
+
+
+def test_other_drf_and_django_errors_under_api_are_json(api, anon):
+    is_json_error(api.delete("/api/v1/events"), 405, "method_not_allowed")
+    is_json_error(api.post("/api/v1/events", b"name=x", content_type="text/plain"), 415, "unsupported_media_type")
+    is_json_error(api.get("/api/v1/events", HTTP_ACCEPT="text/html"), 406, "not_acceptable")
+    is_json_error(anon.get("/api/v1/events"), 401, "not_authenticated")
+    # Refused by Django before any view: a Host header not in ALLOWED_HOSTS.
+    is_json_error(anon.get("/api/v1/events", HTTP_HOST="evil.example"), 400, "bad_request")
+    # Outside /api/ Django's own pages stay.
+    r = anon.get("/nope")
+    assert r.status_code == 404 and r["Content-Type"].startswith("text/html")
+
+
+def test_api_errors_are_json_over_http_through_granian(app_server, transactional_db):
+    with httpx.Client(base_url=app_server, timeout=30) as http:
+        http.cookies.set("sessionid", "stale-session")
+        r = http.post("/api/nope", content=b'{"a": 1}', headers={"Content-Type": "application/json"})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", r.text[:300]
+        r = http.get("/api/docs/", headers={"Authorization": "Device stale-token"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), r.text[:300]
+        r = http.post("/api/docs/", headers={"Authorization": "Device stale-token"})
+        assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed", r.text[:300]
