@@ -77,6 +77,32 @@ def test_valid_pairs_and_escaped_backslashes_are_ordinary_text(scanner, ticket_c
     assert r.status_code == 200 and r.json()["result"] == "accepted", r.content
 
 
+def test_raw_nul_byte_is_invalid_json_not_a_500(scanner, ticket_code):
+    """Unescaped, a NUL is a control character JSON forbids in strings: a parse error."""
+    _, client = scanner
+    body = scan_body(ticket_code).replace(ticket_code, ticket_code + "\x00").encode()
+    assert_error(client.generic("POST", "/api/v1/scan", body, content_type="application/json"), 400, "parse_error")
+    assert Scan.objects.count() == 0
+
+
+@pytest.mark.parametrize("charset", ["unicode_escape", "raw_unicode_escape"])
+def test_raw_surrogates_from_an_odd_charset_are_refused_too(scanner, ticket_code, api, generated_event, charset):
+    """Decoding with an escape codec turns `\\ud800` into the raw character before JSON sees it."""
+    _, client = scanner
+    body = scan_body(ticket_code + LONE_HIGH).encode()
+    r = client.generic("POST", "/api/v1/scan", body, content_type=f"application/json; charset={charset}")
+    refused(r, "code")
+    r = api.generic("POST", f"/api/v1/events/{generated_event.event_id}/offices", b'{"name": "Box\\ud800"}',
+                    content_type=f"application/json; charset={charset}")
+    refused(r, "name")
+    assert Scan.objects.count() == 0 and not Office.objects.exists()
+
+
+def test_a_bare_string_body_is_named_body(api, generated_event):
+    r = post_raw(api, f"/api/v1/events/{generated_event.event_id}/offices", f'"{NUL}"')
+    refused(r, "body")
+
+
 def test_unknown_device_token_still_gets_401_before_the_body_matters(generated_event):
     r = post_raw(device_client("nope"), "/api/v1/scan", scan_body(NUL))
     assert_error(r, 401, "not_authenticated")
