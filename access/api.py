@@ -21,9 +21,9 @@ from access.models import Checkpoint, Credential
 from devices.auth import IsScanner, IsSupervisor, device_token_from_header
 from devices.throttling import DeviceThrottle, ScanThrottle
 from events.models import Event
-from tickets.api import qr_response
 from ticketcore import schema
 from ticketcore.api import may_hold_unstorable
+from tickets.api import qr_response
 from tickets.models import Ticket
 
 

@@ -1,10 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from drf_spectacular.renderers import (OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer,
+                                       OpenApiYamlRenderer2)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from access.api import ScanView
 from ticketcore import health
 from ticketcore.api import api_not_found
+
+
+class SchemaView(SpectacularAPIView):
+    # Everything under /api/ answers JSON, the schema included; YAML on request
+    # (`Accept: application/vnd.oai.openapi` or `application/yaml`).
+    renderer_classes = [OpenApiJsonRenderer2, OpenApiJsonRenderer, OpenApiYamlRenderer, OpenApiYamlRenderer2]
+
 
 handler400 = "ticketcore.api.json_bad_request"
 handler403 = "ticketcore.api.json_permission_denied"
@@ -29,7 +38,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("dashboard/", include("access.dashboard_urls")),

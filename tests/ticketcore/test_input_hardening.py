@@ -262,6 +262,13 @@ def test_docs_ignore_a_revoked_device_token(scanner):
     assert client.get("/api/schema/").status_code == 200
 
 
+def test_the_schema_is_json_unless_yaml_is_asked_for(anon):
+    r = anon.get("/api/schema/")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/json") and r.json()["openapi"]
+    r = anon.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
+    assert r.status_code == 200 and r.content.startswith(b"openapi:"), r.content[:50]
+
+
 def test_errors_of_the_docs_and_schema_views_are_json(anon):
     is_json_error(anon.post("/api/docs/", {}, format="json"), 405, "method_not_allowed")
     is_json_error(anon.put("/api/schema/", {}, format="json"), 405, "method_not_allowed")
