@@ -44,7 +44,7 @@ def test_docs_page_names_no_other_host(client):
 
 
 @pytest.fixture(scope="module")
-def collected_static(tmp_path_factory):
+def docs_static_root(tmp_path_factory):
     """`make run` serves /static from the collected copy (scripts/run.py): collect it the same way."""
     root = tmp_path_factory.mktemp("static")
     with override_settings(STATIC_ROOT=root):
@@ -53,13 +53,13 @@ def collected_static(tmp_path_factory):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_docs_and_their_assets_are_served_by_the_app(collected_static):
+def test_docs_and_their_assets_are_served_by_the_app(docs_static_root):
     from tests.servers import server_process
 
     granian = str(Path(sys.executable).parent / "granian")
     with server_process(lambda port: [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
                                       "--workers", "1", "--static-path-route", "/static",
-                                      "--static-path-mount", str(collected_static), "ticketcore.wsgi:application"],
+                                      "--static-path-mount", str(docs_static_root), "ticketcore.wsgi:application"],
                         name="granian") as url, httpx.Client(timeout=30) as http:
         # A stale device header, as a phone's browser might still send: the page needs no credentials.
         page = http.get(f"{url}/api/docs/", headers={"Authorization": "Device stale"})
