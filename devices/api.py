@@ -82,13 +82,15 @@ class PairView(APIView):
     throttle_classes = [PairingThrottle]
 
     @extend_schema(
-        request=PairSerializer, summary="Exchange a pairing code for a device token",
+        request=PairSerializer,
+        summary="Exchange a pairing code for a device token (429 after many failed codes from one address)",
         description=(
             "No authentication: the one-time pairing code (shown in the admin, or encoded in the pairing QR "
             "as `/scanner/?pair=<code>`) is the credential. A code works once and expires; case, spaces and "
             "dashes are ignored. The answer carries the device token, shown this once (only its hash is "
             "stored): send it as `Authorization: Device <token>` from then on. Box offices pair here too and "
-            "get their `office`. Throttled per client address."),
+            "get their `office`. Failed codes, not pairings, are limited per client address (429 with "
+            "`Retry-After` after too many), so a venue can pair many phones at once."),
         responses={
             201: OpenApiResponse(dict, description="The device, its token, event and checkpoint."),
             400: schema.error("Unknown, used or expired code.",
