@@ -9,7 +9,7 @@ from django.http import HttpResponse
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
@@ -21,6 +21,8 @@ from access.models import Checkpoint, Credential
 from devices.auth import IsScanner, IsSupervisor, device_token_from_header
 from devices.throttling import DeviceThrottle, ScanThrottle
 from events.models import Event
+from ticketcore import schema
+from ticketcore.api import may_hold_unstorable
 from tickets.api import qr_response
 from tickets.models import Ticket
 
@@ -177,7 +179,38 @@ class ScanView(APIView):
             return response
         return super().dispatch(request, *args, **kwargs)
 
-    @extend_schema(request=_SCAN_REQUEST, responses={200: _SCAN_RESPONSE}, summary="Scan a ticket or credential")
+    @extend_schema(
+        request=_SCAN_REQUEST, summary="Scan a ticket or credential",
+        description=(
+            "The door's online scan, by a paired scanner (`Authorization: Device <token>`). The code is "
+            "verified (Ed25519, canonical spelling only) and the ticket's state changed in one database "
+            "transaction: under any number of concurrent scans of one ticket exactly one `in` is accepted.\n\n"
+            "A refused scan is still **200** with `result: rejected` and a `reason`: `invalid_signature`, "
+            "`unknown_ticket`, `wrong_event`, `not_sold`, `already_inside`, `already_used` (no re-entry in that "
+            "zone), `not_inside` (exit without entry), `zone_not_allowed`, `direction_not_allowed`, "
+            "`credential_revoked`, `event_closed`. `first_entry` comes with `already_inside` and `already_used`.\n\n"
+            "Idempotent by `scan_id`: a retry returns the first answer and changes nothing. A malformed request "
+            "(missing or non-string `code`, bad `direction`, missing `scan_id`, text with NUL) is 400."),
+        responses={
+            200: OpenApiResponse(_SCAN_RESPONSE, description="The scan's answer (accepted or rejected)."),
+            400: schema.error("Malformed scan; nothing recorded.",
+                              ("bad direction", "invalid", "Invalid input: direction: Must be \"in\" or \"out\".",
+                               {"direction": ["Must be \"in\" or \"out\"."]})),
+            401: schema.NOT_AUTHENTICATED, 429: schema.THROTTLED},
+        examples=[
+            OpenApiExample("entry", request_only=True,
+                           value={"code": schema.CODE, "direction": "in", "scan_id": schema.SCAN_ID}),
+            OpenApiExample("accepted", response_only=True, status_codes=["200"],
+                           value={"scan_id": schema.SCAN_ID, "result": "accepted", "reason": None,
+                                  "ticket": schema.TICKET}),
+            OpenApiExample("already inside", response_only=True, status_codes=["200"],
+                           value={"scan_id": schema.SCAN_ID, "result": "rejected", "reason": "already_inside",
+                                  "ticket": schema.TICKET,
+                                  "first_entry": {"at": "2026-11-28T20:41:07.512+00:00", "checkpoint": "North gate"}}),
+            OpenApiExample("forged or altered code", response_only=True, status_codes=["200"],
+                           value={"scan_id": schema.SCAN_ID, "result": "rejected", "reason": "invalid_signature"}),
+        ],
+    )
     def post(self, request):
         scan = parse_scan(request.data, require_scanned_at=False)
         outcome = services.scan(device=request.auth, **scan)
@@ -191,9 +224,12 @@ def fast_scan_response(request) -> HttpResponse | None:
     if token is None:
         return None
     try:
-        item = json.loads(request.body)
-    except (ValueError, RecursionError, RequestDataTooBig):
+        text = request.body.decode(request.encoding or "utf-8")
+        item = json.loads(text)
+    except (ValueError, RecursionError, RequestDataTooBig, LookupError):
         return None
+    if may_hold_unstorable(text):
+        return None  # the ordinary path's parser refuses it with a 400 naming the field
     scan, errors = scan_problems(item, require_scanned_at=False)
     if errors:
         return None

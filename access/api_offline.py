@@ -6,7 +6,7 @@ import gzip
 
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from access import offline
 from access.api import parse_scan
 from devices.auth import IsScanner, RevokedDeviceAllowedAuthentication
 from devices.throttling import DeviceThrottle
+from ticketcore import schema
 
 MAX_FIELD_ERRORS = 50
 # Level 1: the manifest is mostly random ticket ids, so higher levels shrink it little more and
@@ -127,8 +128,41 @@ class SyncView(APIView):
     permission_classes = [IsScanner]
     throttle_classes = [DeviceThrottle]
 
-    @extend_schema(request=_SYNC_REQUEST, responses={200: _SYNC_RESPONSE},
-                   summary="Upload offline scans (idempotent by scan_id; applied in corrected scanned_at order)")
+    @extend_schema(
+        request=_SYNC_REQUEST, summary="Upload offline scans (idempotent by scan_id; applied in corrected scanned_at order)",
+        description=(
+            "A scanner that admitted people offline uploads its queue (up to 5,000 scans a request, `scanned_at` "
+            "required). The whole upload is validated first: one malformed scan is a 400 naming it "
+            "(`scans[3].code`) and nothing is applied. Scans are applied in `scanned_at` order corrected by "
+            "the device's measured clock offset (from its heartbeats) and answered in request order, one "
+            "result per scan, with the same reasons as the online scan.\n\n"
+            "Idempotent by `scan_id`: a re-upload replays the stored answers and writes nothing. A ticket "
+            "admitted offline by two devices gets one `accepted` (the earlier) and one `rejected` "
+            "`already_inside`, and an `offline_conflict` alert. A revoked device may still upload here: its "
+            "scans are kept as quarantined evidence and each is answered `rejected` `device_revoked`."),
+        responses={
+            200: OpenApiResponse(_SYNC_RESPONSE, description="One result per scan, in request order, and a summary."),
+            400: schema.error("A malformed scan; nothing applied.",
+                              ("scanned_at missing", "invalid", "Invalid input: scans[1].scanned_at: Required for sync.",
+                               {"scans[1].scanned_at": ["Required for sync."]})),
+            401: schema.error("No or an unknown device token.",
+                              ("unknown token", "not_authenticated", "Unknown device token.", {})),
+            429: schema.THROTTLED},
+        examples=[
+            OpenApiExample("two offline scans", request_only=True, value={"scans": [
+                {"code": schema.CODE, "direction": "in", "scan_id": schema.SCAN_ID,
+                 "scanned_at": "2026-11-28T20:41:07.512+01:00"},
+                {"code": schema.CODE, "direction": "out", "scan_id": "7c2e5d18-9a4b-4f63-b0e1-2d8c6a9f3e47",
+                 "scanned_at": "2026-11-28T21:15:42.003+01:00"}]}),
+            OpenApiExample("applied", response_only=True, status_codes=["200"], value={
+                "results": [
+                    {"scan_id": schema.SCAN_ID, "result": "accepted", "reason": None, "ticket": schema.TICKET},
+                    {"scan_id": "7c2e5d18-9a4b-4f63-b0e1-2d8c6a9f3e47", "result": "accepted", "reason": None,
+                     "ticket": schema.TICKET}],
+                "summary": {"received": 2, "applied": 2, "replayed": 0, "accepted": 2, "late": 0, "conflicts": 0,
+                            "quarantined": 0}}),
+        ],
+    )
     def post(self, request):
         scans = parse_sync(request.data)
         outcome = offline.sync_scans(device=request.auth, scans=scans)

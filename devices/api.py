@@ -1,6 +1,6 @@
 """Device endpoints: staff create/revoke/list; a device pairs and sends heartbeats."""
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from devices.auth import IsDevice
 from devices.models import Device
 from devices.throttling import DeviceThrottle, PairingFailures
 from events.models import Event
+from ticketcore import schema
 from rest_framework.generics import get_object_or_404
 
 
@@ -80,8 +81,31 @@ class PairView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list = []  # failures, not requests, are limited: PairingFailures below
 
-    @extend_schema(request=PairSerializer, responses={201: dict},
-                   summary="Exchange a pairing code for a device token (429 after many failed codes from one address)")
+    @extend_schema(
+        request=PairSerializer,
+        summary="Exchange a pairing code for a device token (429 after many failed codes from one address)",
+        description=(
+            "No authentication: the one-time pairing code (shown in the admin, or encoded in the pairing QR "
+            "as `/scanner/?pair=<code>`) is the credential. A code works once and expires; case, spaces and "
+            "dashes are ignored. The answer carries the device token, shown this once (only its hash is "
+            "stored): send it as `Authorization: Device <token>` from then on. Box offices pair here too and "
+            "get their `office`. Failed codes, not pairings, are limited per client address (429 with "
+            "`Retry-After` after too many), so a venue can pair many phones at once."),
+        responses={
+            201: OpenApiResponse(dict, description="The device, its token, event and checkpoint."),
+            400: schema.error("Unknown, used or expired code.",
+                              ("used code", "pairing_invalid", "The pairing code is unknown, already used or expired.", {})),
+            429: schema.THROTTLED},
+        examples=[
+            OpenApiExample("pair", request_only=True, value={"pairing_code": "K7QP2RS9XB"}),
+            OpenApiExample("paired scanner", response_only=True, status_codes=["201"], value={
+                "device_id": "dvF3k9Qp2Rs7Xb1L", "token": "9YfQ2m7LkR4sXb8NwP3vZc6HjT1dGe5A-q8Rk2Lm4Tz", "role": "steward",
+                "event": {"event_id": schema.EVENT_ID, "name": "Fight Night", "date_start": "2026-11-28T20:00:00+01:00",
+                          "date_end": "2026-11-29T01:00:00+01:00", "venue": "Arena"},
+                "checkpoint": {"checkpoint_id": "cpN4x8Wm2Qa", "name": "North gate", "zones": ["A", "B"],
+                               "directions": "both"}}),
+        ],
+    )
     def post(self, request):
         failures = PairingFailures(request)
         if not failures.reserve():
@@ -119,7 +143,25 @@ class HeartbeatView(APIView):
     permission_classes = [IsDevice]
     throttle_classes = [DeviceThrottle]
 
-    @extend_schema(request=HeartbeatSerializer, responses={200: dict}, summary="Device heartbeat and clock offset")
+    @extend_schema(
+        request=HeartbeatSerializer, summary="Device heartbeat and clock offset",
+        description=(
+            "Sent by the scanner app every 20 seconds while it is open. Marks the device "
+            "online on the dashboard and measures its clock offset (server time minus `device_time`, in "
+            "ms), which the offline sync uses to order scans by corrected time."),
+        responses={200: OpenApiResponse(dict, description="The server's time and the measured offset."),
+                   400: schema.error("Missing or malformed `device_time`.",
+                                     ("no time", "invalid", "Invalid input: device_time: This field is required.",
+                                      {"device_time": ["This field is required."]})),
+                   401: schema.NOT_AUTHENTICATED, 429: schema.THROTTLED},
+        examples=[
+            OpenApiExample("heartbeat", request_only=True,
+                           value={"device_time": "2026-11-28T20:41:07.512+01:00", "app_version": "scanner/1.0+3f9a2c1d"}),
+            OpenApiExample("offset", response_only=True, status_codes=["200"],
+                           value={"server_time": "2026-11-28T19:41:08.730+00:00", "clock_offset_ms": 1218,
+                                  "device_id": "dvF3k9Qp2Rs7Xb1L"}),
+        ],
+    )
     def post(self, request):
         data = HeartbeatSerializer(data=request.data)
         data.is_valid(raise_exception=True)

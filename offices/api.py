@@ -1,10 +1,11 @@
 """Staff API for the sales offices (thin: serializers + services + selectors)."""
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.models import Event
+from ticketcore import schema
 from ticketcore.api import Pagination, parse_bool
 from ticketcore.errors import InvalidInput, NotFound
 from tickets import holds, selectors
@@ -116,8 +117,34 @@ class SeatListView(APIView):
 
 
 class HoldCreateView(APIView):
-    @extend_schema(request=HoldInSerializer, responses={201: HoldOut},
-                   summary="Hold seats for checkout (all or nothing; 409 seats_unavailable)")
+    @extend_schema(
+        request=HoldInSerializer, summary="Hold seats for checkout (all or nothing; 409 seats_unavailable)",
+        description=(
+            "The online sales point reserves seats while a buyer pays: all the given tickets or none. "
+            "If any is sold, held or assigned to an offline box office, the answer is 409 "
+            "`seats_unavailable` listing every unavailable ticket in `error.tickets`. The hold lasts "
+            "`hold_seconds` (1 to 3600, default 600); then `POST /api/v1/holds/{hold_id}/checkout` sells "
+            "the seats, `DELETE /api/v1/holds/{hold_id}` releases them, and an expired hold counts as "
+            "available at once (the periodic sweep deletes it later)."),
+        responses={
+            201: HoldOut,
+            400: schema.error("Malformed request.",
+                              ("too long", "invalid", "Invalid input: hold_seconds: Ensure this value is less than or equal to 3600.",
+                               {"hold_seconds": ["Ensure this value is less than or equal to 3600."]})),
+            409: schema.error("Some seats are not available; nothing was held.",
+                              ("seat taken", "seats_unavailable", "Some of the requested tickets are not available.",
+                               {}, {"tickets": [schema.TICKET_ID]})),
+        },
+        examples=[
+            OpenApiExample("two seats for ten minutes", request_only=True,
+                           value={"tickets": [schema.TICKET_ID, f"{schema.EVENT_ID}-Lm3Zp8Qd2Rx6Wc9Tb1Vk"],
+                                  "hold_seconds": 600}),
+            OpenApiExample("held", response_only=True, status_codes=["201"], value={
+                "hold_id": "Hd5Rk2Wm9Qx3Tz7Pb1Nc", "event_id": schema.EVENT_ID,
+                "tickets": [schema.TICKET_ID, f"{schema.EVENT_ID}-Lm3Zp8Qd2Rx6Wc9Tb1Vk"],
+                "expires_at": "2026-11-28T19:51:07.512+00:00"}),
+        ],
+    )
     def post(self, request, event_id: str):
         data = HoldInSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
@@ -21,6 +21,7 @@ from devices.models import Device
 from devices.throttling import DeviceThrottle
 from offices import selectors, services
 from offices.models import Office
+from ticketcore import schema
 from ticketcore.api import Pagination
 from ticketcore.errors import InvalidInput, NotFound
 from ticketcore.permissions import IsStaff
@@ -214,8 +215,37 @@ class OfficeSyncView(APIView):
     permission_classes = [IsOfficeDevice]
     throttle_classes = [DeviceThrottle]
 
-    @extend_schema(request=SyncIn, responses={200: SyncOut},
-                   summary="Upload an office's offline sales (its own token; idempotent by sale_id)")
+    @extend_schema(
+        request=SyncIn, summary="Upload an office's offline sales (its own token; idempotent by sale_id)",
+        description=(
+            "A box office sells the tickets assigned to it while offline, then uploads its sales with its "
+            "own device token (`Authorization: Device <token>`; another office's id is 404). Up to 5,000 "
+            "sales a request, validated as a whole first (one malformed sale is a 400 naming it, e.g. "
+            "`sales[2].sold_at`, and nothing is applied), then applied in `sold_at` order and answered in "
+            "request order. A sale is `rejected` `not_assigned` (the ticket is not this office's) or "
+            "`already_sold`; every rejected sale also raises an `office_conflict` alert, because the office "
+            "has taken money for it. Idempotent by `sale_id`: a re-upload replays the stored answers."),
+        responses={
+            200: SyncOut,
+            400: schema.error("A malformed sale; nothing applied.",
+                              ("bad time", "invalid", "Invalid input: sales[2].sold_at: Required, an ISO 8601 time with offset.",
+                               {"sales[2].sold_at": ["Required, an ISO 8601 time with offset."]})),
+            401: schema.NOT_AUTHENTICATED, 429: schema.THROTTLED},
+        examples=[
+            OpenApiExample("two sales", request_only=True, value={"sales": [
+                {"sale_id": "5d0b7e2a-8c41-4f9e-a3d6-1b2c9e7f4a85", "ticket_id": schema.TICKET_ID,
+                 "sold_at": "2026-11-28T18:02:11+01:00", "buyer": {"name": "Ana García"}},
+                {"sale_id": "c8e31f6b-27a9-4d05-9b1e-6f4a2d8c0e73", "ticket_id": f"{schema.EVENT_ID}-Lm3Zp8Qd2Rx6Wc9Tb1Vk",
+                 "sold_at": "2026-11-28T18:04:55+01:00"}]}),
+            OpenApiExample("one accepted, one already sold online", response_only=True, status_codes=["200"], value={
+                "office_id": "ofB7x2Qm9Kd4Rt1W", "results": [
+                    {"sale_id": "5d0b7e2a-8c41-4f9e-a3d6-1b2c9e7f4a85", "ticket_id": schema.TICKET_ID,
+                     "result": "accepted", "reason": None},
+                    {"sale_id": "c8e31f6b-27a9-4d05-9b1e-6f4a2d8c0e73",
+                     "ticket_id": f"{schema.EVENT_ID}-Lm3Zp8Qd2Rx6Wc9Tb1Vk", "result": "rejected",
+                     "reason": "already_sold"}]}),
+        ],
+    )
     def post(self, request, office_id: str):
         office = _office_for(request, office_id)
         data = request.data

@@ -1,11 +1,23 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from drf_spectacular.renderers import (OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer,
+                                       OpenApiYamlRenderer2)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from access.api import ScanView
 from ticketcore import health
 from ticketcore.api import api_not_found
 
+
+class SchemaView(SpectacularAPIView):
+    # Everything under /api/ answers JSON, the schema included; YAML on request
+    # (`Accept: application/vnd.oai.openapi` or `application/yaml`).
+    renderer_classes = [OpenApiJsonRenderer2, OpenApiJsonRenderer, OpenApiYamlRenderer, OpenApiYamlRenderer2]
+
+
+handler400 = "ticketcore.api.json_bad_request"
+handler403 = "ticketcore.api.json_permission_denied"
+handler404 = "ticketcore.api.json_page_not_found"
 handler500 = "ticketcore.api.json_server_error"
 
 api_v1 = [
@@ -26,10 +38,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("dashboard/", include("access.dashboard_urls")),
     path("scanner/", include("devices.scanner_urls")),
-    re_path(r"^api/", api_not_found),
+    re_path(r"^api(/|$)", api_not_found),
 ]

@@ -25,7 +25,10 @@ from nacl.signing import VerifyKey
 
 KIND_TICKET = "T"
 KIND_CREDENTIAL = "C"
-_CODE_RE = re.compile(r"^([TC])\.([A-Za-z0-9-]{1,64})\.([A-Za-z0-9]{1,12})\.([A-Za-z0-9_-]{86})$")
+# A 64-byte signature is 86 base64url characters: 516 bits for 512, so the last character carries
+# four spare bits that decoders ignore. Only the canonical spelling (spare bits zero: A, Q, g or w)
+# is accepted, so a code has exactly one valid spelling (static/scanner/offline.js does the same).
+_CODE_RE = re.compile(r"^([TC])\.([A-Za-z0-9-]{1,64})\.([A-Za-z0-9]{1,12})\.([A-Za-z0-9_-]{85}[AQgw])$")
 MAX_CODE_LENGTH = 200
 
 # Keys never change once created, so caching them per process is safe (revocation is not a key

@@ -9,6 +9,10 @@
 // tickets/codes.py: `<kind>.<object_id>.<key_id>.<signature>`, Ed25519 over the first three parts.
 export const CODE_RE = /^([TC])\.([A-Za-z0-9-]{1,64})\.([A-Za-z0-9]{1,12})\.([A-Za-z0-9_-]{86})$/;
 
+// The signature's last base64url character has four spare bits that atob() ignores: only the
+// canonical spelling (spare bits zero) verifies, as on the server, so a code has one valid spelling.
+export const CANONICAL_SIGNATURE_RE = /^[A-Za-z0-9_-]{85}[AQgw]$/;
+
 export function parseCode(code) {
   const match = CODE_RE.exec(String(code || "").trim());
   if (!match) return null;
@@ -71,7 +75,7 @@ export class KeyRing {
 
   /** True only for a well-formed code signed by one of this event's keys. */
   async verify(parsed) {
-    if (!parsed || !this.raw.has(parsed.keyId)) return false;
+    if (!parsed || !this.raw.has(parsed.keyId) || !CANONICAL_SIGNATURE_RE.test(parsed.signature)) return false;
     try {
       const key = await this.cryptoKey(parsed.keyId);
       return await crypto.subtle.verify({ name: "Ed25519" }, key, b64urlToBytes(parsed.signature),

@@ -40,6 +40,17 @@ def manifest_json(device) -> str:
     return build_manifest(device=Device.objects.select_related("checkpoint").get(pk=device.pk)).body.decode()
 
 
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def respelled(code: str, spare: int) -> str:
+    """The same signature spelled non-canonically: the last character's four spare bits set to
+    `spare` (1..15). atob() and Python's base64 decode it to the very same bytes."""
+    value = B64URL.index(code[-1])
+    assert value & 0b1111 == 0, "codes are issued canonical"
+    return code[:-1] + B64URL[value | spare]
+
+
 def server(device, code, direction="in"):
     from access.services import scan
 
@@ -98,10 +109,17 @@ def test_offline_decisions_match_the_server(browser, scanner_server, tmp_path):
         "credential_inside": (anywhere, credential_code(staff), "in", ()),  # after the case above
         "credential_zone": (a_in_only, credential_code(vip_b), "in", ()),
         "credential_revoked": (anywhere, credential_code(gone), "in", ()),
+        # One valid spelling per code (issue 13 item 6): a sold ticket, never admitted, and a
+        # valid credential, each with non-zero spare bits, are refused by phone and server alike.
+        "non_canonical_ticket_1": (anywhere, respelled(code_for(event, "A-1"), 1), "in", ()),
+        "non_canonical_ticket_15": (anywhere, respelled(code_for(event, "A-1"), 15), "in", ()),
+        "non_canonical_credential": (anywhere, respelled(credential_code(vip_b), 8), "in", ()),
     }
     expected = {"re-entry": ("accepted", None), "credential": ("accepted", None),
                 "credential_inside": ("rejected", "already_inside"), "credential_zone": ("rejected", "zone_not_allowed"),
-                "accepted": ("accepted", None)}
+                "accepted": ("accepted", None), "non_canonical_ticket_1": ("rejected", "invalid_signature"),
+                "non_canonical_ticket_15": ("rejected", "invalid_signature"),
+                "non_canonical_credential": ("rejected", "invalid_signature")}
     for name, (device, code, direction, prepare) in cases.items():
         phone, srv = both(device, code, direction, prepare)
         assert phone == srv, f"{name}: phone {phone} != server {srv}"
