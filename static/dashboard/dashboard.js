@@ -208,13 +208,13 @@
     var cap = signedOut ? SIGNED_OUT_RETRY_MS : RETRY_MAX_MS;
     var delay = Math.min(cap, 1000 * Math.pow(2, attempt - 1)) + Math.random() * 1000;
     var at = Date.now() + delay;
-    var label = signedOut ? "Signed out" : "Offline";
-    setConn("down", label + " · retry in " + Math.ceil(delay / 1000) + " s");
+    var label = function () { return (signedOut ? "Signed out" : "Offline") + " · retry in "; };
+    setConn("down", label() + Math.ceil(delay / 1000) + " s");
     clearInterval(reconnectTimer);
     reconnectTimer = setInterval(function () {
       var left = Math.ceil((at - Date.now()) / 1000);
       if (left <= 0) { clearInterval(reconnectTimer); connect(); }
-      else setConn("down", label + " · retry in " + left + " s");
+      else setConn("down", label() + left + " s");
     }, 250);
     startPolling();
   }

@@ -199,3 +199,53 @@ def test_dashboard_goes_stale_when_daphne_dies_and_live_again_when_it_is_back(da
     wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#feed li[data-result]")) >= 2)
     _screenshot(browser, "live")
     print(f"dashboard live again {reconnect_s:.2f} s after daphne answered", file=sys.stderr)
+
+
+def test_dashboard_says_signed_out_when_its_session_is_gone_and_recovers_after_sign_in(daphne, chromium):
+    """A refused handshake looks like a network failure to the page (a 403 before accept has no
+    close code). The page must tell the manager the session ended, link to the login, and come
+    back by itself once the browser is signed in again (here: in a second tab)."""
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser = chromium
+    event = make_event(name="Noche de Campeones")
+    call_command("ensure_admin", "manager", "pw-manager-123", stdout=open(os.devnull, "w"))
+
+    def wait(predicate, timeout=10, message=""):
+        return WebDriverWait(browser, timeout, poll_frequency=0.05,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: predicate(), message)
+
+    def state():
+        return browser.find_element(By.ID, "conn").get_attribute("data-state")
+
+    def sign_in():
+        browser.find_element(By.ID, "id_username").send_keys("manager")
+        browser.find_element(By.ID, "id_password").send_keys("pw-manager-123")
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    page = f"{daphne.url}/dashboard/events/{event.event_id}/"
+    browser.get(page)
+    sign_in()
+    wait(lambda: state() == "live", message="socket not live")
+    dashboard_tab = browser.current_window_handle
+
+    Session.objects.all().delete()  # the session ends (logged out elsewhere, expired, flushed)
+    browser.execute_script("window.ticketcoreLive.socket().close()")
+    wait(lambda: browser.find_element(By.ID, "stale").is_displayed()
+         and "Signed out" in browser.find_element(By.ID, "stale").text, timeout=15,
+         message="the page did not say the session ended")
+    link = browser.find_element(By.ID, "stale-signin")
+    assert link.is_displayed() and "/admin/login/?next=" in link.get_attribute("href")
+    wait(lambda: "Signed out" in browser.find_element(By.ID, "conn").text)
+    _screenshot(browser, "signed-out")
+
+    browser.switch_to.new_window("tab")
+    browser.get(f"{daphne.url}/admin/login/?next=/dashboard/")
+    sign_in()
+    browser.switch_to.window(dashboard_tab)
+    wait(lambda: state() == "live", timeout=25, message="did not come back after signing in again")
+    wait(lambda: not browser.find_element(By.ID, "stale").is_displayed())
