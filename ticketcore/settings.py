@@ -130,10 +130,10 @@ USE_TZ = True
 
 # --- Static files (ADR 0021): WhiteNoise serves them from STATIC_ROOT under any WSGI server, with
 # content-hashed names cached for a year and gzip/brotli copies. `collectstatic` must run before
-# the server starts (make run, bin/ticketcore and the tests do); with DEBUG=false a template that
+# any server starts (make run and the tests do; so must a deployment); with DEBUG=false a template that
 # names a file missing from the manifest fails loudly instead of linking a 404.
 STATIC_URL = "static/"
-STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "static")
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / ".data" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
