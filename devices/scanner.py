@@ -5,8 +5,9 @@ only to the device API (/api/v1/devices/*, /api/v1/scan*) with its `Device` toke
 hold no state and need no login. See docs/adr/0015-scanner-app.md.
 
 The service worker precaches the page and every asset, so an installed phone opens the app with
-no network. Its cache name is a hash of the page template and the asset bytes: any change to them
-changes sw.js, the browser installs the new worker, and the old cache is dropped."""
+no network. Its cache name is a hash of the page templates and the assets' content-hashed names
+(docs/adr/0021): any change to them changes sw.js, the browser installs the new worker, and the
+old cache is dropped."""
 from __future__ import annotations
 
 import hashlib
@@ -77,8 +78,13 @@ def _compute_version() -> str:
     for template in ("scanner/index.html", "scanner/sw.js"):
         digest.update(Path(get_template(template).origin.name).read_bytes())
     for name in ASSETS:
-        digest.update(name.encode())
-        digest.update(_asset_path(name).read_bytes())
+        # In production the URL is the collected file's content-hashed name (the manifest entry
+        # the worker precaches), so the version follows what is SERVED, not the source tree,
+        # and imports are rewritten to hashed names, so a changed module changes app.js's name
+        # too (ADR 0021). Under DEBUG the names are plain and files change under the server.
+        digest.update(static(name).encode())
+        if settings.DEBUG:
+            digest.update(_asset_path(name).read_bytes())
     return digest.hexdigest()[:16]
 
 

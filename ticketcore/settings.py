@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app itself, under any WSGI server (ADR 0021).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,9 +181,21 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files (ADR 0021): WhiteNoise serves them from STATIC_ROOT under any WSGI server, with
+# content-hashed names cached for a year and gzip/brotli copies. `collectstatic` must run before
+# any server starts (make run and the tests do; so must a deployment); with DEBUG=false a template that
+# names a file missing from the manifest fails loudly instead of linking a 404.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".data" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / ".data" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "ticketcore.staticfiles.StaticFilesStorage"},
+}
+# Python knows .wasm only when the OS mime.types does; WebAssembly.instantiateStreaming refuses
+# any other type. WhiteNoise has its own table (it has .wasm today): this pins it.
+WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".webmanifest": "application/manifest+json"}
+# --- end static files
 
 # Offline sync uploads thousands of scans in one request.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)

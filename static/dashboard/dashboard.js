@@ -3,8 +3,11 @@
  * Every figure comes from the server, which derives it from the database: a `snapshot` on each
  * (re)connect replaces the whole state, `gate_counts` / `sales` / `devices` messages replace
  * their part. `scan` messages only feed the "Latest scans" list; nothing is counted here, so a
- * reconnecting page can never drift. While the socket is down the page reconnects with
- * exponential backoff and meanwhile polls the same snapshot over HTTP.
+ * reconnecting page can never drift. While the socket is down the figures are marked stale in
+ * words, the page retries every few seconds (1, 2, 4, then 5 s, jittered) and polls the same
+ * snapshot over HTTP; the moment that poll answers again (the server is back) it reconnects at
+ * once. A poll that lands on the login page means the session is gone: the page says so and
+ * links to the login instead of retrying as if the network were down.
  * No dependencies but the vendored Chart.js (static/vendor/chartjs). */
 (function () {
   "use strict";
@@ -35,6 +38,12 @@
   var pollTimer = null;
   var pingTimer = null;
   var lastPong = 0;
+  var lastDataAt = Date.now();  // when the figures last came from the server (socket or poll)
+  var signedOut = false;        // the last poll landed on the login page
+  var serverAnswers = true;     // the last poll reached the server
+  var RETRY_MAX_MS = 5000;
+  var SIGNED_OUT_RETRY_MS = 15000;
+  var POLL_MS = 5000;
   var charts = {};
   var feedDirty = false;
 
@@ -114,6 +123,38 @@
     el.className = "pill " + ({ live: "pill-ok", wait: "pill-wait", down: "pill-bad" })[kind];
     el.dataset.state = kind;
     el.textContent = text;
+    renderStale();
+  }
+
+  function socketOpen() { return !!socket && socket.readyState === WebSocket.OPEN; }
+
+  // Not live (after the first failure): the figures are the last ones received. A manager must
+  // not read them as current, so the page says it in words, with their age.
+  function renderStale() {
+    var stale = !socketOpen() && (attempt > 0 || signedOut);
+    body.classList.toggle("is-stale", stale);
+    body.dataset.stale = stale ? "true" : "false";
+    var banner = $("stale");
+    if (!banner) return;
+    banner.hidden = !stale;
+    if (!stale) return;
+    banner.classList.toggle("signed-out", signedOut);
+    $("stale-signin").hidden = !signedOut;
+    var age = ago(new Date(lastDataAt).toISOString());
+    var asOf = time(new Date(lastDataAt).toISOString());
+    if (signedOut) {
+      setText("stale-title", "Signed out: these figures are stale");
+      setText("stale-text", "This browser's session has ended, so the live feed refuses it. Figures as of " +
+        asOf + " (" + age + ").");
+    } else if (serverAnswers) {
+      setText("stale-title", "Not live: figures may be out of date");
+      setText("stale-text", "The live feed is down; figures are re-read every " + POLL_MS / 1000 +
+        " s, last at " + asOf + " (" + age + "). Reconnecting…");
+    } else {
+      setText("stale-title", "Not live: these figures are stale");
+      setText("stale-text", "The server cannot be reached. Last figures at " + asOf + " (" + age +
+        "). Reconnecting…");
+    }
   }
   function markAsOf(iso) { setText("asof", "as of " + time(iso || new Date().toISOString())); }
 
@@ -131,6 +172,8 @@
     setConn("wait", attempt ? "Reconnecting…" : "Connecting…");
     ws.onopen = function () {
       attempt = 0;
+      signedOut = false;
+      serverAnswers = true;
       lastPong = Date.now();
       stopPolling();
       showLive();
@@ -142,7 +185,7 @@
       }, 15000);
     };
     ws.onmessage = function (ev) {
-      lastPong = Date.now();
+      lastPong = lastDataAt = Date.now();
       var msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       handle(msg);
@@ -158,29 +201,57 @@
 
   function scheduleReconnect() {
     attempt += 1;
-    // 1, 2, 4, 8, 16, 30 s (+ jitter so a venue's dashboards do not reconnect in lockstep).
-    var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1)) + Math.random() * 500;
+    // 1, 2, 4, then every 5 s (+ up to 1 s of jitter so a venue's dashboards do not reconnect in
+    // lockstep): a restarted server is back within seconds, and while it is down an attempt is
+    // one refused TCP connection. A signed-out page retries slowly (a sign-in in another tab
+    // brings it back by itself).
+    var cap = signedOut ? SIGNED_OUT_RETRY_MS : RETRY_MAX_MS;
+    var delay = Math.min(cap, 1000 * Math.pow(2, attempt - 1)) + Math.random() * 1000;
     var at = Date.now() + delay;
-    setConn("down", "Offline · retry in " + Math.ceil(delay / 1000) + " s");
+    var label = function () { return (signedOut ? "Signed out" : "Offline") + " · retry in "; };
+    setConn("down", label() + Math.ceil(delay / 1000) + " s");
     clearInterval(reconnectTimer);
     reconnectTimer = setInterval(function () {
       var left = Math.ceil((at - Date.now()) / 1000);
       if (left <= 0) { clearInterval(reconnectTimer); connect(); }
-      else setConn("down", "Offline · retry in " + left + " s");
+      else setConn("down", label() + left + " s");
     }, 250);
     startPolling();
+  }
+
+  // The server answers again after not answering (it restarted): reconnect now rather than at
+  // the end of the current wait.
+  function reconnectSoon() {
+    if (socket) return;  // an attempt is already under way
+    clearInterval(reconnectTimer);
+    connect();
   }
 
   function startPolling() {
     if (pollTimer) return;
     var poll = function () {
-      fetch(SNAPSHOT_URL, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (snap) { if (snap && !socket) { applySnapshot(snap); } })
-        .catch(function () { /* the server itself is unreachable: keep the last figures */ });
+      fetch(SNAPSHOT_URL, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+        .then(function (r) {
+          var wasDown = !serverAnswers;
+          serverAnswers = true;
+          // staff_member_required answers a 302 to the admin login, which fetch follows.
+          var toLogin = r.redirected && /\/login\//.test(r.url);
+          signedOut = toLogin || r.status === 401 || r.status === 403;
+          if (wasDown && !signedOut) reconnectSoon();
+          renderStale();
+          return r.ok && !toLogin ? r.json() : null;
+        }, function () {
+          serverAnswers = false;  // the server itself is unreachable: keep the last figures
+          renderStale();
+          return null;
+        })
+        .then(function (snap) {
+          if (snap && !socketOpen()) { lastDataAt = Date.now(); applySnapshot(snap); renderStale(); }
+        })
+        .catch(function () { /* a body that is not JSON: keep the last figures */ });
     };
     poll();
-    pollTimer = setInterval(poll, 10000);
+    pollTimer = setInterval(poll, POLL_MS);
   }
   function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
 

@@ -37,12 +37,14 @@ def _require_browser():
 
 @pytest.fixture
 def asgi_server(transactional_db):
-    """daphne (through `manage.py runserver`, which also serves the static files) on a free port,
-    using this test database: one process for the page, the API and the WebSocket."""
+    """daphne on a free port, using this test database: one process for the page, the API, the
+    WebSocket and the static files (WhiteNoise, from the session's collected STATIC_ROOT).
+    Not `runserver --insecure`: it serves static files from the source tree by their plain
+    names, and the pages link the collected, content-hashed ones (ADR 0021)."""
     _require_browser()
-    argv = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", "--skip-checks"]
-    with server_process(lambda port: [*argv, f"127.0.0.1:{port}"], name="daphne",
-                        env=child_env(PYTHONUNBUFFERED="1")) as url:
+    daphne = str(Path(sys.executable).parent / "daphne")
+    with server_process(lambda port: [daphne, "-b", "127.0.0.1", "-p", str(port), "ticketcore.asgi:application"],
+                        name="daphne", env=child_env(PYTHONUNBUFFERED="1")) as url:
         yield url
 
 

@@ -1,7 +1,9 @@
 """Browser fixtures for the door scanner: a real server process and headless Debian Chromium.
 
 The server is granian serving the test database (as tests/conftest.py's app_server does) plus
-the static files straight from static/ (as `make run` and nginx do from the collected copy), and
+the session's collected static files through granian's static route (as `make run` does; the
+root conftest.py collects them, and tests/ticketcore/test_static_files.py covers a server
+without that route), and
 it can be stopped and started again on the same port: that is how the offline tests take the
 network away from the phone."""
 from __future__ import annotations
@@ -61,7 +63,7 @@ class ScannerServer:
         self.proc = subprocess.Popen(
             [str(granian), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", "1", "--blocking-threads", "4",
-             "--static-path-route", "/static", "--static-path-mount", str(ROOT / "static"),
+             "--static-path-route", "/static", "--static-path-mount", str(settings.STATIC_ROOT),
              "ticketcore.wsgi:application"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )

@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.test import Client
 
 from devices import scanner
@@ -27,7 +29,8 @@ def test_app_page_is_the_installable_shell(client):
     assert '<link rel="manifest" href="/scanner/manifest.webmanifest">' in html
     config = json.loads(re.search(r'<script id="scanner-config" type="application/json">(.*?)</script>', html).group(1))
     assert config["sw"] == "/scanner/sw.js" and config["scope"] == "/scanner/"
-    assert config["wasm"] == "/static/vendor/barcode-detector/zxing_reader.wasm"
+    # The collected, content-hashed name (ADR 0021): a release never loads a cached old reader.
+    assert re.fullmatch(r"/static/vendor/barcode-detector/zxing_reader\.[0-9a-f]{12}\.wasm", config["wasm"])
     assert len(config["app_version"]) <= 40  # the heartbeat's app_version limit
     # No CDN, by policy: the browser itself refuses any other origin.
     csp = r["Content-Security-Policy"]
@@ -61,7 +64,11 @@ def test_service_worker_is_served_at_the_scope_with_a_script_type(client):
     assert version == scanner.build_version()
     precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", body).group(1))
     assert "/scanner/" in precache and "/scanner/manifest.webmanifest" in precache
-    assert "/static/vendor/barcode-detector/zxing_reader.wasm" in precache
+    assert static(scanner.WASM) in precache
+    # Every asset under its content-hashed name, the one the page and the imports use.
+    assets = [url for url in precache if url.startswith("/static/")]
+    assert len(assets) == len(scanner.ASSETS)
+    assert all(re.search(r"\.[0-9a-f]{12}\.\w+$", url) for url in assets), assets
 
 
 def test_precache_lists_every_asset_of_the_app():
@@ -78,7 +85,11 @@ def test_precache_lists_every_asset_of_the_app():
             assert resolved in scanner.ASSETS, f"{js.name} imports {target}, not precached"
 
 
-def test_version_changes_when_an_asset_changes(monkeypatch):
+def test_version_changes_when_an_asset_changes_under_debug(monkeypatch, settings):
+    """Under DEBUG the names are not hashed and files change under the running server, so the
+    bytes count. In production the hashed names do: tests/ticketcore/test_static_files.py
+    collects twice with a changed file."""
+    settings.DEBUG = True
     before = scanner._compute_version()
     real_read = Path.read_bytes
 
@@ -99,8 +110,8 @@ def test_web_app_manifest(client):
     sizes = {icon["sizes"] for icon in manifest["icons"] if icon["type"] == "image/png"}
     assert {"192x192", "512x512"} <= sizes
     for icon in manifest["icons"]:
-        path = finders.find(icon["src"].removeprefix("/static/"))
-        assert path, icon["src"]
+        path = Path(django_settings.STATIC_ROOT) / icon["src"].removeprefix("/static/")
+        assert path.is_file(), icon["src"]
         if icon["type"] == "image/png":
             width, height = int.from_bytes(Path(path).read_bytes()[16:20], "big"), int.from_bytes(Path(path).read_bytes()[20:24], "big")
             assert f"{width}x{height}" == icon["sizes"]

@@ -16,7 +16,10 @@ class Command(BaseCommand):
         User = get_user_model()
         user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
         user.is_staff = user.is_superuser = True
-        user.set_password(password)
+        # Only when it differs: a new hash (new salt) would end every session of this user, so each
+        # `make run` restart logged the open dashboards out (WebSocket 403, issue 13 item 17).
+        if not user.check_password(password):
+            user.set_password(password)
         user.save()
         if user.staff_tokens.exists():
             self.stdout.write(f"ADMIN_TOKEN unchanged (manage.py drf_create_token -r {username} replaces it)")
