@@ -107,6 +107,7 @@ def test_a_killed_web_worker_is_respawned_and_requests_keep_being_answered():
                     break
                 assert time.monotonic() < deadline, f"no worker respawned: {now_workers}"
                 time.sleep(0.1)  # polling /proc until the deadline
+            respawned_after = time.monotonic() - dead_at
             assert now_main == main  # the server itself never stopped
             # ... and it answers through the new worker as well as the old one
             for _ in range(20):
@@ -124,8 +125,9 @@ def test_a_killed_web_worker_is_respawned_and_requests_keep_being_answered():
         assert after and all(a == 200 for a in after), [a for a in after if a != 200][:5]
         # Only requests the killed worker had in hand when it died can be lost (a client retries).
         lost = [a for started, a in answers if started <= dead_at and a != 200]
-        print(f"\n{len(answers)} /healthz requests during the kill and respawn; {len(after)} after the "
-              f"worker died, all answered; {len(lost)} in flight in the killed worker lost")
+        print(f"\n{len(answers)} /healthz requests (3 clients) during the kill and respawn; {len(after)} after "
+              f"the worker died, all answered; {len(lost)} in flight in the killed worker lost; new worker "
+              f"listening {respawned_after:.1f} s after the kill")
 
 
 def test_every_server_role_starts_from_the_environment(tmp_path):

@@ -118,8 +118,10 @@ def test_killing_the_celery_worker_restarts_it_while_web_keeps_answering(tmp_pat
         assert web and worker
         poller = threading.Thread(target=poll)
         poller.start()
+        killed_at = time.monotonic()
         os.kill(worker, signal.SIGKILL)
         wait_for(lambda: sup.pid("worker") not in (None, worker), "the worker to be restarted")
+        restarted_after = time.monotonic() - killed_at
         new_worker = sup.pid("worker")
         wait_for(lambda: answered > 50, "requests after the restart")
         polling = False
@@ -130,6 +132,8 @@ def test_killing_the_celery_worker_restarts_it_while_web_keeps_answering(tmp_pat
         assert any("worker exited (signal 9)" in line for line in logged), logged
         assert any("starting worker again" in line for line in logged), logged
         assert not any(line.startswith("[supervisor] web") for line in logged), logged
+        print(f"\ncelery worker restarted {restarted_after:.2f} s after kill -9 (backoff 0.2 s in this test); "
+              f"web answered {answered} /healthz requests meanwhile, 0 failed")
     finally:
         polling = False
         sup.request_stop()
