@@ -95,7 +95,7 @@ def proxied_web(transactional_db):
     db = connection.settings_dict
     proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
     proxy.start()
-    env = child_env()
+    env = child_env(WEB_KILL_TIMEOUT_S="3")
     env["DATABASE_URL"] = f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}"
     env["DB_CONNECT_TIMEOUT_S"] = "2"
     try:
@@ -171,7 +171,7 @@ def test_readyz_fails_on_a_read_only_database_connection(transactional_db):
     """A demoted primary or a hot standby accepts connections but refuses every write: the load
     balancer must drop the host. Here the server's sessions are read-only through a connection
     option (`default_transaction_read_only`), as a standby's are."""
-    env = child_env()
+    env = child_env(WEB_KILL_TIMEOUT_S="3")
     ok = call_readyz(env)
     assert ok[0] == 200 and ok[1]["database"] == {"ok": True}
     env["DATABASE_URL"] += "?options=-c%20default_transaction_read_only%3Don"
@@ -195,7 +195,7 @@ def test_writes_refused_by_a_read_only_database_are_503_not_500(transactional_db
     generate_tickets(event_id=event.event_id)
     sell(event, "A-1")
     _, token = make_device(event)
-    env = child_env()
+    env = child_env(WEB_KILL_TIMEOUT_S="3")
     env["DATABASE_URL"] += "?options=-c%20default_transaction_read_only%3Don"
     with server_process(lambda port: ["env", f"PORT={port}", BIN, "web"], name="bin/ticketcore web", env=env) as url:
         assert_unavailable_json(call(url, "/api/v1/scan", method="POST", headers={"Authorization": f"Device {token}"},

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from tests.servers import ROOT, child_env, server_process
+from tests.servers import ROOT, child_env, free_port, server_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,7 +68,7 @@ def gone(pid: int) -> bool:
 
 
 def test_a_killed_web_worker_is_respawned_and_requests_keep_being_answered():
-    env = child_env(WEB_WORKERS="2", WEB_THREADS="4")
+    env = child_env(WEB_WORKERS="2", WEB_THREADS="4", WEB_KILL_TIMEOUT_S="3")
     with server_process(lambda port: ["env", f"PORT={port}", BIN, "web"], name="bin/ticketcore web",
                         env=env) as url:
         port = int(url.rsplit(":", 1)[1])
@@ -128,6 +128,43 @@ def test_a_killed_web_worker_is_respawned_and_requests_keep_being_answered():
         print(f"\n{len(answers)} /healthz requests (3 clients) during the kill and respawn; {len(after)} after "
               f"the worker died, all answered; {len(lost)} in flight in the killed worker lost; new worker "
               f"listening {respawned_after:.1f} s after the kill")
+
+
+def test_web_stops_when_told_to_while_its_workers_are_still_loading():
+    """granian (2.8) swallows a SIGTERM that reaches a worker while it loads the application (the
+    worker still has the main process's handlers); its main process then waited for that worker
+    forever. `--workers-kill-timeout` bounds the wait."""
+    port = free_port()
+    proc = subprocess.Popen(["env", f"PORT={port}", BIN, "web"], env=child_env(WEB_WORKERS="2", WEB_KILL_TIMEOUT_S="2"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while len(children(proc.pid)) < 2:  # both workers forked, still importing the application
+            assert time.monotonic() < deadline, "granian forked no workers"
+            time.sleep(0.01)  # polling /proc until the deadline
+        assert not listening_pids(port), "workers already loaded: the test came too late"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)  # raises TimeoutExpired when the main process hangs
+        deadline = time.monotonic() + 10
+        while children(proc.pid) or listening_pids(port):
+            assert time.monotonic() < deadline, "a worker outlived the server"
+            time.sleep(0.05)  # polling /proc until the deadline
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if parent_of(int(entry)) == pid:
+                found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def test_every_server_role_starts_from_the_environment(tmp_path):

@@ -27,7 +27,8 @@ ANSWER_TIMEOUT_S = 10  # "answers at all", not a latency target: latency figures
 
 def web(**env):
     return server_process(lambda port: ["env", f"PORT={port}", BIN, "web"], name="bin/ticketcore web",
-                          env=child_env(WEB_WORKERS="2", WEB_THREADS="4", THROTTLE_PAIR_PER_MIN="100000", **env))
+                          env=child_env(WEB_WORKERS="2", WEB_THREADS="4", THROTTLE_PAIR_PER_MIN="100000",
+                                        WEB_KILL_TIMEOUT_S="3", **env))
 
 
 def slow_request(url: str, path: str, headers: dict, declared: int) -> socket.socket:

@@ -23,7 +23,7 @@ BIN = str(ROOT / "bin" / "ticketcore")
 @pytest.fixture
 def web(transactional_db):
     with server_process(lambda port: ["env", f"PORT={port}", BIN, "web"], name="bin/ticketcore web",
-                        env=child_env()) as url:
+                        env=child_env(WEB_KILL_TIMEOUT_S="3")) as url:
         yield url
 
 
