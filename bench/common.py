@@ -1,7 +1,9 @@
 """Shared helpers for benchmarks: a dedicated database, a server process, timing."""
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -26,6 +28,10 @@ def setup_django(db_name: str = BENCH_DB, *, fresh: bool = True) -> None:
     os.environ["DATABASE_URL"] = f"{PG}/{db_name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketcore.settings")
     os.environ.setdefault("CACHE_KEY_PREFIX", "bench")
+    # Benchmarks run the production settings (DEBUG=false), which refuse to start without these;
+    # the benchmark's own throwaway values, inherited by the servers it starts.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+    os.environ.setdefault("SIGNING_KEYS_KEK", base64.urlsafe_b64encode(os.urandom(32)).decode())
     import django
 
     django.setup()

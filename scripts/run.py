@@ -19,12 +19,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from scripts.services import answers, discover, ensure_database  # noqa: E402
+from scripts.services import answers, discover, ensure_database, ensure_roles  # noqa: E402
 from scripts.supervisor import Role, Supervisor  # noqa: E402
 
 PORT = int(os.environ.get("PORT", "8000"))
 HTTP_PORT, WS_PORT = PORT + 1, PORT + 2
 ADMIN_USER, ADMIN_PASSWORD = "admin", os.environ.get("ADMIN_PASSWORD", "ticketcore-admin")
+
+
+def database_roles(env: dict) -> None:
+    """Run the servers as the DML-only application role and migrate as the owner (docs/adr/0019).
+    An operator who configured MIGRATE_DATABASE_URL chose the roles already; a DATABASE_URL that
+    cannot create roles (not a superuser) keeps today's single-role set-up, with a warning."""
+    if env.get("MIGRATE_DATABASE_URL"):
+        return
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(env["DATABASE_URL"]).path.lstrip("/") or "ticketcore"
+    try:
+        env.update(ensure_roles(env["DATABASE_URL"], name))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        print(f"Warning: could not create the owner and application roles ({exc}); the servers "
+              "connect with DATABASE_URL as given, which may TRUNCATE history.", flush=True)
+        ensure_database(env["DATABASE_URL"])
 
 
 def main() -> None:
@@ -39,7 +58,7 @@ def main() -> None:
     env.setdefault("WEB_THREADS", os.environ.get("HTTP_THREADS", "4"))
     py = sys.executable
     ticketcore = str(ROOT / "bin" / "ticketcore")
-    ensure_database(env["DATABASE_URL"])
+    database_roles(env)
 
     def manage(*args: str) -> str:
         return subprocess.run([py, "manage.py", *args], cwd=ROOT, env=env, check=True,
