@@ -2,6 +2,7 @@
 a dump of the database alone cannot produce a code that verifies."""
 import base64
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -176,7 +177,7 @@ def test_production_refuses_to_start_without_a_kek(env, refused):
     base = {k: v for k, v in os.environ.items() if k not in ("SIGNING_KEYS_KEK", "PYTEST_VERSION", "DEBUG")}
     result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
                             env={**base, "DJANGO_SETTINGS_MODULE": "ticketcore.settings",
-                                 "SECRET_KEY": "s" * 64, **env},  # a real SECRET_KEY: only the KEK is missing
+                                 "SECRET_KEY": secrets.token_urlsafe(64), **env},  # a real SECRET_KEY: only the KEK is missing
                             capture_output=True, text=True, timeout=60)
     if refused:
         assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and refused in result.stderr

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
+from accounts.services import create_staff_token
 
 from tests.conftest import code_for, make_device, make_event, sell
 from tests.servers import ROOT, child_env, free_port, server_process
@@ -136,7 +136,7 @@ def test_database_outage_answers_503_with_retry_after_and_recovers(proxied_web, 
     sell(event, "A-1", "A-2", "A-3")
     _, device_token = make_device(event)
     staff = django_user_model.objects.create_user("ops", password="pw-ops-12345", is_staff=True)
-    staff_token = Token.objects.create(user=staff).key
+    staff_token = create_staff_token(user=staff).token
     device = {"Authorization": f"Device {device_token}"}
 
     def scan(seat: str, scan_id: str):
