@@ -22,6 +22,7 @@ from devices.models import hash_token
 log = logging.getLogger(__name__)
 _client: redis.Redis | None = None
 _lock = threading.Lock()
+_client_lock = threading.Lock()
 # key -> [global count at last sync, unsynced local count, monotonic time of last sync]
 _counts: dict[str, list] = {}
 SYNC_SECONDS = 1.0
@@ -30,7 +31,11 @@ SYNC_SECONDS = 1.0
 def client() -> redis.Redis:
     global _client
     if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.2, socket_timeout=0.2)
+        # Under the web role's thread pool the first requests of a worker arrive at once: one
+        # client (one connection pool) per process, not one per racing thread.
+        with _client_lock:
+            if _client is None:
+                _client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.2, socket_timeout=0.2)
     return _client
 
 
