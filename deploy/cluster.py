@@ -165,10 +165,16 @@ def replication(cluster: Cluster) -> list[dict]:
 def healthy(cluster: Cluster) -> bool:
     """A leader, every other member streaming from it (one of them synchronous), both app hosts
     ready: the state the cluster must come back to on its own after every fault."""
-    if not leader(cluster):
+    info = patroni_cluster(cluster) or {}
+    roles = [m.get("role") for m in info.get("members", [])]
+    # Patroni promotes only the standby recorded as synchronous in etcd: until one is recorded
+    # again (after a leader restart), a second failure would leave the cluster without a leader
+    if roles.count("leader") != 1 or "sync_standby" not in roles:
         return False
     standbys = replication(cluster)
     if len([r for r in standbys if r.get("state") == "streaming"]) != len(DB_HOSTS) - 1:
+        return False
+    if not any(r.get("sync_state") == "sync" for r in standbys):
         return False
     return all(app_ready(cluster, h.name) for h in APP_HOSTS)
 

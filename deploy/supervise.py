@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+from .packages import PATRONI
 from .config import PG_BIN, app_environment, etcd_env, haproxy_cfg, patroni_yml
 from .topology import PORTS, ROOT, Cluster
 
@@ -24,7 +25,7 @@ def role_spec(cluster: Cluster, host: str, role: str) -> tuple[list[str], dict, 
         return ["etcd"], {**base, **etcd_env(cluster, host)}, {}
     if role == "patroni":
         cfg = hd / "patroni.yml"
-        return (["patroni", str(cfg)], {**base, "HOME": str(hd), "PATH": f"{PG_BIN}:{base['PATH']}"},
+        return ([str(PATRONI), str(cfg)], {**base, "HOME": str(hd), "PATH": f"{PG_BIN}:{base['PATH']}"},
                 {"user": "postgres", "group": "postgres"})
     if role == "haproxy":
         return ["haproxy", "-W", "-db", "-f", str(hd / "haproxy.cfg")], base, {}

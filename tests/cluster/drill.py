@@ -370,28 +370,55 @@ class Fault:
     name: str
     started: float
     ended: float | None = None  # healed / restarted, for faults with a duration
+    settled: float | None = None  # the drill saw the cluster healthy again
     detail: dict = field(default_factory=dict)
+
+
+SETTLE_MARGIN = 1.0
 
 
 def outage(log: Log, fault: Fault, until: float) -> dict:
     """From the request log: first failed request at or after the fault, first answered one
-    after that, failures per device, and the scans decided offline meanwhile."""
-    window = [r for r in log.requests if fault.started <= r.sent < until]
+    after that, failures per device. The window ends a second after the drill saw the cluster
+    healthy again (or at the next fault); later failures are reported apart, never hidden."""
+    end = min(until, (fault.settled or until) + SETTLE_MARGIN)
+    window = [r for r in log.requests if fault.started <= r.sent < end]
     failed = [r for r in window if not r.ok]
     result = {"fault": fault.name, "requests": len(window), "failed_requests": len(failed),
               "devices_with_failures": len({r.device for r in failed}),
               "max_failed_per_device": max((sum(1 for r in failed if r.device == d) for d in {r.device for r in failed}),
                                            default=0)}
     if failed:
+        # from the first failed request to the first answer to a request sent after the last
+        # failed one was sent (a late timeout of an early request does not stretch the window)
         first_fail = min(r.sent for r in failed)
-        answered = [r.done for r in window if r.ok and r.sent >= first_fail]
-        last_fail = max(r.done for r in failed)
-        first_ok = min((t for t in answered if t >= last_fail), default=None) if answered else None
+        last_fail_sent = max(r.sent for r in failed)
+        first_ok = min((r.done for r in window if r.ok and r.sent >= last_fail_sent), default=None)
         result.update({
             "first_failure_after_fault_s": round(first_fail - fault.started, 2),
-            "outage_s": round((first_ok if first_ok else last_fail) - first_fail, 2),
+            "outage_s": round(first_ok - first_fail, 2) if first_ok else None,
             "answered_again_after_fault_s": round(first_ok - fault.started, 2) if first_ok else None,
+            "failures_by_status": _count(str(r.status) for r in failed),
         })
     else:
         result.update({"outage_s": 0.0, "answered_again_after_fault_s": 0.0})
     return result
+
+
+def _count(values) -> dict:
+    out: dict = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def dump(log: Log, faults: list[Fault], path, origin: float) -> None:
+    """Every request and fault, times relative to the start, for docs/ha.md and post-mortems."""
+    with open(path, "w") as out:
+        for f in faults:
+            out.write(json.dumps({"fault": f.name, "at": round(f.started - origin, 3),
+                                  "ended": f.ended and round(f.ended - origin, 3), **f.detail}) + "\n")
+        for r in sorted(log.requests, key=lambda r: r.sent):
+            out.write(json.dumps({"device": r.device, "kind": r.kind, "sent": round(r.sent - origin, 3),
+                                  "ms": round((r.done - r.sent) * 1000, 1), "ok": r.ok, "status": r.status,
+                                  "scans": r.scans}) + "\n")

@@ -17,7 +17,7 @@ from deploy import cluster as ops
 from deploy import netns
 from deploy.config import DATABASE, database_url, load_secrets
 
-from .drill import Device, Fault, Log, NoAnswer, Tickets, call, create_event, outage, pair_devices
+from .drill import Device, Fault, Log, NoAnswer, Tickets, call, create_event, dump, outage, pair_devices
 
 DEVICES, OFFLINE_DEVICES = 24, 4  # 20 scan online, 4 scan offline and sync every 2 s
 ONLINE_RATE, OFFLINE_RATE = 3.0, 5.0  # scans/s per device: 80/s in all
@@ -26,7 +26,7 @@ RECOVERY_TARGET_S = 15.0
 HEAL_DEADLINE_S = 90.0
 
 
-def wait_until(what: str, check, timeout: float) -> float:
+def wait_until(what: str, check, timeout: float, cluster=None) -> float:
     """Poll until check() is truthy; returns the monotonic time it first was."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -36,7 +36,10 @@ def wait_until(what: str, check, timeout: float) -> float:
         except Exception:  # noqa: BLE001 - not yet
             pass
         time.sleep(0.25)
-    raise AssertionError(f"not within {timeout:.0f} s: {what}")
+    detail = ""
+    if cluster is not None:
+        detail = json.dumps({"status": ops.status(cluster, quiet=True), "replication": ops.replication(cluster)})
+    raise AssertionError(f"not within {timeout:.0f} s: {what} {detail}")
 
 
 def in_recovery_locally(c, host: str) -> bool | None:
@@ -64,6 +67,7 @@ def test_drills_lose_no_acknowledged_scan_and_admit_nobody_twice(cluster):
     started = time.monotonic()
     for d in devices:
         d.start()
+    failure = None
     try:
         time.sleep(5)  # steady traffic before the first fault (a pace, not a wait for a condition)
 
@@ -71,7 +75,8 @@ def test_drills_lose_no_acknowledged_scan_and_admit_nobody_twice(cluster):
         leader = ops.leader(c)
         f = Fault("a. kill -9 leader PostgreSQL", time.monotonic(), detail={"leader": leader})
         ops.kill(c, leader, "postgres")
-        f.detail["healthy_after_s"] = round(wait_until("healthy after kill", healthy, HEAL_DEADLINE_S) - f.started, 2)
+        f.settled = wait_until("healthy after kill", healthy, HEAL_DEADLINE_S, c)
+        f.detail["healthy_after_s"] = round(f.settled - f.started, 2)
         f.detail["leader_after"] = ops.leader(c)
         faults.append(f)
         time.sleep(3)
@@ -80,7 +85,7 @@ def test_drills_lose_no_acknowledged_scan_and_admit_nobody_twice(cluster):
         leader = ops.leader(c)
         f = Fault("b. partition leader (split-brain attempt), heal", time.monotonic(), detail={"leader": leader})
         netns.partition(c, leader)
-        new_leader_at = wait_until("a new leader", lambda: (ops.leader(c) or leader) != leader, 60)
+        new_leader_at = wait_until("a new leader", lambda: (ops.leader(c) or leader) != leader, 60, c)
         f.detail["new_leader"], f.detail["new_leader_after_s"] = ops.leader(c), round(new_leader_at - f.started, 2)
         demoted_at = wait_until("the isolated leader demotes itself",
                                 lambda: in_recovery_locally(c, leader) in (True, None), 60)
@@ -88,13 +93,15 @@ def test_drills_lose_no_acknowledged_scan_and_admit_nobody_twice(cluster):
         time.sleep(3)
         netns.heal(c, leader)
         f.ended = time.monotonic()
-        f.detail["healthy_after_heal_s"] = round(wait_until("healthy after heal", healthy, HEAL_DEADLINE_S) - f.ended, 2)
+        f.settled = wait_until("healthy after heal", healthy, HEAL_DEADLINE_S, c)
+        f.detail["healthy_after_heal_s"] = round(f.settled - f.ended, 2)
         faults.append(f)
         time.sleep(3)
 
         # c. kill one app host (web + ws); its supervisor restarts them after RESTART_SEC
         f = Fault("c. kill app host app1", time.monotonic(), detail={"killed": ops.kill(c, "app1")})
-        f.detail["healthy_after_s"] = round(wait_until("app1 back", healthy, HEAL_DEADLINE_S) - f.started, 2)
+        f.settled = wait_until("app1 back", healthy, HEAL_DEADLINE_S, c)
+        f.detail["healthy_after_s"] = round(f.settled - f.started, 2)
         faults.append(f)
         time.sleep(3)
 
@@ -104,7 +111,8 @@ def test_drills_lose_no_acknowledged_scan_and_admit_nobody_twice(cluster):
         time.sleep(20)
         ops.release(c, "work", "redis")
         f.ended = time.monotonic()
-        f.detail["healthy_after_restart_s"] = round(wait_until("healthy after Redis", healthy, HEAL_DEADLINE_S) - f.ended, 2)
+        f.settled = wait_until("healthy after Redis", healthy, HEAL_DEADLINE_S, c)
+        f.detail["healthy_after_restart_s"] = round(f.settled - f.ended, 2)
         faults.append(f)
         time.sleep(3)
 
@@ -112,18 +120,28 @@ def test_drills_lose_no_acknowledged_scan_and_admit_nobody_twice(cluster):
         leader = ops.leader(c)
         f = Fault("e. planned switchover", time.monotonic(), detail={"leader": leader})
         f.detail["candidate"] = ops.switchover(c)
-        wait_until("the new leader", lambda: (ops.leader(c) or leader) != leader, 60)
-        f.detail["healthy_after_s"] = round(wait_until("healthy after switchover", healthy, HEAL_DEADLINE_S) - f.started, 2)
+        wait_until("the new leader", lambda: (ops.leader(c) or leader) != leader, 60, c)
+        f.settled = wait_until("healthy after switchover", healthy, HEAL_DEADLINE_S, c)
+        f.detail["healthy_after_s"] = round(f.settled - f.started, 2)
         faults.append(f)
         time.sleep(5)
+    except AssertionError as exc:
+        # the cluster did not heal: still check what the devices were told against the data
+        failure = exc
+        faults.append(f)
     finally:
         stop.set()
         for d in devices:
             d.join(90)
     duration = time.monotonic() - started
+    dump(log, faults, c.dir / "drill-requests.jsonl", started)
     report = verify(c, event_id, devices, log, faults, duration)
     (c.dir / "drill-report.json").write_text(json.dumps(report, indent=1))
     print("\n" + json.dumps(report, indent=1))
+    assert report["acknowledged_lost"] == [], "acknowledged scans lost"
+    assert report["double_admissions"] == [], "a ticket admitted twice"
+    if failure is not None:
+        raise failure
 
     assert not [d.error for d in devices if d.error], [repr(d.error) for d in devices if d.error]
     assert report["devices"] >= 20 and 50 <= report["scans_per_s"] <= 100, report
@@ -171,6 +189,8 @@ def verify(c, event_id: str, devices: list[Device], log: Log, faults: list[Fault
     retries = retry_everything(c.url, devices, answered)
 
     bounds = [f.started for f in faults[1:]] + [time.monotonic()]
+    windows = [(f.started, min(u, (f.settled or u) + 1.0)) for f, u in zip(faults, bounds)]
+    outside = [r for r in log.requests if not r.ok and not any(a <= r.sent < b for a, b in windows)]
     fault_report = []
     for f, until in zip(faults, bounds):
         o = outage(log, f, until)
@@ -197,6 +217,7 @@ def verify(c, event_id: str, devices: list[Device], log: Log, faults: list[Fault
         "retried": retries["retried"], "retries_with_another_answer": retries["differing"][:20],
         "latency_ms_online": _percentiles([(r.done - r.sent) * 1000 for r in log.requests if r.kind == "scan" and r.ok]),
         "faults": fault_report,
+        "failures_outside_fault_windows": [{"device": r.device, "kind": r.kind, "status": r.status} for r in outside],
     }
 
 
