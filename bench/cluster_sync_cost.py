@@ -1,18 +1,19 @@
 """What synchronous replication costs a scan, measured through the cluster's load balancer.
 
-Brings up a cluster (CLUSTER_ID 8 unless set), pairs devices, and drives online scans of
-tickets through HAProxy (each scan commits: an admission, or a refusal with its scan record) with CLIENTS keep-alive clients for PHASE_S seconds per phase, in
-the order synchronous_mode on / off / on (Patroni's dynamic configuration, PATCH /config), so a
-drift of the machine shows up as a difference between the two "on" phases. Prints answered
-scans/s and p50/p99 latency per phase; the cluster is torn down afterwards.
+Brings up a cluster (CLUSTER_ID 8 unless set), pairs devices, and drives online scans through
+HAProxy (each scan commits: an admission, or a refusal with its scan record) with 1 and with 8
+keep-alive clients, --phase seconds per phase, synchronous_mode on and off alternating for
+--rounds rounds (Patroni's dynamic configuration, PATCH /config). Prints answered scans/s and
+p50/p99 latency per phase and the median per mode; the cluster is torn down afterwards.
 
-    sudo .venv/bin/python bench/cluster_sync_cost.py [--clients 8] [--phase 20] [--keep]
+    sudo .venv/bin/python bench/cluster_sync_cost.py [--clients 1,8] [--phase 8] [--rounds 3] [--keep]
 Results: docs/ha.md and docs/adr/0022."""
 from __future__ import annotations
 
 import argparse
 import http.client
 import itertools
+import statistics
 import json
 import os
 import sys
@@ -45,17 +46,20 @@ def set_sync(c: Cluster, on: bool) -> None:
     raise SystemExit(f"replication did not become {want}: {ops.replication(c)}")
 
 
-def phase(c: Cluster, devices: list[dict], tickets: list[dict], seconds: float) -> dict:
+def phase(c: Cluster, devices: list[dict], clients: int, tickets: list[dict], seconds: float) -> dict:
     latencies: list[float] = []
     results = {"accepted": 0, "other": 0, "errors": 0}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     pool = itertools.cycle(tickets)
 
-    def client(device: dict) -> None:
+    def client(mine: list[dict]) -> None:
+        # each client rotates over several devices: one device alone would meet its scan
+        # throttle (THROTTLE_SCAN_PER_MIN) long before the database
         conn = http.client.HTTPConnection(c.lb, PORTS["http"], timeout=10)
-        auth = f"Device {device['token']}"
+        auths = itertools.cycle([f"Device {d['token']}" for d in mine])
         while time.monotonic() < stop:
+            auth = next(auths)
             with lock:
                 ticket = next(pool, None)
             if ticket is None:
@@ -80,7 +84,7 @@ def phase(c: Cluster, devices: list[dict], tickets: list[dict], seconds: float) 
                 latencies.append(elapsed * 1000)
                 results["accepted" if data["result"] == "accepted" else "other"] += 1
 
-    threads = [threading.Thread(target=client, args=(d,)) for d in devices]
+    threads = [threading.Thread(target=client, args=(devices[i::clients],)) for i in range(clients)]
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -96,8 +100,9 @@ def phase(c: Cluster, devices: list[dict], tickets: list[dict], seconds: float) 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--phase", type=float, default=20)
+    parser.add_argument("--clients", default="1,8", help="client counts to measure, comma-separated")
+    parser.add_argument("--phase", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the cluster running")
     args = parser.parse_args()
     c = Cluster()
@@ -106,16 +111,27 @@ def main() -> None:
         out = ops.manage(c, ["ensure_admin", "bench", "bench-admin-pass-1"])
         token = next(l.split("=", 1)[1] for l in out.splitlines() if l.startswith("ADMIN_TOKEN="))
         event_id, sold = create_event(c.url, token, tickets=12000)
-        devices = pair_devices(c.url, token, event_id, args.clients)
-        per_phase = len(sold) // 4
-        report = {"clients": args.clients, "phase_s": args.phase, "phases": []}
-        phase(c, devices, sold[:500], 5)  # warm-up: connections, prepared statements, caches
-        for i, on in enumerate((True, False, True)):
+        counts = [int(n) for n in args.clients.split(",")]
+        devices = pair_devices(c.url, token, event_id, max(counts))
+        # on and off alternate, several rounds: this machine's load drifts by more than the
+        # difference being measured, so each mode gets the median of its rounds
+        runs = [(n, on) for n in counts for _ in range(args.rounds) for on in (True, False)]
+        per_phase = (len(sold) - 500) // len(runs)
+        report = {"clients": counts, "phase_s": args.phase, "rounds": args.rounds, "phases": [], "summary": []}
+        phase(c, devices, max(counts), sold[:500], 5)  # warm-up: connections, prepared statements, caches
+        for i, (n, on) in enumerate(runs):
             set_sync(c, on)
-            result = phase(c, devices, sold[500 + i * per_phase: 500 + (i + 1) * per_phase], args.phase)
-            result["synchronous_mode"] = on
+            result = phase(c, devices, n, sold[500 + i * per_phase: 500 + (i + 1) * per_phase], args.phase)
+            result.update(clients=n, synchronous_mode=on)
             report["phases"].append(result)
             print(json.dumps(result), flush=True)
+        for n in counts:
+            for on in (True, False):
+                mine = [p for p in report["phases"] if p["clients"] == n and p["synchronous_mode"] == on]
+                row = {"clients": n, "synchronous_mode": on,
+                       **{k: statistics.median(p[k] for p in mine) for k in ("scans_per_s", "p50_ms", "p99_ms")}}
+                report["summary"].append(row)
+                print("median", json.dumps(row), flush=True)
         (c.dir / "sync-cost.json").write_text(json.dumps(report, indent=1))
     finally:
         if not args.keep:

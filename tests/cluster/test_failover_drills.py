@@ -23,6 +23,9 @@ DEVICES, OFFLINE_DEVICES = 24, 4  # 20 scan online, 4 scan offline and sync ever
 ONLINE_RATE, OFFLINE_RATE = 3.0, 5.0  # scans/s per device: 80/s in all
 TICKETS = 12000
 RECOVERY_TARGET_S = 15.0
+# The drill's time.sleep calls are its script (steady traffic between faults, a partition held for
+# a while, Redis down for 20 s), never a wait for a condition: those poll with a deadline.
+STEADY_S = 3
 HEAL_DEADLINE_S = 90.0
 
 
@@ -79,7 +82,7 @@ def test_drills_lose_no_acknowledged_scan_and_admit_nobody_twice(cluster):
         f.detail["healthy_after_s"] = round(f.settled - f.started, 2)
         f.detail["leader_after"] = ops.leader(c)
         faults.append(f)
-        time.sleep(3)
+        time.sleep(STEADY_S)
 
         # b. cut the leader off the network without killing it, then heal
         leader = ops.leader(c)
@@ -90,31 +93,31 @@ def test_drills_lose_no_acknowledged_scan_and_admit_nobody_twice(cluster):
         demoted_at = wait_until("the isolated leader demotes itself",
                                 lambda: in_recovery_locally(c, leader) in (True, None), 60)
         f.detail["isolated_leader_demoted_after_s"] = round(demoted_at - f.started, 2)
-        time.sleep(3)
+        time.sleep(STEADY_S)
         netns.heal(c, leader)
         f.ended = time.monotonic()
         f.settled = wait_until("healthy after heal", healthy, HEAL_DEADLINE_S, c)
         f.detail["healthy_after_heal_s"] = round(f.settled - f.ended, 2)
         faults.append(f)
-        time.sleep(3)
+        time.sleep(STEADY_S)
 
         # c. kill one app host (web + ws); its supervisor restarts them after RESTART_SEC
         f = Fault("c. kill app host app1", time.monotonic(), detail={"killed": ops.kill(c, "app1")})
         f.settled = wait_until("app1 back", healthy, HEAL_DEADLINE_S, c)
         f.detail["healthy_after_s"] = round(f.settled - f.started, 2)
         faults.append(f)
-        time.sleep(3)
+        time.sleep(STEADY_S)
 
         # d. stop Redis for 20 s
         f = Fault("d. Redis stopped 20 s", time.monotonic())
         ops.hold(c, "work", "redis")
-        time.sleep(20)
+        time.sleep(20)  # the fault's length
         ops.release(c, "work", "redis")
         f.ended = time.monotonic()
         f.settled = wait_until("healthy after Redis", healthy, HEAL_DEADLINE_S, c)
         f.detail["healthy_after_restart_s"] = round(f.settled - f.ended, 2)
         faults.append(f)
-        time.sleep(3)
+        time.sleep(STEADY_S)
 
         # e. planned switchover
         leader = ops.leader(c)
