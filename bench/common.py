@@ -42,13 +42,11 @@ def free_port() -> int:
 
 def start_granian(*, workers: int = 2, threads: int = 4, port: int | None = None) -> tuple[subprocess.Popen, str]:
     port = port or free_port()
-    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING",
-               THROTTLE_SCAN_PER_MIN="1000000", THROTTLE_DEVICE_PER_MIN="1000000")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
-         "--backlog", "2048", "--log-level", "warning", os.environ.get("BENCH_WSGI_APP", "ticketcore.wsgi:application")],
-        cwd=ROOT, env=env, start_new_session=True)
+    # The production shape: `bin/ticketcore web` (WEB_INTERFACE=wsgi measures granian's WSGI mode).
+    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING", PYTHON=sys.executable,
+               THROTTLE_SCAN_PER_MIN="1000000", THROTTLE_DEVICE_PER_MIN="1000000",
+               PORT=str(port), WEB_WORKERS=str(workers), WEB_THREADS=str(threads), WEB_BACKLOG="2048")
+    proc = subprocess.Popen([str(ROOT / "bin" / "ticketcore"), "web"], cwd=ROOT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -1,11 +1,13 @@
 """`make run`: the whole system with demo data, in the production shape.
 
-- granian (multi-worker WSGI) serves the HTTP API, admin and pages on an internal port;
-- daphne (ASGI) serves the WebSockets on another internal port;
+Every role is started through `bin/ticketcore` (docs/adr/0020), as a deployment starts it:
+- `web`: granian (several workers) serves the HTTP API, admin and pages on an internal port;
+- `ws`: daphne (ASGI) serves the WebSockets on another internal port;
 - a small reverse proxy on the public port sends `/ws/` to daphne and everything else to granian,
   as nginx would in production;
-- a Celery worker and Celery beat run the background jobs.
-Ctrl-C stops everything."""
+- `worker` and `beat`: Celery runs the background jobs.
+A role that crashes is restarted with backoff and the restart is logged (scripts/supervisor.py);
+the others keep running. Ctrl-C stops everything."""
 from __future__ import annotations
 
 import os
@@ -18,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from scripts.services import answers, discover, ensure_database  # noqa: E402
+from scripts.supervisor import Role, Supervisor  # noqa: E402
 
 PORT = int(os.environ.get("PORT", "8000"))
 HTTP_PORT, WS_PORT = PORT + 1, PORT + 2
@@ -30,15 +33,19 @@ def main() -> None:
     env.update({k: v for k, v in found.items() if not k.startswith("_")})
     env.setdefault("DEBUG", "true")
     env.setdefault("ALLOWED_HOSTS", "*")
+    env.setdefault("PYTHON", sys.executable)
+    # Before bin/ticketcore, make run read HTTP_WORKERS / HTTP_THREADS: still honoured.
+    env.setdefault("WEB_WORKERS", os.environ.get("HTTP_WORKERS", "2"))
+    env.setdefault("WEB_THREADS", os.environ.get("HTTP_THREADS", "4"))
     py = sys.executable
+    ticketcore = str(ROOT / "bin" / "ticketcore")
     ensure_database(env["DATABASE_URL"])
 
     def manage(*args: str) -> str:
         return subprocess.run([py, "manage.py", *args], cwd=ROOT, env=env, check=True,
                               capture_output=True, text=True).stdout
 
-    manage("migrate", "--noinput")
-    manage("collectstatic", "--noinput")
+    subprocess.run([ticketcore, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     demo = manage("demo")
     event_id = next((l.split("=", 1)[1] for l in demo.splitlines() if l.startswith("DEMO_EVENT_ID=")), "")
     manage("ensure_admin", ADMIN_USER, ADMIN_PASSWORD)
@@ -47,26 +54,25 @@ def main() -> None:
         # fresh emulator gets it even though the database already had it (docs/adr/0011).
         manage("mirror_event", event_id, "--no-drain")
 
-    procs: list[subprocess.Popen] = []
+    def role(name: str, argv: list[str], **extra: str) -> Role:
+        return Role(name, argv, env={**env, **extra}, cwd=str(ROOT))
 
-    def start(*cmd: str) -> None:
-        procs.append(subprocess.Popen(list(cmd), cwd=ROOT, env=env, start_new_session=True))
-
-    bin_dir = Path(py).parent
-    start(str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(HTTP_PORT),
-          "--workers", os.environ.get("HTTP_WORKERS", "2"),
-          # the shape bench/scan_http.py measures (docs/benchmarks.md): 2 workers x 4 threads
-          "--blocking-threads", os.environ.get("HTTP_THREADS", "4"),
-          "--static-path-route", "/static", "--static-path-mount", str(ROOT / ".data" / "static"),
-          "ticketcore.wsgi:application")
-    start(str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(WS_PORT), "ticketcore.asgi:application")
-    start(py, "-m", "celery", "-A", "ticketcore", "worker", "--loglevel", "INFO", "--concurrency", "2")
-    start(py, "-m", "celery", "-A", "ticketcore", "beat", "--loglevel", "INFO",
-          "--schedule", str(ROOT / ".data" / "celerybeat-schedule"))
-    start(py, str(ROOT / "scripts" / "proxy.py"), "--port", str(PORT), "--http", str(HTTP_PORT), "--ws", str(WS_PORT))
+    supervisor = Supervisor([
+        role("web", [ticketcore, "web"], HOST="127.0.0.1", PORT=str(HTTP_PORT)),
+        role("ws", [ticketcore, "ws"], HOST="127.0.0.1", PORT=str(WS_PORT)),
+        role("worker", [ticketcore, "worker"]),
+        role("beat", [ticketcore, "beat"]),
+        role("proxy", [py, str(ROOT / "scripts" / "proxy.py"), "--port", str(PORT), "--http", str(HTTP_PORT),
+                       "--ws", str(WS_PORT)]),
+    ], log=lambda line: print(time.strftime("%H:%M:%S ") + line, flush=True))
+    supervisor.start()
+    # Ctrl-C (or a TERM) only asks the loop below to end; the roles are stopped after it.
+    signal.signal(signal.SIGINT, lambda *_: supervisor.request_stop())
+    signal.signal(signal.SIGTERM, lambda *_: supervisor.request_stop())
 
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (answers("127.0.0.1", PORT) and answers("127.0.0.1", HTTP_PORT)):
+    while time.monotonic() < deadline and not supervisor.stop_requested and not (
+            answers("127.0.0.1", PORT) and answers("127.0.0.1", HTTP_PORT)):
         time.sleep(0.2)
     base = f"http://127.0.0.1:{PORT}"
     print("\n" + "=" * 72)
@@ -86,27 +92,11 @@ def main() -> None:
     print("Ctrl-C stops everything.")
     print("=" * 72 + "\n", flush=True)
 
-    def stop(*_):
-        for p in procs:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-        sys.exit(0)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    while True:
-        for p in procs:
-            if p.poll() is not None:
-                print(f"A process exited ({p.args[0]} code {p.returncode}); stopping.", flush=True)
-                stop()
-        time.sleep(1)
+    try:
+        supervisor.run()
+    finally:
+        print("Stopping every role ...", flush=True)
+        supervisor.stop()
 
 
 if __name__ == "__main__":

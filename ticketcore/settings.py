@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ticketcore.outage.DatabaseOutageMiddleware",  # first: a database outage is 503, never 500
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,6 +90,15 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", defa
 # (PgBouncer in transaction mode before 1.21).
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+# --- Database outages (ticketcore/outage.py, docs/adr/0020) ---
+# A request that needs an unavailable database answers 503 with this Retry-After (seconds). A
+# database host that does not answer fails a connection attempt after DB_CONNECT_TIMEOUT_S and a
+# request whose data the server stopped acknowledging after DB_TCP_USER_TIMEOUT_MS, instead of
+# holding a request thread until the kernel gives up (minutes).
+OUTAGE_RETRY_AFTER_S = env.int("OUTAGE_RETRY_AFTER_S", default=5)
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT_S", default=5))
+DATABASES["default"]["OPTIONS"].setdefault("tcp_user_timeout", env.int("DB_TCP_USER_TIMEOUT_MS", default=10_000))
+# --- end database outages ---
 # Parallel test runs on one machine (helpers, CI re-runs) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 

@@ -1,0 +1,199 @@
+"""The `web` role's server interface (granian RSGI; docs/adr/0020, 0006).
+
+granian's WSGI mode hands a request to a blocking thread as soon as its headers are in, and the
+thread then reads the body from the socket, with no deadline: eight clients that send headers and
+half a body hold all 2 x 4 threads and stop every door. Here the request arrives on the worker's
+event loop instead, where waiting costs a coroutine, not a thread:
+
+- a declared body larger than the server accepts is refused (413) without reading it, and the
+  scan endpoint, whose body is a few hundred bytes, refuses anything above SCAN_MAX_BODY; a body
+  without Content-Length (chunked) is refused (411);
+- a scan without a well-formed `Authorization: Device` header is answered (401/403 by the usual
+  view) without waiting for its body;
+- the body is read on the loop with a deadline (a base time plus a minimum transfer rate); a
+  client that misses it gets 408 and no thread ever saw it;
+- only then is the request put on this process's pool of WEB_THREADS threads, which run the
+  WSGI application (`ticketcore.wsgi.application`, unchanged) and send the response themselves,
+  so the answer does not wait for the loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import queue
+import sys
+import threading
+
+from ticketcore.wsgi import application as wsgi_application
+
+log = logging.getLogger(__name__)
+
+THREADS = int(os.environ.get("WEB_THREADS", "4"))
+BODY_TIMEOUT_S = float(os.environ.get("WEB_BODY_TIMEOUT_S", "10"))
+BODY_MIN_RATE = int(os.environ.get("WEB_BODY_MIN_RATE", "50000"))  # bytes/s, added to the deadline
+SCAN_PATH = "/api/v1/scan"
+SCAN_MAX_BODY = 8192  # a scan is a code of at most 2,000 characters plus three short fields
+
+
+def _max_body() -> int:
+    from django.conf import settings
+
+    return int(os.environ.get("WEB_MAX_BODY_BYTES") or settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+_BASE_ENVIRON = {
+    "GATEWAY_INTERFACE": "CGI/1.1",
+    "SCRIPT_NAME": "",
+    "SERVER_SOFTWARE": "Granian",
+    "wsgi.errors": sys.stderr,
+    "wsgi.input_terminated": True,
+    "wsgi.multiprocess": True,
+    "wsgi.multithread": True,
+    "wsgi.run_once": False,
+    "wsgi.version": (1, 0),
+}
+_PROTOCOLS = {"1": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"}
+_HEADER_KEYS: dict[str, str] = {}
+
+
+def _header_key(name: str) -> str:
+    key = _HEADER_KEYS.get(name)
+    if key is None:
+        key = _HEADER_KEYS[name] = "HTTP_" + name.upper().replace("-", "_")
+    return key
+
+
+def build_environ(scope, body: bytes) -> dict:
+    """The WSGI environ granian's WSGI mode would build for this request (PEP 3333)."""
+    server_host, _, server_port = scope.server.rpartition(":")
+    environ = dict(_BASE_ENVIRON)
+    environ["REQUEST_METHOD"] = scope.method
+    # WSGI carries the decoded path's bytes as latin-1 (Django re-decodes them as UTF-8).
+    environ["PATH_INFO"] = scope.path.encode("utf-8").decode("latin-1")
+    environ["QUERY_STRING"] = scope.query_string
+    environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(scope.http_version, "HTTP/1.1")
+    environ["SERVER_NAME"] = server_host.strip("[]")
+    environ["SERVER_PORT"] = server_port
+    environ["REMOTE_ADDR"] = scope.client.rpartition(":")[0].strip("[]")
+    environ["wsgi.url_scheme"] = scope.scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    for name, value in scope.headers.items():
+        if name == "content-type":
+            environ["CONTENT_TYPE"] = value
+        elif name == "content-length":
+            continue  # the body actually read is what counts
+        else:
+            key = _header_key(name)
+            if key in environ:  # repeated header: cookies are joined with ';', the rest with ','
+                environ[key] += (";" if name == "cookie" else ",") + value
+            else:
+                environ[key] = value
+    if "HTTP_HOST" not in environ and scope.authority:
+        environ["HTTP_HOST"] = scope.authority
+    return environ
+
+
+def _error(proto, status: int, code: str, message: str, extra_headers=()) -> None:
+    body = json.dumps({"error": {"code": code, "message": message, "fields": {}}}).encode()
+    proto.response_bytes(status, [("content-type", "application/json"), ("connection", "close"),
+                                  *extra_headers], body)
+
+
+class _Response:
+    __slots__ = ("status", "headers")
+
+    def __call__(self, status: str, headers, exc_info=None):
+        self.status = int(status.split(" ", 1)[0])
+        self.headers = headers
+
+
+class WebApplication:
+    """RSGI application: bodies on the loop with a deadline, the WSGI app on a thread pool."""
+
+    def __init__(self, app, threads: int = THREADS):
+        self.app = app
+        self.threads = threads
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.max_body = _max_body()
+
+    def __rsgi_init__(self, loop) -> None:
+        self.loop = loop
+        for i in range(self.threads):
+            threading.Thread(target=self._work, name=f"web-{i}", daemon=True).start()
+
+    def _work(self) -> None:
+        jobs, app = self.jobs, self.app
+        while True:
+            fut, scope, proto, body = jobs.get()
+            try:
+                response = _Response()
+                chunks = app(build_environ(scope, body), response)
+                if isinstance(chunks, list):  # ticketcore.wsgi hands complete responses over as one list
+                    payload = b"".join(chunks)
+                else:  # streaming responses are collected here: the loop never runs application code
+                    try:
+                        payload = b"".join(chunks)
+                    finally:
+                        close = getattr(chunks, "close", None)
+                        if close is not None:
+                            close()
+                proto.response_bytes(response.status, response.headers, payload)
+            except BaseException:  # a bug in the app or here: answer 500, keep the thread alive
+                log.exception("web: request failed outside Django's handler")
+                proto.response_empty(500, [])
+            finally:
+                self.loop.call_soon_threadsafe(_resolve, fut)
+
+    async def __rsgi__(self, scope, proto) -> None:
+        if scope.proto != "http":
+            return  # WebSockets are the ws role's (daphne)
+        headers = scope.headers
+        length = headers.get("content-length")
+        body = b""
+        if length is None and "transfer-encoding" in headers:
+            # A chunked body cut short by a disconnect cannot be told from a complete one here;
+            # Django never read chunked bodies under granian's WSGI mode either (no Content-Length).
+            return _error(proto, 411, "length_required", "A request body needs a Content-Length header.")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                return _error(proto, 400, "parse_error", "Malformed Content-Length.")
+            is_scan = scope.path == SCAN_PATH
+            if declared > (SCAN_MAX_BODY if is_scan else self.max_body):
+                return _error(proto, 413, "payload_too_large", "The request body is too large.")
+            if is_scan and not _device_header(headers.get("authorization")):
+                declared = 0  # refused by the view before it looks at a body: never wait for one
+            if declared > 0:
+                try:
+                    async with asyncio.timeout(BODY_TIMEOUT_S + declared / BODY_MIN_RATE):
+                        body = await proto()
+                except TimeoutError:
+                    return _error(proto, 408, "request_timeout", "The request body did not arrive in time.")
+                except Exception:  # the client went away (RSGIProtocolClosed): nobody to answer
+                    return
+                if len(body) != declared:
+                    return _error(proto, 400, "parse_error", "The request body is shorter than its Content-Length.")
+        fut = self.loop.create_future()
+        self.jobs.put((fut, scope, proto, body))
+        await fut
+
+
+def _device_header(value: str | None) -> bool:
+    if not value:
+        return False
+    parts = value.split()
+    return len(parts) == 2 and parts[0].lower() == "device"
+
+
+def _resolve(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+application = WebApplication(wsgi_application)
