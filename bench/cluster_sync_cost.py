@@ -46,6 +46,34 @@ def set_sync(c: Cluster, on: bool) -> None:
     raise SystemExit(f"replication did not become {want}: {ops.replication(c)}")
 
 
+def commit_latency(c: Cluster, n: int = 600, rounds: int = 3) -> list[dict]:
+    """The replication cost alone: one-row INSERT commits on the leader through HAProxy, with
+    synchronous_commit on (waits for the synchronous standby's flush) and local (does not),
+    alternating. No app, no HTTP: the difference is what the standby round trip adds."""
+    import psycopg
+
+    from deploy.config import database_url, load_secrets
+
+    url = database_url(c, "postgres", load_secrets(c)["superuser_password"], "postgres")
+    times: dict[str, list[float]] = {"on": [], "local": []}
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
+        for _ in range(rounds):
+            for mode in ("on", "local"):
+                conn.execute(f"SET synchronous_commit = {mode}")
+                for _ in range(n):
+                    t0 = time.perf_counter()
+                    conn.execute("INSERT INTO bench_commit DEFAULT VALUES")
+                    times[mode].append((time.perf_counter() - t0) * 1000)
+        conn.execute("DROP TABLE bench_commit")
+    out = []
+    for mode, values in times.items():
+        values.sort()
+        out.append({"synchronous_commit": mode, "n": len(values),
+                    "p50_ms": round(values[len(values) // 2], 3), "p99_ms": round(values[int(len(values) * 0.99)], 3)})
+    return out
+
+
 def phase(c: Cluster, devices: list[dict], clients: int, tickets: list[dict], seconds: float) -> dict:
     latencies: list[float] = []
     results = {"accepted": 0, "other": 0, "errors": 0}
@@ -117,7 +145,9 @@ def main() -> None:
         # difference being measured, so each mode gets the median of its rounds
         runs = [(n, on) for n in counts for _ in range(args.rounds) for on in (True, False)]
         per_phase = (len(sold) - 500) // len(runs)
-        report = {"clients": counts, "phase_s": args.phase, "rounds": args.rounds, "phases": [], "summary": []}
+        report = {"clients": counts, "phase_s": args.phase, "rounds": args.rounds, "phases": [], "summary": [],
+                  "commit": commit_latency(c)}
+        print("commit", json.dumps(report["commit"]), flush=True)
         phase(c, devices, max(counts), sold[:500], 5)  # warm-up: connections, prepared statements, caches
         for i, (n, on) in enumerate(runs):
             set_sync(c, on)
