@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PIP_QUIET := -q --disable-pip-version-check
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench clean cluster cluster-test
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ test: $(STAMP)
 	$(PY) scripts/services.py > /dev/null
 	$(PY) scripts/ensure_browser.py
 	TEST_FAST_PASSWORD_HASHER=true $(PY) -m pytest $(PYTEST_ARGS)
+
+# The clustered shape in network namespaces (docs/ha.md): needs root; installs patroni, etcd and
+# haproxy with apt-get when missing. Ctrl-C tears everything down.
+cluster: $(STAMP)
+	$(PY) -m deploy.packages
+	$(PY) -m deploy.cluster up --foreground
+
+# The fault drills against that cluster (tests/cluster/, about 4 minutes).
+cluster-test: $(STAMP)
+	$(PY) -m deploy.packages
+	TEST_FAST_PASSWORD_HASHER=true $(PY) -m pytest tests/cluster -p no:randomly -q -s $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
