@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) scripts/services.py > /dev/null
 	$(PY) scripts/ensure_browser.py
+	$(PY) -m deploy.packages
 	TEST_FAST_PASSWORD_HASHER=true $(PY) -m pytest $(PYTEST_ARGS)
 
 # The clustered shape in network namespaces (docs/ha.md): needs root; installs patroni, etcd and

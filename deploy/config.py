@@ -108,10 +108,12 @@ def app_environment(cluster: Cluster, host: str) -> dict[str, str]:
         # rather than fail one request per worker thread (docs/adr/0006).
         "CONN_HEALTH_CHECKS": "true",
         "CONN_MAX_AGE": "60",
-        # Behind the load balancer every client has the balancer's address, so the per-address
-        # pairing throttle (10/min) would be one budget for the whole venue (no NUM_PROXIES
-        # setting yet: see docs/ha.md).
-        "THROTTLE_PAIR_PER_MIN": "120",
+        # The balancer appends X-Forwarded-For (`option forwardfor`): the app believes it only from
+        # the balancer's address, so pairing failures and admin lockouts count per real client
+        # (docs/adr/0018).
+        "TRUSTED_PROXIES": cluster.address("lb"),
+        # The dashboard's WebSocket comes from pages served through the balancer.
+        "WS_ALLOWED_ORIGINS": cluster.url,
         "HOST": cluster.address(host),
         "DATA_DIR": str(cluster.host_dir(host)),
         "LOG_LEVEL": "WARNING",
