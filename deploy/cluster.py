@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from . import netns, packages
-from .config import APP_ROLE, DATABASE, OWNER_ROLE, app_environment, database_url, load_secrets, uses_app_role
+from .config import APP_ROLE, DATABASE, OWNER_ROLE, app_environment, database_url, load_secrets
 from .topology import APP_HOSTS, DB_HOSTS, HOSTS, PORTS, ROOT, Cluster
 
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -351,7 +351,7 @@ def banner(cluster: Cluster, state: dict) -> None:
     print(f"  API docs:   {base}/api/docs/")
     print(f"  HAProxy:    http://{cluster.lb}:{PORTS['stats']}/   database leader: {state['leader']}")
     print(f"  Database:   postgres://…@{cluster.lb}:{PORTS['pg']}/{DATABASE} (app role: "
-          f"{APP_ROLE if uses_app_role() else OWNER_ROLE})")
+          f"{APP_ROLE})")
     print(f"  Logs:       {cluster.logs}/   state: {cluster.state_file}")
     print("  Drill it:   python -m deploy.cluster status | kill db1 postgres | partition db2 | heal db2 | switchover")
     print("Ctrl-C stops everything and removes the namespaces.")

@@ -75,12 +75,6 @@ def haproxy_cfg(cluster: Cluster) -> str:
     )
 
 
-def uses_app_role() -> bool:
-    """The DML-only application role exists once the code grants it (ticketcore/dbroles.py,
-    DATABASE_APP_ROLE); before that, the app connects as the owner."""
-    return (ROOT / "ticketcore" / "dbroles.py").exists()
-
-
 def database_url(cluster: Cluster, user: str, password: str, database: str = DATABASE) -> str:
     # connect_timeout: a connection attempt to a dead leader must fail fast so the request can
     # answer 503 and the next one reaches the new leader through HAProxy.
@@ -93,7 +87,7 @@ def app_environment(cluster: Cluster, host: str) -> dict[str, str]:
     migrate, manage). One dict, so a new setting is added in one place."""
     s = load_secrets(cluster)
     owner_url = database_url(cluster, OWNER_ROLE, s["owner_password"])
-    app_url = database_url(cluster, APP_ROLE, s["app_password"]) if uses_app_role() else owner_url
+    app_url = database_url(cluster, APP_ROLE, s["app_password"])  # DML only (docs/adr/0019)
     env = {
         "DEBUG": "false",
         "SECRET_KEY": s["SECRET_KEY"],
@@ -102,7 +96,7 @@ def app_environment(cluster: Cluster, host: str) -> dict[str, str]:
         "CSRF_TRUSTED_ORIGINS": cluster.url,
         "DATABASE_URL": app_url,
         "MIGRATE_DATABASE_URL": owner_url,
-        "DATABASE_APP_ROLE": APP_ROLE if uses_app_role() else "",
+        "DATABASE_APP_ROLE": APP_ROLE,
         "REDIS_URL": f"redis://{cluster.address('work')}:{PORTS['redis']}/0",
         # After a failover every pooled connection points at a dead server: check it before use
         # rather than fail one request per worker thread (docs/adr/0006).
