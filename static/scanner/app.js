@@ -96,8 +96,11 @@ async function api(path, { method = "GET", body, timeout = ONLINE_TIMEOUT_MS, au
     } catch {
       if (controller.signal.aborted) throw new NetworkError("timeout");
     }
-    // A proxy error, a crash or a throttle is not an answer about the ticket: go offline.
-    if (response.status >= 500 || response.status === 429) throw new NetworkError(`HTTP ${response.status}`);
+    // A proxy error, an outage (503 unavailable), a crash, a throttle or a body the server gave up
+    // waiting for (408) is not an answer about the ticket: go offline.
+    if (response.status >= 500 || response.status === 429 || response.status === 408) {
+      throw new NetworkError(`HTTP ${response.status}`);
+    }
     if (!response.ok) throw new ApiError(response.status, data);
     return data;
   } finally {
