@@ -26,6 +26,8 @@ from django.utils import timezone
 from access.models import Alert
 from devices.models import Device
 from events.models import Event
+from ticketcore.mirror import mirror_status
+from tickets.selectors import sales_status
 
 _CHECKPOINTS_SQL = """
 SELECT checkpoint_id, name, directions FROM access_checkpoint WHERE event_id = %s ORDER BY name, checkpoint_id
@@ -190,25 +192,8 @@ def scans_per_minute(event_id: str, *, minutes: int = 30) -> dict:
 
 
 def sales(event_id: str) -> dict:
-    """Sales by zone: the virtual office's aggregate (GET /api/v1/events/{id}/sales) when it is
-    there, else sold/available straight from tickets.status."""
-    try:
-        from tickets.selectors import sales_status
-    except ImportError:
-        sales_status = None
-    if sales_status is not None:
-        body = sales_status(event_id) or {"event_id": event_id, "zones": [], "totals": {}}
-    else:
-        with connection.cursor() as cur:
-            cur.execute(
-                """SELECT z.zone_id, z.name, count(t.id), count(t.id) FILTER (WHERE t.status),
-                          count(t.id) FILTER (WHERE NOT t.status)
-                     FROM events_zone z LEFT JOIN tickets_ticket t ON t.zone_ref_id = z.id
-                    WHERE z.event_id = %s GROUP BY z.id ORDER BY z.position, z.id""", [event_id])
-            zones = [{"zone_id": r[0], "zone": r[1], "seats": r[2], "available": r[3], "held": 0, "sold": r[4],
-                      "offline": 0} for r in cur.fetchall()]
-        totals = {k: sum(z[k] for z in zones) for k in ("seats", "available", "held", "sold", "offline")}
-        body = {"event_id": event_id, "zones": zones, "totals": totals}
+    """Sales by zone: the virtual office's aggregate (GET /api/v1/events/{id}/sales)."""
+    body = sales_status(event_id) or {"event_id": event_id, "zones": [], "totals": {}}
     colors = dict(Event.objects.get(pk=event_id).zones.values_list("zone_id", "color")) if body["zones"] else {}
     for zone in body["zones"]:
         zone.setdefault("color", colors.get(zone["zone_id"]))
@@ -265,12 +250,8 @@ def recent_scans(event_id: str, *, limit: int = 25) -> list[dict]:
              "at": r["server_time"].isoformat()} for r in rows]
 
 
-def mirror() -> dict | None:
-    """The Firestore mirror's state and lag when the mirror module is installed, else None."""
-    try:
-        from ticketcore.mirror import mirror_status
-    except ImportError:
-        return None
+def mirror() -> dict:
+    """The Firestore mirror's state and lag."""
     try:
         return mirror_status()
     except Exception as exc:  # noqa: BLE001 - a dashboard tile, never a reason to fail the page

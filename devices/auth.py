@@ -4,6 +4,7 @@ The token is looked up by its SHA-256 on every request with no cache, so a revoc
 by any process is seen by every other process on the very next request (docs/adr/0005)."""
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
@@ -89,23 +90,20 @@ class IsOfficeDevice(IsDevice):
         return super().has_permission(request, view) and request.auth.role == "office"
 
 
-try:  # Describe the Device scheme in the OpenAPI schema (/api/schema/); registers on import.
-    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+# Describes the Device scheme in the OpenAPI schema (/api/schema/); registers on import.
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "devices.auth.DeviceTokenAuthentication"
+    name = "deviceToken"
 
-    class DeviceTokenScheme(OpenApiAuthenticationExtension):
-        target_class = "devices.auth.DeviceTokenAuthentication"
-        name = "deviceToken"
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "Scanner and box-office devices: `Device <token>` from POST /api/v1/devices/pair."}
 
-        def get_security_definition(self, auto_schema):
-            return {"type": "apiKey", "in": "header", "name": "Authorization",
-                    "description": "Scanner and box-office devices: `Device <token>` from POST /api/v1/devices/pair."}
 
-    class RevokedDeviceAllowedScheme(DeviceTokenScheme):
-        target_class = "devices.auth.RevokedDeviceAllowedAuthentication"
-        name = "deviceTokenSync"
+class RevokedDeviceAllowedScheme(DeviceTokenScheme):
+    target_class = "devices.auth.RevokedDeviceAllowedAuthentication"
+    name = "deviceTokenSync"
 
-        def get_security_definition(self, auto_schema):
-            return {**super().get_security_definition(auto_schema),
-                    "description": "`Device <token>`; a revoked device's upload is kept as quarantined evidence."}
-except ImportError:  # pragma: no cover - drf-spectacular is a hard dependency; keep auth importable anyway
-    pass
+    def get_security_definition(self, auto_schema):
+        return {**super().get_security_definition(auto_schema),
+                "description": "`Device <token>`; a revoked device's upload is kept as quarantined evidence."}

@@ -6,6 +6,8 @@ without them."""
 from django.db import connection
 from django.http import JsonResponse
 
+from ticketcore.mirror import mirror_status
+
 
 def healthz(request):
     return JsonResponse({"status": "ok"})
@@ -23,14 +25,6 @@ def _redis_state() -> dict:
         return {"ok": False, "error": exc.__class__.__name__}
 
 
-def _mirror_state() -> dict:
-    try:
-        from ticketcore.mirror import mirror_status
-    except ImportError:
-        return {"enabled": False}
-    return mirror_status()
-
-
 def readyz(request):
     try:
         with connection.cursor() as cur:
@@ -43,6 +37,6 @@ def readyz(request):
             db = {"ok": True}
     except Exception as exc:
         db = {"ok": False, "error": exc.__class__.__name__}
-    body = {"database": db, "redis": _redis_state(), "mirror": _mirror_state()}
+    body = {"database": db, "redis": _redis_state(), "mirror": mirror_status()}
     body["status"] = "ok" if db["ok"] else "unavailable"
     return JsonResponse(body, status=200 if db["ok"] else 503)
