@@ -37,3 +37,31 @@ def cluster():
         yield c
     finally:
         ops.down(c, quiet=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The drill's figures in every run's output (CI included), not only in .data/."""
+    import json
+    from pathlib import Path
+
+    from tests.cluster.test_failover_drills import RECOVERY_TARGET_S
+
+    c = Cluster(int(os.environ.get("CLUSTER_TEST_ID", "9")))
+    path = Path(c.dir) / "drill-report.json"
+    ran = any("test_failover_drills" in getattr(rep, "nodeid", "")
+              for reports in terminalreporter.stats.values() for rep in reports)
+    if not ran or not path.exists():
+        return
+    r = json.loads(path.read_text())
+    tr = terminalreporter
+    tr.section("cluster fault drills (docs/ha.md)")
+    tr.write_line(f"{r['devices']} devices, {r['scans']} scans at {r['scans_per_s']}/s in {r['duration_s']} s; "
+                  f"acknowledged lost: {len(r['acknowledged_lost'])}; double admissions: "
+                  f"{len(r['double_admissions'])}; retries with another answer: {len(r['retries_with_another_answer'])} "
+                  f"of {r['retried']}; offline decisions synced: {r['offline_decisions_by_online_devices']}")
+    for f in r["faults"]:
+        again = f.get("answered_again_after_fault_s")
+        mark = "" if again is None or f["fault"][0] not in "ab" else (
+            f"  (target {RECOVERY_TARGET_S:.0f} s: {'met' if again <= RECOVERY_TARGET_S else 'MISSED'})")
+        tr.write_line(f"  {f['fault']}: failed requests {f['failed_requests']} (max {f['max_failed_per_device']} "
+                      f"per device), outage {f.get('outage_s')} s, answered again after {again} s{mark}")
