@@ -1,14 +1,7 @@
 """Checkpoints and credentials (staff); scan and lookup (devices). Thin: validation + services."""
 from __future__ import annotations
 
-import json
-import uuid
-
-from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse
-
 from django.db.models import Q
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -16,13 +9,14 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access import services
+from access import fastpath, services
 from access.models import Checkpoint, Credential
-from devices.auth import IsScanner, IsSupervisor, device_token_from_header
+# scan_problems: also imported from here by tests/ticketcore/test_api_docs.py
+from access.scan_input import parse_scan, scan_problems  # noqa: F401
+from devices.auth import IsScanner, IsSupervisor
 from devices.throttling import DeviceThrottle, ScanThrottle
 from events.models import Event
 from ticketcore import schema
-from ticketcore.api import may_hold_unstorable
 from tickets.api import qr_response
 from tickets.models import Ticket
 
@@ -106,55 +100,6 @@ class CredentialQRView(APIView):
         return qr_response(services.credential_code(credential), fmt, credential.credential_id)
 
 
-def scan_problems(item, *, require_scanned_at: bool) -> tuple[dict | None, dict]:
-    """Strict validation of one scan: (clean data, {}) or (None, {field: [problems]}).
-    Wrong types are problems, never coerced."""
-    if not isinstance(item, dict):
-        return None, {"non_field_errors": ["Expected a JSON object."]}
-    errors: dict[str, list[str]] = {}
-    code = item.get("code")
-    if not isinstance(code, str) or not code:
-        errors["code"] = ["Required, a non-empty string."]
-    elif len(code) > 2000:
-        errors["code"] = ["Too long."]
-    direction = item.get("direction")
-    if direction not in ("in", "out"):
-        errors["direction"] = ["Must be \"in\" or \"out\"."]
-    raw_id = item.get("scan_id")
-    scan_id = None
-    if not isinstance(raw_id, str):
-        errors["scan_id"] = ["Required, a UUID string."]
-    else:
-        try:
-            scan_id = uuid.UUID(raw_id)
-        except ValueError:
-            errors["scan_id"] = ["Must be a UUID."]
-    raw_at = item.get("scanned_at")
-    scanned_at = None
-    if raw_at is None:
-        if require_scanned_at:
-            errors["scanned_at"] = ["Required for sync."]
-    elif not isinstance(raw_at, str):
-        errors["scanned_at"] = ["Must be an ISO 8601 time with offset."]
-    else:
-        try:
-            scanned_at = parse_datetime(raw_at)
-        except ValueError:
-            scanned_at = None
-        if scanned_at is None or scanned_at.tzinfo is None:
-            errors["scanned_at"] = ["Must be an ISO 8601 time with offset."]
-    if errors:
-        return None, errors
-    return {"code": code, "direction": direction, "scan_id": scan_id, "scanned_at": scanned_at}, {}
-
-
-def parse_scan(item, *, require_scanned_at: bool) -> dict:
-    data, errors = scan_problems(item, require_scanned_at=require_scanned_at)
-    if errors:
-        raise ValidationError(errors)
-    return data
-
-
 _SCAN_REQUEST = inline_serializer("ScanRequest", {
     "code": serializers.CharField(), "direction": serializers.ChoiceField(choices=["in", "out"]),
     "scan_id": serializers.UUIDField(), "scanned_at": serializers.DateTimeField(required=False)})
@@ -166,15 +111,16 @@ _SCAN_RESPONSE = inline_serializer("ScanResult", {
 
 class ScanView(APIView):
     """POST /api/v1/scan. The plain case (a paired scanner, a well-formed body, a ticket code) is
-    answered by `services.fast_scan` in one database round trip without DRF's per-request
-    machinery (docs/adr/0007); every other case (credentials, errors, unknown or revoked tokens,
-    throttling) falls through to the ordinary DRF path below, so the answers are identical."""
+    answered by the fast path, access/fastpath.py, in one database round trip without DRF's
+    per-request machinery (docs/adr/0007); every other case (credentials, errors, unknown or
+    revoked tokens, throttling) falls through to the ordinary DRF path below, so the answers are
+    identical."""
 
     permission_classes = [IsScanner]
     throttle_classes = [ScanThrottle]
 
     def dispatch(self, request, *args, **kwargs):
-        response = fast_scan_response(request)
+        response = fastpath.fast_scan_response(request)
         if response is not None:
             return response
         return super().dispatch(request, *args, **kwargs)
@@ -215,30 +161,6 @@ class ScanView(APIView):
         scan = parse_scan(request.data, require_scanned_at=False)
         outcome = services.scan(device=request.auth, **scan)
         return Response(outcome.response)
-
-
-def fast_scan_response(request) -> HttpResponse | None:
-    if request.method != "POST" or request.content_type != "application/json":
-        return None
-    token = device_token_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
-    if token is None:
-        return None
-    try:
-        text = request.body.decode(request.encoding or "utf-8")
-        item = json.loads(text)
-    except (ValueError, RecursionError, RequestDataTooBig, LookupError):
-        return None
-    if may_hold_unstorable(text):
-        return None  # the ordinary path's parser refuses it with a 400 naming the field
-    scan, errors = scan_problems(item, require_scanned_at=False)
-    if errors:
-        return None
-    if not ScanThrottle().allow_token(token):
-        return None
-    response = services.fast_scan(token=token, **scan)
-    if response is None:
-        return None
-    return HttpResponse(json.dumps(response), content_type="application/json")
 
 
 class LookupView(APIView):

@@ -2,7 +2,8 @@
 
 `scan()` is used by POST /api/v1/scan, by the offline batch sync and by the tests alike
 (pretix's perform_checkin pattern). A ticket scan is one call of the database function
-`access_scan_ticket` (access/migrations/0003); see docs/adr/0007 for why."""
+`access_scan_ticket` (access/migrations/0008 holds its current body); see docs/adr/0007 for why.
+The online fast path (access/fastpath.py) calls the same function and then `_finish`."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -157,14 +157,13 @@ def _record_without_ticket(*, device, scan_id: uuid.UUID, direction: str, code: 
 
 
 def _scan_ticket(*, device, ticket_id: str, code: str, direction: str, scan_id: uuid.UUID, scanned_at, effective_at,
-                 mode: str, late: bool, lock: bool = True, race_window_ms: int = 0) -> dict:
+                 mode: str, late: bool) -> dict:
     checkpoint = device.checkpoint
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT access_scan_ticket(%s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "SELECT access_scan_ticket(%s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [device.device_id, device.event_id, checkpoint.checkpoint_id, list(checkpoint.zones),
-             checkpoint.directions, ticket_id, code[:200], direction, scan_id, scanned_at, effective_at, mode, late,
-             lock, race_window_ms],
+             checkpoint.directions, ticket_id, code[:200], direction, scan_id, scanned_at, effective_at, mode, late],
         )
         value = cur.fetchone()[0]
     return value if isinstance(value, dict) else json.loads(value)
@@ -215,10 +214,10 @@ def _scan_credential(*, device, credential_id: str, code: str, direction: str, s
 
 
 def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: datetime | None = None,
-         effective_at: datetime | None = None, mode: str = "online", late: bool = False,
-         _lock: bool = True, _race_window_ms: int = 0) -> ScanOutcome:
+         effective_at: datetime | None = None, mode: str = "online", late: bool = False) -> ScanOutcome:
     """Validate one scan and apply it atomically. Never raises for a rejected scan: the reason
-    is in the response. `_lock`/`_race_window_ms` exist only for the negative-control tests."""
+    is in the response. (The negative-control tests run their own unguarded variant of the
+    database function: tests/access/unguarded_scan.py.)"""
     if direction not in DIRECTIONS:
         raise InvalidInput("direction must be in or out.", fields={"direction": ["Must be in or out."]})
     common = dict(direction=direction, scan_id=scan_id, scanned_at=scanned_at, effective_at=effective_at,
@@ -235,9 +234,7 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
             if verified.kind == codes.KIND_CREDENTIAL:
                 response = _scan_credential(device=device, credential_id=verified.object_id, code=code, **common)
             else:
-                response = _scan_ticket(device=device, ticket_id=verified.object_id, code=code,
-                                        lock=_lock if attempt == 1 else True,
-                                        race_window_ms=_race_window_ms if attempt == 1 else 0, **common)
+                response = _scan_ticket(device=device, ticket_id=verified.object_id, code=code, **common)
             return _finish(device, response, direction)
         except IntegrityError as exc:
             # A database backstop refused a racing write (or two retries of one scan_id raced on
@@ -246,69 +243,6 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-_SCAN_BY_TOKEN = "SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)"
-
-
-class _PreparedCursor(psycopg.Cursor):
-    """A psycopg cursor with server-side parameter binding whose statements are prepared on
-    first use (per connection). Django's default cursor binds parameters client-side, quoting
-    each one in Python and making PostgreSQL parse and plan the text every time: measured here
-    at ~28 us more client CPU per scan, plus the server's parse/plan."""
-
-    def execute(self, query, params=None, *, prepare=True, binary=None):
-        return super().execute(query, params, prepare=prepare, binary=binary)
-
-
-def _prepared_cursor():
-    """A `_PreparedCursor` on Django's connection, wrapped like any Django cursor: database
-    errors become django.db exceptions, and query logging, `execute_wrapper` and the tests'
-    query counting see it."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = _PreparedCursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-
-
-def fast_scan(*, token: str, code: str, direction: str, scan_id: uuid.UUID,
-              scanned_at: datetime | None = None) -> dict | None:
-    """The online ticket scan in one database round trip: device authentication (uncached) and
-    `access_scan_ticket` inside `access_scan_by_token` (access/migrations/0005). Returns the
-    contract's response, or None when the ordinary path must answer instead: a credential code,
-    an unknown/revoked/non-scanner token (401/403 and alerts), or a database backstop that
-    refused a racing write (the ordinary path retries under the row lock)."""
-    from devices.models import hash_token
-
-    try:
-        verified = codes.verify(code)
-    except codes.CodeInvalid:
-        verified = None
-    if verified is not None and verified.kind != codes.KIND_TICKET:
-        return None
-    try:
-        with _prepared_cursor() as cur:
-            cur.execute(_SCAN_BY_TOKEN,
-                        [hash_token(token), verified is not None, verified.event_id if verified else None,
-                         verified.object_id if verified else None, code[:200], direction, scan_id, scanned_at])
-            value = cur.fetchone()[0]
-    except IntegrityError:
-        return None
-    response = value if isinstance(value, dict) else json.loads(value)
-    if response.pop("_fallback", False):
-        return None
-    info = response.pop("_device")
-    device = _DeviceRef(device_id=info["device_id"], event_id=info["event_id"], checkpoint_id=info["checkpoint_id"])
-    return _finish(device, response, direction).response
-
-
-@dataclass(frozen=True)
-class _DeviceRef:
-    """What the live feed and the anomaly hook need of a device, without loading the row again."""
-
-    device_id: str
-    event_id: str
-    checkpoint_id: str | None
 
 
 def _finish(device, response: dict, direction: str) -> ScanOutcome:

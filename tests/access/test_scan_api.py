@@ -176,6 +176,24 @@ def test_scan_call_is_a_prepared_statement_with_server_side_binding(scanner, gen
     assert rows[0][0].startswith("SELECT access_scan_by_token($1, $2, $3, $4, $5, $6, $7, $8)")
 
 
+def test_scan_throttle_holds_on_the_fast_path(settings, scanner, generated_event):
+    """The fast path (access/fastpath.py) counts scans under the same per-device limit as the DRF
+    path: past it the answer is the contract's 429, and the refused scan writes nothing."""
+    settings.TICKETCORE_THROTTLE_RATES = {**settings.TICKETCORE_THROTTLE_RATES, "scan": 3}
+    settings.CACHES = {**settings.CACHES}
+    settings.CACHES["default"] = {**settings.CACHES["default"], "KEY_PREFIX": f"t{uuid.uuid4().hex[:8]}"}
+    _, client = scanner
+    sell(generated_event, "B-7")
+    code = code_for(generated_event, "B-7")
+    for direction in ("in", "out", "in"):
+        assert scan(client, code, direction)["result"] == "accepted"
+    refused = client.post("/api/v1/scan", {"code": code, "direction": "out", "scan_id": str(uuid.uuid4())},
+                          format="json")
+    assert_error(refused, 429, "throttled")
+    assert 0 < int(refused["Retry-After"]) <= 61
+    assert Scan.objects.filter(ticket__seat_id="B-7", ticket__event=generated_event).count() == 3
+
+
 def test_every_attempt_is_recorded_with_device_checkpoint_and_times(scanner, generated_event):
     device, client = scanner
     sell(generated_event, "A-5")

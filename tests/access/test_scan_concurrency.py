@@ -1,6 +1,9 @@
 """The proof, pretix concurrency_tests style: real threads, each with its own PostgreSQL
 connection, released together by a barrier. Negative controls switch the guards off and show
-that the race is real, so the positive tests are not passing by luck."""
+that the race is real, so the positive tests are not passing by luck. The lock is switched off
+in a test-only variant of the scan function (tests/access/unguarded_scan.py), never in
+production code."""
+import inspect
 import json
 import threading
 import urllib.request
@@ -11,6 +14,7 @@ from django.db import connection
 
 from access import services
 from access.models import Scan
+from tests.access.unguarded_scan import unguarded_scan  # noqa: F401 - the fixture
 from tests.conftest import code_for, make_device, make_event, run_concurrently, sell
 from tickets.models import LedgerEntry, Ticket
 from tickets.services import generate_tickets
@@ -28,10 +32,13 @@ def setup():
     return event, devices
 
 
-def fire(devices, code, directions, **kwargs):
+def fire(devices, code, directions, *, scan=None, **kwargs):
+    """`scan`: the negative controls' unguarded variant instead of the production service."""
     jobs = [(devices[i % len(devices)], d) for i, d in enumerate(directions)]
 
     def one(device, direction):
+        if scan is not None:
+            return scan(device=device, code=code, direction=direction, scan_id=uuid.uuid4(), **kwargs)
         return services.scan(device=device, code=code, direction=direction, scan_id=uuid.uuid4(), **kwargs).response
 
     return run_concurrently(one, jobs)
@@ -110,6 +117,20 @@ def test_fifty_simultaneous_entries_over_http(app_server, setup):
 
 # --------------------------------------------------------------------------- negative controls
 
+def test_the_production_scan_has_no_test_switches():
+    """The guards cannot be switched off through production code: one `access_scan_ticket` that
+    takes the scan's 13 arguments and never sleeps, and no hidden parameters on `services.scan`.
+    The negative controls below bring their own variant (tests/access/unguarded_scan.py)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pronargs, prosrc FROM pg_proc WHERE proname = 'access_scan_ticket'")
+        rows = cur.fetchall()
+    assert len(rows) == 1, "one signature only"
+    nargs, source = rows[0]
+    assert nargs == 13
+    assert "pg_sleep" not in source and "FOR UPDATE" in source
+    assert not [p for p in inspect.signature(services.scan).parameters if p.startswith("_")]
+
+
 class TriggerDisabled:
     def __enter__(self):
         with connection.cursor() as cur:
@@ -127,32 +148,32 @@ def _reentry_ticket_that_has_left(event, devices):
     return code
 
 
-def test_negative_control_without_any_guard_the_race_admits_twice(setup):
+def test_negative_control_without_any_guard_the_race_admits_twice(setup, unguarded_scan):
     """Row lock off, alternation trigger off, re-entry (so the first-entry index is not involved):
     several entries are accepted for one ticket. This is the race the guards exist for."""
     event, devices = setup
     code = _reentry_ticket_that_has_left(event, devices)
     with TriggerDisabled():
-        results = fire(devices, code, ["in"] * 10, _lock=False, _race_window_ms=300)
+        results = fire(devices, code, ["in"] * 10, scan=unguarded_scan, race_window_ms=300)
     assert_no_errors(results)
     assert sum(r["result"] == "accepted" for r in results) > 1
 
 
-def test_negative_control_the_trigger_alone_still_admits_once(setup):
+def test_negative_control_the_trigger_alone_still_admits_once(setup, unguarded_scan):
     """Row lock off but the database trigger on: the backstop alone holds, and the refused
     writes are answered with the proper reason, never a 500."""
     event, devices = setup
     code = _reentry_ticket_that_has_left(event, devices)
-    results = fire(devices, code, ["in"] * 10, _lock=False, _race_window_ms=300)
+    results = fire(devices, code, ["in"] * 10, scan=unguarded_scan, race_window_ms=300)
     assert_no_errors(results)
     assert sum(r["result"] == "accepted" for r in results) == 1
     assert {r["reason"] for r in results if r["result"] == "rejected"} == {"already_inside"}
 
 
-def test_negative_control_first_entry_backstops_without_the_lock(setup):
+def test_negative_control_first_entry_backstops_without_the_lock(setup, unguarded_scan):
     event, devices = setup
     with TriggerDisabled():  # only the partial unique index one_first_entry_per_ticket remains
-        results = fire(devices, code_for(event, "B-2"), ["in"] * 10, _lock=False, _race_window_ms=300)
+        results = fire(devices, code_for(event, "B-2"), ["in"] * 10, scan=unguarded_scan, race_window_ms=300)
     assert_no_errors(results)
     assert sum(r["result"] == "accepted" for r in results) == 1
     assert LedgerEntry.objects.filter(ticket__event=event, ticket__seat_id="B-2", action="accessed").count() == 1

@@ -1,0 +1,149 @@
+"""The online scan's fast path: POST /api/v1/scan answered in ONE database round trip.
+
+`ScanView.dispatch` (access/api.py) calls `fast_scan_response` first. The plain case, a paired
+scanner with a well-formed JSON body and a ticket code, is answered here without DRF's
+per-request machinery; anything else returns None and the DRF view answers, so the contract
+(API.md) has one author for every unusual case. Why it exists and what it saves: docs/adr/0007.
+
+What this module restates from the DRF path, and must keep in step with:
+- Authentication and permission: `DeviceTokenAuthentication` + `IsScanner` (devices/auth.py) are
+  restated in SQL by `access_scan_by_token` (access/migrations/0005): token hash lookup (uncached),
+  not revoked, role steward or supervisor, a checkpoint. A failure answers `_fallback` and the
+  DRF path gives the 401/403 and raises the alert. The header is parsed by the same
+  `device_token_from_header`.
+- Throttling: `ScanThrottle` (devices/throttling.py) counted by `allow_token` under the same key
+  DRF's `allow_request` uses (the token hash); over the limit, the DRF path answers the 429.
+- Body parsing: DRF's JSONParser (the request's charset, then `json.loads`) and the parser's
+  unstorable-text check (`ticketcore.api.may_hold_unstorable`). Validation itself is shared, not
+  restated: `access.scan_input.scan_problems`. Any problem falls back for the 400.
+- Code verification and the record of a forged or other-event code: `services.scan` verifies in
+  Python and writes the rejection with `_record_without_ticket`; here Python verifies the same
+  way and `access_scan_by_token` writes the same row in SQL.
+- Error mapping: none of its own. A database backstop refusing a racing write (IntegrityError)
+  falls back (the DRF path retries under the row lock); other database errors propagate to the
+  same middleware as on the DRF path (503 with Retry-After).
+- Rendering: `json.dumps` instead of DRF's JSONRenderer (same fields; only the spacing differs).
+The decision itself (`access_scan_ticket`) and what follows a scan (`services._finish`: live feed,
+anomaly checks) are the same code on both paths.
+
+Tests that pin it (if the fast path silently fell back, the first two would fail):
+- tests/access/test_scan_api.py::test_scan_path_is_one_database_round_trip
+- tests/access/test_scan_api.py::test_scan_call_is_a_prepared_statement_with_server_side_binding
+- tests/access/test_scan_api.py::test_scan_throttle_holds_on_the_fast_path
+- tests/access/test_scan_api.py: every reason-code test goes through the endpoint, e.g.
+  ::test_accepted_entry_then_already_inside_with_first_entry, ::test_invalid_signature_is_recorded_without_ticket_lookup,
+  ::test_retry_with_same_scan_id_returns_first_answer_and_writes_nothing; the fallbacks:
+  ::test_malformed_scans_are_400_and_record_nothing, ::test_non_object_body_is_400, ::test_credentials_end_to_end
+- tests/devices/test_devices.py::test_revoked_device_gets_401_device_revoked_on_next_request
+- tests/ticketcore/test_input_hardening.py::test_scan_code_with_nul_or_lone_surrogate_is_400_and_writes_nothing,
+  ::test_raw_surrogates_from_an_odd_charset_are_refused_too, ::test_unknown_device_token_still_gets_401_before_the_body_matters,
+  ::test_scan_over_http_through_granian
+- tests/ticketcore/test_slow_clients.py::test_scan_refuses_a_large_body_and_answers_without_credentials_before_any_body
+- tests/ticketcore/test_outage.py::test_database_outage_answers_503_with_retry_after_and_recovers,
+  ::test_writes_refused_by_a_read_only_database_are_503_not_500
+- tests/access/test_scan_concurrency.py::test_fifty_simultaneous_entries_over_http
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, connection
+from django.http import HttpResponse
+
+from access import services
+from access.scan_input import scan_problems
+from devices.auth import device_token_from_header
+from devices.models import hash_token
+from devices.throttling import ScanThrottle
+from ticketcore.api import may_hold_unstorable
+from tickets import codes
+
+_SCAN_BY_TOKEN = "SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def fast_scan_response(request) -> HttpResponse | None:
+    """The fast path's answer to a request, or None: the DRF path must answer."""
+    if request.method != "POST" or request.content_type != "application/json":
+        return None
+    token = device_token_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
+    if token is None:
+        return None
+    try:
+        text = request.body.decode(request.encoding or "utf-8")
+        item = json.loads(text)
+    except (ValueError, RecursionError, RequestDataTooBig, LookupError):
+        return None
+    if may_hold_unstorable(text):
+        return None  # the ordinary path's parser refuses it with a 400 naming the field
+    scan, errors = scan_problems(item, require_scanned_at=False)
+    if errors:
+        return None
+    if not ScanThrottle().allow_token(token):
+        return None
+    response = fast_scan(token=token, **scan)
+    if response is None:
+        return None
+    return HttpResponse(json.dumps(response), content_type="application/json")
+
+
+def fast_scan(*, token: str, code: str, direction: str, scan_id: uuid.UUID,
+              scanned_at: datetime | None = None) -> dict | None:
+    """The online ticket scan in one database round trip: device authentication (uncached) and
+    `access_scan_ticket` inside `access_scan_by_token` (access/migrations/0005). Returns the
+    contract's response, or None when the ordinary path must answer instead: a credential code,
+    an unknown/revoked/non-scanner token (401/403 and alerts), or a database backstop that
+    refused a racing write (the ordinary path retries under the row lock)."""
+    try:
+        verified = codes.verify(code)
+    except codes.CodeInvalid:
+        verified = None
+    if verified is not None and verified.kind != codes.KIND_TICKET:
+        return None
+    try:
+        with _prepared_cursor() as cur:
+            cur.execute(_SCAN_BY_TOKEN,
+                        [hash_token(token), verified is not None, verified.event_id if verified else None,
+                         verified.object_id if verified else None, code[:200], direction, scan_id, scanned_at])
+            value = cur.fetchone()[0]
+    except IntegrityError:
+        return None
+    response = value if isinstance(value, dict) else json.loads(value)
+    if response.pop("_fallback", False):
+        return None
+    info = response.pop("_device")
+    device = _DeviceRef(device_id=info["device_id"], event_id=info["event_id"], checkpoint_id=info["checkpoint_id"])
+    return services._finish(device, response, direction).response
+
+
+@dataclass(frozen=True)
+class _DeviceRef:
+    """What the live feed and the anomaly hook need of a device, without loading the row again."""
+
+    device_id: str
+    event_id: str
+    checkpoint_id: str | None
+
+
+class _PreparedCursor(psycopg.Cursor):
+    """A psycopg cursor with server-side parameter binding whose statements are prepared on
+    first use (per connection). Django's default cursor binds parameters client-side, quoting
+    each one in Python and making PostgreSQL parse and plan the text every time: measured here
+    at ~28 us more client CPU per scan, plus the server's parse/plan."""
+
+    def execute(self, query, params=None, *, prepare=True, binary=None):
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+def _prepared_cursor():
+    """A `_PreparedCursor` on Django's connection, wrapped like any Django cursor: database
+    errors become django.db exceptions, and query logging, `execute_wrapper` and the tests'
+    query counting see it."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = _PreparedCursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
