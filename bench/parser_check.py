@@ -38,7 +38,7 @@ def main() -> None:
     def fast_path_before():
         return json.loads(raw)
 
-    def fast_path_after():  # access/api.py fast_scan_response: decode with the request's charset, then check
+    def fast_path_after():  # access/fastpath.py fast_scan_response: decode with the request's charset, then check
         text = raw.decode("utf-8")
         return json.loads(text), may_hold_unstorable(text)
 

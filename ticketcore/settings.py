@@ -121,7 +121,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # all). Off by default: Django discards a connection that errored, so after a database restart
 # each worker fails at most one request and reconnects. Turn on where restarts are frequent.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
-# The scan's one query is a server-side prepared statement (access/services.py `_PreparedCursor`):
+# The scan's one query is a server-side prepared statement (access/fastpath.py `_PreparedCursor`):
 # psycopg only prepares when the connection allows it. Django's own queries use client-side
 # binding and are never prepared. Turn off behind a pooler that cannot keep prepared statements
 # (PgBouncer in transaction mode before 1.21).
