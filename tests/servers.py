@@ -67,3 +67,17 @@ def server_process(argv_for_port, *, name: str, env: dict | None = None, timeout
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def wait_until_refused(port: int, timeout: float = 10) -> bool:
+    """Poll until nothing accepts connections on 127.0.0.1:<port> (a stopped server has let go of
+    its socket); False if something still answers at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return True
+        time.sleep(0.05)  # polling the port until the deadline
+    return False
+

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 
 from tests.access.test_dashboard_browser import _require_browser, api_scan
 from tests.conftest import code_for, make_device, make_event, sell
-from tests.servers import child_env, free_port
+from tests.servers import child_env, free_port, wait_until_refused
 from tickets.services import generate_tickets
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,14 +66,8 @@ class Daphne:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self.proc = None
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # the port must refuse connections before we go on
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-            except OSError:
-                return
-            time.sleep(0.05)
-        raise AssertionError("the port still answers after daphne was killed")
+        # the port must refuse connections before we go on
+        assert wait_until_refused(self.port), "the port still answers after daphne was killed"
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -23,6 +23,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.servers import wait_until_refused
+
 ROOT = Path(__file__).resolve().parents[2]
 # Screenshots refresh docs/screenshots only when asked (SCANNER_SCREENSHOTS_DIR=docs/screenshots);
 # otherwise a plain test run would leave the committed images modified.
@@ -100,13 +102,7 @@ class ScannerServer:
             self.proc.kill()
             self.proc.wait(10)
         self.proc = None
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # the port must refuse connections before we go on
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-            except OSError:
-                return
-            time.sleep(0.05)
+        wait_until_refused(self.port)  # the port must refuse connections before we go on
 
 
 @pytest.fixture
