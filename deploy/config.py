@@ -110,6 +110,8 @@ def app_environment(cluster: Cluster, host: str) -> dict[str, str]:
         "WS_ALLOWED_ORIGINS": cluster.url,
         "HOST": cluster.address(host),
         "DATA_DIR": str(cluster.host_dir(host)),
+        # Each host collects its own static files, as separate machines would.
+        "STATIC_ROOT": str(cluster.host_dir(host) / "static"),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

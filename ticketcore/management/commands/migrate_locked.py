@@ -1,4 +1,4 @@
-"""`migrate --noinput` (then `collectstatic`) under a PostgreSQL advisory lock, so that several
+"""`migrate --noinput` and `collectstatic` under a PostgreSQL advisory lock, so that several
 hosts may run `bin/ticketcore migrate` at the same time: the first migrates, the others wait for
 it and then find nothing to do (docs/adr/0020)."""
 from __future__ import annotations
@@ -31,7 +31,9 @@ class Command(BaseCommand):
                     sys.stdout.flush()
                     cur.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK_KEY])
             call_command("migrate", interactive=False, verbosity=options["verbosity"])
+            if not no_static:
+                # Under the lock too: hosts that share a STATIC_ROOT (one machine, a shared volume)
+                # would otherwise rewrite and compress the same files at once.
+                call_command("collectstatic", interactive=False, verbosity=0)
         finally:
             lock.close()  # ends the session, which releases the lock even after an error
-        if not no_static:
-            call_command("collectstatic", interactive=False, verbosity=0)
