@@ -1,4 +1,4 @@
-"""Checkpoints and credentials (staff); scan and lookup (devices). Thin: validation + services."""
+"""Credentials (staff); scan and lookup (devices). Thin: validation + services."""
 from __future__ import annotations
 
 from django.db.models import Q
@@ -10,20 +10,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access import fastpath, services
-from access.models import Checkpoint, Credential
+from access.models import Credential
+
 # scan_problems: also imported from here by tests/ticketcore/test_api_docs.py
 from access.scan_input import parse_scan, scan_problems  # noqa: F401
+from core import schema
 from devices.auth import IsScanner, IsSupervisor
 from devices.throttling import DeviceThrottle, ScanThrottle
 from events.models import Event
-from ticketcore import schema
 from tickets.api import qr_response
 from tickets.models import Ticket
-
-
-def checkpoint_json(cp: Checkpoint) -> dict:
-    return {"checkpoint_id": cp.checkpoint_id, "event_id": cp.event_id, "name": cp.name, "zones": cp.zones,
-            "directions": cp.directions}
 
 
 def credential_json(c: Credential, *, with_code: bool = True) -> dict:
@@ -38,12 +34,6 @@ def credential_json(c: Credential, *, with_code: bool = True) -> dict:
     return data
 
 
-class CheckpointInSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    zones = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
-    directions = serializers.ChoiceField(choices=["in", "out", "both"], default="both")
-
-
 class CredentialInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=["staff", "vip"])
@@ -51,21 +41,6 @@ class CredentialInSerializer(serializers.Serializer):
     checkpoints = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
-
-
-class CheckpointListView(APIView):
-    @extend_schema(request=CheckpointInSerializer, responses={201: dict}, summary="Create a checkpoint (gate)")
-    def post(self, request, event_id: str):
-        data = CheckpointInSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        cp = services.create_checkpoint(event_id=event_id, **data.validated_data)
-        return Response(checkpoint_json(cp), status=status.HTTP_201_CREATED)
-
-    @extend_schema(responses={200: dict}, summary="Checkpoints of an event")
-    def get(self, request, event_id: str):
-        get_object_or_404(Event, pk=event_id)
-        return Response({"results": [checkpoint_json(c) for c in Checkpoint.objects.filter(event_id=event_id)],
-                         "next": None, "previous": None})
 
 
 class CredentialListView(APIView):

@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 
 from access import offline
 from access.api import parse_scan
+from core import schema
 from devices.auth import IsScanner, RevokedDeviceAllowedAuthentication
 from devices.throttling import DeviceThrottle
-from ticketcore import schema
 
 MAX_FIELD_ERRORS = 50
 # Level 1: the manifest is mostly random ticket ids, so higher levels shrink it little more and

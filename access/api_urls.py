@@ -3,7 +3,6 @@ from django.urls import path
 from access import api
 
 urlpatterns = [
-    path("events/<str:event_id>/checkpoints", api.CheckpointListView.as_view(), name="checkpoints"),
     path("events/<str:event_id>/credentials", api.CredentialListView.as_view(), name="credentials"),
     path("credentials/<str:credential_id>/revoke", api.CredentialRevokeView.as_view(), name="credential-revoke"),
     path("credentials/<str:credential_id>/qr", api.CredentialQRView.as_view(), name="credential-qr"),

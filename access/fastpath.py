@@ -14,7 +14,7 @@ What this module restates from the DRF path, and must keep in step with:
 - Throttling: `ScanThrottle` (devices/throttling.py) counted by `allow_token` under the same key
   DRF's `allow_request` uses (the token hash); over the limit, the DRF path answers the 429.
 - Body parsing: DRF's JSONParser (the request's charset, then `json.loads`) and the parser's
-  unstorable-text check (`ticketcore.api.may_hold_unstorable`). Validation itself is shared, not
+  unstorable-text check (`core.api.may_hold_unstorable`). Validation itself is shared, not
   restated: `access.scan_input.scan_problems`. Any problem falls back for the 400.
 - Code verification and the record of a forged or other-event code: `services.scan` verifies in
   Python and writes the rejection with `_record_without_ticket`; here Python verifies the same
@@ -57,11 +57,11 @@ from django.http import HttpResponse
 
 from access import services
 from access.scan_input import scan_problems
+from core.api import may_hold_unstorable
 from devices.auth import device_token_from_header
 from devices.models import hash_token
 from devices.throttling import ScanThrottle
-from ticketcore.api import may_hold_unstorable
-from tickets import codes
+from events import codes
 
 _SCAN_BY_TOKEN = "SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)"
 

@@ -2,41 +2,12 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from events.models import Event
-from ticketcore.ids import short_id
-
-
-def checkpoint_id() -> str:
-    return "cp" + short_id(10)
+from core.ids import short_id
+from events.models import Checkpoint, Event
 
 
 def credential_id() -> str:
     return "cr" + short_id(14)
-
-
-class Checkpoint(models.Model):
-    """A gate. `zones` empty means every zone of the event is admitted here."""
-
-    DIRECTIONS = [("in", "in"), ("out", "out"), ("both", "both")]
-
-    checkpoint_id = models.CharField(primary_key=True, max_length=16, default=checkpoint_id, editable=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="checkpoints")
-    name = models.CharField(max_length=100)
-    zones = ArrayField(models.CharField(max_length=16), default=list, blank=True)
-    directions = models.CharField(max_length=4, choices=DIRECTIONS, default="both")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(condition=Q(directions__in=["in", "out", "both"]), name="checkpoint_directions_known"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.checkpoint_id})"
-
-    def allows(self, direction: str) -> bool:
-        return self.directions == "both" or self.directions == direction
 
 
 class Credential(models.Model):
@@ -119,33 +90,3 @@ class Scan(models.Model):
             models.Index(fields=["ticket", "id"], name="scan_ticket_idx"),
             models.Index(fields=["credential", "id"], name="scan_credential_idx", condition=Q(credential__isnull=False)),
         ]
-
-
-ALERT_KINDS = ["offline_conflict", "rejected_burst", "invalid_signature_burst", "revoked_device", "device_silent",
-             "zone_capacity", "late_upload", "office_conflict"]
-
-
-class Alert(models.Model):
-    """Anomalies for managers: stored, shown live and in the admin, acknowledgeable."""
-
-    KINDS = ALERT_KINDS
-
-    id = models.BigAutoField(primary_key=True)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="alerts")
-    kind = models.CharField(max_length=32)
-    message = models.CharField(max_length=500)
-    data = models.JSONField(default=dict, blank=True)
-    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.CharField(max_length=150, blank=True, default="")
-
-    class Meta:
-        ordering = ["-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(kind__in=ALERT_KINDS), name="alert_kind_known"),
-            models.UniqueConstraint(fields=["event", "dedupe_key"], name="alert_dedupe"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"

@@ -22,12 +22,12 @@ from django.db import IntegrityError, OperationalError, connection, connections,
 from django.utils import timezone
 
 from access import services
-from access.alerts import raise_alert
 from access.models import Credential
+from alerts.services import raise_alert
+from core.errors import InvalidInput
+from core.live import publish_event
+from events import codes
 from events.models import Event, SigningKey, Zone
-from ticketcore.errors import InvalidInput
-from ticketcore.live import publish_event
-from tickets import codes
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Checkpoints, credentials and the scan: the only code that admits anyone.
+"""Credentials and the scan: the only code that admits anyone.
 
 `scan()` is used by POST /api/v1/scan, by the offline batch sync and by the tests alike
 (pretix's perform_checkin pattern). A ticket scan is one call of the database function
@@ -15,12 +15,12 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from access.anomalies import after_scan
-from access.models import Checkpoint, Credential, Scan
-from events.models import Event, Zone
-from ticketcore.errors import InvalidInput, NotFound
-from ticketcore.live import publish_event
-from tickets import codes
+from access.models import Credential, Scan
+from access.signals import scan_decided
+from core.errors import InvalidInput, NotFound
+from core.live import publish_event
+from events import codes
+from events.models import Checkpoint, Event, Zone
 
 log = logging.getLogger(__name__)
 
@@ -34,40 +34,6 @@ class ScanOutcome:
     @property
     def accepted(self) -> bool:
         return self.response["result"] == "accepted"
-
-
-# --------------------------------------------------------------------------- checkpoints
-
-def create_checkpoint(*, event_id: str, name: str, zones: list[str] | None = None, directions: str = "both") -> Checkpoint:
-    if directions not in ("in", "out", "both"):
-        raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
-    with transaction.atomic():
-        event = Event.objects.filter(pk=event_id).first()
-        if event is None:
-            raise NotFound("No such event.")
-        zones = sorted(set(zones or []))
-        known = set(Zone.objects.filter(event=event).values_list("zone_id", flat=True))
-        unknown = [z for z in zones if z not in known]
-        if unknown:
-            raise InvalidInput(f"Unknown zones: {', '.join(unknown)}.", fields={"zones": [f"Unknown zone {z}." for z in unknown]})
-        return Checkpoint.objects.create(event=event, name=name, zones=zones, directions=directions)
-
-
-def update_checkpoint(*, checkpoint_id: str, name: str, zones: list[str], directions: str) -> Checkpoint:
-    """Edit a gate (admin). The event is fixed; zones must exist in it."""
-    if directions not in ("in", "out", "both"):
-        raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
-    with transaction.atomic():
-        checkpoint = Checkpoint.objects.select_for_update().filter(pk=checkpoint_id).first()
-        if checkpoint is None:
-            raise NotFound("No such checkpoint.")
-        zones = sorted(set(zones or []))
-        unknown = set(zones) - set(Zone.objects.filter(event_id=checkpoint.event_id).values_list("zone_id", flat=True))
-        if unknown:
-            raise InvalidInput(f"Unknown zones: {', '.join(sorted(unknown))}.")
-        checkpoint.name, checkpoint.zones, checkpoint.directions = name, zones, directions
-        checkpoint.save(update_fields=["name", "zones", "directions"])
-    return checkpoint
 
 
 # --------------------------------------------------------------------------- credentials
@@ -257,7 +223,7 @@ def _finish(device, response: dict, direction: str) -> ScanOutcome:
         transaction.on_commit(lambda: publish_event(device.event_id, payload))
     else:
         publish_event(device.event_id, payload)
-    after_scan(device=device, response=response)  # anomaly checks: after commit, rate-limited, never raises
+    scan_decided.send(sender=ScanOutcome, device=device, response=response)  # live/anomalies.py: after commit, never raises
     return ScanOutcome(response=response)
 
 

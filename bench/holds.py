@@ -52,7 +52,7 @@ def run_threads(threads: int, fn) -> list:
 
 
 def contention(event_id: str, pool: list[str], *, threads: int, seconds: float, max_size: int) -> dict:
-    from ticketcore.errors import SeatsUnavailable
+    from core.errors import SeatsUnavailable
     from tickets import holds
 
     def worker(i):
@@ -201,7 +201,7 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     print(f"tickets_unlock sweep: {swept.released} expired hold rows ({swept.holds} holds) released in "
           f"{elapsed * 1000:.0f} ms")
-    from ticketcore.live import flush
+    from core.live import flush
 
     flush(timeout=5)
 

@@ -45,10 +45,10 @@ def prepare(seats: int, devices: int):
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
-    from access.services import create_checkpoint
+    from events.services import create_checkpoint
     from devices.services import create_device, pair_device
+    from events.codes import active_key, ticket_code
     from events.services import ZoneSpec, create_event, setup_zones
-    from tickets.codes import active_key, ticket_code
     from tickets.models import Ticket
     from tickets.services import generate_tickets, sell_tickets
 
@@ -222,7 +222,7 @@ def publish_cost(event_id: str) -> tuple[float, float]:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from ticketcore import live
+    from core import live
 
     n = 20_000
     started = time.perf_counter()
@@ -246,8 +246,8 @@ def gate_counts_cost(event_id: str, extra_rows: int) -> tuple[int, float]:
     pays at most once per second while scans flow."""
     from django.db import connection
 
-    from access import selectors
     from devices.models import Device
+    from live import selectors
 
     device = Device.objects.filter(event_id=event_id).select_related("checkpoint").first()
     with connection.cursor() as cur:

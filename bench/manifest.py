@@ -26,7 +26,7 @@ def prepare(seats: int):
     from django.db import connection
     from django.utils import timezone
 
-    from access.services import create_checkpoint
+    from events.services import create_checkpoint
     from devices.services import create_device, pair_device
     from events.services import ZoneSpec, create_event, setup_zones
     from tickets.services import generate_tickets

@@ -82,7 +82,7 @@ def make_event(seats: int, name: str):
 
 def drain_with(workers: int, *, batch_size: int) -> tuple[float, int]:
     """Drain to empty with `workers` drainers; returns (seconds, documents written)."""
-    from ticketcore.mirror.drainer import drain, pending_count
+    from mirror.drainer import drain, pending_count
 
     started = time.perf_counter()
     if workers == 1:
@@ -118,9 +118,9 @@ def main() -> None:
         setup_django(DB_NAME)
         from django.db import connection
 
-        from ticketcore.mirror.client import get_client
-        from ticketcore.mirror.drainer import drain
-        from ticketcore.mirror.repair import diff_event
+        from mirror.client import get_client
+        from mirror.drainer import drain
+        from mirror.repair import diff_event
         from tickets.models import Ticket
         from tickets.services import generate_tickets, sell_tickets
 

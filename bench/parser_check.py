@@ -21,7 +21,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from ticketcore.api import SafeJSONParser, may_hold_unstorable, unstorable_fields  # noqa: E402
+from core.api import SafeJSONParser, may_hold_unstorable, unstorable_fields  # noqa: E402
 
 
 def best(fn, number: int) -> float:

@@ -34,10 +34,10 @@ def ensure_wrk() -> str:
 def prepare(seats: int, devices: int):
     from django.utils import timezone
 
-    from access.services import create_checkpoint
+    from events.services import create_checkpoint
     from devices.services import create_device, pair_device
+    from events.codes import active_key, ticket_code
     from events.services import ZoneSpec, create_event, setup_zones
-    from tickets.codes import active_key, ticket_code
     from tickets.models import Ticket
     from tickets.services import generate_tickets
 

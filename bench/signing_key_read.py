@@ -14,8 +14,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketcore.settings")
 import django  # noqa: E402
 
 django.setup()
+from events import codes  # noqa: E402
 from events.models import SigningKey  # noqa: E402
-from tickets import codes  # noqa: E402
 
 raw, pub = codes.new_keypair()
 key = SigningKey(key_id="benchkey01", event_id="e", public_key=pub, private_key=raw)

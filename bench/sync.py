@@ -33,10 +33,10 @@ def prepare(seats: int, devices: int):
     from django.db import connection
     from django.utils import timezone
 
-    from access.services import create_checkpoint
+    from events.services import create_checkpoint
     from devices.services import create_device, pair_device
+    from events.codes import active_key, ticket_code
     from events.services import ZoneSpec, create_event, setup_zones
-    from tickets.codes import active_key, ticket_code
     from tickets.models import Ticket
     from tickets.services import generate_tickets
 
@@ -150,7 +150,8 @@ def main() -> None:
                                     (tokens[d + 1], batch(contested, start + timedelta(seconds=1)))])
         report("2 devices, same tickets at once (all contested)", 2 * n, elapsed, bodies)
 
-        from access.models import Alert, Scan
+        from access.models import Scan
+        from alerts.models import Alert
 
         accepted = Scan.objects.filter(event=event, result="accepted", direction="in").count()
         conflicts = Alert.objects.filter(event=event, kind="offline_conflict").count()

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from core.errors import DomainError
 from devices import services
 from devices.models import Device
-from ticketcore.errors import DomainError
 
 
 @admin.register(Device)

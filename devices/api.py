@@ -2,17 +2,17 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import schema
 from devices import services
 from devices.auth import IsDevice
 from devices.models import Device
 from devices.throttling import DeviceThrottle, PairingFailures
 from events.models import Event
-from ticketcore import schema
-from rest_framework.generics import get_object_or_404
 
 
 class DeviceInSerializer(serializers.Serializer):

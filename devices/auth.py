@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 
+from alerts.services import revoked_device_attempt
 from devices.models import Device, hash_token
 
 KEYWORD = b"device"
@@ -49,8 +50,6 @@ class DeviceTokenAuthentication(BaseAuthentication):
         if device is None:
             raise exceptions.AuthenticationFailed("Unknown device token.", code="not_authenticated")
         if device.revoked_at is not None and not self.allow_revoked:
-            from access.alerts import revoked_device_attempt
-
             revoked_device_attempt(device, path=request.path)
             raise exceptions.AuthenticationFailed("This device has been revoked.", code="device_revoked")
         return device, device

@@ -3,8 +3,8 @@ import hashlib
 from django.db import models
 from django.db.models import Q
 
+from core.ids import short_id
 from events.models import Event
-from ticketcore.ids import short_id
 
 
 def device_id() -> str:
@@ -23,7 +23,7 @@ class Device(models.Model):
 
     device_id = models.CharField(primary_key=True, max_length=16, default=device_id, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="devices")
-    checkpoint = models.ForeignKey("access.Checkpoint", on_delete=models.PROTECT, null=True, blank=True,
+    checkpoint = models.ForeignKey("events.Checkpoint", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="devices")
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=12, choices=ROLES, default="steward")

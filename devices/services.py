@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from access.models import Checkpoint
+from core.errors import DomainError, InvalidInput, NotFound
+from core.live import publish_event
 from devices.models import Device, hash_token
-from events.models import Event
-from ticketcore.errors import DomainError, InvalidInput, NotFound
+from events.models import Checkpoint, Event
 
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a door
 
@@ -128,8 +128,6 @@ def revoke_device(*, device_id: str, event_id: str | None = None) -> Device:
             device.revoked_at = timezone.now()
             device.pairing_code = device.pairing_expires_at = None
             device.save(update_fields=["revoked_at", "pairing_code", "pairing_expires_at"])
-            from ticketcore.live import publish_event
-
             payload = {"type": "device", "device_id": device.device_id, "revoked": True}
             transaction.on_commit(lambda: publish_event(device.event_id, payload))
     return device

@@ -17,6 +17,7 @@ import redis
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from core.client_ip import rate_limit_key
 from devices.models import hash_token
 
 log = logging.getLogger(__name__)
@@ -108,15 +109,13 @@ class PairingFailures:
     Successful pairings are not counted: a venue pairs a hundred phones from one NAT address in a
     minute. Each attempt reserves a slot before the code is checked and gives it back if the
     code was good, so concurrent guesses cannot overshoot the limit. Addresses come from
-    ticketcore.client_ip (X-Forwarded-For believed only from TRUSTED_PROXIES), so an attacker
+    core.client_ip (X-Forwarded-For believed only from TRUSTED_PROXIES), so an attacker
     neither escapes the count by rotating that header nor fills someone else's.
     Sizing and the brute-force estimate: docs/security.md, docs/adr/0018."""
 
     scope = "pair_fail"
 
     def __init__(self, request):
-        from ticketcore.client_ip import rate_limit_key
-
         window = int(time.time() // 60)
         self.wait = 60 - (time.time() % 60)
         self.key = (f"{settings.CACHES['default']['KEY_PREFIX']}:throttle:{self.scope}:"

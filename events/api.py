@@ -1,14 +1,14 @@
-"""Staff API for events, the zones setup and ticket generation (thin: serializers + services)."""
-from drf_spectacular.utils import extend_schema, inline_serializer
+"""Staff API for events and the zones setup (thin: serializers + services). Generating the
+tickets is the tickets app's (tickets/api.py)."""
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events import services
-from events.models import COLOR_REGEX, ZONE_ID_REGEX, Event
-from tickets.codes import b64url
-from tickets.services import generate_tickets
+from events.codes import b64url
+from events.models import COLOR_REGEX, ZONE_ID_REGEX, Checkpoint, Event
 
 
 class ZoneSerializer(serializers.Serializer):
@@ -104,12 +104,27 @@ class SetupZonesView(APIView):
         return Response(setup_json(result.event, result.zones))
 
 
-class GenerateView(APIView):
-    @extend_schema(
-        request=None,
-        responses={201: inline_serializer("Generated", {"generated": serializers.IntegerField()})},
-        summary="Generate one ticket per seat (all or nothing)",
-    )
+def checkpoint_json(cp: Checkpoint) -> dict:
+    return {"checkpoint_id": cp.checkpoint_id, "event_id": cp.event_id, "name": cp.name, "zones": cp.zones,
+            "directions": cp.directions}
+
+
+class CheckpointInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    zones = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
+    directions = serializers.ChoiceField(choices=["in", "out", "both"], default="both")
+
+
+class CheckpointListView(APIView):
+    @extend_schema(request=CheckpointInSerializer, responses={201: dict}, summary="Create a checkpoint (gate)")
     def post(self, request, event_id: str):
-        result = generate_tickets(event_id=event_id)
-        return Response({"generated": result.generated, "event_id": result.event_id}, status=status.HTTP_201_CREATED)
+        data = CheckpointInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cp = services.create_checkpoint(event_id=event_id, **data.validated_data)
+        return Response(checkpoint_json(cp), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: dict}, summary="Checkpoints of an event")
+    def get(self, request, event_id: str):
+        get_object_or_404(Event, pk=event_id)
+        return Response({"results": [checkpoint_json(c) for c in Checkpoint.objects.filter(event_id=event_id)],
+                         "next": None, "previous": None})

@@ -1,8 +1,9 @@
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
+from core.ids import firestore_id, short_id
 from events import keyring
-from ticketcore.ids import firestore_id, short_id
 
 ZONE_ID_REGEX = r"^[A-Za-z0-9_]{1,16}$"
 COLOR_REGEX = r"^#[0-9A-Fa-f]{6}$"
@@ -95,3 +96,33 @@ class SigningKey(models.Model):
         return f"<SigningKey {self.key_id} event={self.event_id} active={self.active}>"
 
     __str__ = __repr__
+
+
+def checkpoint_id() -> str:
+    return "cp" + short_id(10)
+
+
+class Checkpoint(models.Model):
+    """A gate. `zones` empty means every zone of the event is admitted here."""
+
+    DIRECTIONS = [("in", "in"), ("out", "out"), ("both", "both")]
+
+    checkpoint_id = models.CharField(primary_key=True, max_length=16, default=checkpoint_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="checkpoints")
+    name = models.CharField(max_length=100)
+    zones = ArrayField(models.CharField(max_length=16), default=list, blank=True)
+    directions = models.CharField(max_length=4, choices=DIRECTIONS, default="both")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "access_checkpoint"  # moved from access/ in issue 15; the table keeps its name
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(directions__in=["in", "out", "both"]), name="checkpoint_directions_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.checkpoint_id})"
+
+    def allows(self, direction: str) -> bool:
+        return self.directions == "both" or self.directions == direction

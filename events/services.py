@@ -6,9 +6,9 @@ from datetime import datetime
 
 from django.db import transaction
 
-from events.models import Event, SigningKey, Zone
-from ticketcore.errors import InvalidInput, NotFound, ZonesLocked
-from tickets.codes import new_keypair
+from core.errors import InvalidInput, NotFound, ZonesLocked
+from events.codes import new_keypair
+from events.models import Checkpoint, Event, SigningKey, Zone
 
 
 @dataclass(frozen=True)
@@ -137,3 +137,37 @@ def update_event(*, event_id: str, name: str, venue: str, date_start: datetime, 
         event.doors_open_minutes, event.doors_close_minutes = doors_open_minutes, doors_close_minutes
         event.save()
     return event
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def create_checkpoint(*, event_id: str, name: str, zones: list[str] | None = None, directions: str = "both") -> Checkpoint:
+    if directions not in ("in", "out", "both"):
+        raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
+    with transaction.atomic():
+        event = Event.objects.filter(pk=event_id).first()
+        if event is None:
+            raise NotFound("No such event.")
+        zones = sorted(set(zones or []))
+        known = set(Zone.objects.filter(event=event).values_list("zone_id", flat=True))
+        unknown = [z for z in zones if z not in known]
+        if unknown:
+            raise InvalidInput(f"Unknown zones: {', '.join(unknown)}.", fields={"zones": [f"Unknown zone {z}." for z in unknown]})
+        return Checkpoint.objects.create(event=event, name=name, zones=zones, directions=directions)
+
+
+def update_checkpoint(*, checkpoint_id: str, name: str, zones: list[str], directions: str) -> Checkpoint:
+    """Edit a gate (admin). The event is fixed; zones must exist in it."""
+    if directions not in ("in", "out", "both"):
+        raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
+    with transaction.atomic():
+        checkpoint = Checkpoint.objects.select_for_update().filter(pk=checkpoint_id).first()
+        if checkpoint is None:
+            raise NotFound("No such checkpoint.")
+        zones = sorted(set(zones or []))
+        unknown = set(zones) - set(Zone.objects.filter(event_id=checkpoint.event_id).values_list("zone_id", flat=True))
+        if unknown:
+            raise InvalidInput(f"Unknown zones: {', '.join(sorted(unknown))}.")
+        checkpoint.name, checkpoint.zones, checkpoint.directions = name, zones, directions
+        checkpoint.save(update_fields=["name", "zones", "directions"])
+    return checkpoint

@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from core.adminutils import ReadOnlyAdminMixin
+from core.errors import DomainError
 from devices import services as device_services
 from offices import selectors, services
 from offices.models import Office, OfficeAssignment, OfficeSale
-from ticketcore.adminutils import ReadOnlyAdminMixin
-from ticketcore.errors import DomainError
+
 
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):

@@ -3,10 +3,11 @@ from django.urls import path
 from offices import api
 
 urlpatterns = [
-    # Virtual office (online sales point).
-    path("events/<str:event_id>/seats", api.SeatListView.as_view(), name="event-seats"),
-    path("events/<str:event_id>/holds", api.HoldCreateView.as_view(), name="event-holds"),
-    path("events/<str:event_id>/sales", api.SalesStatusView.as_view(), name="event-sales"),
-    path("holds/<str:hold_id>", api.HoldDetailView.as_view(), name="hold-detail"),
-    path("holds/<str:hold_id>/checkout", api.HoldCheckoutView.as_view(), name="hold-checkout"),
+    # Offline box offices (docs/adr/0013).
+    path("events/<str:event_id>/offices", api.OfficeListView.as_view(), name="event-offices"),
+    path("offices/<str:office_id>", api.OfficeDetailView.as_view(), name="office-detail"),
+    path("offices/<str:office_id>/assign", api.OfficeAssignView.as_view(), name="office-assign"),
+    path("offices/<str:office_id>/unassign", api.OfficeUnassignView.as_view(), name="office-unassign"),
+    path("offices/<str:office_id>/sync", api.OfficeSyncView.as_view(), name="office-sync"),
+    path("offices/<str:office_id>/tickets", api.OfficeTicketsView.as_view(), name="office-tickets"),
 ]

@@ -9,8 +9,8 @@ docs/adr/0013-offline-office-money.md."""
 from django.db import models
 from django.db.models import Q
 
+from core.ids import short_id
 from events.models import Event
-from ticketcore.ids import short_id
 from tickets.models import Ticket
 
 

@@ -12,12 +12,13 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from access.alerts import raise_alert
+from alerts.services import raise_alert
+from core.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable
+from core.live import publish_event
 from devices.services import create_device
 from events.models import Event
 from offices import selectors
 from offices.models import Office, OfficeAssignment, OfficeSale
-from ticketcore.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable
 from tickets.models import Ticket
 from tickets.services import append_ledger
 
@@ -88,8 +89,6 @@ def _check_ticket_ids(ticket_ids) -> list[str]:
 
 
 def _publish(event_id: str, message: dict) -> None:
-    from ticketcore.live import publish_event
-
     transaction.on_commit(lambda: publish_event(event_id, {"type": "sales", "event_id": event_id, **message}))
 
 

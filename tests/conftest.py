@@ -137,7 +137,7 @@ def run_concurrently(fn, args_list, *, timeout=60):
 
 def make_device(event, *, checkpoint=None, role="steward", name="Door phone", zones=None, directions="both"):
     """Create a checkpoint (if needed) and a paired device; returns (device, token)."""
-    from access.services import create_checkpoint
+    from events.services import create_checkpoint
     from devices.models import Device
     from devices.services import create_device, pair_device
 
@@ -165,7 +165,7 @@ def sell(event, *seat_ids):
 
 
 def code_for(event, seat_id):
-    from tickets.codes import ticket_code
+    from events.codes import ticket_code
     from tickets.models import Ticket
 
     return ticket_code(Ticket.objects.get(event=event, seat_id=seat_id))

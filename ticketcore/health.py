@@ -6,7 +6,7 @@ without them."""
 from django.db import connection
 from django.http import JsonResponse
 
-from ticketcore.mirror import mirror_status
+from mirror.outbox import mirror_status
 
 
 def healthz(request):
@@ -14,8 +14,8 @@ def healthz(request):
 
 
 def _redis_state() -> dict:
-    from django.conf import settings
     import redis
+    from django.conf import settings
 
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)

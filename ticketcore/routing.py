@@ -1,4 +1,4 @@
 """WebSocket routes. Each app appends its own in `<app>/routing.py`."""
-from access.routing import websocket_urlpatterns as _access_ws
+from live.routing import websocket_urlpatterns as _access_ws
 
 websocket_urlpatterns: list = [*_access_ws]

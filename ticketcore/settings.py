@@ -67,12 +67,20 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN (docs/adr/0017)
     "channels",
-    "ticketcore",
+    # The project's apps, lowest layer first: each may import only the apps listed before it
+    # (and `core`, the shared code below them all, not an app). `ticketcore` is the project
+    # itself (settings, urls, serving, commands) and comes last. docs/architecture.md;
+    # tests/ticketcore/test_app_layers.py enforces it.
     "events",
+    "mirror",
     "tickets",
+    "alerts",
     "devices",
     "access",
     "offices",
+    "live",
+    "backoffice",
+    "ticketcore",
 ]
 
 MIDDLEWARE = [
@@ -216,11 +224,11 @@ REST_FRAMEWORK = {
         "accounts.auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["ticketcore.permissions.IsStaff"],
-    "DEFAULT_PARSER_CLASSES": ["ticketcore.api.SafeJSONParser"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.IsStaff"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "ticketcore.api.Pagination",
-    "EXCEPTION_HANDLER": "ticketcore.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 100,
@@ -275,11 +283,11 @@ FIRESTORE_BATCH_SIZE = env.int("FIRESTORE_BATCH_SIZE", default=500)
 FIRESTORE_TIMEOUT_S = env.float("FIRESTORE_TIMEOUT_S", default=30.0)
 FIRESTORE_DRAIN_TIME_BUDGET_S = env.float("FIRESTORE_DRAIN_TIME_BUDGET_S", default=50.0)
 FIRESTORE_DRAIN_MAX_RETRIES = env.int("FIRESTORE_DRAIN_MAX_RETRIES", default=6)
-# Services kick a drain on commit (ticketcore.mirror.kick); beat drains every few seconds anyway.
+# Services kick a drain on commit (mirror.outbox.kick); beat drains every few seconds anyway.
 FIRESTORE_MIRROR_KICK = env.bool("FIRESTORE_MIRROR_KICK", default=True)
 FIRESTORE_DRAIN_INTERVAL_S = env.float("FIRESTORE_DRAIN_INTERVAL_S", default=3.0)
 CELERY_BEAT_SCHEDULE["mirror_drain"] = {
-    "task": "ticketcore.mirror.drain_outbox",
+    "task": "mirror.drain_outbox",
     "schedule": FIRESTORE_DRAIN_INTERVAL_S,
     "kwargs": {"periodic": True},
     "options": {"expires": FIRESTORE_DRAIN_INTERVAL_S},
@@ -287,7 +295,7 @@ CELERY_BEAT_SCHEDULE["mirror_drain"] = {
 # While the mirror is off the outbox is compacted to one row per document (bounded by the number
 # of documents, and turning the mirror on later catches up without a repair).
 CELERY_BEAT_SCHEDULE["mirror_compact"] = {
-    "task": "ticketcore.mirror.compact_outbox",
+    "task": "mirror.compact_outbox",
     "schedule": env.float("FIRESTORE_COMPACT_INTERVAL_S", default=600.0),
     "options": {"expires": 600.0},
 }
@@ -318,7 +326,7 @@ TICKETCORE_THROTTLE_RATES = {
 DEVICE_PAIRING_MINUTES = env.int("DEVICE_PAIRING_MINUTES", default=15)
 DEVICE_ONLINE_SECONDS = env.int("DEVICE_ONLINE_SECONDS", default=60)
 
-# Live feed and anomaly alerts (ticketcore/live.py, access/consumers.py, access/anomalies.py;
+# Live feed and anomaly alerts (core/live.py, live/consumers.py, live/anomalies.py;
 # docs/adr/0014). The push is best effort: bounded in-process queues drained by threads.
 LIVE_QUEUE_MAX = env.int("LIVE_QUEUE_MAX", default=20_000)
 LIVE_BATCH_MAX = env.int("LIVE_BATCH_MAX", default=500)
@@ -352,7 +360,7 @@ ANOMALY_REALERT_S = env.int("ANOMALY_REALERT_S", default=600)
 ANOMALY_CHECK_INTERVAL_S = env.float("ANOMALY_CHECK_INTERVAL_S", default=2.0)
 ANOMALY_SCAN_INTERVAL_S = env.float("ANOMALY_SCAN_INTERVAL_S", default=15.0)
 CELERY_BEAT_SCHEDULE["access_detect_anomalies"] = {
-    "task": "access.detect_anomalies",
+    "task": "live.detect_anomalies",
     "schedule": ANOMALY_SCAN_INTERVAL_S,
     "options": {"expires": ANOMALY_SCAN_INTERVAL_S},
 }
@@ -363,7 +371,7 @@ OFFLINE_LATE_UPLOAD_SECONDS = env.int("OFFLINE_LATE_UPLOAD_SECONDS", default=600
 OFFLINE_MANIFEST_WAIT_SECONDS = env.float("OFFLINE_MANIFEST_WAIT_SECONDS", default=0.25)
 
 # --- Abuse limits (issue 13 items 7-9, docs/adr/0018) -----------------------------------------
-# Client addresses (ticketcore/client_ip.py): X-Forwarded-For is believed only when the peer is
+# Client addresses (core/client_ip.py): X-Forwarded-For is believed only when the peer is
 # one of these proxies (IPs or CIDRs, comma-separated). Empty: the peer address is the client.
 # Behind HAProxy (`option forwardfor`), list HAProxy's addresses as seen by the app servers.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
@@ -378,7 +386,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "ticketcore.client_ip.client_ip"  # the same trusted-proxy rule as pairing
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"  # the same trusted-proxy rule as pairing
 
 # A revoked device's sync uploads are stored as quarantined evidence up to these caps per device;
 # the rest is answered `rejected`/`device_revoked` and not stored (access/offline.py).

@@ -1,12 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.renderers import (OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer,
-                                       OpenApiYamlRenderer2)
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from access.api import ScanView
+from core.api import api_not_found
 from ticketcore import health
-from ticketcore.api import api_not_found
 
 
 class SchemaView(SpectacularAPIView):
@@ -15,20 +19,20 @@ class SchemaView(SpectacularAPIView):
     renderer_classes = [OpenApiJsonRenderer2, OpenApiJsonRenderer, OpenApiYamlRenderer, OpenApiYamlRenderer2]
 
 
-handler400 = "ticketcore.api.json_bad_request"
-handler403 = "ticketcore.api.json_permission_denied"
-handler404 = "ticketcore.api.json_page_not_found"
-handler500 = "ticketcore.api.json_server_error"
+handler400 = "core.api.json_bad_request"
+handler403 = "core.api.json_permission_denied"
+handler404 = "core.api.json_page_not_found"
+handler500 = "core.api.json_server_error"
 
 api_v1 = [
     path("", include("events.api_urls")),
     path("", include("tickets.api_urls")),
-    path("", include("offices.api_urls")),
+    path("", include("tickets.holds_urls")),
     path("", include("devices.api_urls")),
     path("", include("access.api_urls")),
     path("", include("access.offline_urls")),
-    path("", include("offices.offline_urls")),
-    path("", include("access.alerts_urls")),
+    path("", include("offices.api_urls")),
+    path("", include("alerts.api_urls")),
 ]
 
 urlpatterns = [
@@ -41,7 +45,7 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
-    path("dashboard/", include("access.dashboard_urls")),
+    path("dashboard/", include("live.dashboard_urls")),
     path("scanner/", include("devices.scanner_urls")),
     re_path(r"^api(/|$)", api_not_found),
 ]

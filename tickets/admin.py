@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ticketcore.adminutils import ReadOnlyAdminMixin
+from core.adminutils import ReadOnlyAdminMixin
 from tickets.models import LedgerEntry, Ticket, TicketHold
 
 

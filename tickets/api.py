@@ -3,18 +3,18 @@ import io
 
 import segno
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import Pagination, parse_bool
+from core.errors import Irreversible
+from events.codes import active_key, ticket_code
 from events.models import Event
-from ticketcore.api import Pagination, parse_bool
-from ticketcore.errors import Irreversible
 from tickets import selectors, services
-from tickets.codes import active_key, ticket_code
 from tickets.models import Ticket
 
 
@@ -113,3 +113,14 @@ def qr_response(payload: str, fmt: str, name: str) -> HttpResponse:
     response = HttpResponse(buf.getvalue(), content_type=content_type)
     response["Content-Disposition"] = f'inline; filename="{name}.{fmt}"'
     return response
+
+
+class GenerateView(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: inline_serializer("Generated", {"generated": serializers.IntegerField()})},
+        summary="Generate one ticket per seat (all or nothing)",
+    )
+    def post(self, request, event_id: str):
+        result = services.generate_tickets(event_id=event_id)
+        return Response({"generated": result.generated, "event_id": result.event_id}, status=status.HTTP_201_CREATED)

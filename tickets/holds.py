@@ -25,9 +25,10 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.errors import DomainError, HoldExpired, InvalidInput, NotFound, SeatsUnavailable
+from core.ids import firestore_id
+from core.live import publish_event
 from events.models import Event
-from ticketcore.errors import DomainError, HoldExpired, InvalidInput, NotFound, SeatsUnavailable
-from ticketcore.ids import firestore_id
 from tickets import selectors
 from tickets.models import LedgerEntry, Ticket
 from tickets.services import append_ledger
@@ -160,8 +161,6 @@ def _ledger_released(by_hold: dict[str, list[int]], *, by: str) -> None:
 
 
 def _publish(event_id: str, message: dict) -> None:
-    from ticketcore.live import publish_event
-
     transaction.on_commit(lambda: publish_event(event_id, {"type": "sales", "event_id": event_id, **message}))
 
 

@@ -11,8 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from events.models import Event
-from ticketcore.errors import (
+from core.errors import (
     AlreadyGenerated,
     InvalidInput,
     Irreversible,
@@ -21,7 +20,9 @@ from ticketcore.errors import (
     SetupInactive,
     TicketLocked,
 )
-from ticketcore.ids import firestore_ids
+from core.ids import firestore_ids
+from events.models import Event
+from mirror import outbox
 from tickets.models import LedgerEntry, Ticket
 
 _COPY_COLUMNS = (
@@ -91,7 +92,7 @@ def generate_tickets(*, event_id: str) -> GenerationResult:
             )
         event.generated_at = now
         event.save(update_fields=["generated_at"])
-        transaction.on_commit(lambda: __import__("ticketcore.mirror").mirror.kick())  # Firestore mirror, ADR 0011
+        transaction.on_commit(outbox.kick)  # Firestore mirror, ADR 0011
     return GenerationResult(event_id=event_id, generated=total)
 
 

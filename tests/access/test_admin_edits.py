@@ -1,9 +1,10 @@
 """Admin edits go through the services (validation included), never straight to the ORM."""
 import pytest
 
-from access.models import Checkpoint, Credential
+from access.models import Credential
 from access.services import create_credential
 from devices.models import Device
+from events.models import Checkpoint
 from tests.conftest import make_device
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_checkpoint_edit_is_validated_by_the_service(admin_client, generated_event):
     device, _ = make_device(generated_event)
     cp = device.checkpoint
-    url = f"/admin/access/checkpoint/{cp.pk}/change/"
+    url = f"/admin/events/checkpoint/{cp.pk}/change/"
     ok = admin_client.post(url, {"name": "North", "zones": "A", "directions": "in"})
     assert ok.status_code == 302
     cp.refresh_from_db()

@@ -8,8 +8,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from access.models import Alert, Scan
+from access.models import Scan
 from access.services import create_credential, credential_code
+from alerts.models import Alert
 from devices.services import revoke_device
 from tests.conftest import code_for, device_client, make_device, sell
 from tests.events.test_api import assert_error

@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from access import offline
-from access.models import Alert, Scan
+from access.models import Scan
 from access.services import create_credential, credential_code
+from alerts.models import Alert
 from devices.models import Device
 from tests.conftest import code_for, device_client, make_device, make_event, run_concurrently, sell
 from tests.events.test_api import assert_error

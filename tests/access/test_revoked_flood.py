@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from access.models import Alert, Scan
+from access.models import Scan
+from alerts.models import Alert
 from devices.services import revoke_device
 from tests.conftest import code_for, device_client, make_device, run_concurrently, sell
 

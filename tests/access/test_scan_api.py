@@ -79,7 +79,7 @@ def test_wrong_event(generated_event):
 
 
 def test_unknown_ticket(scanner, generated_event):
-    from tickets.codes import KIND_TICKET, active_key, sign
+    from events.codes import KIND_TICKET, active_key, sign
 
     _, client = scanner
     key = active_key(generated_event.event_id)

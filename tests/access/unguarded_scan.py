@@ -24,7 +24,7 @@ import pytest
 from django.db import IntegrityError, connection
 
 from access import services
-from tickets import codes
+from events import codes
 
 NAME = "test_unguarded_scan_ticket"
 

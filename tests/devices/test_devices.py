@@ -59,8 +59,8 @@ def test_pairing_code_expires(api, anon, event, checkpoint):
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_pair_requests_one_winner():
+    from events.services import create_checkpoint
     from devices.services import PairingInvalid, create_device, pair_device
-    from access.services import create_checkpoint
 
     event = make_event()
     cp = create_checkpoint(event_id=event.event_id, name="G")
@@ -104,7 +104,7 @@ def test_revoked_device_gets_401_device_revoked_on_next_request(api, generated_e
     assert_error(client.get("/api/v1/devices/me"), 401, "device_revoked")
     assert_error(client.post("/api/v1/scan", {"code": "x", "direction": "in", "scan_id": str(uuid.uuid4())},
                              format="json"), 401, "device_revoked")
-    from access.models import Alert
+    from alerts.models import Alert
 
     assert Alert.objects.filter(event=generated_event, kind="revoked_device").count() == 1
 
@@ -208,7 +208,7 @@ def test_admin_action_revokes_a_device(admin_client, generated_event):
 
 
 def test_admin_shows_pairing_qr(admin_client, generated_event):
-    from access.services import create_checkpoint
+    from events.services import create_checkpoint
     from devices.services import create_device
 
     cp = create_checkpoint(event_id=generated_event.event_id, name="G")

@@ -7,11 +7,11 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from access.services import create_checkpoint
+from events.services import create_checkpoint
+from core.client_ip import client_ip, rate_limit_key
 from devices.services import create_device
 from tests.conftest import make_event
 from tests.events.test_api import assert_error
-from ticketcore.client_ip import client_ip, rate_limit_key
 
 pytestmark = pytest.mark.django_db
 

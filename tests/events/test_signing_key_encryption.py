@@ -12,10 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from access.services import create_credential, credential_code
-from events import keyring
+from events import codes, keyring
 from events.models import SigningKey
 from events.services import rotate_signing_key
-from tickets import codes
 from tickets.models import Ticket
 
 ROOT = Path(__file__).resolve().parents[2]

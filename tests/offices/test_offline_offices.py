@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from access.models import Alert
+from alerts.models import Alert
 from devices.models import Device
 from devices.services import pair_device, revoke_device
 from offices.models import Office, OfficeAssignment, OfficeSale
@@ -144,7 +144,7 @@ def test_assigned_tickets_cannot_be_held_or_sold_online(api, office, generated_e
     assert body["error"]["tickets"] == [t]
     assert_error(api.patch(f"/api/v1/events/{generated_event.event_id}/tickets/{t}", {"status": False}, format="json"),
                  409, "ticket_locked")
-    from ticketcore.errors import SeatsUnavailable
+    from core.errors import SeatsUnavailable
     from tickets.services import sell_tickets
 
     with pytest.raises(SeatsUnavailable):
@@ -370,7 +370,7 @@ def test_office_lists_its_tickets_with_codes(api, anon, office, generated_event)
     assign(api, other["office_id"], [tid(generated_event, "B-3")])
     body = client.get(f"/api/v1/offices/{office_id}/tickets").json()
     assert [t["ticket_id"] for t in body["results"]] == tickets and body["next"] is None
-    from tickets.codes import verify
+    from events.codes import verify
 
     assert verify(body["results"][0]["code"]).object_id == tickets[0]
     assert_error(other_client.get(f"/api/v1/offices/{office_id}/tickets"), 404, "not_found")

@@ -7,11 +7,11 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.errors import SeatsUnavailable
 from devices.services import create_device
 from offices import services
 from offices.models import Office, OfficeAssignment, OfficeSale
 from tests.conftest import make_device, make_event, run_concurrently, sell
-from ticketcore.errors import SeatsUnavailable
 from tickets import holds
 from tickets.models import Ticket
 

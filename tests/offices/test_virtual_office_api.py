@@ -3,8 +3,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from events import codes
 from tests.events.test_api import assert_error
-from tickets import codes
 from tickets.models import LedgerEntry, Ticket, TicketHold
 
 pytestmark = pytest.mark.django_db

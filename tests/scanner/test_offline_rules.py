@@ -60,7 +60,7 @@ def server(device, code, direction="in"):
 
 def test_offline_decisions_match_the_server(browser, scanner_server, tmp_path):
     from access.services import create_credential, credential_code, revoke_credential
-    from tickets import codes
+    from events import codes
     from tickets.services import generate_tickets
 
     event = make_event()

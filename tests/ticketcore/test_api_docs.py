@@ -95,8 +95,8 @@ def test_request_examples_pass_the_real_validation():
     """The examples are what a client would copy: they must be accepted by the hot-path parsers."""
     from access.api import scan_problems
     from access.api_offline import parse_sync
-    from tickets import codes
-    from ticketcore import schema
+    from core import schema
+    from events import codes
 
     assert codes._CODE_RE.match(schema.CODE)
     assert scan_problems({"code": schema.CODE, "direction": "in", "scan_id": schema.SCAN_ID},

@@ -63,7 +63,7 @@ def test_private_keys_never_appear_in_admin(admin_client, generated_event):
 
     key = SigningKey.objects.get(event=generated_event)
     r = admin_client.get(f"/admin/events/event/{generated_event.pk}/change/")
-    from tickets.codes import b64url
+    from events.codes import b64url
 
     assert b64url(bytes(key.private_key)).encode() not in r.content
     assert bytes(key.private_key).hex().encode() not in r.content

@@ -1,7 +1,7 @@
 import pytest
 
+from events import codes
 from tests.events.test_api import assert_error
-from tickets import codes
 from tickets.models import LedgerEntry, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_qr_image_svg_and_png(api, generated_event):
 
 
 def test_selling_a_held_ticket_is_refused_not_a_500(generated_event):
-    from ticketcore.errors import SeatsUnavailable
+    from core.errors import SeatsUnavailable
     from tickets.holds import take_hold
     from tickets.services import sell_tickets
 

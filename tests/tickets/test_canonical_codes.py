@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from access.models import Scan
+from events import codes
 from tests.conftest import code_for, device_client, make_device, sell
-from tickets import codes
 from tickets.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 
+from events import codes
 from events.services import rotate_signing_key
-from tickets import codes
 from tickets.models import Ticket
 
 
@@ -13,6 +13,7 @@ def ticket(generated_event):
 @pytest.mark.django_db
 def test_code_verifies_offline_with_the_public_key_alone(ticket):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from events.models import SigningKey
 
     code = codes.ticket_code(ticket)

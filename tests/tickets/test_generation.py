@@ -1,9 +1,9 @@
 import pytest
 from django.db import connection
 
+from core.errors import AlreadyGenerated, SetupInactive
 from events.models import Event
 from tests.conftest import make_event, run_concurrently
-from ticketcore.errors import AlreadyGenerated, SetupInactive
 from tickets.models import LedgerEntry, Ticket
 from tickets.services import generate_tickets
 

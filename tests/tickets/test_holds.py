@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput, NotFound, SeatsUnavailable
 from tests.events.test_api import assert_error
-from ticketcore.errors import InvalidInput, NotFound, SeatsUnavailable
 from tickets import holds, selectors
 from tickets.models import LedgerEntry, Ticket, TicketHold
 
@@ -256,7 +256,7 @@ def test_sweep_announces_released_seats_on_the_live_feed_after_commit(generated_
 
 
 def test_publish_never_raises_when_the_layer_refuses():
-    from ticketcore.live import flush, publish_event
+    from core.live import flush, publish_event
 
     publish_event("not a valid group name \x00" * 20, {"type": "sales"})  # the layer refuses the name
     flush()

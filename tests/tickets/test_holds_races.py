@@ -13,9 +13,9 @@ from collections import Counter, defaultdict
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from tests.conftest import make_event
+from core.errors import SeatsUnavailable
 from events.services import ZoneSpec
-from ticketcore.errors import SeatsUnavailable
+from tests.conftest import make_event
 from tickets import holds, selectors
 from tickets.models import LedgerEntry, Ticket, TicketHold
 from tickets.services import generate_tickets

@@ -1,0 +1,1 @@
+"""Shared code every app may import; it imports no app of the project (docs/architecture.md)."""
