@@ -9,10 +9,11 @@
 //   manifest.js    the offline ticket list, read back and refreshed
 //   local.js       the keys and this phone's own admissions, for offline checks
 //   result.js, status.js, conflicts.js, manual.js, words.js   what the steward sees and reads
-// Under them: offline.js (the offline rules), store.js (IndexedDB), camera.js, feedback.js.
-// Imports stay shallow (app.js is at most four modules above any leaf, vendor included):
-// collectstatic rewrites them to hashed names in passes, at worst one level per pass, and gives
-// up after six (docs/adr/0021).
+// Under them: offline.js (the offline rules), store.js (IndexedDB), camera.js, feedback.js, and
+// page.js (the page's settings and elements).
+// Imports stay shallow: app.js is four imports above the deepest module, vendor included.
+// collectstatic rewrites imports to hashed names in passes, one level per pass when the files
+// come in the worst order, and fails a chain more than five deep (docs/adr/0021).
 // Contract: shared/API.md ("Scanning", "Devices", "Door scanner app"); design: docs/adr/0015.
 import { onPairingLost } from "./api.js";
 import { QrCamera, prepareReader } from "./camera.js";
