@@ -86,8 +86,6 @@ export class KeyRing {
   }
 }
 
-const MINUTE = 60 * 1000;
-
 /** The manifest in memory: ticket and credential states, zones, the event and checkpoint. */
 export class Manifest {
   constructor(meta = {}, tickets = []) {
@@ -179,11 +177,11 @@ function allows(checkpoint, direction) {
   return directions === "both" || directions === direction;
 }
 
+// The doors window is defined once, on the server (access/offline.py sends it computed from the
+// event): the phone compares with it and never re-derives it.
 function outsideEventWindow(event, at) {
-  if (!event || !event.date_start || !event.date_end) return false;
-  const open = Date.parse(event.date_start) - (event.doors_open_minutes ?? 720) * MINUTE;
-  const close = Date.parse(event.date_end) + (event.doors_close_minutes ?? 360) * MINUTE;
-  return at < open || at > close;
+  if (!event || !event.doors_open_at || !event.doors_close_at) return false;
+  return at < Date.parse(event.doors_open_at) || at > Date.parse(event.doors_close_at);
 }
 
 /**

@@ -1,0 +1,143 @@
+// The tiles, the gates table, the zone bars, the sales figures, the latest scans and the mirror
+// tile, each drawn from the state.
+import { renderRateChart, renderSalesChart } from "./charts.js";
+import { $, flash, h, setText } from "./dom.js";
+import { GATE_COLORS, alpha, fmt, pct, pctText, time } from "./format.js";
+import * as state from "./state.js";
+
+const REASONS = {
+  invalid_signature: "invalid signature", unknown_ticket: "unknown ticket", wrong_event: "wrong event",
+  not_sold: "not sold", already_inside: "already inside", already_used: "already used",
+  not_inside: "not inside", zone_not_allowed: "zone not allowed", direction_not_allowed: "wrong direction",
+  credential_revoked: "credential revoked", event_closed: "doors closed", device_revoked: "device revoked",
+};
+const DIRECTIONS = { in: "entry only", out: "exit only", both: "entry and exit" };
+
+export function renderCounts() {
+  const snap = state.snapshot();
+  const t = snap.totals || {};
+  const before = $("v-accepted").textContent;
+  setText("v-inside", fmt(t.inside));
+  setText("v-occupancy", pctText(t.occupancy_pct || 0));
+  setText("v-seats", fmt(t.seats));
+  setText("v-credentials-inside", fmt(t.credentials_inside));
+  $("m-occupancy").style.width = `${Math.min(100, t.occupancy_pct || 0)}%`;
+  setText("v-accepted", fmt(t.accepted));
+  setText("v-entries", fmt(t.entries));
+  setText("v-exits", fmt(t.exits));
+  setText("v-rejected", fmt(t.rejected));
+  const all = (t.accepted || 0) + (t.rejected || 0);
+  setText("v-reject-rate", all ? pctText(pct(t.rejected, all)) : "0%");
+  setText("v-per-minute", fmt(t.per_minute));
+  const busiest = (snap.checkpoints || []).slice().sort((a, b) => b.per_minute - a.per_minute)[0];
+  setText("v-busiest", busiest && busiest.per_minute ? `busiest: ${busiest.name}` : "no scans in the last minute");
+  if (before !== $("v-accepted").textContent && before !== "–") flash("tile-accepted");
+  renderGates();
+  renderZones();
+  renderRateChart();
+}
+
+function renderGates() {
+  const tbody = $("gates").querySelector("tbody");
+  const rows = state.snapshot().checkpoints || [];
+  const max = Math.max(1, ...rows.map((c) => c.per_minute), 0);
+  tbody.textContent = "";
+  if (!rows.length) {
+    tbody.appendChild(h("tr", null, h("td", { colspan: "6", class: "empty" }, "No gates yet: create checkpoints in the admin.")));
+    return;
+  }
+  rows.forEach((c, i) => {
+    const color = GATE_COLORS[i % GATE_COLORS.length];
+    const rejectShare = pct(c.rejected, c.accepted + c.rejected);
+    tbody.appendChild(h("tr", { "data-checkpoint": c.checkpoint },
+      h("td", null, h("div", { class: "gate-name" }, h("span", { class: "dot", style: `background:${color};margin-right:8px` }), c.name),
+        h("div", { class: "gate-sub" }, DIRECTIONS[c.directions] || "")),
+      h("td", { class: "num", "data-field": "accepted" }, fmt(c.accepted)),
+      h("td", { class: `num${rejectShare >= 10 ? " rej" : ""}`, "data-field": "rejected" }, fmt(c.rejected)),
+      h("td", { class: "num", "data-field": "inside" }, fmt(c.inside)),
+      h("td", { class: "num", "data-field": "per_minute" }, fmt(c.per_minute)),
+      h("td", null, h("div", { class: "spark" }, h("div", { style: `width:${(100 * c.per_minute) / max}%;background:${color}` })))));
+  });
+}
+
+function renderZones() {
+  const snap = state.snapshot();
+  const box = $("zones");
+  const threshold = (snap.thresholds || {}).zone_capacity_pct || 95;
+  setText("capacity-note", `alert at ${threshold}%`);
+  box.textContent = "";
+  for (const z of snap.zones || []) {
+    const p = pct(z.inside, z.seats);
+    const near = p >= threshold;
+    const badge = near ? h("span", { class: "badge badge-bad" }, "near capacity")
+      : p >= 80 ? h("span", { class: "badge badge-warn" }, "filling") : null;
+    box.appendChild(h("div", { class: `zone-row${near ? " near" : ""}`, "data-zone": z.zone_id },
+      h("div", { class: "zone-top" },
+        h("span", { class: "zone-name" }, h("span", { class: "dot", style: `background:${z.color}` }), z.name, badge),
+        h("span", { class: "zone-figs" }, h("b", { "data-field": "inside" }, fmt(z.inside)), ` / ${fmt(z.seats)} · ${pctText(p)}`)),
+      h("div", { class: "zone-bar" },
+        h("div", { style: `width:${Math.min(100, p)}%;background:linear-gradient(90deg,${alpha(z.color, 0.75)},${z.color})` }),
+        h("span", { class: "cap", style: `left:${threshold}%` }))));
+  }
+  const c = snap.credentials || {};
+  box.appendChild(h("div", { class: "zone-extra" },
+    h("span", null, "Staff & VIP inside"),
+    h("span", null, h("b", { id: "v-credentials-zone" }, fmt(c.inside)), ` (${fmt(c.staff)} staff, ${fmt(c.vip)} VIP)`)));
+}
+
+export function renderSales() {
+  const s = state.snapshot().sales;
+  if (!s || !s.totals) return;
+  const t = s.totals;
+  setText("v-sold", fmt(t.sold));
+  setText("v-sold-pct", pctText(pct(t.sold, t.seats)));
+  setText("v-held", fmt(t.held));
+  setText("v-available", fmt(t.available));
+  setText("sales-note", `${fmt(t.sold)} / ${fmt(t.seats)}`);
+  renderSalesChart(s);
+}
+
+export function renderFeed() {
+  if (!state.snapshot()) return;
+  const list = $("feed");
+  const feed = state.scans();
+  const names = state.gateNames();
+  const colors = state.zoneColors();
+  list.textContent = "";
+  setText("feed-note", feed.length ? "newest first" : "");
+  if (!feed.length) {
+    list.appendChild(h("li", { class: "empty" }, "No scans yet."));
+    return;
+  }
+  for (const s of feed.slice(0, 24)) {
+    const ok = s.result === "accepted";
+    const what = s.direction === "out" ? "exit" : s.direction === "in" ? "entry" : "accepted";
+    const where = names[s.checkpoint] || s.checkpoint || "";
+    const why = ok ? `${what} · ${where}` : `${REASONS[s.reason] || s.reason || "rejected"} · ${where}`;
+    list.appendChild(h("li", { "data-result": s.result },
+      h("span", { class: "t" }, time(s.at)),
+      h("span", { class: ok ? "r-ok" : "r-bad" }, ok ? "✓" : "✕"),
+      h("span", { class: "why" }, why),
+      s.zone_id ? h("span", { class: "zone-chip", style: `background:${colors[s.zone_id] || "#475569"}` }, s.zone_id) : h("span")));
+  }
+}
+
+export function renderMirror() {
+  const m = state.snapshot().mirror;
+  const tile = $("tile-mirror");
+  if (!m) {
+    tile.hidden = true;
+    return;
+  }
+  tile.hidden = false;
+  if (!m.enabled) {
+    setText("v-mirror", "Off");
+    setText("v-mirror-sub", `${fmt(m.pending || 0)} changes waiting`);
+    $("v-mirror").className = "tile-value";
+    return;
+  }
+  const lag = m.oldest_age_s;
+  setText("v-mirror", lag === null || lag === undefined ? "In sync" : lag < 1 ? "< 1 s" : `${Math.round(lag)} s`);
+  $("v-mirror").className = `tile-value ${m.last_error || lag > 30 ? "warn" : "ok"}`;
+  setText("v-mirror-sub", m.last_error ? `error: ${m.last_error}` : `${fmt(m.pending || 0)} pending · lag`);
+}

@@ -1,0 +1,43 @@
+// The sheet of offline admissions the server later refused (a conflict: another gate, or the
+// server's newer data, said no). It stays until the steward acknowledges it.
+import { $ } from "./page.js";
+import * as state from "./state.js";
+import { openConflicts, putScans } from "./store.js";
+import { formatTime, reasonText } from "./words.js";
+
+export async function refreshConflicts() {
+  let conflicts = [];
+  try {
+    const device = state.device();
+    conflicts = (await openConflicts()).filter((s) => s.device_id === (device && device.device_id));
+  } catch {
+    return;
+  }
+  const sheet = $("conflicts");
+  sheet.hidden = conflicts.length === 0;
+  document.body.dataset.conflicts = String(conflicts.length);
+  if (!conflicts.length) return;
+  $("conflicts-title").textContent = conflicts.length === 1
+    ? "1 offline admission was refused by the server"
+    : `${conflicts.length} offline admissions were refused by the server`;
+  const list = $("conflicts-list");
+  list.replaceChildren();
+  for (const scan of conflicts) {
+    const item = document.createElement("li");
+    const ticket = (scan.server_answer && scan.server_answer.ticket) || scan.ticket || {};
+    const who = ticket.seat_id || ticket.ticket_id || (scan.credential && scan.credential.name) || scan.object_id || "Ticket";
+    const head = document.createElement("strong");
+    head.textContent = `${who}${ticket.zone ? ` · ${ticket.zone}` : ""}`;
+    const body = document.createElement("span");
+    const answer = scan.server_answer || { reason: scan.server_reason };
+    body.textContent = `Let in here at ${formatTime(scan.scanned_at)}. Server: ${reasonText(answer, scan.direction, state.allowedDirections())}`;
+    item.append(head, body);
+    item.dataset.reason = scan.server_reason || "";
+    list.append(item);
+  }
+  $("conflicts-ok").onclick = async () => {
+    for (const scan of conflicts) scan.conflict_seen = true;
+    await putScans(conflicts);
+    refreshConflicts();
+  };
+}

@@ -1,0 +1,54 @@
+// Pairing: a one-time code (typed, or read from the admin's device QR, which encodes
+// /scanner/?pair=CODE) becomes this phone's device token (POST /api/v1/devices/pair).
+import { ApiError, api } from "./api.js";
+import { $ } from "./page.js";
+import * as state from "./state.js";
+import { clearManifest, saveDevice } from "./store.js";
+
+/** The code in a pairing URL or typed by hand, normalised; null when it cannot be one. */
+export function extractPairingCode(value) {
+  const text = String(value || "").trim();
+  try {
+    const url = new URL(text);
+    const code = url.searchParams.get("pair");
+    if (code) return code.trim();
+  } catch {
+    /* not a URL: maybe the bare code */
+  }
+  return /^[A-Za-z0-9 -]{4,24}$/.test(text) ? text.replace(/[\s-]/g, "").toUpperCase() : null;
+}
+
+/** Pairs this phone; resolves to null once paired, or to what to tell the steward. */
+export async function pair(raw) {
+  const code = extractPairingCode(raw);
+  if (!code) return "That is not a pairing code. It has 10 letters and digits.";
+  $("pair-submit").disabled = true;
+  $("pair-submit").textContent = "Pairing…";
+  try {
+    const body = await api("/devices/pair", { method: "POST", body: { pairing_code: code }, auth: false, timeout: 10000 });
+    const previous = state.device();
+    const device = {
+      device_id: body.device_id, token: body.token, role: body.role, event: body.event,
+      checkpoint: body.checkpoint, paired_at: new Date().toISOString(),
+    };
+    state.setDevice(device);
+    saveDevice(device);
+    if (!previous || previous.device_id !== body.device_id || (previous.event || {}).event_id !== body.event.event_id) {
+      state.setManifest(null);
+      await clearManifest();
+    }
+    state.setDirection("in");
+    localStorage.removeItem("tc.scanner.direction");
+    return null;
+  } catch (error) {
+    if (error instanceof ApiError) {
+      return error.code === "pairing_invalid"
+        ? "This pairing code is unknown, already used or expired. Ask the admin for a new one."
+        : `Pairing refused: ${error.message}`;
+    }
+    return "No connection to the server. Pairing needs the network once; try again.";
+  } finally {
+    $("pair-submit").disabled = false;
+    $("pair-submit").textContent = "Pair";
+  }
+}

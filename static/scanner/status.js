@@ -1,0 +1,60 @@
+// The scan screen's bars: online or offline and the upload queue, the event and checkpoint, the
+// direction switch, the offline list's size. The status follows the state by itself (subscribe).
+import { $ } from "./page.js";
+import * as state from "./state.js";
+
+export function renderStatus() {
+  const mode = state.mode();
+  const offline = mode === "offline";
+  const syncing = state.syncing();
+  const pending = state.pending();
+  document.body.dataset.mode = mode;
+  $("offline-banner").hidden = !offline;
+  const net = $("net");
+  net.className = `net ${offline ? "offline" : syncing ? "syncing" : "online"}`;
+  net.textContent = offline ? "Offline" : syncing ? "Syncing" : "Online";
+  $("queue").textContent = `${pending} queued`;
+  $("queue").classList.toggle("has-queue", pending > 0);
+  $("banner-queue").textContent = pending === 1 ? "1 scan waiting to upload" : `${pending} scans waiting to upload`;
+  document.body.dataset.pending = String(pending);
+}
+
+state.subscribe((key) => {
+  if (key === "mode" || key === "pending" || key === "syncing") renderStatus();
+});
+
+export function renderHeader() {
+  const device = state.device();
+  $("event-name").textContent = (device.event && device.event.name) || "";
+  $("checkpoint-name").textContent = (device.checkpoint && device.checkpoint.name) || "Checkpoint";
+  $("role").textContent = device.role === "supervisor" ? "Supervisor" : "Steward";
+  $("manual-open").hidden = device.role !== "supervisor";
+}
+
+export function renderManifestState() {
+  const m = state.manifest();
+  const el = $("manifest-state");
+  if (!m) {
+    el.textContent = "No offline list yet";
+    document.body.dataset.manifest = "none";
+    return;
+  }
+  el.textContent = `${m.tickets.size} tickets offline`;
+  document.body.dataset.manifest = "ready";
+  document.body.dataset.manifestVersion = String(m.version);
+}
+
+export function renderDirection() {
+  const allowed = state.allowedDirections();
+  if (!allowed.includes(state.direction())) state.setDirection(allowed[0]);
+  const both = allowed.length === 2;
+  $("direction").hidden = !both;
+  $("direction-fixed").hidden = both;
+  $("direction-fixed").textContent = allowed[0] === "in" ? "Entry only" : "Exit only";
+  for (const button of document.querySelectorAll("#direction button")) {
+    const active = button.dataset.dir === state.direction();
+    button.classList.toggle("active", active);
+    button.setAttribute("aria-checked", String(active));
+  }
+  document.body.dataset.direction = state.direction();
+}
