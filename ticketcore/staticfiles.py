@@ -8,12 +8,15 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage
 # alone, a hashed app.js would load UNHASHED modules, cached for only WHITENOISE_MAX_AGE and
 # possibly from another release. Rewritten, every import names a hashed file, and a change in
 # any module changes the hash (so the URL) of every module importing it, up to app.js.
-ES_MODULES = ("scanner/*.js", "vendor/barcode-detector/*.js")
+ES_MODULES = ("scanner/*.js", "dashboard/*.js", "vendor/barcode-detector/*.js")
 _MODULE_IMPORTS = HashedFilesMixin._js_module_import_aggregation_patterns[1]
 _CSS = next(patterns for glob, patterns in HashedFilesMixin.patterns if glob == "*.css")
 
 
 class StaticFilesStorage(CompressedManifestStaticFilesStorage):
+    # Each pass rewrites one more level of ES-module imports to hashed names (in the worst file
+    # order); Django's default of 5 passes would fail a sixth level of imports at collectstatic.
+    max_post_process_passes = 12
     # Django's own switch (support_js_module_import_aggregation) runs the import regexes over
     # every .js, including the admin's and minified vendor bundles they were not written for;
     # they run here over our modules only. The stock "*.js" sourceMappingURL rewrite is left out:

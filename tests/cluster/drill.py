@@ -1,7 +1,7 @@
 """Door traffic for the fault drills: paired devices scanning through the load balancer, some
 online and some through the offline sync, every request and every answer logged.
 
-An online device behaves like the scanner app (static/scanner/app.js): a scan that gets no
+An online device behaves like the scanner app (static/scanner/api.js, connection.js, queue.js): a scan that gets no
 answer (network error, timeout, 5xx, 429) is decided on the device from its manifest, exactly as
 offline.js decides it, and an admission is queued; the device then probes with heartbeats and,
 once one answers, uploads its queue through POST /api/v1/scan/sync with the same scan_ids.
@@ -22,9 +22,9 @@ from datetime import datetime, timedelta, timezone
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-ONLINE_TIMEOUT = 2.0  # app.js ONLINE_TIMEOUT_MS
+ONLINE_TIMEOUT = 2.0  # api.js ONLINE_TIMEOUT_MS
 SYNC_TIMEOUT = 20.0
-PROBE_EVERY = 1.0  # app.js probes every 3 s; 1 s measures the outage window more finely
+PROBE_EVERY = 1.0  # connection.js probes every 3 s; 1 s measures the outage window more finely
 SYNC_EVERY = 2.0
 
 
@@ -33,7 +33,7 @@ def now_iso() -> str:
 
 
 class NoAnswer(Exception):
-    """Not an answer about the ticket: the device goes offline (app.js NetworkError)."""
+    """Not an answer about the ticket: the device goes offline (api.js NetworkError)."""
 
 
 def call(base: str, path: str, *, method: str = "GET", body=None, auth: str | None = None,
@@ -161,7 +161,7 @@ class Manifest:
                                  "inside": direction == "in"}
 
     def learn(self, answer: dict, direction: str) -> None:
-        """app.js learn(): what the server said about a ticket updates the offline list."""
+        """local.js learn(): what the server said about a ticket updates the offline list."""
         ticket = (answer or {}).get("ticket") or {}
         current = self.tickets.get(ticket.get("ticket_id"))
         if current is None:
@@ -308,7 +308,7 @@ class Device(threading.Thread):
             if ticket is not None:
                 self.scan(ticket)
             self.background()
-        # the doors close: everything queued is uploaded (app.js keeps trying until it is)
+        # the doors close: everything queued is uploaded (queue.js keeps trying until it is)
         deadline = time.monotonic() + 60
         while self.queue and time.monotonic() < deadline:
             self.background(force=True)
@@ -347,7 +347,7 @@ class Device(threading.Thread):
             self.sync()
 
     def sync(self) -> None:
-        batch = self.queue[:200]  # app.js SYNC_BATCH
+        batch = self.queue[:200]  # queue.js SYNC_BATCH
         body = {"scans": [{"code": r.code, "direction": r.direction, "scan_id": r.scan_id, "scanned_at": r.scanned_at}
                           for r in batch]}
         try:

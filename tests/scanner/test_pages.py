@@ -136,7 +136,7 @@ def test_every_reason_code_has_words():
     contract = ["invalid_signature", "unknown_ticket", "wrong_event", "not_sold", "already_inside", "already_used",
                 "not_inside", "zone_not_allowed", "direction_not_allowed", "credential_revoked", "event_closed",
                 "device_revoked"]
-    app = (ROOT / "static" / "scanner" / "app.js").read_text()
+    app = (ROOT / "static" / "scanner" / "words.js").read_text()
     block = re.search(r"const REASONS = \{(.*?)\n\};", app, re.S).group(1)
     mapped = dict(re.findall(r"^\s+(\w+): \"([^\"]+)\",$", block, re.M))
     for code in contract:
