@@ -19,7 +19,8 @@ def doors_window(date_start, date_end, open_before, close_after):
     """The doors window, defined once for Python values and for query expressions alike: it opens
     `open_before` ahead of the start and closes `close_after` past the end, both instants included.
     A ticket scanned outside it is `event_closed`. The PL/pgSQL scan function keeps its own copy
-    as the database's guarantee (access/migrations/0008); tests/scan_cases.py pins the two."""
+    as the database's guarantee (access/migrations/0008); the scan case table (tests/scan_cases.py,
+    run by tests/access/test_scan_case_table.py) holds the two to the same instants."""
     return date_start - open_before, date_end + close_after
 
 
