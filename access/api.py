@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from access import fastpath, services
 from access.models import Credential
+from access.vocabulary import CredentialKind, Reason, ScanResult
 
 # scan_problems: also imported from here by tests/ticketcore/test_api_docs.py
 from access.scan_input import parse_scan, scan_problems  # noqa: F401
@@ -18,6 +19,7 @@ from core import schema
 from devices.auth import IsScanner, IsSupervisor
 from devices.throttling import DeviceThrottle, ScanThrottle
 from events.models import Event
+from events.vocabulary import Direction
 from tickets.api import qr_response
 from tickets.models import Ticket
 
@@ -36,7 +38,7 @@ def credential_json(c: Credential, *, with_code: bool = True) -> dict:
 
 class CredentialInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    kind = serializers.ChoiceField(choices=["staff", "vip"])
+    kind = serializers.ChoiceField(choices=CredentialKind.choices)
     zones = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
     checkpoints = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
@@ -76,11 +78,11 @@ class CredentialQRView(APIView):
 
 
 _SCAN_REQUEST = inline_serializer("ScanRequest", {
-    "code": serializers.CharField(), "direction": serializers.ChoiceField(choices=["in", "out"]),
+    "code": serializers.CharField(), "direction": serializers.ChoiceField(choices=Direction.choices),
     "scan_id": serializers.UUIDField(), "scanned_at": serializers.DateTimeField(required=False)})
 _SCAN_RESPONSE = inline_serializer("ScanResult", {
-    "scan_id": serializers.UUIDField(), "result": serializers.ChoiceField(choices=["accepted", "rejected"]),
-    "reason": serializers.CharField(allow_null=True), "ticket": serializers.DictField(required=False),
+    "scan_id": serializers.UUIDField(), "result": serializers.ChoiceField(choices=ScanResult.choices),
+    "reason": serializers.ChoiceField(choices=Reason.choices, allow_null=True), "ticket": serializers.DictField(required=False),
     "credential": serializers.DictField(required=False), "first_entry": serializers.DictField(required=False)})
 
 
@@ -120,16 +122,18 @@ class ScanView(APIView):
             401: schema.NOT_AUTHENTICATED, 429: schema.THROTTLED},
         examples=[
             OpenApiExample("entry", request_only=True,
-                           value={"code": schema.CODE, "direction": "in", "scan_id": schema.SCAN_ID}),
+                           value={"code": schema.CODE, "direction": Direction.IN.value, "scan_id": schema.SCAN_ID}),
             OpenApiExample("accepted", response_only=True, status_codes=["200"],
-                           value={"scan_id": schema.SCAN_ID, "result": "accepted", "reason": None,
+                           value={"scan_id": schema.SCAN_ID, "result": ScanResult.ACCEPTED.value, "reason": None,
                                   "ticket": schema.TICKET}),
             OpenApiExample("already inside", response_only=True, status_codes=["200"],
-                           value={"scan_id": schema.SCAN_ID, "result": "rejected", "reason": "already_inside",
+                           value={"scan_id": schema.SCAN_ID, "result": ScanResult.REJECTED.value,
+                                  "reason": Reason.ALREADY_INSIDE.value,
                                   "ticket": schema.TICKET,
                                   "first_entry": {"at": "2026-11-28T20:41:07.512+00:00", "checkpoint": "North gate"}}),
             OpenApiExample("forged or altered code", response_only=True, status_codes=["200"],
-                           value={"scan_id": schema.SCAN_ID, "result": "rejected", "reason": "invalid_signature"}),
+                           value={"scan_id": schema.SCAN_ID, "result": ScanResult.REJECTED.value,
+                                  "reason": Reason.INVALID_SIGNATURE.value}),
         ],
     )
     def post(self, request):

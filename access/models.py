@@ -2,8 +2,10 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from access.vocabulary import CredentialKind, ScanMode, ScanResult
 from core.ids import short_id
 from events.models import Checkpoint, Event
+from events.vocabulary import Direction
 
 
 def credential_id() -> str:
@@ -13,12 +15,10 @@ def credential_id() -> str:
 class Credential(models.Model):
     """A named staff or VIP pass: multi-use entry/exit, never inside twice, revocable."""
 
-    KINDS = [("staff", "staff"), ("vip", "vip")]
-
     credential_id = models.CharField(primary_key=True, max_length=16, default=credential_id, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="credentials")
     name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=8, choices=KINDS)
+    kind = models.CharField(max_length=8, choices=CredentialKind.choices)
     zones = ArrayField(models.CharField(max_length=16), default=list, blank=True)
     checkpoints = ArrayField(models.CharField(max_length=16), default=list, blank=True)
     valid_from = models.DateTimeField(null=True, blank=True)
@@ -30,7 +30,7 @@ class Credential(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["staff", "vip"]), name="credential_kind_known"),
+            models.CheckConstraint(condition=Q(kind__in=CredentialKind.values), name="credential_kind_known"),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
                 name="credential_window_ordered",
@@ -63,7 +63,7 @@ class Scan(models.Model):
     code = models.CharField(max_length=200, blank=True, default="")
     zone_id = models.CharField(max_length=16, null=True)
     first_entry = models.BooleanField(default=False)
-    mode = models.CharField(max_length=8, default="online")  # online | sync
+    mode = models.CharField(max_length=8, default=ScanMode.ONLINE)  # access.vocabulary.ScanMode
     quarantined = models.BooleanField(default=False)
     late = models.BooleanField(default=False)  # synced long after it was scanned
     scanned_at = models.DateTimeField(null=True)  # device clock, as sent
@@ -77,10 +77,11 @@ class Scan(models.Model):
             models.UniqueConstraint(fields=["device", "scan_id"], name="scan_id_unique_per_device"),
             # The backstop behind the row lock: at most one accepted first entry per ticket, ever.
             models.UniqueConstraint(fields=["ticket"], condition=Q(first_entry=True), name="one_first_entry_per_ticket"),
-            models.CheckConstraint(condition=Q(direction__in=["in", "out"]), name="scan_direction_known"),
-            models.CheckConstraint(condition=Q(result__in=["accepted", "rejected"]), name="scan_result_known"),
+            models.CheckConstraint(condition=Q(direction__in=Direction.values), name="scan_direction_known"),
+            models.CheckConstraint(condition=Q(result__in=ScanResult.values), name="scan_result_known"),
             models.CheckConstraint(
-                condition=Q(first_entry=False) | (Q(result="accepted") & Q(direction="in") & Q(ticket__isnull=False)),
+                condition=Q(first_entry=False) | (Q(result=ScanResult.ACCEPTED) & Q(direction=Direction.IN)
+                                                  & Q(ticket__isnull=False)),
                 name="scan_first_entry_is_accepted_in",
             ),
         ]

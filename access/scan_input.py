@@ -8,6 +8,8 @@ import uuid
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 
+from events.vocabulary import Direction
+
 
 def scan_problems(item, *, require_scanned_at: bool) -> tuple[dict | None, dict]:
     """Strict validation of one scan: (clean data, {}) or (None, {field: [problems]}).
@@ -21,7 +23,7 @@ def scan_problems(item, *, require_scanned_at: bool) -> tuple[dict | None, dict]
     elif len(code) > 2000:
         errors["code"] = ["Too long."]
     direction = item.get("direction")
-    if direction not in ("in", "out"):
+    if direction not in Direction.values:
         errors["direction"] = ["Must be \"in\" or \"out\"."]
     raw_id = item.get("scan_id")
     scan_id = None

@@ -17,14 +17,14 @@ from django.utils import timezone
 
 from access.models import Credential, Scan
 from access.signals import scan_decided
+from access.vocabulary import CredentialKind, Reason, ScanMode, ScanResult
 from core.errors import InvalidInput, NotFound
 from core.live import publish_event
 from events import codes
 from events.models import Checkpoint, Event, Zone
+from events.vocabulary import Direction
 
 log = logging.getLogger(__name__)
-
-DIRECTIONS = ("in", "out")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class ScanOutcome:
 
     @property
     def accepted(self) -> bool:
-        return self.response["result"] == "accepted"
+        return self.response["result"] == ScanResult.ACCEPTED
 
 
 # --------------------------------------------------------------------------- credentials
@@ -47,7 +47,7 @@ def credential_code(credential: Credential) -> str:
 def create_credential(*, event_id: str, name: str, kind: str, zones: list[str] | None = None,
                       checkpoints: list[str] | None = None, valid_from: datetime | None = None,
                       valid_until: datetime | None = None) -> Credential:
-    if kind not in ("staff", "vip"):
+    if kind not in CredentialKind.values:
         raise InvalidInput("kind must be staff or vip.", fields={"kind": ["Must be staff or vip."]})
     if valid_from and valid_until and valid_until <= valid_from:
         raise InvalidInput("valid_until must be after valid_from.", fields={"valid_until": ["Must be after valid_from."]})
@@ -100,21 +100,21 @@ def revoke_credential(*, credential_id: str) -> Credential:
 def _record_without_ticket(*, device, scan_id: uuid.UUID, direction: str, code: str, reason: str,
                            scanned_at, effective_at, mode: str, late: bool) -> dict:
     """Record a rejection that matched no ticket (forged code, other event). Idempotent by scan_id."""
-    response = {"scan_id": str(scan_id), "result": "rejected", "reason": reason}
+    response = {"scan_id": str(scan_id), "result": ScanResult.REJECTED, "reason": reason}
     with connection.cursor() as cur:
         cur.execute(
             """WITH ins AS (
                  INSERT INTO access_scan (scan_id, device_id, event_id, checkpoint_id, direction, result, reason, code,
                                           first_entry, mode, quarantined, late, scanned_at, effective_at, server_time,
                                           response)
-                 VALUES (%s, %s, %s, %s, %s, 'rejected', %s, %s, false, %s, false, %s, %s, %s, now(), %s::jsonb)
+                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, false, %s, false, %s, %s, %s, now(), %s::jsonb)
                  ON CONFLICT (device_id, scan_id) DO NOTHING
                  RETURNING response)
                SELECT response FROM ins
                UNION ALL
                SELECT response FROM access_scan WHERE device_id = %s AND scan_id = %s
                LIMIT 1""",
-            [scan_id, device.device_id, device.event_id, device.checkpoint_id, direction, reason,
+            [scan_id, device.device_id, device.event_id, device.checkpoint_id, direction, ScanResult.REJECTED, reason,
              (code or "")[:200], mode, late, scanned_at, effective_at, json.dumps(response),
              device.device_id, scan_id],
         )
@@ -146,29 +146,30 @@ def _scan_credential(*, device, credential_id: str, code: str, direction: str, s
         at = effective_at or timezone.now()
         reason = None
         if not checkpoint.allows(direction):
-            reason = "direction_not_allowed"
+            reason = Reason.DIRECTION_NOT_ALLOWED
         elif credential is None:
-            reason = "unknown_ticket"
+            reason = Reason.UNKNOWN_TICKET
         elif credential.event_id != device.event_id:
-            reason = "wrong_event"
+            reason = Reason.WRONG_EVENT
         elif credential.revoked_at is not None:
-            reason = "credential_revoked"
+            reason = Reason.CREDENTIAL_REVOKED
         elif (credential.valid_from and at < credential.valid_from) or (credential.valid_until and at > credential.valid_until):
-            reason = "event_closed"
+            reason = Reason.EVENT_CLOSED
         elif (credential.checkpoints and checkpoint.checkpoint_id not in credential.checkpoints) or (
             credential.zones and checkpoint.zones and not set(credential.zones) & set(checkpoint.zones)
         ):
-            reason = "zone_not_allowed"
-        elif direction == "in" and credential.inside:
-            reason = "already_inside"
-        elif direction == "out" and not credential.inside:
-            reason = "not_inside"
-        response: dict = {"scan_id": str(scan_id), "result": "rejected" if reason else "accepted", "reason": reason}
+            reason = Reason.ZONE_NOT_ALLOWED
+        elif direction == Direction.IN and credential.inside:
+            reason = Reason.ALREADY_INSIDE
+        elif direction == Direction.OUT and not credential.inside:
+            reason = Reason.NOT_INSIDE
+        response: dict = {"scan_id": str(scan_id), "result": ScanResult.REJECTED if reason else ScanResult.ACCEPTED,
+                          "reason": reason}
         if credential is not None and credential.event_id == device.event_id:
             response["credential"] = {"credential_id": credential.credential_id, "name": credential.name,
                                       "kind": credential.kind}
             if reason is None:
-                credential.inside = direction == "in"
+                credential.inside = direction == Direction.IN
                 credential.save(update_fields=["inside"])
         Scan.objects.create(
             scan_id=scan_id, device=device, event_id=device.event_id, checkpoint=checkpoint,
@@ -180,20 +181,22 @@ def _scan_credential(*, device, credential_id: str, code: str, direction: str, s
 
 
 def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: datetime | None = None,
-         effective_at: datetime | None = None, mode: str = "online", late: bool = False) -> ScanOutcome:
+         effective_at: datetime | None = None, mode: str = ScanMode.ONLINE, late: bool = False) -> ScanOutcome:
     """Validate one scan and apply it atomically. Never raises for a rejected scan: the reason
     is in the response. (The negative-control tests run their own unguarded variant of the
     database function: tests/access/unguarded_scan.py.)"""
-    if direction not in DIRECTIONS:
+    if direction not in Direction.values:
         raise InvalidInput("direction must be in or out.", fields={"direction": ["Must be in or out."]})
     common = dict(direction=direction, scan_id=scan_id, scanned_at=scanned_at, effective_at=effective_at,
                   mode=mode, late=late)
     try:
         verified = codes.verify(code)
     except codes.CodeInvalid:
-        return _finish(device, _record_without_ticket(device=device, code=code, reason="invalid_signature", **common), direction)
+        response = _record_without_ticket(device=device, code=code, reason=Reason.INVALID_SIGNATURE, **common)
+        return _finish(device, response, direction)
     if verified.event_id != device.event_id:
-        return _finish(device, _record_without_ticket(device=device, code=code, reason="wrong_event", **common), direction)
+        response = _record_without_ticket(device=device, code=code, reason=Reason.WRONG_EVENT, **common)
+        return _finish(device, response, direction)
 
     for attempt in (1, 2):
         try:

@@ -2,20 +2,16 @@
 from django.db import models
 from django.db.models import Q
 
+from alerts.vocabulary import AlertKind
 from events.models import Event
-
-ALERT_KINDS = ["offline_conflict", "rejected_burst", "invalid_signature_burst", "revoked_device", "device_silent",
-             "zone_capacity", "late_upload", "office_conflict"]
 
 
 class Alert(models.Model):
     """Anomalies for managers: stored, shown live and in the admin, acknowledgeable."""
 
-    KINDS = ALERT_KINDS
-
     id = models.BigAutoField(primary_key=True)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="alerts")
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32)  # alerts.vocabulary.AlertKind
     message = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
@@ -27,7 +23,7 @@ class Alert(models.Model):
         db_table = "access_alert"
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=ALERT_KINDS), name="alert_kind_known"),
+            models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="alert_kind_known"),
             models.UniqueConstraint(fields=["event", "dedupe_key"], name="alert_dedupe"),
         ]
 

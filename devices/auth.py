@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission
 
 from alerts.services import revoked_device_attempt
 from devices.models import Device, hash_token
+from devices.vocabulary import SCANNER_ROLES, DeviceRole
 
 KEYWORD = b"device"
 
@@ -74,19 +75,19 @@ class IsDevice(BasePermission):
 
 class IsScanner(IsDevice):
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.auth.role in ("steward", "supervisor")
+        return super().has_permission(request, view) and request.auth.role in SCANNER_ROLES
 
 
 class IsSupervisor(IsDevice):
     message = "Only supervisor devices may look tickets up."
 
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.auth.role == "supervisor"
+        return super().has_permission(request, view) and request.auth.role == DeviceRole.SUPERVISOR
 
 
 class IsOfficeDevice(IsDevice):
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.auth.role == "office"
+        return super().has_permission(request, view) and request.auth.role == DeviceRole.OFFICE
 
 
 # Describes the Device scheme in the OpenAPI schema (/api/schema/); registers on import.

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.ids import short_id
+from devices.vocabulary import DeviceRole
 from events.models import Event
 
 
@@ -19,14 +20,12 @@ def hash_token(token: str) -> str:
 class Device(models.Model):
     """A paired scanner phone or box office terminal, bound to exactly one event."""
 
-    ROLES = [("steward", "steward"), ("supervisor", "supervisor"), ("office", "office")]
-
     device_id = models.CharField(primary_key=True, max_length=16, default=device_id, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="devices")
     checkpoint = models.ForeignKey("events.Checkpoint", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="devices")
     name = models.CharField(max_length=100)
-    role = models.CharField(max_length=12, choices=ROLES, default="steward")
+    role = models.CharField(max_length=12, choices=DeviceRole.choices, default=DeviceRole.STEWARD)
     token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     pairing_code = models.CharField(max_length=16, null=True, blank=True, unique=True, editable=False)
     pairing_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -40,8 +39,8 @@ class Device(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(role__in=["steward", "supervisor", "office"]), name="device_role_known"),
-            models.CheckConstraint(condition=Q(role="office") | Q(checkpoint__isnull=False),
+            models.CheckConstraint(condition=Q(role__in=DeviceRole.values), name="device_role_known"),
+            models.CheckConstraint(condition=Q(role=DeviceRole.OFFICE) | Q(checkpoint__isnull=False),
                                    name="scanner_has_checkpoint"),
         ]
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.errors import DomainError, InvalidInput, NotFound
 from core.live import publish_event
 from devices.models import Device, hash_token
+from devices.vocabulary import DeviceRole
 from events.models import Checkpoint, Event
 
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a door
@@ -50,15 +51,16 @@ def _expiry() -> datetime:
     return timezone.now() + timedelta(minutes=settings.DEVICE_PAIRING_MINUTES)
 
 
-def create_device(*, event_id: str, name: str, checkpoint_id: str | None, role: str = "steward") -> PairingCode:
-    if role not in ("steward", "supervisor", "office"):
+def create_device(*, event_id: str, name: str, checkpoint_id: str | None,
+                  role: str = DeviceRole.STEWARD) -> PairingCode:
+    if role not in DeviceRole.values:
         raise InvalidInput("Unknown role.", fields={"role": ["Must be steward or supervisor."]})
     with transaction.atomic():
         event = Event.objects.filter(pk=event_id).first()
         if event is None:
             raise NotFound("No such event.")
         checkpoint = None
-        if role != "office":
+        if role != DeviceRole.OFFICE:
             checkpoint = Checkpoint.objects.filter(pk=checkpoint_id, event=event).first() if checkpoint_id else None
             if checkpoint is None:
                 raise InvalidInput("The checkpoint does not exist in this event.",

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from events import services
 from events.codes import b64url
 from events.models import COLOR_REGEX, ZONE_ID_REGEX, Checkpoint, Event
+from events.vocabulary import CheckpointDirections
 
 
 class ZoneSerializer(serializers.Serializer):
@@ -112,7 +113,7 @@ def checkpoint_json(cp: Checkpoint) -> dict:
 class CheckpointInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     zones = serializers.ListField(child=serializers.CharField(max_length=16), required=False, max_length=100)
-    directions = serializers.ChoiceField(choices=["in", "out", "both"], default="both")
+    directions = serializers.ChoiceField(choices=CheckpointDirections.choices, default=CheckpointDirections.BOTH)
 
 
 class CheckpointListView(APIView):

@@ -1,12 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from core.ids import firestore_id, short_id
 from events import keyring
+from events.vocabulary import CheckpointDirections
 
 ZONE_ID_REGEX = r"^[A-Za-z0-9_]{1,16}$"
 COLOR_REGEX = r"^#[0-9A-Fa-f]{6}$"
+
+
+def doors_window(date_start, date_end, open_before, close_after):
+    """The doors window, defined once for Python values and for query expressions alike: it opens
+    `open_before` ahead of the start and closes `close_after` past the end, both instants included.
+    A ticket scanned outside it is `event_closed`. The PL/pgSQL scan function keeps its own copy
+    as the database's guarantee (access/migrations/0008); the scan case table (tests/scan_cases.py,
+    run by tests/access/test_scan_case_table.py) holds the two to the same instants."""
+    return date_start - open_before, date_end + close_after
+
+
+class _Minutes(models.Func):
+    """`make_interval(mins => <integer>)`, as the scan function writes it."""
+
+    template = "make_interval(mins => %(expressions)s)"
+    output_field = models.DurationField()
+
+
+class EventQuerySet(models.QuerySet):
+    def doors_open(self, at: datetime | None = None) -> EventQuerySet:
+        """Events whose doors are open at `at` (default: the database's clock, now)."""
+        opens, closes = doors_window(F("date_start"), F("date_end"), _Minutes("doors_open_minutes"),
+                                     _Minutes("doors_close_minutes"))
+        at = Now() if at is None else at
+        return self.alias(doors_opened_at=opens, doors_closed_at=closes).filter(doors_opened_at__lte=at,
+                                                                              doors_closed_at__gte=at)
 
 
 class Event(models.Model):
@@ -22,6 +54,8 @@ class Event(models.Model):
     generated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = EventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-date_start"]
         constraints = [
@@ -30,6 +64,24 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.event_id})"
+
+    @property
+    def _doors(self) -> tuple[datetime, datetime]:
+        return doors_window(self.date_start, self.date_end, timedelta(minutes=self.doors_open_minutes),
+                            timedelta(minutes=self.doors_close_minutes))
+
+    @property
+    def doors_open_at(self) -> datetime:
+        return self._doors[0]
+
+    @property
+    def doors_close_at(self) -> datetime:
+        return self._doors[1]
+
+    def doors_are_open(self, at: datetime) -> bool:
+        """As `Event.objects.doors_open(at)` for this one event, without a query."""
+        opens, closes = self._doors
+        return opens <= at <= closes
 
 
 class Zone(models.Model):
@@ -105,24 +157,24 @@ def checkpoint_id() -> str:
 class Checkpoint(models.Model):
     """A gate. `zones` empty means every zone of the event is admitted here."""
 
-    DIRECTIONS = [("in", "in"), ("out", "out"), ("both", "both")]
-
     checkpoint_id = models.CharField(primary_key=True, max_length=16, default=checkpoint_id, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="checkpoints")
     name = models.CharField(max_length=100)
     zones = ArrayField(models.CharField(max_length=16), default=list, blank=True)
-    directions = models.CharField(max_length=4, choices=DIRECTIONS, default="both")
+    directions = models.CharField(max_length=4, choices=CheckpointDirections.choices,
+                                  default=CheckpointDirections.BOTH)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "access_checkpoint"  # moved from access/ in issue 15; the table keeps its name
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(directions__in=["in", "out", "both"]), name="checkpoint_directions_known"),
+            models.CheckConstraint(condition=Q(directions__in=CheckpointDirections.values),
+                                   name="checkpoint_directions_known"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.checkpoint_id})"
 
     def allows(self, direction: str) -> bool:
-        return self.directions == "both" or self.directions == direction
+        return self.directions == CheckpointDirections.BOTH or self.directions == direction

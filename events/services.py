@@ -9,6 +9,7 @@ from django.db import transaction
 from core.errors import InvalidInput, NotFound, ZonesLocked
 from events.codes import new_keypair
 from events.models import Checkpoint, Event, SigningKey, Zone
+from events.vocabulary import CheckpointDirections
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,9 @@ def update_event(*, event_id: str, name: str, venue: str, date_start: datetime, 
 
 # --------------------------------------------------------------------------- checkpoints
 
-def create_checkpoint(*, event_id: str, name: str, zones: list[str] | None = None, directions: str = "both") -> Checkpoint:
-    if directions not in ("in", "out", "both"):
+def create_checkpoint(*, event_id: str, name: str, zones: list[str] | None = None,
+                      directions: str = CheckpointDirections.BOTH) -> Checkpoint:
+    if directions not in CheckpointDirections.values:
         raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
     with transaction.atomic():
         event = Event.objects.filter(pk=event_id).first()
@@ -158,7 +160,7 @@ def create_checkpoint(*, event_id: str, name: str, zones: list[str] | None = Non
 
 def update_checkpoint(*, checkpoint_id: str, name: str, zones: list[str], directions: str) -> Checkpoint:
     """Edit a gate (admin). The event is fixed; zones must exist in it."""
-    if directions not in ("in", "out", "both"):
+    if directions not in CheckpointDirections.values:
         raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
     with transaction.atomic():
         checkpoint = Checkpoint.objects.select_for_update().filter(pk=checkpoint_id).first()

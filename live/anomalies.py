@@ -24,9 +24,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from access.vocabulary import Reason, ScanResult
 from alerts.models import Alert
 from alerts.services import raise_alert
+from alerts.vocabulary import AlertKind
 from devices.models import Device
+from devices.vocabulary import SCANNER_ROLES
 from events.models import Checkpoint, Event
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,7 @@ def after_scan(sender=None, *, device, response: dict, **kwargs) -> None:
 
 def _check_scan(event_id: str, checkpoint_id: str | None, response: dict) -> None:
     try:
-        if response.get("result") == "rejected":
+        if response.get("result") == ScanResult.REJECTED:
             if checkpoint_id and _due(("checkpoint", checkpoint_id)):
                 check_checkpoint(event_id, checkpoint_id)
         else:
@@ -92,9 +95,9 @@ def _check_scan(event_id: str, checkpoint_id: str | None, response: dict) -> Non
 # --------------------------------------------------------------------------- the checks
 
 _CHECKPOINT_WINDOW_SQL = """
-SELECT count(*), count(*) FILTER (WHERE reason = 'invalid_signature')
+SELECT count(*), count(*) FILTER (WHERE reason = %s)
   FROM access_scan
- WHERE checkpoint_id = %s AND result = 'rejected' AND NOT quarantined
+ WHERE checkpoint_id = %s AND result = %s AND NOT quarantined
    AND server_time > statement_timestamp() - make_interval(secs => %s)
 """
 
@@ -104,33 +107,33 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
     ANOMALY_WINDOW_S seconds (an index range scan on scan_checkpoint_time_idx)."""
     window = settings.ANOMALY_WINDOW_S
     with connection.cursor() as cur:
-        cur.execute(_CHECKPOINT_WINDOW_SQL, [checkpoint_id, window])
+        cur.execute(_CHECKPOINT_WINDOW_SQL, [Reason.INVALID_SIGNATURE, checkpoint_id, ScanResult.REJECTED, window])
         rejected, forged = cur.fetchone()
     raised: list[int] = []
     if rejected < settings.ANOMALY_REJECTED_BURST and forged < settings.ANOMALY_INVALID_SIGNATURE_BURST:
         return raised
     name = Checkpoint.objects.filter(pk=checkpoint_id).values_list("name", flat=True).first() or checkpoint_id
-    if rejected >= settings.ANOMALY_REJECTED_BURST and not _recent(event_id, "rejected_burst", "checkpoint",
+    if rejected >= settings.ANOMALY_REJECTED_BURST and not _recent(event_id, AlertKind.REJECTED_BURST, "checkpoint",
                                                                       checkpoint_id):
         with connection.cursor() as cur:
             cur.execute(
                 """SELECT reason, count(*) FROM access_scan
-                    WHERE checkpoint_id = %s AND result = 'rejected' AND NOT quarantined
+                    WHERE checkpoint_id = %s AND result = %s AND NOT quarantined
                       AND server_time > statement_timestamp() - make_interval(secs => %s)
-                    GROUP BY reason ORDER BY count(*) DESC""", [checkpoint_id, window])
+                    GROUP BY reason ORDER BY count(*) DESC""", [checkpoint_id, ScanResult.REJECTED, window])
             reasons = {r or "unknown": n for r, n in cur.fetchall()}
         alert_id = raise_alert(
-            event_id=event_id, kind="rejected_burst",
+            event_id=event_id, kind=AlertKind.REJECTED_BURST,
             message=f"{rejected} rejected scans in the last {window} s at {name}.",
             data={"checkpoint": checkpoint_id, "checkpoint_name": name, "count": rejected, "window_s": window,
                   "threshold": settings.ANOMALY_REJECTED_BURST, "reasons": reasons},
             dedupe_key=f"rejected_burst:{checkpoint_id}:{_bucket()}")
         if alert_id:
             raised.append(alert_id)
-    if forged >= settings.ANOMALY_INVALID_SIGNATURE_BURST and not _recent(event_id, "invalid_signature_burst",
+    if forged >= settings.ANOMALY_INVALID_SIGNATURE_BURST and not _recent(event_id, AlertKind.INVALID_SIGNATURE_BURST,
                                                                              "checkpoint", checkpoint_id):
         alert_id = raise_alert(
-            event_id=event_id, kind="invalid_signature_burst",
+            event_id=event_id, kind=AlertKind.INVALID_SIGNATURE_BURST,
             message=f"{forged} codes with an invalid signature in the last {window} s at {name}: possible forgeries.",
             data={"checkpoint": checkpoint_id, "checkpoint_name": name, "count": forged, "window_s": window,
                   "threshold": settings.ANOMALY_INVALID_SIGNATURE_BURST},
@@ -157,11 +160,11 @@ def check_zone_capacity(event_id: str, zone_id: str) -> int | None:
         return None
     name, seats, inside = row
     pct = settings.ANOMALY_ZONE_CAPACITY_PCT
-    if seats <= 0 or inside * 100 < pct * seats or _recent(event_id, "zone_capacity", "zone_id", zone_id):
+    if seats <= 0 or inside * 100 < pct * seats or _recent(event_id, AlertKind.ZONE_CAPACITY, "zone_id", zone_id):
         return None
     share = round(100.0 * inside / seats, 1)
     return raise_alert(
-        event_id=event_id, kind="zone_capacity",
+        event_id=event_id, kind=AlertKind.ZONE_CAPACITY,
         message=f"Zone {name} is at {share}% of capacity ({inside} of {seats} inside).",
         data={"zone_id": zone_id, "zone": name, "inside": inside, "seats": seats, "pct": share, "threshold_pct": pct},
         dedupe_key=f"zone_capacity:{zone_id}:{_bucket()}")
@@ -173,7 +176,7 @@ def silent_devices(event_id: str) -> list[Device]:
     cutoff = timezone.now() - timedelta(seconds=settings.ANOMALY_DEVICE_SILENT_S)
     return list(
         Device.objects.filter(event_id=event_id, revoked_at__isnull=True, paired_at__isnull=False,
-                              role__in=["steward", "supervisor"])
+                              role__in=SCANNER_ROLES)
         .filter(Q(last_seen_at__lt=cutoff) | Q(last_seen_at__isnull=True, paired_at__lt=cutoff))
         .select_related("checkpoint")
     )
@@ -187,7 +190,7 @@ def check_devices(event_id: str) -> list[int]:
         heard = "last heartbeat" if device.last_seen_at else "paired"
         gate = f" at {device.checkpoint.name}" if device.checkpoint else ""
         alert_id = raise_alert(
-            event_id=event_id, kind="device_silent",
+            event_id=event_id, kind=AlertKind.DEVICE_SILENT,
             message=f"Device {device.name}{gate} is silent: {heard} {minutes} min ago.",
             data={"device_id": device.device_id, "device": device.name, "checkpoint": device.checkpoint_id,
                   "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
@@ -201,12 +204,7 @@ def check_devices(event_id: str) -> list[int]:
 
 def live_events() -> list[str]:
     """Events whose doors are open now (the window in which scans are accepted)."""
-    with connection.cursor() as cur:
-        cur.execute(
-            """SELECT event_id FROM events_event
-                WHERE now() BETWEEN date_start - make_interval(mins => doors_open_minutes)
-                                AND date_end + make_interval(mins => doors_close_minutes)""")
-        return [r[0] for r in cur.fetchall()]
+    return list(Event.objects.doors_open().order_by().values_list("event_id", flat=True))
 
 
 def run_checks(event_id: str) -> list[int]:
@@ -215,9 +213,9 @@ def run_checks(event_id: str) -> list[int]:
     with connection.cursor() as cur:
         cur.execute(
             """SELECT DISTINCT checkpoint_id FROM access_scan
-                WHERE event_id = %s AND result = 'rejected' AND checkpoint_id IS NOT NULL
+                WHERE event_id = %s AND result = %s AND checkpoint_id IS NOT NULL
                   AND server_time > statement_timestamp() - make_interval(secs => %s)""",
-            [event_id, settings.ANOMALY_WINDOW_S])
+            [event_id, ScanResult.REJECTED, settings.ANOMALY_WINDOW_S])
         checkpoints = [r[0] for r in cur.fetchall()]
     for checkpoint_id in checkpoints:
         raised += check_checkpoint(event_id, checkpoint_id)

@@ -6,8 +6,6 @@ socket brings the live updates. Static files only: the page works on a venue net
 internet (Chart.js is vendored in static/vendor/chartjs)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, JsonResponse
@@ -25,8 +23,7 @@ from live import selectors
 def event_list(request):
     now = timezone.now()
     events = Event.objects.order_by("-date_start")[:100]
-    rows = [{"event": e, "live": e.date_start - timedelta(minutes=e.doors_open_minutes) <= now
-             <= e.date_end + timedelta(minutes=e.doors_close_minutes)} for e in events]
+    rows = [{"event": e, "live": e.doors_are_open(now)} for e in events]
     return render(request, "dashboard/index.html", {"rows": rows})
 
 

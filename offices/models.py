@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from core.ids import short_id
 from events.models import Event
+from offices.vocabulary import SaleReason, SaleResult
 from tickets.models import Ticket
 
 
@@ -67,10 +68,6 @@ class OfficeAssignment(models.Model):
         return f"{self.office_id}:{self.ticket_id}"
 
 
-SALE_RESULTS = ["accepted", "rejected"]
-SALE_REASONS = ["not_assigned", "already_sold"]
-
-
 class OfficeSale(models.Model):
     """Every sale an office uploaded, accepted or rejected, keyed by the office's `sale_id`
     (idempotent retries replay `response`). A rejected sale is kept as evidence: the office took
@@ -92,13 +89,13 @@ class OfficeSale(models.Model):
     class Meta:
         ordering = ["received_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(result__in=SALE_RESULTS), name="office_sale_result_known"),
+            models.CheckConstraint(condition=Q(result__in=SaleResult.values), name="office_sale_result_known"),
             models.CheckConstraint(
-                condition=(Q(result="accepted", reason__isnull=True, ticket__isnull=False)
-                           | Q(result="rejected", reason__isnull=False, reason__in=SALE_REASONS)),
+                condition=(Q(result=SaleResult.ACCEPTED, reason__isnull=True, ticket__isnull=False)
+                           | Q(result=SaleResult.REJECTED, reason__isnull=False, reason__in=SaleReason.values)),
                 name="office_sale_reason_matches_result",
             ),
-            models.UniqueConstraint(fields=["ticket"], condition=Q(result="accepted"),
+            models.UniqueConstraint(fields=["ticket"], condition=Q(result=SaleResult.ACCEPTED),
                                     name="one_accepted_office_sale_per_ticket"),
         ]
         indexes = [

@@ -13,12 +13,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.services import raise_alert
+from alerts.vocabulary import AlertKind
 from core.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable
 from core.live import publish_event
 from devices.services import create_device
+from devices.vocabulary import DeviceRole
 from events.models import Event
 from offices import selectors
 from offices.models import Office, OfficeAssignment, OfficeSale
+from offices.vocabulary import SaleReason, SaleResult
 from tickets.models import Ticket
 from tickets.services import append_ledger
 
@@ -101,7 +104,7 @@ def create_office(*, event_id: str, name: str) -> OfficeCreated:
     with transaction.atomic():
         if not Event.objects.filter(pk=event_id).exists():
             raise NotFound("No such event.")
-        pairing = create_device(event_id=event_id, name=f"Office {name}"[:100], checkpoint_id=None, role="office")
+        pairing = create_device(event_id=event_id, name=f"Office {name}"[:100], checkpoint_id=None, role=DeviceRole.OFFICE)
         office = Office.objects.create(event_id=event_id, name=name, device=pairing.device)
     return OfficeCreated(office=office, pairing_code=pairing.pairing_code, pairing_expires_at=pairing.pairing_expires_at)
 
@@ -214,14 +217,14 @@ def sync_sales(*, office: Office, sales: list[SaleIn]) -> SyncResult:
         response, fresh = _apply_sale(office, sales[i])
         results[i] = response
         if fresh:
-            accepted += response["result"] == "accepted"
-            rejected += response["result"] == "rejected"
+            accepted += response["result"] == SaleResult.ACCEPTED
+            rejected += response["result"] == SaleResult.REJECTED
     return SyncResult(office_id=office.office_id, results=results, accepted=accepted, rejected=rejected)
 
 
 def _sale_response(sale: SaleIn, reason: str | None, **extra) -> dict:
     return {"sale_id": str(sale.sale_id), "ticket_id": sale.ticket_id,
-            "result": "rejected" if reason else "accepted", "reason": reason, **extra}
+            "result": SaleResult.REJECTED if reason else SaleResult.ACCEPTED, "reason": reason, **extra}
 
 
 def _replay(office: Office, sale: SaleIn) -> dict | None:
@@ -230,7 +233,7 @@ def _replay(office: Office, sale: SaleIn) -> dict | None:
         return None
     if row[0] != office.office_id:
         # A sale_id is a UUID chosen by the office; another office's is not ours to replay.
-        return _sale_response(sale, "not_assigned", detail="sale_id already used by another office")
+        return _sale_response(sale, SaleReason.NOT_ASSIGNED, detail="sale_id already used by another office")
     return row[1]
 
 
@@ -264,14 +267,14 @@ def _apply_sale_once(office: Office, sale: SaleIn) -> tuple[dict, bool]:
     reason = None
     previously_assigned = False
     if ticket is None:
-        reason = "not_assigned"
+        reason = SaleReason.NOT_ASSIGNED
     else:
         owner = selectors.assignment_offices([ticket["pk"]]).get(ticket["pk"])
         if owner == office.office_id:
             if not ticket["status"]:
-                reason = "already_sold"
+                reason = SaleReason.ALREADY_SOLD
         else:
-            reason = "already_sold" if not ticket["status"] else "not_assigned"
+            reason = SaleReason.ALREADY_SOLD if not ticket["status"] else SaleReason.NOT_ASSIGNED
             previously_assigned = OfficeAssignment.objects.filter(ticket_id=ticket["pk"],
                                                                   office_id=office.office_id).exists()
     response = _sale_response(sale, reason)
@@ -289,7 +292,7 @@ def _apply_sale_once(office: Office, sale: SaleIn) -> tuple[dict, bool]:
         _publish(office.event_id, {"action": "sold", "office_id": office.office_id, "tickets": [ticket["ticket_id"]]})
     else:
         raise_alert(
-            event_id=office.event_id, kind="office_conflict",
+            event_id=office.event_id, kind=AlertKind.OFFICE_CONFLICT,
             message=(f"Office {office.name} sold {sale.ticket_id} at {sale.sold_at.isoformat()} but the sale was "
                      f"rejected ({reason}): money taken without a valid ticket."),
             data={"office_id": office.office_id, "sale_id": str(sale.sale_id), "ticket_id": sale.ticket_id,

@@ -6,6 +6,11 @@
 // gate admitting the same ticket meanwhile) is settled by the batch sync, which may answer
 // `rejected` for a scan admitted here: a conflict, shown to the steward.
 
+// Every reason code decide() can answer: access/vocabulary.py's Reason minus its SERVER_ONLY_REASONS
+// (tests/test_vocabulary.py holds this list, decide() and the server to one another).
+export const REASONS = Object.freeze(["invalid_signature", "unknown_ticket", "not_sold", "already_inside",
+  "already_used", "not_inside", "zone_not_allowed", "direction_not_allowed", "credential_revoked", "event_closed"]);
+
 // tickets/codes.py: `<kind>.<object_id>.<key_id>.<signature>`, Ed25519 over the first three parts.
 export const CODE_RE = /^([TC])\.([A-Za-z0-9-]{1,64})\.([A-Za-z0-9]{1,12})\.([A-Za-z0-9_-]{86})$/;
 
