@@ -1,5 +1,5 @@
-"""Cold scanning over HTTP: the scanner manifest and the batch sync upload (thin: parsing +
-access.offline). Design: docs/adr/0012-offline-sync-conflicts.md."""
+"""Cold scanning over HTTP: the scanner manifest and the batch sync upload (thin: parsing, then
+access/manifest.py and access/sync.py). Design: docs/adr/0012-offline-sync-conflicts.md."""
 from __future__ import annotations
 
 import gzip
@@ -12,8 +12,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access import offline
 from access.api import parse_scan
+from access.manifest import build_manifest
+from access.offline_limits import MAX_SYNC_SCANS
+from access.sync import sync_scans
 from core import schema
 from devices.auth import IsScanner, RevokedDeviceAllowedAuthentication
 from devices.throttling import DeviceThrottle
@@ -65,7 +67,7 @@ class ManifestView(APIView):
                    responses={200: _MANIFEST}, summary="What a scanner needs to validate offline (no personal data)")
     def get(self, request):
         since = _since(request)
-        manifest = offline.build_manifest(device=request.auth, since=since)
+        manifest = build_manifest(device=request.auth, since=since)
         body = manifest.body
         response = HttpResponse(content_type="application/json")
         if _accepts_gzip(request) and len(body) >= GZIP_MIN_BYTES:
@@ -99,8 +101,8 @@ def parse_sync(data) -> list[dict]:
     scans = data.get("scans")
     if not isinstance(scans, list):
         raise ValidationError({"scans": ["Required, a list of scans."]})
-    if len(scans) > offline.MAX_SYNC_SCANS:
-        raise ValidationError({"scans": [f"At most {offline.MAX_SYNC_SCANS} scans per request."]})
+    if len(scans) > MAX_SYNC_SCANS:
+        raise ValidationError({"scans": [f"At most {MAX_SYNC_SCANS} scans per request."]})
     parsed, errors = [], {}
     for i, item in enumerate(scans):
         try:
@@ -165,5 +167,5 @@ class SyncView(APIView):
     )
     def post(self, request):
         scans = parse_sync(request.data)
-        outcome = offline.sync_scans(device=request.auth, scans=scans)
+        outcome = sync_scans(device=request.auth, scans=scans)
         return Response({"results": outcome.results, "summary": outcome.summary})
