@@ -289,7 +289,8 @@ def _get_publishers() -> tuple[_Publisher, ...]:
 
 
 def publish_event(event_id: str, message: dict) -> None:
-    """Queue `message` for every live socket of the event. Never raises, never blocks."""
+    """Queue `message` (a wire dict) for every live socket of the event. Never raises, never
+    blocks. The transport: code announcing a change calls `publish_on_commit` with a typed message."""
     try:
         for publisher in _get_publishers():
             publisher.submit(event_id, message)

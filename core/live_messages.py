@@ -29,7 +29,7 @@ class LiveMessage:
 
     __slots__ = ()
     type: ClassVar[str]
-    # Fields left out of the wire dict when None (the message never had them), in declared order.
+    # Fields left out of the wire dict when None: this message does not have them.
     OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
@@ -67,7 +67,7 @@ class LiveMessage:
 
     def validate(self) -> None:
         """Check every value against its declared type (tests; see the module docstring)."""
-        hints = _hints(type(self))
+        hints = typing.get_type_hints(type(self))
         for name in self.field_names():
             value = getattr(self, name)
             if not _matches(value, hints[name]):
@@ -75,13 +75,6 @@ class LiveMessage:
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}
-_HINTS: dict[type, dict] = {}
-
-
-def _hints(cls: type) -> dict:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
 
 
 def _matches(value, hint) -> bool:
@@ -108,15 +101,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-_msg = dataclass(frozen=True, slots=True)
+_msg = dataclass(frozen=True, slots=True, kw_only=True)
 
 
 # --------------------------------------------------------------------------- published by services
 
 @_msg
 class Scan(LiveMessage):
-    """One scan decided (access.services: online scans and the synced ones that are not tickets
-    of this event). `checkpoint` and `device` are ids."""
+    """One scan decided (access.services.scan: online, and synced codes that are no ticket here)."""
 
     type: ClassVar[str] = "scan"
     scan_id: str | None
@@ -134,8 +126,7 @@ class Scan(LiveMessage):
 
 @_msg
 class Sync(LiveMessage):
-    """One offline upload applied (one message per upload, not per scan); the summary counts of
-    POST /api/v1/scan/sync, plus `discarded` for a revoked device's upload."""
+    """One offline upload (not one per scan): POST /api/v1/scan/sync's summary; `discarded` if revoked."""
 
     type: ClassVar[str] = "sync"
     OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"discarded"})
@@ -154,8 +145,7 @@ class Sync(LiveMessage):
 
 @_msg
 class Alert(LiveMessage):
-    """An alert for managers: the live message when raised, an item of the snapshot's `alerts`
-    and (without `type`, with `event_id`) the body of the alerts API."""
+    """An alert when raised, in the snapshot's `alerts`, and (no `type`, plus `event_id`) in the API."""
 
     type: ClassVar[str] = "alert"
     id: int
@@ -188,7 +178,7 @@ class AlertAck(LiveMessage):
 
 @_msg
 class Device(LiveMessage):
-    """A device changed (today: it was revoked); the `devices` list follows from the database."""
+    """A device was revoked; the `devices` list follows from the database."""
 
     type: ClassVar[str] = "device"
     device_id: str
@@ -207,18 +197,17 @@ _SALES_SHAPES: dict[str, tuple[frozenset[str], ...]] = {
 
 @_msg
 class SalesChange(LiveMessage):
-    """Seats changed hands (tickets.holds, offices.services); the feed answers with the `sales`
-    aggregate. `action` decides which optional fields it has (_SALES_SHAPES)."""
+    """Seats changed hands (tickets.holds, offices.services); `action` picks its fields (_SALES_SHAPES)."""
 
     type: ClassVar[str] = "sales"
     OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"reason", "hold_id", "holds", "office_id", "expires_at"})
     event_id: str
     action: str
-    tickets: list[str]
     reason: str | None = None
     hold_id: str | None = None
     holds: list[str] | None = None
     office_id: str | None = None
+    tickets: list[str]
     expires_at: str | None = None
 
     def __post_init__(self) -> None:
@@ -226,24 +215,12 @@ class SalesChange(LiveMessage):
         if present not in _SALES_SHAPES.get(self.action, ()):
             raise TypeError(f"a sales change {self.action!r} does not carry {sorted(present)}")
 
-    def wire(self) -> dict:
-        # Wire order: type, event_id, action, then reason, hold_id, holds, office_id, tickets, expires_at.
-        body = {"type": self.type, "event_id": self.event_id, "action": self.action}
-        for name in ("reason", "hold_id", "holds", "office_id"):
-            if getattr(self, name) is not None:
-                body[name] = getattr(self, name)
-        body["tickets"] = self.tickets
-        if self.expires_at is not None:
-            body["expires_at"] = self.expires_at
-        return body
-
 
 # --------------------------------------------------------------------------- sent by the feed
 
 @_msg
 class Snapshot(LiveMessage):
-    """Everything a dashboard needs on (re)connect (live.selectors.snapshot), plus whether the
-    feed hears Redis (`live`)."""
+    """All a dashboard needs on (re)connect (live.selectors.snapshot) and whether Redis is heard."""
 
     type: ClassVar[str] = "snapshot"
     event: dict
