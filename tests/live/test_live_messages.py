@@ -322,8 +322,9 @@ def test_the_feeds_own_messages_are_typed(ev):
     sales = check(live_messages.SalesTotals.from_wire(selectors.sales(ev.event_id)).wire())
     assert isinstance(sales, live_messages.SalesTotals)
     check(live_messages.Devices(devices=selectors.devices(ev.event_id)).wire())
-    mirror = live_messages.Mirror(state=selectors.mirror()).wire()
-    assert mirror == {"type": "mirror", **selectors.mirror()}
+    state = selectors.mirror()
+    mirror = live_messages.Mirror(state=state).wire()
+    assert mirror == {"type": "mirror", **state}
     check(mirror)
     from live.feed import snapshot_message
 
