@@ -58,12 +58,12 @@ class Manifest:
     body: bytes  # the JSON document
 
 
-def build_manifest(*, device, since: int | None = None, _guard: bool = True) -> Manifest:
+def build_manifest(*, device, since: int | None = None) -> Manifest:
     """Everything a scanner needs to decide offline, without personal data: the event and its
     doors window, this checkpoint's rules, zones (re-entry), the public keys that verify codes,
     every ticket's state (or only those changed after `since`), credentials (ids and rules, no
     names) and the revoked credential ids. Credentials are few and always sent whole."""
-    version = safe_ticket_version(floor=since or 0, guard=_guard)
+    version = safe_ticket_version(floor=since or 0)
     event = Event.objects.get(pk=device.event_id)
     cp = device.checkpoint
     zones = [{"zone_id": z.zone_id, "name": z.name, "color": z.color, "reentry": z.reentry, "seats": z.seats}

@@ -23,7 +23,7 @@ SELECT count(*) FROM pg_stat_activity a
 """
 
 
-def safe_ticket_version(*, floor: int = 0, wait_seconds: float | None = None, guard: bool = True) -> int:
+def safe_ticket_version(*, floor: int = 0, wait_seconds: float | None = None) -> int:
     """The highest ticket version V such that every ticket change numbered <= V is committed and
     visible to queries started after this returns. A client that got V and later asks for
     `version > V` can therefore miss nothing.
@@ -33,13 +33,12 @@ def safe_ticket_version(*, floor: int = 0, wait_seconds: float | None = None, gu
     after a reader has already seen version 11. We read the sequence first, then wait for every
     transaction that was already running to end (all our ticket writers run in short
     transactions). If one is still running at the deadline, we answer `floor` (the client's own
-    `since`, or 0): never wrong, only less compact. `guard=False` is the negative control."""
+    `since`, or 0): never wrong, only less compact. (The negative control, the bare sequence
+    value, is the test's own: tests/access/test_offline_manifest.py.)"""
     wait_seconds = manifest_wait_seconds() if wait_seconds is None else wait_seconds
     with connection.cursor() as cur:
         cur.execute("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM tickets_ticket_version_seq")
         version = int(cur.fetchone()[0])
-        if not guard:
-            return max(version, floor)
         # Read after the sequence: any transaction that drew a version <= `version` had begun
         # by now, so it is in this list unless it has already committed.
         cur.execute("SELECT pg_stat_clear_snapshot()")
