@@ -168,3 +168,8 @@ class TicketHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hold_id}:{self.ticket_id}"
+
+
+# Receivers of lower apps' signals are connected with the models, which Django always loads
+# (the tickets app's AppConfig.ready() would be the usual home; see tickets/receivers.py).
+from tickets import receivers  # noqa: E402,F401
