@@ -126,7 +126,10 @@ class EventAdmin(admin.ModelAdmin):
         # An existing event's page shows and reads its times on the event's clock (see EventForm).
         event = self.get_object(request, unquote(object_id)) if object_id else None
         with timezone.override(time_zone(event.timezone) if event else timezone.get_current_timezone()):
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # a TemplateResponse renders lazily: do it while on the event's clock
+            return response
 
     def get_inline_instances(self, request, obj=None):
         inlines = super().get_inline_instances(request, obj)
