@@ -68,7 +68,7 @@ class EventForm(forms.ModelForm):
     Madrid, whatever zone the page was shown in."""
 
     timezone = forms.ChoiceField(
-        choices=[], required=False, initial=DEFAULT_TIME_ZONE,
+        label="Time zone", choices=[], required=False, initial=DEFAULT_TIME_ZONE,
         help_text="The venue's time zone. Every time shown to people (admin, printed tickets, reports) "
                   "is on this clock, including the start and end typed below.")
     currency = forms.ChoiceField(

@@ -66,11 +66,12 @@ def check_price(price, *, field_name: str = "price") -> Decimal:
         value = price if isinstance(price, Decimal) else Decimal(str(price))
     except (InvalidOperation, ValueError, TypeError):
         value = None
+    cents = Decimal("0.01")
     if (value is None or isinstance(price, (bool, float)) or not value.is_finite() or value < 0
-            or value > PRICE_MAX or value.as_tuple().exponent < -2):
+            or value > PRICE_MAX or value != value.quantize(cents)):
         raise InvalidInput(f"{field_name} must be a decimal from 0.00 to {PRICE_MAX} with at most two decimals.",
                            fields={field_name: ["Must be a decimal from 0.00 with at most two decimals."]})
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(cents)
 
 
 def _create_key(event: Event) -> SigningKey:

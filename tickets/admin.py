@@ -35,6 +35,7 @@ class TicketAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("event", TicketStateFilter, "zone_id", "channel", "status", "status_offline", "access_status",
                    "access_entry")
     search_fields = ("ticket_id", "seat_id", "reference")
+    search_help_text = "A seat (A-12), a reference as printed on the ticket, or a ticket id."
     readonly_fields = ["state", *(f.name for f in Ticket._meta.fields)]
     inlines = [LedgerInline]
     list_per_page = 100

@@ -60,6 +60,7 @@ _FILTERS = [
     OpenApiParameter("cursor", str), OpenApiParameter("page_size", int),
 ]
 
+
 def _ticket_fields() -> dict:
     """A fresh dict each time: inline_serializer's metaclass pops the fields out of the dict."""
     return {
@@ -93,7 +94,7 @@ def _ticket_fields() -> dict:
     }
 
 
-TicketOut = inline_serializer("Ticket", _ticket_fields())
+TicketOut = inline_serializer("Ticket", _ticket_fields())  # for answers that embed tickets (checkout)
 TicketWithLedgerOut = inline_serializer("TicketWithLedger", {
     **_ticket_fields(),
     "ledger": inline_serializer("LedgerEntry", {

@@ -2,7 +2,8 @@
 dates typed and shown on the event's clock; zone prices; after generation, zone name, colour,
 re-entry and price stay editable while zone code and seats are fixed and say why."""
 import re
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest

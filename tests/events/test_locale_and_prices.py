@@ -2,7 +2,8 @@
 API in and out, validation (400 with field errors, nothing written), the database CHECKs tried
 with raw SQL, the people-facing time format, and zone settings that stay editable after
 generation."""
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest

@@ -32,7 +32,6 @@ def _status(conn, pk: int, status: bool) -> None:
 def test_backfill_gives_references_and_channels_and_changes_nothing_else(old_database):  # noqa: F811
     with psycopg.connect(old_database, autocommit=True) as conn:
         rows = conn.execute("SELECT id, ticket_id, status FROM tickets_ticket ORDER BY ticket_id").fetchall()
-        pks = [r[0] for r in rows]
         assigned = {r[0] for r in conn.execute("SELECT ticket_id FROM offices_officeassignment "
                                                "WHERE returned_at IS NULL")}
         held = {r[0] for r in conn.execute("SELECT ticket_id FROM tickets_blocked")}

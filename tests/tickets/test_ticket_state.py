@@ -82,9 +82,10 @@ def test_all_six_states_in_sql_python_and_the_api(api, generated_event, six_stat
 def test_the_sold_at_box_office_ticket_is_sold_and_box_office_inside_is_inside(api, generated_event):
     """A box office's sale keeps its assignment open (status_offline stays true): sold, not
     box_office; and once scanned in, inside."""
-    from offices.services import SaleIn, assign_tickets, create_office, sync_sales
-    from offices.models import Office
     from django.utils import timezone
+
+    from offices.models import Office
+    from offices.services import SaleIn, assign_tickets, create_office, sync_sales
 
     event = generated_event
     t = Ticket.objects.get(event=event, seat_id="A-1")
