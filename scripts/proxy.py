@@ -23,6 +23,9 @@ from pathlib import Path
 
 HEAD_LIMIT = 64 * 1024
 FIRST_REQUEST_TIMEOUT_S = 30
+# A kept-alive connection with no next request is closed after this (the browser opens another);
+# a phone that left the Wi-Fi without closing its connections does not hold them forever.
+IDLE_TIMEOUT_S = 120
 DRAIN_TIMEOUT_S = 60
 CA_PATH = b"/ticketcore-ca.crt"
 # Set by the proxy on every request; a client's own copies are dropped.
@@ -130,6 +133,9 @@ class Proxy:
                  public_url: str = "", ca_pem: bytes | None = None):
         self.http_port, self.ws_port, self.tls = http_port, ws_port, tls
         self.public_url, self.ca_pem = public_url.rstrip("/"), ca_pem
+        # The event loop keeps only weak references to tasks: one waiting on a socket the loop no
+        # longer watches could be collected mid-request (the browser sees an empty response).
+        self.tasks: set[asyncio.Task] = set()
 
     # --- accepting: plain or TLS, told apart by the first byte (a TLS handshake record is 0x16)
     async def serve(self, sock: socket.socket) -> None:
@@ -137,7 +143,10 @@ class Proxy:
         sock.setblocking(False)
         while True:
             conn, addr = await loop.sock_accept(sock)
-            asyncio.create_task(self.accepted(conn, addr[0]))
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            task = asyncio.create_task(self.accepted(conn, addr[0]))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def accepted(self, conn: socket.socket, client: str) -> None:
         loop = asyncio.get_running_loop()
@@ -226,7 +235,7 @@ class Proxy:
                 elif request.length:
                     await copy_exact(reader, up_writer, request.length)
                 await up_writer.drain()
-                head = await read_head(reader, None)
+                head = await read_head(reader, IDLE_TIMEOUT_S)
                 if head is None:
                     break
                 request = Request(head)
