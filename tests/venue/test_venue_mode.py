@@ -297,3 +297,27 @@ def test_a_phone_pairs_through_the_pairing_url_over_https_and_scans(venue_run, s
     problems = [e["message"] for e in driver.get_log("browser")
                 if e["level"] == "SEVERE" and "Blocked call to navigator.vibrate" not in e["message"]]
     assert problems == [], problems
+
+
+@pytest.mark.browser
+def test_a_phone_that_only_accepts_the_warning_gets_the_camera_but_no_service_worker(venue_run, browser, tmp_path):
+    """What the README tells the operations lead: clicking through the certificate warning is a
+    try-out, not a night at the doors (the app could not reopen offline)."""
+    from tests.scanner.video import blank_video
+
+    driver = browser(blank_video(tmp_path / "blank.y4m"), f"--host-resolver-rules=MAP {HOST} {network_address()}")
+    driver.get(f"{venue_run.public_url}/scanner/")
+    wait(driver, lambda d: d.find_elements(By.ID, "details-button"), 30, "no certificate warning")
+    screenshot(driver, "venue-untrusted-warning")
+    driver.find_element(By.ID, "details-button").click()
+    driver.find_element(By.ID, "proceed-link").click()
+    wait(driver, lambda d: body(d, "screen") == "pairing", 60, "scanner not shown after accepting the warning")
+    assert js(driver, "return window.isSecureContext") is True
+    camera = driver.execute_async_script("""const done = arguments[arguments.length - 1];
+        navigator.mediaDevices.getUserMedia({video: true}).then(
+          (s) => { s.getTracks().forEach((t) => t.stop()); done('ok'); }, (e) => done(String(e)));""")
+    assert camera == "ok"
+    worker = driver.execute_async_script("""const done = arguments[arguments.length - 1];
+        navigator.serviceWorker.register('/scanner/sw.js', {scope: '/scanner/'}).then(
+          () => done('registered'), (e) => done(String(e)));""")
+    assert "SSL certificate error" in worker, worker
