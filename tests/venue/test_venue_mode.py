@@ -156,6 +156,11 @@ def venue_run(tmp_path_factory, collected_static):
         stopped_cleanly = proc.returncode == 0 and all(wait_until_refused(p) for p in (port, port + 1, port + 2))
         _drop(database)
         assert stopped_cleanly, f"run.py exit {proc.returncode}:\n{run.output()[-3000:]}"
+        # Phones came and went, one refused the certificate: no role (the proxy above all)
+        # lost a task or died with a traceback on the way.
+        trouble = [line for line in run.lines if "Traceback" in line or "Task was destroyed" in line
+                   or "Exception in callback" in line]
+        assert not trouble, run.output()[-6000:]
 
 
 @pytest.fixture(scope="module")
