@@ -76,7 +76,7 @@ async def read_head(reader: asyncio.StreamReader, timeout: float | None) -> byte
         return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
     except asyncio.LimitOverrunError:
         raise BadRequest("head too large")
-    except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError, ssl.SSLError, OSError):
+    except (asyncio.IncompleteReadError, TimeoutError, ConnectionError, ssl.SSLError, OSError):
         return None
 
 
@@ -118,7 +118,7 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
 def close(writer: asyncio.StreamWriter) -> None:
     try:
         writer.close()
-    except Exception:  # already closed or broken: nothing left to release
+    except (OSError, RuntimeError):  # already closed or broken, or its loop is gone
         pass
 
 
@@ -158,14 +158,14 @@ class Proxy:
             transport, _ = await loop.connect_accepted_socket(
                 lambda: protocol, conn, ssl=self.tls if use_tls else None,
                 ssl_handshake_timeout=FIRST_REQUEST_TIMEOUT_S if use_tls else None)
-        except (OSError, ssl.SSLError, asyncio.TimeoutError, ConnectionError):
+        except (OSError, ssl.SSLError, TimeoutError, ConnectionError):
             conn.close()  # a phone that refused the certificate, or a port scan
             return
         writer = asyncio.StreamWriter(transport, protocol, reader, loop)
         try:
             await self.connection(reader, writer, b"https" if use_tls else b"http", client)
         except (BadRequest, ConnectionError, ssl.SSLError, OSError, asyncio.IncompleteReadError,
-                asyncio.LimitOverrunError, asyncio.TimeoutError):
+                asyncio.LimitOverrunError, TimeoutError):
             pass
         finally:
             close(writer)
@@ -256,7 +256,7 @@ class Proxy:
                 pass
             try:
                 await asyncio.wait_for(asyncio.shield(down), DRAIN_TIMEOUT_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             down.cancel()
             close(up_writer)

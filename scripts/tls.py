@@ -211,7 +211,7 @@ def ensure(directory: Path, public_hosts=()) -> Certificate:
     already there when they still fit, new ones otherwise."""
     hosts = tuple(dict.fromkeys(normalise(h) for h in (*ALWAYS, *public_hosts) if h and h.strip()))
     directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         ca = ca_key = None

@@ -34,7 +34,7 @@ def matrix_from_svg(svg: str) -> list[list[int]]:
         elif cmd == "m":
             x, y = x + float(a), y + float(b)
         else:  # h: a run of dark modules on this row
-            for col in range(int(round(x)), int(round(x + float(a)))):
+            for col in range(round(x), round(x + float(a))):
                 dark.add((int(y), col))
             x += float(a)
     size = int(re.search(r'width="(\d+)"', svg).group(1)) // int(re.search(r"scale\((\d+)\)", svg).group(1))

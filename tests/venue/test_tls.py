@@ -90,7 +90,7 @@ def test_the_ca_cannot_vouch_for_a_public_site(tmp_path):
     ca = x509.load_pem_x509_certificate(made.ca_path.read_bytes())
     ca_key = serialization.load_pem_private_key((made.directory / "ca-key.pem").read_bytes(), password=None)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     forged = (x509.CertificateBuilder()
               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "www.example.com")]))
               .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())

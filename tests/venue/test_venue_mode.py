@@ -70,7 +70,7 @@ class VenueRun:
         return "\n".join(self.lines)
 
     def banner_value(self, label: str) -> str:
-        match = re.search(rf"^\s*{label}:\s+(\S+)", self.output(), re.M)
+        match = re.search(rf"^\s*{label}:\s+(\S+)", self.output(), re.MULTILINE)
         assert match, f"{label} not printed:\n{self.output()[-3000:]}"
         return match.group(1)
 
