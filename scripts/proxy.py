@@ -271,8 +271,11 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    if host in ("::", "") and socket.has_dualstack_ipv6():
-        return socket.create_server(("::", port), family=socket.AF_INET6, dualstack_ipv6=True, backlog=1024)
+    """A listening socket; "::" means every interface, IPv4 and IPv6 where the machine has both."""
+    if host in ("::", ""):
+        if socket.has_dualstack_ipv6():
+            return socket.create_server(("::", port), family=socket.AF_INET6, dualstack_ipv6=True, backlog=1024)
+        host = "0.0.0.0"
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     return socket.create_server((host, port), family=family, backlog=1024)
 
