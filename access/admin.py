@@ -2,26 +2,62 @@ import io
 
 import segno
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from access import services
 from access.models import Credential, Scan
 from core.adminutils import ReadOnlyAdminMixin
 from core.errors import DomainError
-from events.forms import EventScopedForm
+from events.forms import CheckboxesField, EventScopedForm
+
+
+class CredentialForm(EventScopedForm):
+    """Zones and gates ticked by name from the credential's event (none ticked = all of them)."""
+
+    zones = CheckboxesField(label="Zones", unknown="Unknown zone(s) in this event: %(value)s.",
+                            help_text="None ticked = every zone.")
+    checkpoints = CheckboxesField(label="Gates", unknown="Unknown gate(s) in this event: %(value)s.",
+                                  help_text="None ticked = every gate.")
+
+    class Meta:
+        model = Credential
+        fields = ("event", "name", "kind", "zones", "checkpoints", "valid_from", "valid_until")
+        labels = {"valid_from": "Valid from", "valid_until": "Valid until"}
+        help_texts = {"valid_from": "Empty = from the start.", "valid_until": "Empty = no end."}
 
 
 @admin.register(Credential)
 class CredentialAdmin(admin.ModelAdmin):
-    form = EventScopedForm
-    list_display = ("name", "kind", "event", "zones", "valid_from", "valid_until", "inside", "revoked_at")
+    form = CredentialForm
+    list_display = ("name", "kind", "event", "zone_names", "gate_names", "valid_from", "valid_until", "inside",
+                    "revoked_at")
     list_filter = ("event", "kind", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "credential_id")
     fields = ("event", "name", "kind", "zones", "checkpoints", "valid_from", "valid_until", "qr", "inside",
               "revoked_at")
     readonly_fields = ("qr", "inside", "revoked_at")
     actions = ["revoke_credentials"]
+    list_select_related = ("event",)
+
+    class Media:
+        css = {"all": ("backoffice/admin.css",)}
+        js = ("backoffice/admin.js",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("event__zones", "event__checkpoints")
+
+    @admin.display(description="zones")
+    def zone_names(self, obj):
+        if not obj.zones:
+            return "All zones"
+        return format_html_join(", ", "{}", ((z.name,) for z in obj.event.zones.all() if z.zone_id in obj.zones))
+
+    @admin.display(description="gates")
+    def gate_names(self, obj):
+        if not obj.checkpoints:
+            return "All gates"
+        return format_html_join(", ", "{}", ((c.name,) for c in obj.event.checkpoints.all() if c.pk in obj.checkpoints))
 
     @admin.display(description="QR code (print)")
     def qr(self, obj):
