@@ -2,6 +2,8 @@ import io
 
 import segno
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -9,7 +11,9 @@ from access import services
 from access.models import Credential, Scan
 from core.adminutils import ReadOnlyAdminMixin
 from core.errors import DomainError
-from events.forms import CheckboxesField, EventScopedForm
+from core.localtime import format_local
+from core.localtime import zone as time_zone
+from events.forms import CheckboxesField, EventScopedForm, event_time_zone_name
 
 
 class CredentialForm(EventScopedForm):
@@ -26,12 +30,18 @@ class CredentialForm(EventScopedForm):
         labels = {"valid_from": "Valid from", "valid_until": "Valid until"}
         help_texts = {"valid_from": "Empty = from the start.", "valid_until": "Empty = no end."}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone_name = event_time_zone_name(self.event_id())
+        for name in ("valid_from", "valid_until"):
+            if zone_name and name in self.fields:
+                self.fields[name].help_text = f"On the event's clock ({zone_name}). " + self.fields[name].help_text
+
 
 @admin.register(Credential)
 class CredentialAdmin(admin.ModelAdmin):
     form = CredentialForm
-    list_display = ("name", "kind", "event", "zone_names", "gate_names", "valid_from", "valid_until", "inside",
-                    "revoked_at")
+    list_display = ("name", "kind", "event", "zone_names", "gate_names", "validity", "inside", "revoked_at")
     list_filter = ("event", "kind", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "credential_id")
     fields = ("event", "name", "kind", "zones", "checkpoints", "valid_from", "valid_until", "qr", "inside",
@@ -58,6 +68,29 @@ class CredentialAdmin(admin.ModelAdmin):
         if not obj.checkpoints:
             return "All gates"
         return format_html_join(", ", "{}", ((c.name,) for c in obj.event.checkpoints.all() if c.pk in obj.checkpoints))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Times are shown and typed on the event's clock (docs/adr/0024), as on the event page.
+        event_id = request.POST.get("event") or request.GET.get("event")
+        if object_id:
+            event_id = Credential.objects.filter(pk=unquote(object_id)).values_list("event_id", flat=True).first()
+        zone_name = event_time_zone_name(event_id)
+        with timezone.override(time_zone(zone_name) if zone_name else timezone.get_current_timezone()):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj else [f for f in self.fields if f not in self.readonly_fields]
+
+    @admin.display(description="valid", ordering="valid_from")
+    def validity(self, obj):
+        if not obj.valid_from and not obj.valid_until:
+            return "Whole event"
+        start = format_local(obj.valid_from, obj.event.timezone) if obj.valid_from else "the start"
+        end = format_local(obj.valid_until, obj.event.timezone) if obj.valid_until else "the end"
+        return f"From {start} to {end}"
 
     @admin.display(description="QR code (print)")
     def qr(self, obj):

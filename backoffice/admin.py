@@ -26,9 +26,9 @@ class EventAdmin(admin.ModelAdmin):
     change_form_template = "admin/events/event/setup_form.html"
     list_display = ("name", "starts", "venue", "progress", "seat_count", "links")
     search_fields = ("name", "event_id", "venue")
-    readonly_fields = ("event_id", "activation", "generated", "created_at")
+    readonly_fields = ("event_id", "activation", "generated", "created")
     fields = ("name", "venue", "timezone", "date_start", "date_end", "doors_open_minutes", "doors_close_minutes",
-              "currency", "language", "activation", "generated", "event_id", "created_at")
+              "currency", "language", "activation", "generated", "event_id", "created")
     inlines = [ZoneInline]
     actions = ["activate_action", "generate_tickets_action"]
 
@@ -67,6 +67,14 @@ class EventAdmin(admin.ModelAdmin):
     def generated(self, obj):
         return format_local(obj.generated_at, obj.timezone) if obj.generated_at else "Not yet (step 4 above)."
 
+    @admin.display(description="created")
+    def created(self, obj):
+        return format_local(obj.created_at, obj.timezone)
+
+    def get_fields(self, request, obj=None):
+        # A new event has no state yet: only what is typed.
+        return self.fields if obj else [f for f in self.fields if f not in self.readonly_fields]
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("zones")
 
@@ -87,7 +95,7 @@ class EventAdmin(admin.ModelAdmin):
         event = self.get_object(request, unquote(object_id)) if object_id else None
         context = dict(extra_context or {})
         if event is not None:
-            context.update(title="Event set-up", guide=steps(event), stock=stock(event) if event.generated_at else None,
+            context.update(title="Event set-up", subtitle=event.name, guide=steps(event), stock=stock(event) if event.generated_at else None,
                            urls=urls(event.event_id))
         with timezone.override(time_zone(event.timezone) if event else timezone.get_current_timezone()):
             response = super().changeform_view(request, object_id, form_url, context)

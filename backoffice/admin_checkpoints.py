@@ -33,6 +33,13 @@ class CheckpointAdmin(admin.ModelAdmin):
         css = {"all": ("backoffice/admin.css",)}
         js = ("backoffice/admin.js",)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        title = "Change gate" if object_id else "Add a gate"
+        return super().changeform_view(request, object_id, form_url, {"title": title, **(extra_context or {})})
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Gates (checkpoints)", **(extra_context or {})})
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("event__zones")
 

@@ -9,6 +9,7 @@ from core.localtime import DEFAULT_TIME_ZONE, time_zone_names
 from core.localtime import zone as time_zone
 from events.currencies import CURRENCIES, DEFAULT_CURRENCY
 from events.models import Language
+from tickets.models import Ticket
 
 FIELD_WORDS = (
     ("date_start", "Starts", "Local time at the venue (the event's time zone)."),
@@ -67,4 +68,10 @@ class EventForm(forms.ModelForm):
                 data[name] = timezone.make_aware(wall_clock, chosen)
         if data.get("date_start") and data.get("date_end") and data["date_end"] <= data["date_start"]:
             self.add_error("date_end", "Must be after date_start.")
+        before = self.instance
+        if (not before._state.adding and data.get("currency") and data["currency"] != before.currency
+                and Ticket.objects.filter(event_id=before.pk, status=False).exists()):
+            # The prices already taken are numbers in the old currency (events.services.update_event).
+            self.add_error("currency", f"Tickets have been sold in {before.currency}, so the currency can no "
+                                       "longer change.")
         return data

@@ -6,7 +6,7 @@ import re
 
 from django import forms
 
-from events.models import Checkpoint, Zone
+from events.models import Checkpoint, Event, Zone
 
 MAX_SEATS_AT_ONCE = 5000  # as offices.services.MAX_TICKETS_PER_CALL: one batch, one transaction
 
@@ -22,6 +22,13 @@ def checkpoint_choices(event_id: str | None) -> list[tuple[str, str]]:
     if not event_id:
         return []
     return list(Checkpoint.objects.filter(event_id=event_id).values_list("checkpoint_id", "name"))
+
+
+def event_time_zone_name(event_id: str | None) -> str | None:
+    """The event's IANA time zone (its clock for times typed and shown), None if unknown."""
+    if not event_id:
+        return None
+    return Event.objects.filter(pk=event_id).values_list("timezone", flat=True).first()
 
 
 class CheckboxesField(forms.MultipleChoiceField):

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 
 from core.adminutils import ReadOnlyAdminMixin
 from core.errors import DomainError
+from core.localtime import format_local
 from core.urls import public_url
 from devices import services as device_services
 from offices import selectors, services
@@ -42,6 +43,10 @@ class OfficeAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields + (("event",) if obj else ())
+
+    def get_fields(self, request, obj=None):
+        # A new office: its event and name; the code, pairing and money exist once it is saved.
+        return self.fields if obj else ("event", "name")
 
     def get_form(self, request, obj=None, **kwargs):
         self.request = request
@@ -89,7 +94,7 @@ class OfficeAdmin(admin.ModelAdmin):
 
     @admin.display(description="reconciliation")
     def reconciliation(self, obj):
-        if obj.pk is None:
+        if obj._state.adding:  # office_id has a default, so a new office already has a pk
             return "—"
         c, m = selectors.reconciliation_counts(obj.office_id), selectors.reconciliation_money(obj.office_id)
         cur = m["currency"]
@@ -118,7 +123,7 @@ class OfficeAdmin(admin.ModelAdmin):
 
     @admin.display(description="pairing code")
     def pairing(self, obj):
-        if obj.pk is None:
+        if obj._state.adding:  # office_id has a default, so a new office already has a pk
             return "Save the office to get a one-time pairing code for its terminal."
         device = obj.device
         if device.revoked_at:
@@ -129,7 +134,8 @@ class OfficeAdmin(admin.ModelAdmin):
         buf = io.BytesIO()
         segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True)
         return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — expires {}</p>',
-                           mark_safe(buf.getvalue().decode()), device.pairing_code, device.pairing_expires_at)
+                           mark_safe(buf.getvalue().decode()), device.pairing_code,
+                           format_local(device.pairing_expires_at, obj.event.timezone))
 
     def save_model(self, request, obj, form, change):
         try:
