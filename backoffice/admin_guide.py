@@ -17,6 +17,7 @@ class Link:
     label: str
     url: str
     kind: str = "link"  # "link", "button" (a GET to a page that asks first), "post" (a form button), "file"
+    status: str = ""  # what a "post" button sends as `status`
 
 
 @dataclass
@@ -43,7 +44,8 @@ def urls(event_id: str) -> dict[str, str]:
         "add_credential": f"{admin}/access/credential/add/?event={event_id}",
         "offices": f"{admin}/offices/office/{scoped}", "add_office": f"{admin}/offices/office/add/?event={event_id}",
         "dashboard": f"/dashboard/events/{event_id}/", "report": f"/backoffice/events/{event_id}/report/",
-        "tickets_pdf": f"{api}/tickets.pdf?layout=a4", "badges_pdf": f"{api}/badges.pdf",
+        "tickets_pdf": f"{api}/tickets.pdf?layout=a4", "tickets_thermal": f"{api}/tickets.pdf?layout=thermal",
+        "zone_pdf": f"{api}/tickets.pdf?layout=a4&zone=", "badges_pdf": f"{api}/badges.pdf",
         "pairing_pdf": f"{api}/pairing-sheet.pdf", "tickets_csv": f"{api}/exports/tickets.csv",
     }
 
@@ -76,13 +78,13 @@ def steps(event: Event) -> list[Step]:
         activate = Step(3, "Activate", True, "Active: the zones are final and tickets can be generated."
                         + ("" if generated else " Deactivate to change zone codes or seat counts."))
         if not generated:
-            activate.links.append(Link("Deactivate", u["activate"], "post"))
+            activate.links.append(Link("Deactivate", u["activate"], "post", "off"))
     else:
         activate = Step(3, "Activate", False,
                         "Activating says the zones are final, so that tickets can be generated. Until tickets "
                         "exist you can deactivate again and change them." + ("" if zones else " Add zones first."))
         if zones:
-            activate.links.append(Link("Activate", u["activate"], "post"))
+            activate.links.append(Link("Activate", u["activate"], "post", "on"))
     result.append(activate)
     if generated:
         result.append(Step(4, "Generate tickets", True,
@@ -109,6 +111,7 @@ def steps(event: Event) -> list[Step]:
         "what is left." if generated else "Generate tickets first (step 4).",
         [Link("Sell seats…", u["sell"], "button"), Link("Give seats to a box office…", u["assign"], "button"),
          Link("Tickets", u["tickets"]), Link("Print tickets (A4 PDF)", u["tickets_pdf"], "file"),
+         Link("Print tickets (80 mm printer)", u["tickets_thermal"], "file"),
          Link("Tickets (CSV)", u["tickets_csv"], "file")] if generated else []))
     result.append(Step(
         7, "Doors and live dashboard", got.scanned,

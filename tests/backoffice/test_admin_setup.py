@@ -130,7 +130,8 @@ def test_every_link_on_the_page_answers_a_staff_session(admin_client):
     html = page(admin_client, event)
     hrefs = {h.replace("&amp;", "&") for h in re.findall(r'href="(/(?:admin|api|dashboard|backoffice)[^"]*)"', html)}
     u = urls(event.event_id)
-    assert set(u.values()) - {u["page"], u["activate"], u["generate"]} <= hrefs  # generated: no buttons for those
+    assert set(u.values()) - {u["page"], u["activate"], u["generate"], u["zone_pdf"]} <= hrefs  # no buttons once generated
+    assert u["zone_pdf"] + "A" in hrefs and u["zone_pdf"] + "B" in hrefs
     pending = []
     for href in sorted(hrefs):
         path = href.split("?")[0]
