@@ -1,132 +1,104 @@
-from decimal import Decimal
-
-from django import forms
+"""The event set-up page: one page per event from which the whole set-up is done in order, with
+a numbered guide on top (backoffice/admin_guide.py), the event form and its zones, the stock
+table, and buttons for the steps that are actions (backoffice/admin_views.py)."""
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.http import HttpResponseRedirect
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
+from backoffice import admin_checkpoints, admin_tickets, admin_views  # noqa: F401  (registers their admins)
+from backoffice.admin_event_form import EventForm
+from backoffice.admin_guide import steps, urls
+from backoffice.admin_zones import ZoneInline
+from backoffice.selectors import stock
 from core.errors import DomainError
-from core.localtime import DEFAULT_TIME_ZONE, format_local, time_zone_names
+from core.localtime import format_local
 from core.localtime import zone as time_zone
 from events import services
-from events.currencies import CURRENCIES, DEFAULT_CURRENCY
-from events.forms import EventScopedForm
-from events.models import Checkpoint, Event, Language, Zone
-from tickets.services import generate_tickets
-
-FIXED_AFTER_GENERATION = (
-    "Fixed: tickets exist for these seats, and each ticket is named after its zone code and seat number."
-)
-
-
-class ZoneForm(forms.ModelForm):
-    price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False,
-                               help_text="Ticket price in the event's currency. Empty means 0.00.")
-
-    class Meta:
-        model = Zone
-        fields = ("zone_id", "name", "color", "seats", "reentry", "price")
-        help_texts = {"zone_id": FIXED_AFTER_GENERATION, "seats": FIXED_AFTER_GENERATION}
-
-    def clean_price(self):
-        price = self.cleaned_data.get("price")
-        return price if price is not None else Decimal("0.00")
-
-
-class ZoneInline(admin.TabularInline):
-    """Before generation the zones are free; once tickets exist, zone code and seats are fixed
-    (the seats are the tickets) while name, colour, re-entry and price stay editable
-    (events.services.update_zone, called from EventAdmin.save_related)."""
-
-    model = Zone
-    form = ZoneForm
-    fields = ("zone_id", "name", "color", "seats", "reentry", "price")
-    extra = 0
-
-    def _locked(self, obj):
-        return obj is not None and obj.generated_at is not None
-
-    def has_add_permission(self, request, obj=None):
-        return not self._locked(obj) and super().has_add_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not self._locked(obj) and super().has_delete_permission(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        return ("zone_id", "seats") if self._locked(obj) else ()
-
-
-def _choices(values) -> list[tuple[str, str]]:
-    return [(v, v) for v in sorted(values)]
-
-
-class EventForm(forms.ModelForm):
-    """Dates are typed and shown on the event's own clock: the change page runs in the event's
-    time zone (EventAdmin.changeform_view), and what was typed is read as wall-clock time in the
-    zone chosen in this same form, so choosing Europe/Madrid and typing 21:30 means 21:30 in
-    Madrid, whatever zone the page was shown in."""
-
-    timezone = forms.ChoiceField(
-        label="Time zone", choices=[], required=False, initial=DEFAULT_TIME_ZONE,
-        help_text="The venue's time zone. Every time shown to people (admin, printed tickets, reports) "
-                  "is on this clock, including the start and end typed below.")
-    currency = forms.ChoiceField(
-        choices=[], required=False, initial=DEFAULT_CURRENCY,
-        help_text="Currency of the zone prices (ISO 4217). It cannot change once tickets have been sold.")
-    language = forms.ChoiceField(
-        choices=Language.choices, required=False, initial=Language.SPANISH,
-        help_text="Language of printed tickets, badges and reports.")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = _choices(time_zone_names())
-        self.fields["currency"].choices = _choices(CURRENCIES)
-        for name in ("date_start", "date_end"):
-            if name in self.fields:
-                self.fields[name].help_text = "Local time at the venue (the event's time zone)."
-
-    def clean_timezone(self):
-        return self.cleaned_data.get("timezone") or DEFAULT_TIME_ZONE
-
-    def clean_currency(self):
-        return self.cleaned_data.get("currency") or DEFAULT_CURRENCY
-
-    def clean_language(self):
-        return self.cleaned_data.get("language") or Language.SPANISH
-
-    def clean(self):
-        data = super().clean()
-        shown_in, chosen = timezone.get_current_timezone(), time_zone(data.get("timezone") or DEFAULT_TIME_ZONE)
-        for name in ("date_start", "date_end"):
-            if data.get(name) and chosen.key != getattr(shown_in, "key", None):
-                wall_clock = timezone.make_naive(data[name], shown_in)
-                data[name] = timezone.make_aware(wall_clock, chosen)
-        if data.get("date_start") and data.get("date_end") and data["date_end"] <= data["date_start"]:
-            self.add_error("date_end", "Must be after date_start.")
-        return data
+from events.models import Event, Zone
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     form = EventForm
-    list_display = ("name", "event_id", "starts", "venue", "setup_status", "seat_count", "generated_at", "live")
+    change_form_template = "admin/events/event/setup_form.html"
+    list_display = ("name", "starts", "venue", "progress", "seat_count", "links")
     search_fields = ("name", "event_id", "venue")
-    readonly_fields = ("event_id", "generated_at", "created_at")
-    fields = ("event_id", "name", "venue", "timezone", "date_start", "date_end", "doors_open_minutes",
-              "doors_close_minutes", "currency", "language", "setup_status", "generated_at", "created_at")
+    readonly_fields = ("event_id", "activation", "generated", "created")
+    fields = ("name", "venue", "timezone", "date_start", "date_end", "doors_open_minutes", "doors_close_minutes",
+              "currency", "language", "activation", "generated", "event_id", "created")
     inlines = [ZoneInline]
-    actions = ["generate_tickets_action"]
+    actions = ["activate_action", "generate_tickets_action"]
+
+    class Media:
+        css = {"all": ("backoffice/admin.css",)}
+        js = ("backoffice/admin.js",)
 
     @admin.display(description="starts (local time)", ordering="date_start")
     def starts(self, obj):
         return format_local(obj.date_start, obj.timezone)
 
+    @admin.display(description="set-up")
+    def progress(self, obj):
+        if obj.generated_at:
+            return "tickets generated"
+        return "active, tickets not generated" if obj.setup_status else "not active yet"
+
+    @admin.display(description="seats")
+    def seat_count(self, obj):
+        return f"{sum(z.seats for z in obj.zones.all()):,}"
+
+    @admin.display(description="")
+    def links(self, obj):
+        u = urls(obj.event_id)
+        return format_html('<a href="{}">set-up</a> · <a href="{}">tickets</a> · <a href="{}">live dashboard</a>',
+                           u["page"], u["tickets"], u["dashboard"])
+
+    @admin.display(description="active")
+    def activation(self, obj):
+        if obj.pk is None:
+            return "Not yet: save the event and its zones first, then activate it (step 3 above)."
+        return ("Yes: the zones are final and tickets can be generated." if obj.setup_status
+                else "No: use “Activate” in step 3 above once the zones are right.")
+
+    @admin.display(description="tickets generated")
+    def generated(self, obj):
+        return format_local(obj.generated_at, obj.timezone) if obj.generated_at else "Not yet (step 4 above)."
+
+    @admin.display(description="created")
+    def created(self, obj):
+        return format_local(obj.created_at, obj.timezone)
+
+    def get_fields(self, request, obj=None):
+        # A new event has no state yet: only what is typed.
+        return self.fields if obj else [f for f in self.fields if f not in self.readonly_fields]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("zones")
+
+    def get_urls(self):
+        def view(fn):
+            return self.admin_site.admin_view(lambda request, object_id: fn(self, request, unquote(object_id)))
+
+        return [
+            path("<path:object_id>/activate/", view(admin_views.activate), name="events_event_activate"),
+            path("<path:object_id>/generate/", view(admin_views.generate), name="events_event_generate"),
+            path("<path:object_id>/sell/", view(admin_views.sell), name="events_event_sell"),
+            path("<path:object_id>/assign/", view(admin_views.assign), name="events_event_assign"),
+            *super().get_urls(),
+        ]
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # An existing event's page shows and reads its times on the event's clock (see EventForm).
         event = self.get_object(request, unquote(object_id)) if object_id else None
+        context = dict(extra_context or {})
+        if event is not None:
+            context.update(title="Event set-up", subtitle=event.name, guide=steps(event), stock=stock(event) if event.generated_at else None,
+                           urls=urls(event.event_id))
         with timezone.override(time_zone(event.timezone) if event else timezone.get_current_timezone()):
-            response = super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, context)
             if hasattr(response, "render"):
                 response.render()  # a TemplateResponse renders lazily: do it while on the event's clock
             return response
@@ -134,53 +106,45 @@ class EventAdmin(admin.ModelAdmin):
     def get_inline_instances(self, request, obj=None):
         inlines = super().get_inline_instances(request, obj)
         for inline in inlines:
-            if isinstance(inline, ZoneInline) and inline._locked(obj):
+            if isinstance(inline, ZoneInline) and inline.locked(obj):
                 inline.verbose_name_plural = (
                     "Zones: tickets exist, so zone codes and seat counts are fixed; "
                     "name, colour, re-entry and price can still change")
         return inlines
 
-    @admin.display(description="seats")
-    def seat_count(self, obj):
-        return sum(z.seats for z in obj.zones.all())
-
-    @admin.display(description="dashboard")
-    def live(self, obj):
-        return format_html('<a href="/dashboard/events/{}/">live</a>', obj.event_id)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("zones")
+    def response_add(self, request, obj, post_url_continue=None):
+        # A new event goes on with its set-up on its own page (the guide), not back to the list.
+        if "_addanother" not in request.POST and "_popup" not in request.POST:
+            self.message_user(request, f"“{obj.name}” was created. Next: its zones, then activate it.",
+                              messages.SUCCESS)
+            return HttpResponseRedirect(urls(obj.event_id)["page"])
+        return super().response_add(request, obj, post_url_continue)
 
     def save_model(self, request, obj, form, change):
         # Events are created and edited through the service layer (signing key, validation).
         fields = {k: form.cleaned_data[k] for k in ("name", "venue", "date_start", "date_end",
                                                     "doors_open_minutes", "doors_close_minutes",
                                                     "timezone", "currency", "language")}
-        try:
-            if change:
-                saved = services.update_event(event_id=obj.pk, **fields)
-            else:
-                saved = services.create_event(**fields)
-            obj.pk = obj.event_id = saved.event_id
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            raise
+        if change:
+            saved = services.update_event(event_id=obj.pk, **fields)
+        else:
+            saved = services.create_event(**fields)
+        obj.pk = obj.event_id = saved.event_id
+        obj.setup_status, obj.generated_at = saved.setup_status, saved.generated_at
 
     def save_related(self, request, form, formsets, change):
         event = form.instance
         for formset in formsets:
             if formset.model is not Zone:
                 continue
-            locked = event.generated_at is not None
             try:
-                if locked:  # only what does not touch seat identity, zone by zone
+                if event.generated_at is not None:  # only what does not touch seat identity, zone by zone
                     for f in formset.forms:
                         if f.cleaned_data and f.has_changed():
                             services.update_zone(
                                 event_id=event.pk, zone_id=f.instance.zone_id, name=f.cleaned_data["name"],
                                 color=f.cleaned_data["color"], reentry=f.cleaned_data.get("reentry", False),
                                 price=f.cleaned_data["price"])
-                    services.setup_zones(event_id=event.pk, status=form.cleaned_data["setup_status"], zones=None)
                     continue
                 specs = [
                     services.ZoneSpec(
@@ -191,44 +155,27 @@ class EventAdmin(admin.ModelAdmin):
                     for f in formset.forms
                     if f.cleaned_data and not f.cleaned_data.get("DELETE")
                 ]
-                services.setup_zones(event_id=event.pk, status=form.cleaned_data["setup_status"], zones=specs)
+                services.setup_zones(event_id=event.pk, status=event.setup_status, zones=specs)
             except DomainError as exc:
-                self.message_user(request, f"Zones setup not saved: {exc.message}", messages.ERROR)
+                self.message_user(request, f"The zones were not saved: {admin_views.plain(exc)}", messages.ERROR)
 
     def construct_change_message(self, request, form, formsets, add=False):
         # Zones are saved by the setup service, not by the formsets, so log a plain message.
         return [{"added": {}}] if add else [{"changed": {"fields": list(form.changed_data)}}]
 
-    @admin.action(description="Generate tickets")
-    def generate_tickets_action(self, request, queryset):
+    @admin.action(description="Activate (the zones are final; tickets may be generated)")
+    def activate_action(self, request, queryset):
         for event in queryset:
             try:
-                result = generate_tickets(event_id=event.pk)
-                self.message_user(request, f"{event.name}: generated {result.generated} tickets.", messages.SUCCESS)
+                services.setup_zones(event_id=event.pk, status=True, zones=None)
+                self.message_user(request, f"{event.name}: active.", messages.SUCCESS)
             except DomainError as exc:
-                self.message_user(request, f"{event.name}: {exc.code}: {exc.message}", messages.ERROR)
+                self.message_user(request, f"{event.name}: {admin_views.plain(exc)}", messages.ERROR)
 
-
-@admin.register(Checkpoint)
-class CheckpointAdmin(admin.ModelAdmin):
-    form = EventScopedForm
-    list_display = ("name", "checkpoint_id", "event", "zones", "directions")
-    list_filter = ("event", "directions")
-    search_fields = ("name", "checkpoint_id")
-    fields = ("event", "name", "zones", "directions")
-
-    def save_model(self, request, obj, form, change):
-        try:
-            if change:  # name, zones and directions are editable; the event is not
-                services.update_checkpoint(checkpoint_id=obj.pk, name=obj.name, zones=obj.zones,
-                                           directions=obj.directions)
-                return
-            created = services.create_checkpoint(event_id=obj.event_id, name=obj.name, zones=obj.zones,
-                                                 directions=obj.directions)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            raise
-        obj.pk = obj.checkpoint_id = created.checkpoint_id
-
-    def get_readonly_fields(self, request, obj=None):
-        return ("event",) if obj else ()
+    @admin.action(description="Generate tickets…")
+    def generate_tickets_action(self, request, queryset):
+        events = list(queryset[:2])
+        if len(events) != 1:
+            self.message_user(request, "Generate tickets for one event at a time: tick just one.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(urls(events[0].event_id)["generate"])

@@ -4,16 +4,24 @@ import segno
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from core.adminutils import ReadOnlyAdminMixin
 from core.errors import DomainError
+from core.localtime import format_local
 from core.urls import public_url
 from devices import services as device_services
 from offices import selectors, services
 from offices.models import Office, OfficeAssignment, OfficeSale
+from offices.vocabulary import SaleReason, SaleResult
+
+
+def _money(amount, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
 
 
 @admin.register(Office)
@@ -30,8 +38,15 @@ class OfficeAdmin(admin.ModelAdmin):
     list_select_related = ("event", "device")
     actions = ["new_pairing_code"]
 
+    class Media:
+        css = {"all": ("backoffice/admin.css",)}
+
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields + (("event",) if obj else ())
+
+    def get_fields(self, request, obj=None):
+        # A new office: its event and name; the code, pairing and money exist once it is saved.
+        return self.fields if obj else ("event", "name")
 
     def get_form(self, request, obj=None, **kwargs):
         self.request = request
@@ -79,19 +94,36 @@ class OfficeAdmin(admin.ModelAdmin):
 
     @admin.display(description="reconciliation")
     def reconciliation(self, obj):
-        if obj.pk is None:
+        if obj._state.adding:  # office_id has a default, so a new office already has a pk
             return "—"
-        c = selectors.reconciliation_counts(obj.office_id)
+        c, m = selectors.reconciliation_counts(obj.office_id), selectors.reconciliation_money(obj.office_id)
+        cur = m["currency"]
+        rows = [
+            ("Seats given to the office", c["assigned"], "", ""),
+            ("Sold by the office", c["sold"], _money(m["sold_amount"], cur), "the cash the office should hand in"),
+            ("Returned online unsold", c["returned"], "", ""),
+            ("Still at the office, unsold (outstanding)", c["outstanding"], _money(m["outstanding_value"], cur),
+             "worth this at today's prices if all sell"),
+            ("Sales refused: refunds due", c["rejected_sales"], _money(m["refunds_due_amount"], cur),
+             "at the seats' zone prices today" + (f"; {m['refunds_unvalued']} for unknown tickets not valued"
+                                                  if m["refunds_unvalued"] else "")),
+        ]
+        body = format_html_join("", '<tr data-row="{}"><th>{}</th><td class="num">{}</td><td class="num">{}</td>'
+                                    "<td>{}</td></tr>", ((i, *r) for i, r in enumerate(rows)))
+        give = reverse("admin:events_event_assign", args=[obj.event_id])
+        back = reverse("admin:offices_office_change", args=[obj.office_id])
         return format_html(
-            "<table><tr><th>assigned</th><th>sold</th><th>returned</th><th>outstanding</th><th>rejected sales</th></tr>"
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>"
-            "<p>assigned = sold + returned + outstanding. Rejected sales are money the office took without a "
-            "valid ticket: refund or re-seat those buyers (see the office_conflict alerts).</p>",
-            c["assigned"], c["sold"], c["returned"], c["outstanding"], c["rejected_sales"])
+            '<table class="tc-money"><thead><tr><th></th><th class="num">Seats</th><th class="num">Money</th>'
+            "<th></th></tr></thead><tbody>{}</tbody></table>"
+            "<p>Seats given = sold + returned + still at the office. A refused sale is a seat the office sold "
+            "after it was sold elsewhere or taken back: the buyer paid for a seat they cannot have, so refund "
+            "them or seat them elsewhere (a new sale by staff). Each also raised an alert.</p>"
+            '<p><a class="button" href="{}?{}">Give seats to this office…</a></p>',
+            body, give, urlencode({"office": obj.office_id, "next": back}))
 
     @admin.display(description="pairing code")
     def pairing(self, obj):
-        if obj.pk is None:
+        if obj._state.adding:  # office_id has a default, so a new office already has a pk
             return "Save the office to get a one-time pairing code for its terminal."
         device = obj.device
         if device.revoked_at:
@@ -102,7 +134,8 @@ class OfficeAdmin(admin.ModelAdmin):
         buf = io.BytesIO()
         segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True)
         return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — expires {}</p>',
-                           mark_safe(buf.getvalue().decode()), device.pairing_code, device.pairing_expires_at)
+                           mark_safe(buf.getvalue().decode()), device.pairing_code,
+                           format_local(device.pairing_expires_at, obj.event.timezone))
 
     def save_model(self, request, obj, form, change):
         try:
@@ -130,14 +163,43 @@ class OfficeAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{office.name}: {exc.message}", messages.ERROR)
 
 
+SALE_WORDS = {
+    SaleReason.ALREADY_SOLD: "refused: the seat was already sold elsewhere",
+    SaleReason.NOT_ASSIGNED: "refused: the seat was not this office's",
+}
+
+
+class SaleOutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return [(SaleResult.ACCEPTED, "accepted"), *SALE_WORDS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() == SaleResult.ACCEPTED:
+            return queryset.filter(result=SaleResult.ACCEPTED)
+        if self.value() in SALE_WORDS:
+            return queryset.filter(result=SaleResult.REJECTED, reason=self.value())
+        return queryset
+
+
 @admin.register(OfficeSale)
 class OfficeSaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Uploaded office sales are evidence: read-only (a trigger refuses changes too)."""
 
-    list_display = ("received_at", "office", "ticket_ref", "result", "reason", "sold_at")
-    list_filter = ("result", "reason", "office")
+    list_display = ("received_at", "office", "seat", "outcome", "sold_at")
+    list_filter = (SaleOutcomeFilter, "office")
     search_fields = ("sale_id", "ticket_ref")
-    list_select_related = ("office",)
+    list_select_related = ("office", "ticket")
+
+    @admin.display(description="seat")
+    def seat(self, obj):
+        return obj.ticket.seat_id if obj.ticket else f"unknown ticket {obj.ticket_ref}"
+
+    @admin.display(description="outcome", ordering="result")
+    def outcome(self, obj):
+        return SALE_WORDS.get(obj.reason, "accepted") if obj.result == SaleResult.REJECTED else "accepted"
 
 
 @admin.register(OfficeAssignment)

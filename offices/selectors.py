@@ -1,11 +1,12 @@
-"""Read paths for offline offices: live holds among tickets, reconciliation numbers, the
-tickets an office holds."""
+"""Read paths for offline offices: live holds among tickets, reconciliation numbers and money,
+the tickets an office holds."""
 from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
 from offices.models import Office, OfficeAssignment
+from offices.vocabulary import SaleResult
 from tickets.models import Ticket, TicketHold
 from tickets.selectors import ClockTimestamp
 
@@ -59,3 +60,36 @@ def assignment_offices(ticket_pks: list[int]) -> dict[int, str]:
         OfficeAssignment.objects.filter(ticket_id__in=ticket_pks, returned_at__isnull=True)
         .values_list("ticket_id", "office_id")
     )
+
+
+# The money beside the counts (docs/adr/0013): what the office's accepted sales were sold for
+# (the cash it should hand in), what its unsold seats are worth at today's prices, and the
+# refused sales, each money taken for a seat the office could not sell, so a refund due. An
+# upload carries no price, so a refused sale is valued at its seat's zone price today (a sale
+# for a ticket id the server does not know has no zone, and is counted but not valued).
+_MONEY_SQL = """
+SELECT e.currency,
+       coalesce(sum(t.price) FILTER (WHERE a.returned_at IS NULL AND NOT t.status), 0),
+       coalesce(sum(z.price) FILTER (WHERE a.returned_at IS NULL AND t.status), 0),
+       (SELECT coalesce(sum(rz.price), 0) FROM offices_officesale s
+          JOIN tickets_ticket rt ON rt.id = s.ticket_id JOIN events_zone rz ON rz.id = rt.zone_ref_id
+         WHERE s.office_id = o.office_id AND s.result = %(rejected)s),
+       (SELECT count(*) FROM offices_officesale s
+         WHERE s.office_id = o.office_id AND s.result = %(rejected)s AND s.ticket_id IS NULL)
+FROM offices_office o
+JOIN events_event e ON e.event_id = o.event_id
+LEFT JOIN offices_officeassignment a ON a.office_id = o.office_id
+LEFT JOIN tickets_ticket t ON t.id = a.ticket_id
+LEFT JOIN events_zone z ON z.id = t.zone_ref_id
+WHERE o.office_id = %(office)s
+GROUP BY o.office_id, e.currency
+"""
+RECONCILIATION_MONEY = ("currency", "sold_amount", "outstanding_value", "refunds_due_amount", "refunds_unvalued")
+
+
+def reconciliation_money(office_id: str) -> dict | None:
+    """The office's money in its event's currency (Decimals), in one query; None for an unknown office."""
+    with connection.cursor() as cur:
+        cur.execute(_MONEY_SQL, {"office": office_id, "rejected": SaleResult.REJECTED.value})
+        row = cur.fetchone()
+    return dict(zip(RECONCILIATION_MONEY, row)) if row else None

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.renderers import (
     OpenApiJsonRenderer,
     OpenApiJsonRenderer2,
@@ -40,6 +41,8 @@ urlpatterns = [
     # before a match costs Python time on each of the 1,500 scans a second (docs/adr/0007).
     path("api/v1/scan", ScanView.as_view(), name="scan"),
     path("admin/", admin.site.urls),
+    # The site root: staff land on the event list (anonymous visitors log in first, then land there).
+    path("", RedirectView.as_view(url="/admin/events/event/", permanent=False), name="root"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
