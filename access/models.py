@@ -79,6 +79,7 @@ class Scan(models.Model):
             models.UniqueConstraint(fields=["ticket"], condition=Q(first_entry=True), name="one_first_entry_per_ticket"),
             models.CheckConstraint(condition=Q(direction__in=Direction.values), name="scan_direction_known"),
             models.CheckConstraint(condition=Q(result__in=ScanResult.values), name="scan_result_known"),
+            models.CheckConstraint(condition=Q(mode__in=ScanMode.values), name="scan_mode_known"),
             models.CheckConstraint(
                 condition=Q(first_entry=False) | (Q(result=ScanResult.ACCEPTED) & Q(direction=Direction.IN)
                                                   & Q(ticket__isnull=False)),
@@ -91,3 +92,17 @@ class Scan(models.Model):
             models.Index(fields=["ticket", "id"], name="scan_ticket_idx"),
             models.Index(fields=["credential", "id"], name="scan_credential_idx", condition=Q(credential__isnull=False)),
         ]
+
+
+class ScanNote(models.Model):
+    """What a supervisor typed for a manual scan (POST /api/v1/scan/manual) and why: written in the
+    scan's own transaction, one per manual scan, never changed (a trigger refuses UPDATE and
+    DELETE, as for the scans). The scan row itself is written by the same database function as
+    every other scan, so the note lives beside it rather than in it."""
+
+    scan = models.OneToOneField(Scan, on_delete=models.PROTECT, primary_key=True, related_name="note")
+    query = models.CharField(max_length=64)  # the seat, ticket id or reference as typed
+    note = models.CharField(max_length=500, blank=True, default="")  # the supervisor's reason
+
+    def __str__(self) -> str:
+        return f"{self.query}: {self.note}"
