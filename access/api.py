@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 
 from access import fastpath, services
 from access.models import Credential
-from access.vocabulary import CredentialKind, Reason, ScanResult
 
 # scan_problems: also imported from here by tests/ticketcore/test_api_docs.py
 from access.scan_input import parse_scan, scan_problems  # noqa: F401
+from access.vocabulary import CredentialKind, Reason, ScanResult
 from core import schema
 from devices.auth import IsScanner, IsSupervisor
 from devices.throttling import DeviceThrottle, ScanThrottle

@@ -1,6 +1,6 @@
 """What one scan in a request must look like: strict validation, shared by POST /api/v1/scan
 (its fast path in access/fastpath.py and its DRF path in access/api.py) and by the offline sync
-(access/api_offline.py), so the three refuse exactly the same input."""
+(access/offline_api.py), so the three refuse exactly the same input."""
 from __future__ import annotations
 
 import uuid

@@ -20,8 +20,9 @@ from django.utils import timezone
 from access.models import Credential, Scan, ScanNote
 from access.signals import scan_decided
 from access.vocabulary import CredentialKind, Reason, ScanMode, ScanResult
+from core import live_messages
 from core.errors import InvalidInput, NotFound
-from core.live import publish_event
+from core.live import publish_on_commit
 from events import codes
 from events.models import Checkpoint, Event, Zone
 from events.vocabulary import Direction
@@ -297,16 +298,11 @@ def _note_manual_scan(*, device, scan_id: uuid.UUID, query: str, note: str) -> s
 
 def _finish(device, response: dict, direction: str) -> ScanOutcome:
     ticket = response.get("ticket") or {}
-    payload = {"type": "scan", "scan_id": response.get("scan_id"), "direction": direction,
-               "checkpoint": device.checkpoint_id, "device": device.device_id,
-               "result": response["result"], "reason": response.get("reason"),
-               "ticket_id": ticket.get("ticket_id"), "seat_id": ticket.get("seat_id"), "zone_id": ticket.get("zone_id"),
-               "credential_id": (response.get("credential") or {}).get("credential_id"),
-               "at": timezone.now().isoformat()}
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: publish_event(device.event_id, payload))
-    else:
-        publish_event(device.event_id, payload)
+    publish_on_commit(device.event_id, live_messages.Scan(
+        scan_id=response.get("scan_id"), direction=direction, checkpoint=device.checkpoint_id, device=device.device_id,
+        result=response["result"], reason=response.get("reason"),
+        ticket_id=ticket.get("ticket_id"), seat_id=ticket.get("seat_id"), zone_id=ticket.get("zone_id"),
+        credential_id=(response.get("credential") or {}).get("credential_id"), at=timezone.now().isoformat()))
     scan_decided.send(sender=ScanOutcome, device=device, response=response)  # live/anomalies.py: after commit, never raises
     return ScanOutcome(response=response)
 

@@ -37,7 +37,7 @@ class Reason(models.TextChoices):
 SERVER_ONLY_REASONS = frozenset({Reason.WRONG_EVENT, Reason.DEVICE_REVOKED})
 
 # Reasons the PL/pgSQL scan functions answer (access_scan_ticket, access_scan_by_token); the rest
-# are decided in Python (access/services.py, access/offline.py).
+# are decided in Python (access/services.py, access/sync_replay.py).
 DATABASE_REASONS = frozenset({
     Reason.INVALID_SIGNATURE, Reason.UNKNOWN_TICKET, Reason.WRONG_EVENT, Reason.NOT_SOLD, Reason.ALREADY_INSIDE,
     Reason.ALREADY_USED, Reason.NOT_INSIDE, Reason.ZONE_NOT_ALLOWED, Reason.DIRECTION_NOT_ALLOWED,

@@ -96,7 +96,8 @@ def report(label: str, n: int, elapsed: float, bodies: list[dict]) -> None:
 def in_process(event, codes: list[str], n: int) -> None:
     from django.utils import timezone
 
-    from access import offline, services
+    from access import services
+    from access.sync import sync_scans
     from devices.models import Device
 
     device = Device.objects.select_related("checkpoint").filter(event=event).order_by("device_id").first()
@@ -104,7 +105,7 @@ def in_process(event, codes: list[str], n: int) -> None:
     scans = [{"code": c, "direction": "in", "scan_id": uuid.uuid4(), "scanned_at": start + timedelta(seconds=i)}
              for i, c in enumerate(codes[:n])]
     t0 = time.perf_counter()
-    results = offline.sync_scans(device=device, scans=scans).results
+    results = sync_scans(device=device, scans=scans).results
     batch_s = time.perf_counter() - t0
     assert all(r["result"] == "accepted" for r in results)
     t0 = time.perf_counter()

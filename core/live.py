@@ -1,6 +1,7 @@
 """Best-effort push to the live feed.
 
-Callers invoke `publish_event` from `transaction.on_commit`, so nothing is announced for a
+Services announce a change with `publish_on_commit(event_id, message)`, `message` one of the types
+of core/live_messages.py: it is queued when the transaction commits, so nothing is announced for a
 transaction that rolled back. Redis being down, slow or unreachable must never fail or slow a
 scan or a sale: errors are logged, not raised, and the dashboard catches up from the database
 when it reconnects (every count it shows is derived there, docs/adr/0014).
@@ -12,7 +13,7 @@ appends to in-process queues (microseconds). Per process:
 - the *feed* thread drains its queue with one pipelined Redis `PUBLISH` per event and batch
   (one round trip, blocking I/O: it needs the GIL twice per batch however busy the request
   threads are) on the channel `pubsub_channel(event_id)`; the ASGI side
-  (live/consumers.py) subscribes once per event and process and fans out to its sockets;
+  (live/feed.py) subscribes once per event and process and fans out to its sockets;
 - with LIVE_CHANNEL_GROUPS on (off by default), the *group* thread, with its own persistent
   event loop, also hands every message to the Channels group `event_<event_id>`
   (`{"type": "live.message", ...}`, or `live.batch` for several) for other consumers of the
@@ -31,6 +32,9 @@ import time
 from collections import deque
 
 from django.conf import settings
+from django.db import connection, transaction
+
+from core.live_messages import LiveMessage
 
 log = logging.getLogger(__name__)
 
@@ -285,12 +289,26 @@ def _get_publishers() -> tuple[_Publisher, ...]:
 
 
 def publish_event(event_id: str, message: dict) -> None:
-    """Queue `message` for every live socket of the event. Never raises, never blocks."""
+    """Queue `message` (a wire dict) for every live socket of the event. Never raises, never
+    blocks. The transport: code announcing a change calls `publish_on_commit` with a typed message."""
     try:
         for publisher in _get_publishers():
             publisher.submit(event_id, message)
     except Exception as exc:  # noqa: BLE001 - the push is best effort by design
         log.warning("live push for event %s failed: %s: %s", event_id, exc.__class__.__name__, exc)
+
+
+def publish_on_commit(event_id: str, message: LiveMessage) -> None:
+    """The one way code announces a change: `message` (a core.live_messages type, never a plain
+    dict) goes out when the current transaction commits, or at once outside a transaction. Best
+    effort like `publish_event`; only a message that is not a typed one raises (a bug)."""
+    if not isinstance(message, LiveMessage):
+        raise TypeError(f"publish_on_commit takes a core.live_messages type, not {type(message).__name__}")
+    body = message.wire()
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: publish_event(event_id, body))
+    else:
+        publish_event(event_id, body)
 
 
 def flush(timeout: float = 5.0) -> bool:

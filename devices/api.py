@@ -12,6 +12,7 @@ from devices import services
 from devices.auth import IsDevice
 from devices.models import Device
 from devices.throttling import DeviceThrottle, PairingFailures
+from devices.vocabulary import SCANNER_ROLES, DeviceRole
 from events.models import Event
 
 
@@ -19,7 +20,7 @@ class DeviceInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     event_id = serializers.CharField(max_length=20)
     checkpoint_id = serializers.CharField(max_length=16)
-    role = serializers.ChoiceField(choices=["steward", "supervisor"], default="steward")
+    role = serializers.ChoiceField(choices=[r.value for r in SCANNER_ROLES], default=DeviceRole.STEWARD.value)
 
 
 class PairSerializer(serializers.Serializer):
@@ -99,7 +100,7 @@ class PairView(APIView):
         examples=[
             OpenApiExample("pair", request_only=True, value={"pairing_code": "K7QP2RS9XB"}),
             OpenApiExample("paired scanner", response_only=True, status_codes=["201"], value={
-                "device_id": "dvF3k9Qp2Rs7Xb1L", "token": "9YfQ2m7LkR4sXb8NwP3vZc6HjT1dGe5A-q8Rk2Lm4Tz", "role": "steward",
+                "device_id": "dvF3k9Qp2Rs7Xb1L", "token": "9YfQ2m7LkR4sXb8NwP3vZc6HjT1dGe5A-q8Rk2Lm4Tz", "role": DeviceRole.STEWARD.value,
                 "event": {"event_id": schema.EVENT_ID, "name": "Fight Night", "date_start": "2026-11-28T20:00:00+01:00",
                           "date_end": "2026-11-29T01:00:00+01:00", "venue": "Arena"},
                 "checkpoint": {"checkpoint_id": "cpN4x8Wm2Qa", "name": "North gate", "zones": ["A", "B"],

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import live_messages
 from core.errors import DomainError, InvalidInput, NotFound
-from core.live import publish_event
+from core.live import publish_on_commit
 from devices.models import Device, hash_token
 from devices.vocabulary import DeviceRole
 from events.models import Checkpoint, Event
@@ -130,8 +131,7 @@ def revoke_device(*, device_id: str, event_id: str | None = None) -> Device:
             device.revoked_at = timezone.now()
             device.pairing_code = device.pairing_expires_at = None
             device.save(update_fields=["revoked_at", "pairing_code", "pairing_expires_at"])
-            payload = {"type": "device", "device_id": device.device_id, "revoked": True}
-            transaction.on_commit(lambda: publish_event(device.event_id, payload))
+            publish_on_commit(device.event_id, live_messages.Device(device_id=device.device_id, revoked=True))
     return device
 
 

@@ -27,6 +27,7 @@ from events.codes import active_key, ticket_code
 from events.models import Event
 from offices import selectors, services
 from offices.models import Office
+from offices.vocabulary import SaleReason, SaleResult
 from tickets.holds import check_buyer
 
 OFFICE_ID_MAX_LENGTH = 16
@@ -108,8 +109,8 @@ SyncIn = inline_serializer("OfficeSyncIn", {"sales": inline_serializer("OfficeSa
 SyncOut = inline_serializer("OfficeSyncOut", {"office_id": serializers.CharField(), "results": inline_serializer(
     "OfficeSaleResult", {
         "sale_id": serializers.UUIDField(), "ticket_id": serializers.CharField(),
-        "result": serializers.ChoiceField(choices=["accepted", "rejected"]),
-        "reason": serializers.ChoiceField(choices=["not_assigned", "already_sold"], allow_null=True),
+        "result": serializers.ChoiceField(choices=SaleResult.choices),
+        "reason": serializers.ChoiceField(choices=SaleReason.choices, allow_null=True),
     }, many=True)})
 
 

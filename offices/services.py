@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from alerts.services import raise_alert
 from alerts.vocabulary import AlertKind
+from core import live_messages
 from core.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable
-from core.live import publish_event
+from core.live import publish_on_commit
 from devices.services import create_device
 from devices.vocabulary import DeviceRole
 from events.models import Event
@@ -91,10 +92,6 @@ def _check_ticket_ids(ticket_ids) -> list[str]:
     return ticket_ids
 
 
-def _publish(event_id: str, message: dict) -> None:
-    transaction.on_commit(lambda: publish_event(event_id, {"type": "sales", "event_id": event_id, **message}))
-
-
 def create_office(*, event_id: str, name: str) -> OfficeCreated:
     """An office and its own `office` device (no checkpoint); the office pairs with the returned
     one-time code through POST /api/v1/devices/pair."""
@@ -165,7 +162,8 @@ def assign_tickets(*, office_id: str, ticket_ids: list[str], actor: str = "") ->
             log.warning("assignment refused by the database: %s", str(exc).splitlines()[0])
             raise SeatsUnavailable(sorted(ticket_ids))
         append_ledger(pks, "offline", {"office_id": office.office_id, "by": actor})
-        _publish(office.event_id, {"action": "offline", "office_id": office.office_id, "tickets": sorted(found)})
+        publish_on_commit(office.event_id, live_messages.SalesChange(
+            event_id=office.event_id, action="offline", office_id=office.office_id, tickets=sorted(found)))
     return AssignResult(office_id=office.office_id, event_id=office.event_id, assigned=[r[1] for r in rows])
 
 
@@ -196,8 +194,9 @@ def unassign_tickets(*, office_id: str, ticket_ids: list[str], actor: str = "") 
                                             returned_at__isnull=True).update(returned_at=now, returned_by=actor[:150])
             Ticket.objects.filter(pk__in=pks).update(status_offline=False, updated_at=now)
             append_ledger(pks, "unassign", {"office_id": office.office_id, "by": actor})
-            _publish(office.event_id, {"action": "unassign", "office_id": office.office_id,
-                                       "tickets": [r[1] for r in returning]})
+            publish_on_commit(office.event_id, live_messages.SalesChange(
+                event_id=office.event_id, action="unassign", office_id=office.office_id,
+                tickets=[r[1] for r in returning]))
     return UnassignResult(office_id=office.office_id, event_id=office.event_id, returned=[r[1] for r in returning],
                           sold=sold)
 
@@ -289,7 +288,8 @@ def _apply_sale_once(office: Office, sale: SaleIn) -> tuple[dict, bool]:
             "channel": "office", "office_id": office.office_id, "sale_id": str(sale.sale_id),
             "sold_at": sale.sold_at.isoformat(), "buyer": sale.buyer,
         })
-        _publish(office.event_id, {"action": "sold", "office_id": office.office_id, "tickets": [ticket["ticket_id"]]})
+        publish_on_commit(office.event_id, live_messages.SalesChange(
+            event_id=office.event_id, action="sold", office_id=office.office_id, tickets=[ticket["ticket_id"]]))
     else:
         raise_alert(
             event_id=office.event_id, kind=AlertKind.OFFICE_CONFLICT,

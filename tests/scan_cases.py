@@ -389,7 +389,7 @@ def _ticket_id(event, seat: str) -> str:
 
 def manifest_json(world: World) -> str:
     """The manifest the phone would have downloaded (before any revocation)."""
-    from access.offline import build_manifest
+    from access.manifest import build_manifest
     from devices.models import Device
 
     device = Device.objects.select_related("checkpoint").get(pk=world.device.pk)

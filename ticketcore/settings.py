@@ -326,7 +326,7 @@ TICKETCORE_THROTTLE_RATES = {
 DEVICE_PAIRING_MINUTES = env.int("DEVICE_PAIRING_MINUTES", default=15)
 DEVICE_ONLINE_SECONDS = env.int("DEVICE_ONLINE_SECONDS", default=60)
 
-# Live feed and anomaly alerts (core/live.py, live/consumers.py, live/anomalies.py;
+# Live feed and anomaly alerts (core/live.py, live/figures.py, live/anomalies.py;
 # docs/adr/0014). The push is best effort: bounded in-process queues drained by threads.
 LIVE_QUEUE_MAX = env.int("LIVE_QUEUE_MAX", default=20_000)
 LIVE_BATCH_MAX = env.int("LIVE_BATCH_MAX", default=500)
@@ -365,7 +365,7 @@ CELERY_BEAT_SCHEDULE["access_detect_anomalies"] = {
     "options": {"expires": ANOMALY_SCAN_INTERVAL_S},
 }
 
-# Offline scanning (access/offline.py): a synced scan older than this is flagged late; the manifest
+# Offline scanning (access/offline_limits.py): a synced scan older than this is flagged late; the manifest
 # waits this long for in-flight ticket transactions before trusting its version watermark.
 OFFLINE_LATE_UPLOAD_SECONDS = env.int("OFFLINE_LATE_UPLOAD_SECONDS", default=600)
 OFFLINE_MANIFEST_WAIT_SECONDS = env.float("OFFLINE_MANIFEST_WAIT_SECONDS", default=0.25)
@@ -389,7 +389,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"  # the same trusted-proxy rule as pairing
 
 # A revoked device's sync uploads are stored as quarantined evidence up to these caps per device;
-# the rest is answered `rejected`/`device_revoked` and not stored (access/offline.py).
+# the rest is answered `rejected`/`device_revoked` and not stored (access/evidence.py).
 REVOKED_EVIDENCE_PER_MIN = env.int("REVOKED_EVIDENCE_PER_MIN", default=1000)
 REVOKED_EVIDENCE_TOTAL = env.int("REVOKED_EVIDENCE_TOTAL", default=10_000)
 # --- end of abuse limits block -----------------------------------------------------------------

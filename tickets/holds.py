@@ -25,9 +25,10 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core import live_messages
 from core.errors import DomainError, HoldExpired, InvalidInput, NotFound, SeatsUnavailable
 from core.ids import firestore_id
-from core.live import publish_event
+from core.live import publish_on_commit
 from events.models import Event
 from tickets import selectors
 from tickets.models import LedgerEntry, Ticket
@@ -160,10 +161,6 @@ def _ledger_released(by_hold: dict[str, list[int]], *, by: str) -> None:
         ])
 
 
-def _publish(event_id: str, message: dict) -> None:
-    transaction.on_commit(lambda: publish_event(event_id, {"type": "sales", "event_id": event_id, **message}))
-
-
 # Lazy expiry and the availability check in one statement, judged at one clock reading: expired
 # rows of the requested tickets are deleted (they still occupy one_hold_per_ticket), live ones are
 # reported. If any ticket turns out unavailable the transaction rolls back, deletions included.
@@ -226,8 +223,9 @@ def take_hold(
                 expires_at = cur.fetchone()[0]
             _ledger_released(expired, by=actor)
             append_ledger(pks, "held", {"hold_id": hold_id, "expires_at": expires_at.isoformat(), "by": actor})
-            _publish(event_id, {"action": "held", "hold_id": hold_id, "tickets": list(ticket_ids),
-                                "expires_at": expires_at.isoformat()})
+            publish_on_commit(event_id, live_messages.SalesChange(
+                event_id=event_id, action="held", hold_id=hold_id, tickets=list(ticket_ids),
+                expires_at=expires_at.isoformat()))
     except IntegrityError as exc:
         # Only reachable if something bypassed the checks above: the database is the guarantee,
         # and this keeps its refusal a 409 instead of a 500.
@@ -279,7 +277,8 @@ def checkout(*, hold_id: str, buyer: dict, actor: str = "") -> CheckoutResult:
             raise HoldExpired("The held tickets are no longer available.")
         append_ledger(members, "sold", {"hold_id": hold_id, "channel": "online", "buyer": buyer, "by": actor})
         tickets = list(Ticket.objects.filter(pk__in=members).order_by("id"))
-        _publish(event_id, {"action": "sold", "hold_id": hold_id, "tickets": [t.ticket_id for t in tickets]})
+        publish_on_commit(event_id, live_messages.SalesChange(
+            event_id=event_id, action="sold", hold_id=hold_id, tickets=[t.ticket_id for t in tickets]))
     return CheckoutResult(hold_id=hold_id, event_id=event_id, tickets=tickets)
 
 
@@ -298,7 +297,8 @@ def release(*, hold_id: str, actor: str = "") -> ReleaseResult:
         event_id = taken[0][1]
         append_ledger([r[0] for r in taken], "released", {"hold_id": hold_id, "reason": "released", "by": actor})
         ticket_ids = [r[4] for r in taken]
-        _publish(event_id, {"action": "released", "reason": "released", "hold_id": hold_id, "tickets": ticket_ids})
+        publish_on_commit(event_id, live_messages.SalesChange(
+            event_id=event_id, action="released", reason="released", hold_id=hold_id, tickets=ticket_ids))
     return ReleaseResult(hold_id=hold_id, event_id=event_id, tickets=ticket_ids)
 
 
@@ -337,8 +337,9 @@ def sweep_expired_holds(*, batch_size: int = SWEEP_BATCH, max_batches: int = SWE
                 by_event[event_id]["tickets"].append(ticket_id)
             _ledger_released(by_hold, by="tickets_unlock")
             for event_id, info in by_event.items():
-                _publish(event_id, {"action": "released", "reason": "expired", "holds": sorted(info["holds"]),
-                                    "tickets": sorted(info["tickets"])})
+                publish_on_commit(event_id, live_messages.SalesChange(
+                    event_id=event_id, action="released", reason="expired", holds=sorted(info["holds"]),
+                    tickets=sorted(info["tickets"])))
             released += len(rows)
             holds |= set(by_hold)
         if len(rows) < batch_size:

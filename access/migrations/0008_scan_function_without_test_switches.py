@@ -8,7 +8,7 @@ from THIS function's source by `pg_get_functiondef`, so it cannot drift from it.
 0003's with the two switches removed; the decision logic is unchanged.
 
 The old signature is dropped first: while both existed, a 13-argument call (`access_scan_by_token`
-in 0005, the offline batch in access/offline.py, bench/scan_pgbench.py) would be ambiguous. Those
+in 0005, the offline batch in access/sync_replay.py, bench/scan_pgbench.py) would be ambiguous. Those
 callers pass 13 positional arguments and need no change; PL/pgSQL resolves the call by name when
 it runs. Backward re-creates 0003's function."""
 import importlib

@@ -9,7 +9,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection
 
-from access import offline
+from access.manifest import build_manifest
+from access.manifest_version import safe_ticket_version
 from access.services import create_credential, revoke_credential
 from devices.services import revoke_device
 from tests.conftest import code_for, device_client, make_device, make_event, sell
@@ -138,7 +139,7 @@ def test_only_paired_scanners_get_the_manifest(api, anon, generated_event):
 def test_manifest_is_a_handful_of_queries(scanner, generated_event, django_assert_max_num_queries):
     device, _ = scanner
     with django_assert_max_num_queries(8):
-        offline.build_manifest(device=device)
+        build_manifest(device=device)
 
 
 # --------------------------------------------------------------------------- the watermark
@@ -156,7 +157,7 @@ def test_watermark_never_skips_a_change_that_commits_late(generated_event):
     ask for `version > N+1` and never learn about N. Negative control: the plain sequence value
     (guard off) does skip it."""
     device, _ = make_device(generated_event)
-    base = offline.build_manifest(device=device).version
+    base = build_manifest(device=device).version
     slow_ticket, fast_ticket = Ticket.objects.filter(event=generated_event).order_by("id")[:2]
     with _second_connection() as slow:
         with slow.cursor() as cur:
@@ -166,19 +167,21 @@ def test_watermark_never_skips_a_change_that_commits_late(generated_event):
         fast_version = Ticket.objects.get(pk=fast_ticket.pk).version
         assert fast_version > slow_version > base
 
-        guarded = offline.safe_ticket_version(floor=base, wait_seconds=0.05)
-        unguarded = offline.safe_ticket_version(floor=base, guard=False)
+        guarded = safe_ticket_version(floor=base, wait_seconds=0.05)
+        with connection.cursor() as cur:  # the negative control: the sequence, without the wait
+            cur.execute("SELECT last_value FROM tickets_ticket_version_seq")
+            unguarded = max(cur.fetchone()[0], base)
         assert guarded == base  # the slow transaction outlived the wait: fall back to the floor
         assert unguarded >= fast_version
         slow.commit()
 
     def delta(since):
-        return {t["ticket_id"] for t in json.loads(offline.build_manifest(device=device, since=since).body)["tickets"]}
+        return {t["ticket_id"] for t in json.loads(build_manifest(device=device, since=since).body)["tickets"]}
 
     assert slow_ticket.ticket_id in delta(guarded)
     assert slow_ticket.ticket_id not in delta(unguarded)  # the race is real without the guard
     # With nothing in flight the watermark is the sequence itself.
-    assert offline.safe_ticket_version(floor=0) >= fast_version
+    assert safe_ticket_version(floor=0) >= fast_version
 
 
 @pytest.mark.django_db(transaction=True)
@@ -196,7 +199,7 @@ def test_watermark_waits_for_a_short_transaction_instead_of_falling_back(generat
 
         def build():
             try:
-                result["version"] = offline.safe_ticket_version(floor=0, wait_seconds=30)
+                result["version"] = safe_ticket_version(floor=0, wait_seconds=30)
             finally:
                 connection.close()
 

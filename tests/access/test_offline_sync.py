@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from access import offline
+from access import sync_replay
 from access.models import Scan
+from access.offline_limits import MAX_SYNC_SCANS
 from access.services import create_credential, credential_code
+from access.sync import sync_scans
 from alerts.models import Alert
 from devices.models import Device
 from tests.conftest import code_for, device_client, make_device, make_event, run_concurrently, sell
@@ -277,7 +279,7 @@ def test_batch_and_one_by_one_answers_are_identical(generated_event):
     twin_dev, _ = make_device(twin, name="Twin sync")
     scans = [{"code": code_for(twin, s), "direction": d, "scan_id": uuid.uuid4(), "scanned_at": t0 + timedelta(seconds=i)}
              for i, (s, d) in enumerate(plan)]
-    batch = offline.sync_scans(device=twin_dev, scans=scans, chunk=2).results
+    batch = sync_scans(device=twin_dev, scans=scans, chunk=2).results
     assert [(r["result"], r["reason"]) for r in batch] == [(r["result"], r["reason"]) for r in online]
     assert sync_dev.pk  # (unused device: keeps both events shaped alike)
 
@@ -293,11 +295,11 @@ def test_chunk_that_the_database_refuses_is_reapplied_one_by_one(scanner, genera
         INSERT INTO access_alert (event_id, kind, message, data, dedupe_key, created_at, acknowledged_by)
         SELECT p.event, 'late_upload', 'x', '{}', 'duplicate', now(), '' FROM p, generate_series(1, 2)
         RETURNING 0, '{}'::jsonb"""
-    monkeypatch.setattr(offline, "_BATCH_SQL", failing)
+    monkeypatch.setattr(sync_replay, "_BATCH_SQL", failing)
     t0 = timezone.now() - timedelta(minutes=1)
     scans = [{"code": code_for(generated_event, s), "direction": "in", "scan_id": uuid.uuid4(),
               "scanned_at": t0 + timedelta(seconds=i)} for i, s in enumerate(["A-1", "A-2", "A-1"])]
-    results = offline.sync_scans(device=device, scans=scans).results
+    results = sync_scans(device=device, scans=scans).results
     assert [(r["result"], r["reason"]) for r in results] == [("accepted", None), ("accepted", None),
                                                              ("rejected", "already_inside")]
     assert not Alert.objects.filter(dedupe_key="duplicate").exists()
@@ -335,7 +337,7 @@ def test_bad_input_is_400_and_writes_nothing(scanner, generated_event, payload, 
 def test_too_many_scans_and_malformed_bodies_are_400(scanner, generated_event):
     device, client = scanner
     one = item("x")
-    body = assert_error(client.post("/api/v1/scan/sync", {"scans": [one] * (offline.MAX_SYNC_SCANS + 1)},
+    body = assert_error(client.post("/api/v1/scan/sync", {"scans": [one] * (MAX_SYNC_SCANS + 1)},
                                     format="json"), 400, "invalid")
     assert "scans" in body["error"]["fields"]
     assert_error(client.post("/api/v1/scan/sync", [one], format="json"), 400, "invalid")
@@ -425,7 +427,7 @@ def test_pipelined_verification_classifies_every_kind_of_code(scanner, generated
             code_for(other, "A-1"), good, code_for(generated_event, "B-1"), code_for(generated_event, "A-1")]
     scans = [{"code": c, "direction": "in", "scan_id": uuid.uuid4(), "scanned_at": t0 + timedelta(seconds=i)}
              for i, c in enumerate(plan)]
-    results = offline.sync_scans(device=device, scans=scans, chunk=3).results
+    results = sync_scans(device=device, scans=scans, chunk=3).results
     assert [(r["result"], r["reason"]) for r in results] == [
         ("accepted", None), ("accepted", None), ("rejected", "invalid_signature"), ("rejected", "invalid_signature"),
         ("rejected", "wrong_event"), ("accepted", None), ("accepted", None), ("rejected", "already_inside")]

@@ -1,6 +1,6 @@
 """The phone's offline rules (static/scanner/offline.js) give the server's answer.
 
-For each case the browser decides from the real manifest (access.offline.build_manifest) with
+For each case the browser decides from the real manifest (access.manifest.build_manifest) with
 WebCrypto, then the server scans the same code: the results and reason codes must match. The
 one deliberate difference is a code signed for another event: without that event's keys the
 phone can only say `invalid_signature` (the server says `wrong_event`); both refuse."""
@@ -34,7 +34,7 @@ import('/static/scanner/offline.js').then(async (m) => {
 
 
 def manifest_json(device) -> str:
-    from access.offline import build_manifest
+    from access.manifest import build_manifest
     from devices.models import Device
 
     return build_manifest(device=Device.objects.select_related("checkpoint").get(pk=device.pk)).body.decode()

@@ -1,7 +1,7 @@
 """The scan case table (tests/scan_cases.py) against the phone's copy of the rules,
 static/scanner/offline.js, in headless Chromium with WebCrypto.
 
-For each case the phone decides from the real manifest (access.offline.build_manifest, taken
+For each case the phone decides from the real manifest (access.manifest.build_manifest, taken
 after the case's history and before any revocation) at the case's instant, as the door app does
 offline. The answer must be the table's: the server's, except where the table says the phone
 cannot know better (access/vocabulary.py SERVER_ONLY_REASONS). tests/access/test_scan_case_table.py

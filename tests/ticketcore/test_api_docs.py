@@ -94,7 +94,7 @@ def test_main_operations_have_descriptions_and_examples(client):
 def test_request_examples_pass_the_real_validation():
     """The examples are what a client would copy: they must be accepted by the hot-path parsers."""
     from access.api import scan_problems
-    from access.api_offline import parse_sync
+    from access.offline_api import parse_sync
     from core import schema
     from events import codes
 

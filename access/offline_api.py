@@ -1,5 +1,5 @@
-"""Cold scanning over HTTP: the scanner manifest and the batch sync upload (thin: parsing +
-access.offline). Design: docs/adr/0012-offline-sync-conflicts.md."""
+"""Cold scanning over HTTP: the scanner manifest and the batch sync upload (thin: parsing, then
+access/manifest.py and access/sync.py). Design: docs/adr/0012-offline-sync-conflicts.md."""
 from __future__ import annotations
 
 import gzip
@@ -12,11 +12,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access import offline
 from access.api import parse_scan
+from access.manifest import build_manifest
+from access.offline_limits import MAX_SYNC_SCANS
+from access.sync import sync_scans
+from access.vocabulary import ScanResult
 from core import schema
 from devices.auth import IsScanner, RevokedDeviceAllowedAuthentication
 from devices.throttling import DeviceThrottle
+from events.vocabulary import Direction
 
 MAX_FIELD_ERRORS = 50
 # Level 1: the manifest is mostly random ticket ids, so higher levels shrink it little more and
@@ -65,7 +69,7 @@ class ManifestView(APIView):
                    responses={200: _MANIFEST}, summary="What a scanner needs to validate offline (no personal data)")
     def get(self, request):
         since = _since(request)
-        manifest = offline.build_manifest(device=request.auth, since=since)
+        manifest = build_manifest(device=request.auth, since=since)
         body = manifest.body
         response = HttpResponse(content_type="application/json")
         if _accepts_gzip(request) and len(body) >= GZIP_MIN_BYTES:
@@ -79,11 +83,11 @@ class ManifestView(APIView):
 
 
 _SYNC_REQUEST = inline_serializer("ScanSyncRequest", {"scans": inline_serializer("SyncScan", {
-    "code": serializers.CharField(), "direction": serializers.ChoiceField(choices=["in", "out"]),
+    "code": serializers.CharField(), "direction": serializers.ChoiceField(choices=Direction.choices),
     "scan_id": serializers.UUIDField(), "scanned_at": serializers.DateTimeField()}, many=True)})
 _SYNC_RESPONSE = inline_serializer("ScanSyncResult", {
     "results": inline_serializer("SyncScanResult", {
-        "scan_id": serializers.UUIDField(), "result": serializers.ChoiceField(choices=["accepted", "rejected"]),
+        "scan_id": serializers.UUIDField(), "result": serializers.ChoiceField(choices=ScanResult.choices),
         "reason": serializers.CharField(allow_null=True), "ticket": serializers.DictField(required=False),
         "credential": serializers.DictField(required=False), "first_entry": serializers.DictField(required=False),
     }, many=True),
@@ -99,8 +103,8 @@ def parse_sync(data) -> list[dict]:
     scans = data.get("scans")
     if not isinstance(scans, list):
         raise ValidationError({"scans": ["Required, a list of scans."]})
-    if len(scans) > offline.MAX_SYNC_SCANS:
-        raise ValidationError({"scans": [f"At most {offline.MAX_SYNC_SCANS} scans per request."]})
+    if len(scans) > MAX_SYNC_SCANS:
+        raise ValidationError({"scans": [f"At most {MAX_SYNC_SCANS} scans per request."]})
     parsed, errors = [], {}
     for i, item in enumerate(scans):
         try:
@@ -165,5 +169,5 @@ class SyncView(APIView):
     )
     def post(self, request):
         scans = parse_sync(request.data)
-        outcome = offline.sync_scans(device=request.auth, scans=scans)
+        outcome = sync_scans(device=request.auth, scans=scans)
         return Response({"results": outcome.results, "summary": outcome.summary})
