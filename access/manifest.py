@@ -14,7 +14,7 @@ from access.manifest_version import safe_ticket_version
 from access.models import Credential
 from access.offline_limits import late_upload_seconds
 from events import codes
-from events.models import Event, SigningKey, Zone
+from events.models import Checkpoint, Event, SigningKey, Zone
 
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_\-]*$")
 _BOOL = {True: "true", False: "false"}
@@ -62,12 +62,16 @@ def build_manifest(*, device, since: int | None = None) -> Manifest:
     """Everything a scanner needs to decide offline, without personal data: the event and its
     doors window, this checkpoint's rules, zones (re-entry), the public keys that verify codes,
     every ticket's state (or only those changed after `since`), credentials (ids and rules, no
-    names) and the revoked credential ids. Credentials are few and always sent whole."""
+    names) and the revoked credential ids. Credentials are few and always sent whole. Every gate
+    of the event comes too, so a steward turned away at the wrong one is told which gates admit
+    that zone (static/scanner/venue.js)."""
     version = safe_ticket_version(floor=since or 0)
     event = Event.objects.get(pk=device.event_id)
     cp = device.checkpoint
     zones = [{"zone_id": z.zone_id, "name": z.name, "color": z.color, "reentry": z.reentry, "seats": z.seats}
              for z in Zone.objects.filter(event_id=event.event_id)]
+    gates = [{"checkpoint_id": c.checkpoint_id, "name": c.name, "zones": c.zones, "directions": c.directions}
+             for c in Checkpoint.objects.filter(event_id=event.event_id).order_by("name", "checkpoint_id")]
     keys = [{"key_id": k, "public_key": codes.b64url(bytes(p)), "active": a}
             for k, p, a in SigningKey.objects.filter(event_id=event.event_id).values_list("key_id", "public_key", "active")]
     credentials, revoked = [], []
@@ -91,6 +95,7 @@ def build_manifest(*, device, since: int | None = None) -> Manifest:
                   "doors_open_at": opens.isoformat(), "doors_close_at": closes.isoformat()},
         "checkpoint": {"checkpoint_id": cp.checkpoint_id, "name": cp.name, "zones": cp.zones,
                        "directions": cp.directions},
+        "checkpoints": gates,
         "device": {"device_id": device.device_id, "role": device.role, "clock_offset_ms": device.clock_offset_ms},
         "zones": zones,
         "keys": keys,
