@@ -24,7 +24,12 @@ export function wireManual(scanningModule) {
   $("manual-close").addEventListener("click", closeManual);
   $("manual-form").addEventListener("submit", lookup);
   $("manual-admit").addEventListener("submit", admit);
-  $("call-open").addEventListener("click", () => openSheet("call"));
+  $("manual-admit").addEventListener("change", () => { $("manual-error").hidden = true; });
+  $("call-open").addEventListener("click", () => {
+    const checkpoint = (state.device() || {}).checkpoint;
+    $("call-gate").textContent = (checkpoint && checkpoint.name) || "this gate";
+    openSheet("call");
+  });
   $("call-close").addEventListener("click", () => closeSheet("call"));
 }
 
@@ -76,11 +81,7 @@ function verdict(ticket) {
 function renderTicket(ticket) {
   const out = $("manual-out");
   out.replaceChildren();
-  const rows = [
-    ["Seat", ticket.seat_id], ["Zone", ticket.zone], ["Row", ticket.seat_row], ["State", verdict(ticket)],
-    ["Sold", ticket.status ? "No" : "Yes"], ["Inside now", ticket.access_entry ? "Yes" : "No"],
-    ["Used", ticket.access_status ? "Yes" : "No"],
-  ];
+  const rows = [["Seat", ticket.seat_id], ["Zone", ticket.zone], ["Row", ticket.seat_row], ["State", verdict(ticket)]];
   if (ticket.first_entry) {
     rows.push(["First entry", `${formatTime(ticket.first_entry.at)} ${ticket.first_entry.checkpoint_name || ""}`.trim()]);
   }

@@ -73,6 +73,12 @@ export function showResult(outcome, scan, { repeat = false } = {}) {
   holdResult(scan.scan_id);
 }
 
+/** The scan whose answer is on screen, or null. */
+export function showing() {
+  const el = $("result");
+  return el.hidden ? null : el.dataset.scanId;
+}
+
 /** Keeps the answer to `scanId` on screen a full period longer; false when another is showing. */
 export function holdResult(scanId) {
   const el = $("result");

@@ -9,7 +9,7 @@ import { ApiError, api, handleAuthError } from "./api.js";
 import { LOCAL_REASONS, codeKind } from "./kinds.js";
 import { learn } from "./local.js";
 import { decideOffline } from "./queue.js";
-import { holdResult, showResult } from "./result.js";
+import { holdResult, showResult, showing } from "./result.js";
 import * as state from "./state.js";
 
 const REPEAT_MS = 5000;
@@ -38,7 +38,9 @@ export function onCameraCode(value, timing) {
   if (last && last.direction === state.direction() && now - last.seenAt < REPEAT_MS) {
     last.seenAt = now;
     ignored.repeat += 1;
-    if (last.outcome && !holdResult(last.scan.scan_id)) {
+    // Its answer is kept on screen while it is in view, shown again once it was gone; never over
+    // the answer to another scan (a hardware scanner's, meanwhile).
+    if (last.outcome && !holdResult(last.scan.scan_id) && showing() === null) {
       ignored.shownAgain += 1;
       showResult(last.outcome, last.scan, { repeat: true });
     }

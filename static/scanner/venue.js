@@ -10,10 +10,10 @@ function allows(gate, direction) {
   return !gate.directions || gate.directions === "both" || gate.directions === direction;
 }
 
-/** The names of the other gates where `zoneId` may go `direction`. */
+/** The names of the other gates where `zoneId` may go `direction` (null: no list to tell). */
 export function gatesFor(zoneId, direction) {
   const m = meta();
-  if (!m || !zoneId) return [];
+  if (!m || !m.checkpoints || !zoneId) return null;
   const here = m.checkpoint && m.checkpoint.checkpoint_id;
   return (m.checkpoints || [])
     .filter((g) => g.checkpoint_id !== here && allows(g, direction) && (!g.zones.length || g.zones.includes(zoneId)))
@@ -24,7 +24,7 @@ export function gatesFor(zoneId, direction) {
 export function gatesForCredential(credentialId, direction) {
   const m = meta();
   const credential = m && (m.credentials || []).find((c) => c.credential_id === credentialId);
-  if (!credential) return [];
+  if (!credential || !m.checkpoints) return null;
   const here = m.checkpoint && m.checkpoint.checkpoint_id;
   return (m.checkpoints || [])
     .filter((g) => g.checkpoint_id !== here && allows(g, direction))

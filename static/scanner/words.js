@@ -35,16 +35,17 @@ const list = (names) => (names.length <= 1 ? names.join("") : `${names.slice(0, 
 
 function wrongGate(response, direction) {
   const ticket = response.ticket;
+  const out = direction === "out";
   if (ticket) {
     const gates = gatesFor(ticket.zone_id, direction);
     const zone = ticket.zone || zoneName(ticket.zone_id);
-    if (!gates.length) return `Wrong gate: ${zone} does not ${direction === "out" ? "exit" : "enter"} here.`;
-    return `Wrong gate: ${zone} ${direction === "out" ? "exits" : "enters"} at ${list(gates)}.`;
+    if (!gates) return `Wrong gate: ${zone} does not ${out ? "exit" : "enter"} here.`;
+    if (!gates.length) return `Wrong gate, and no other gate lets ${zone} ${out ? "out" : "in"}. Call a supervisor.`;
+    return `Wrong gate: ${zone} ${out ? "exits" : "enters"} at ${list(gates)}.`;
   }
-  if (response.credential) {
-    const gates = gatesForCredential(response.credential.credential_id, direction);
-    if (gates.length) return `Wrong gate for this pass: use ${list(gates)}.`;
-  }
+  const gates = response.credential && gatesForCredential(response.credential.credential_id, direction);
+  if (gates && gates.length) return `Wrong gate for this pass: use ${list(gates)}.`;
+  if (gates) return "Wrong gate, and this pass is valid at no other gate. Call a supervisor.";
   return REASONS.zone_not_allowed;
 }
 
@@ -56,9 +57,9 @@ function closed(response, now) {
     return "This pass is not valid at this time.";
   }
   const window = doors();
-  if (!window) return REASONS.event_closed;
-  if (now < window.open) return `Doors not open yet. They open at ${eventTime(window.open, now)}.`;
-  return `Doors are closed. They closed at ${eventTime(window.close, now)}.`;
+  if (window && now < window.open) return `Doors not open yet. They open at ${eventTime(window.open, now)}.`;
+  if (window && now > window.close) return `Doors are closed. They closed at ${eventTime(window.close, now)}.`;
+  return REASONS.event_closed; // no list yet, or an older one that still has the doors open
 }
 
 /** Whether a ticket that leaves through this answer can never come back in. */
@@ -71,7 +72,7 @@ export function reasonText(response, direction, allowed) {
   const reason = response.reason;
   if (!reason) {
     if (direction !== "out") return "Welcome. Let them in.";
-    return noWayBack(response, direction) ? "Exit recorded. No re-entry: they cannot come back in." : "Exit recorded. Goodbye.";
+    return noWayBack(response, direction) ? "Exit recorded. They cannot come back in." : "Exit recorded. Goodbye.";
   }
   const now = Date.now() + state.clockOffsetMs();
   const first = response.first_entry;

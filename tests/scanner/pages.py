@@ -69,11 +69,11 @@ def wedge(driver, code):
     ActionChains(driver).send_keys(code + Keys.ENTER).perform()
 
 
-def pair_device(event, *, role="steward", directions="both", name="Door phone"):
+def pair_device(event, *, role="steward", directions="both", name="Door phone", zones=None):
     """A device as the admin creates it, with a fresh one-time pairing code for the phone."""
     from devices.services import issue_pairing_code
 
-    device, _ = make_device(event, role=role, directions=directions, name=name)
+    device, _ = make_device(event, role=role, directions=directions, name=name, zones=zones)
     return device, issue_pairing_code(device_id=device.device_id).pairing_code
 
 
@@ -90,3 +90,18 @@ def open_paired(driver, server, code, *, result_ms=None):
 def off_origin(urls, server) -> list[str]:
     """Network requests to anywhere but the server (chrome:// pages of the new tab are not network)."""
     return [u for u in urls if u.startswith(("http:", "https:", "ws:", "wss:")) and not u.startswith(server.url + "/")]
+
+
+def result_text(driver) -> dict:
+    """The answer on screen, part by part."""
+    return js(driver, """
+        const t = (id) => document.getElementById(id);
+        return {visible: !t('result').hidden, result: t('result').dataset.result, reason: t('result').dataset.reason,
+                repeat: t('result').dataset.repeat, mode: t('result').dataset.mode,
+                title: t('result-title').textContent, sentence: t('result-reason').textContent,
+                warning: t('result-warning').hidden ? null : t('result-warning').textContent,
+                foot: t('result-foot').textContent};""")
+
+
+def scanner_state(driver, key):
+    return js(driver, f"return window.__scanner.{key}")
