@@ -260,7 +260,9 @@ class SalesTotals(LiveMessage):
     """Sales by zone, the body of GET /api/v1/events/{id}/sales (live.selectors.sales)."""
 
     type: ClassVar[str] = "sales"
+    OMIT_IF_NONE: ClassVar[frozenset] = frozenset({"currency"})
     event_id: str
+    currency: str | None  # the event's ISO 4217 code (absent for an unknown event)
     zones: list[dict]
     totals: dict
 

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.errors import DomainError
+from core.urls import public_url
 from devices import services
 from devices.models import Device
 
@@ -41,7 +42,7 @@ class DeviceAdmin(admin.ModelAdmin):
             return "Save the device to get a one-time pairing code."
         if not obj.pairing_code or (obj.pairing_expires_at and obj.pairing_expires_at < timezone.now()):
             return "No valid pairing code (use the action “Issue a new pairing code”)."
-        url = self.request.build_absolute_uri(f"/scanner/?pair={obj.pairing_code}")
+        url = public_url(f"/scanner/?pair={obj.pairing_code}", self.request)
         buf = io.BytesIO()
         segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True)
         return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — expires {} — '

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import schema
+from core.urls import public_url
 from devices import services
 from devices.auth import IsDevice
 from devices.models import Device
@@ -55,7 +56,7 @@ def device_json(device: Device) -> dict:
 
 
 def pairing_url(request, code: str) -> str:
-    return request.build_absolute_uri(f"/scanner/?pair={code}")
+    return public_url(f"/scanner/?pair={code}", request)
 
 
 class DeviceListView(APIView):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -8,11 +9,24 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 
 from core.ids import firestore_id, short_id
+from core.localtime import DEFAULT_TIME_ZONE, TIME_ZONE_MAX_LENGTH
 from events import keyring
+from events.currencies import DEFAULT_CURRENCY
 from events.vocabulary import CheckpointDirections
 
 ZONE_ID_REGEX = r"^[A-Za-z0-9_]{1,16}$"
 COLOR_REGEX = r"^#[0-9A-Fa-f]{6}$"
+# The shape of an IANA zone name (`Europe/Madrid`, `Etc/GMT+5`, `UTC`); the name itself is checked
+# against the tz database in Python (core/localtime.py), which PostgreSQL cannot do in a CHECK.
+TIME_ZONE_REGEX = r"^[A-Za-z][A-Za-z0-9_+/-]{0,63}$"
+CURRENCY_REGEX = r"^[A-Z]{3}$"
+
+
+class Language(models.TextChoices):
+    """The language of an event's printed outputs (tickets, badges, reports)."""
+
+    SPANISH = "es", "Español"
+    ENGLISH = "en", "English"
 
 
 def doors_window(date_start, date_end, open_before, close_after):
@@ -51,6 +65,10 @@ class Event(models.Model):
     doors_close_minutes = models.PositiveIntegerField(default=360)
     # events/{id}/setup/zones.status: the activation gate for ticket generation.
     setup_status = models.BooleanField(default=False)
+    # Locale and money (docs/adr/0024): times are stored as instants and shown in `timezone`.
+    timezone = models.CharField(max_length=TIME_ZONE_MAX_LENGTH, default=DEFAULT_TIME_ZONE)
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.SPANISH)
     generated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -60,6 +78,9 @@ class Event(models.Model):
         ordering = ["-date_start"]
         constraints = [
             models.CheckConstraint(condition=Q(date_end__gt=F("date_start")), name="event_ends_after_start"),
+            models.CheckConstraint(condition=Q(timezone__regex=TIME_ZONE_REGEX), name="event_timezone_format"),
+            models.CheckConstraint(condition=Q(currency__regex=CURRENCY_REGEX), name="event_currency_iso4217"),
+            models.CheckConstraint(condition=Q(language__in=Language.values), name="event_language_known"),
         ]
 
     def __str__(self) -> str:
@@ -91,6 +112,8 @@ class Zone(models.Model):
     color = models.CharField(max_length=7)
     seats = models.PositiveIntegerField()
     reentry = models.BooleanField(default=False)
+    # In the event's currency; copied onto each ticket when it is sold (Ticket.price).
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -100,6 +123,7 @@ class Zone(models.Model):
             models.CheckConstraint(condition=Q(color__regex=COLOR_REGEX), name="zone_color_hex"),
             models.CheckConstraint(condition=Q(zone_id__regex=ZONE_ID_REGEX), name="zone_id_format"),
             models.CheckConstraint(condition=Q(seats__gte=1), name="zone_has_seats"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="zone_price_not_negative"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from core.adminutils import ReadOnlyAdminMixin
 from core.errors import DomainError
+from core.urls import public_url
 from devices import services as device_services
 from offices import selectors, services
 from offices.models import Office, OfficeAssignment, OfficeSale
@@ -97,7 +98,7 @@ class OfficeAdmin(admin.ModelAdmin):
             return "The office's device is revoked."
         if not device.pairing_code or (device.pairing_expires_at and device.pairing_expires_at < timezone.now()):
             return "No valid pairing code (use the action “Issue a new pairing code”)."
-        url = self.request.build_absolute_uri(f"/scanner/?pair={device.pairing_code}")
+        url = public_url(f"/scanner/?pair={device.pairing_code}", self.request)
         buf = io.BytesIO()
         segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True)
         return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — expires {}</p>',

@@ -20,6 +20,7 @@ from core import schema
 from core.api import Pagination
 from core.errors import InvalidInput, NotFound
 from core.permissions import IsStaff
+from core.urls import public_url
 from devices.auth import IsOfficeDevice
 from devices.models import Device
 from devices.throttling import DeviceThrottle
@@ -128,7 +129,7 @@ class OfficeListView(APIView):
             "office_id": office.office_id, "event_id": office.event_id, "name": office.name,
             "device_id": office.device_id, "pairing_code": created.pairing_code,
             "pairing_expires_at": created.pairing_expires_at.isoformat(),
-            "pairing_url": request.build_absolute_uri(f"/scanner/?pair={created.pairing_code}"),
+            "pairing_url": public_url(f"/scanner/?pair={created.pairing_code}", request),
         }, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: OfficeOut}, summary="Offline offices of an event, with reconciliation numbers")

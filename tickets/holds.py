@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from core import live_messages
 from core.errors import DomainError, HoldExpired, InvalidInput, NotFound, SeatsUnavailable
@@ -31,8 +30,8 @@ from core.ids import firestore_id
 from core.live import publish_on_commit
 from events.models import Event
 from tickets import selectors
-from tickets.models import LedgerEntry, Ticket
-from tickets.services import append_ledger
+from tickets.models import LedgerEntry, SaleChannel, Ticket
+from tickets.services import append_ledger, append_sold_ledger, mark_sold
 
 log = logging.getLogger(__name__)
 
@@ -247,9 +246,10 @@ RETURNING ticket_id, event_id, locked_up, clock_timestamp(),
 
 
 def checkout(*, hold_id: str, buyer: dict, actor: str = "") -> CheckoutResult:
-    """Sell a live hold's tickets (ledger `sold` with hold_id and buyer). Refused with 409
-    hold_expired if the hold expired by the database clock, even by a millisecond, measured after
-    its rows are locked, or if it was released, swept or already checked out."""
+    """Sell a live hold's tickets at their zones' current prices (channel `online`; ledger `sold`
+    with hold_id, buyer and price). Refused with 409 hold_expired if the hold expired by the
+    database clock, even by a millisecond, measured after its rows are locked, or if it was
+    released, swept or already checked out."""
     check_buyer(buyer)
     with transaction.atomic():
         with connection.cursor() as cur:
@@ -270,12 +270,11 @@ def checkout(*, hold_id: str, buyer: dict, actor: str = "") -> CheckoutResult:
         if sorted(r[0] for r in taken) != members or any(r[2] <= r[3] for r in taken):
             raise HoldExpired()
         event_id = taken[0][1]
-        sold = Ticket.objects.filter(pk__in=members, status=True, status_offline=False).update(
-            status=False, updated_at=timezone.now()
-        )
-        if sold != len(members):  # impossible while the triggers of migration 0005 stand
+        # Each ticket takes its zone's price at this moment (tickets.services.mark_sold).
+        sold = mark_sold(members, channel=SaleChannel.ONLINE, online_only=True)
+        if len(sold) != len(members):  # impossible while the triggers of migration 0005 stand
             raise HoldExpired("The held tickets are no longer available.")
-        append_ledger(members, "sold", {"hold_id": hold_id, "channel": "online", "buyer": buyer, "by": actor})
+        append_sold_ledger(sold, {"hold_id": hold_id, "channel": "online", "buyer": buyer, "by": actor})
         tickets = list(Ticket.objects.filter(pk__in=members).order_by("id"))
         publish_on_commit(event_id, live_messages.SalesChange(
             event_id=event_id, action="sold", hold_id=hold_id, tickets=[t.ticket_id for t in tickets]))

@@ -10,7 +10,7 @@ from core.errors import InvalidInput, NotFound
 from events.codes import active_key
 from events.models import Event
 from tickets import holds, selectors
-from tickets.api import ticket_json
+from tickets.api import SalesOut, ticket_json
 
 # ---------------------------------------------------------------------------------------------
 # Virtual office (online sales point): seats, holds, checkout, release, live sales status.
@@ -79,13 +79,6 @@ HoldOut = inline_serializer("Hold", {
 CheckoutOut = inline_serializer("Checkout", {
     "hold_id": serializers.CharField(), "event_id": serializers.CharField(),
     "tickets": serializers.ListField(child=serializers.DictField()),
-})
-_COUNTS = {k: serializers.IntegerField() for k in selectors.SALES_COUNTS}
-SalesOut = inline_serializer("SalesStatus", {
-    "event_id": serializers.CharField(),
-    "zones": inline_serializer("ZoneSales", {"zone_id": serializers.CharField(), "zone": serializers.CharField(),
-                                             **_COUNTS}, many=True),
-    "totals": inline_serializer("SalesTotals", dict(_COUNTS)),
 })
 
 

@@ -1,7 +1,10 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from events.models import COLOR_REGEX, Event, Zone
+from tickets.references import MAX_LENGTH as REFERENCE_MAX_LENGTH
+from tickets.references import REFERENCE_REGEX, new_reference
 
 LEDGER_ACTIONS = (
     "generated",
@@ -16,6 +19,26 @@ LEDGER_ACTIONS = (
 )
 
 TICKET_VERSION_SEQ = "tickets_ticket_version_seq"
+
+
+class SaleChannel(models.TextChoices):
+    """How a ticket was sold; the keys of `channels` in GET /api/v1/events/{id}/sales."""
+
+    ONLINE = "online", _("Online")  # checkout of a hold (tickets/holds.py)
+    BOX_OFFICE = "box_office", _("Box office")  # an office's uploaded sale (offices/services.py)
+    MANUAL = "manual", _("Sold by staff")  # staff sale: admin, PATCH status false, sell_tickets
+
+
+class TicketState(models.TextChoices):
+    """The one state people see, derived from the seed's flags and the live holds, never stored:
+    tickets/selectors.py STATE_RULES is its only definition (docs/adr/0024)."""
+
+    AVAILABLE = "available", _("Available")
+    HELD = "held", _("Held in a checkout")
+    BOX_OFFICE = "box_office", _("At a box office")
+    SOLD = "sold", _("Sold")
+    INSIDE = "inside", _("Inside")
+    OUT = "out", _("Left after entering")
 
 
 class NextVal(models.Func):
@@ -53,6 +76,12 @@ class Ticket(models.Model):
     date_start = models.DateTimeField()
     date_end = models.DateTimeField()
     event_name = models.CharField(max_length=200)
+    # The short code a person types (tickets/references.py); set at generation, never changes.
+    reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, default=new_reference, editable=False)
+    # Set by every sale from the zone's price at that moment; None while unsold, and for sales
+    # made before prices existed (migration 0010 leaves them unknown rather than invent 0.00).
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=SaleChannel.choices, null=True, blank=True)
     version = models.BigIntegerField(db_default=NextVal(TICKET_VERSION_SEQ), editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +95,14 @@ class Ticket(models.Model):
                 condition=Q(access_entry=False) | Q(access_status=True), name="ticket_inside_implies_scanned"
             ),
             models.CheckConstraint(condition=Q(access_status=False) | Q(status=False), name="ticket_scanned_implies_sold"),
+            models.UniqueConstraint(fields=["event", "reference"], name="ticket_reference_unique_per_event"),
+            models.CheckConstraint(condition=Q(reference__regex=REFERENCE_REGEX), name="ticket_reference_format"),
+            models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="ticket_price_not_negative"),
+            models.CheckConstraint(condition=Q(channel__isnull=True) | Q(channel__in=SaleChannel.values),
+                                   name="ticket_channel_known"),
+            # An available ticket carries no sale: un-selling (PATCH status true) clears both.
+            models.CheckConstraint(condition=Q(status=False) | Q(price__isnull=True, channel__isnull=True),
+                                   name="ticket_unsold_has_no_price"),
         ]
         indexes = [
             # No index on `version` on purpose: a scan then changes no indexed column, so its
@@ -131,3 +168,4 @@ class TicketHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hold_id}:{self.ticket_id}"
+

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -23,11 +25,12 @@ from core.errors import (
 from core.ids import firestore_ids
 from events.models import Event
 from mirror import outbox
-from tickets.models import LedgerEntry, Ticket
+from tickets.models import LedgerEntry, SaleChannel, Ticket
+from tickets.references import new_references
 
 _COPY_COLUMNS = (
     "ticket_id, doc_id, event_id, zone_ref_id, zone_id, zone, color, seat_id, seat_number, seat_row, "
-    "status, status_offline, access_status, access_entry, date_start, date_end, event_name, updated_at"
+    "status, status_offline, access_status, access_entry, date_start, date_end, event_name, updated_at, reference"
 )
 
 
@@ -46,6 +49,7 @@ class TicketUpdateResult:
 @dataclass(frozen=True)
 class SaleResult:
     sold: list[str]
+    prices: dict[str, Decimal] = field(default_factory=dict)  # ticket_id -> price it was sold at
 
 
 def append_ledger(ticket_pks: list[int], action: str, metadata: dict | None = None) -> None:
@@ -54,9 +58,50 @@ def append_ledger(ticket_pks: list[int], action: str, metadata: dict | None = No
     LedgerEntry.objects.bulk_create([LedgerEntry(ticket_id=pk, action=action, metadata=payload) for pk in ticket_pks])
 
 
+def money(value: Decimal | None) -> str | None:
+    """A price as the contract writes it: a decimal string with two places ("45.00")."""
+    return None if value is None else f"{value:.2f}"
+
+
+# Every sale, whatever the channel, is this statement: the ticket takes its zone's price at that
+# moment (read in the same statement, so a price change commits either before the sale or after
+# it, never half) and the channel it was sold through. Only unsold rows change; the caller holds
+# the ticket locks and compares what came back with what it meant to sell.
+_MARK_SOLD_SQL = """
+UPDATE tickets_ticket t
+SET status = false, price = z.price, channel = %(channel)s, updated_at = %(now)s
+FROM events_zone z
+WHERE z.id = t.zone_ref_id AND t.id = ANY(%(pks)s) AND t.status {online_only}
+RETURNING t.id, t.price
+"""
+
+
+def mark_sold(ticket_pks: list[int], *, channel: SaleChannel, online_only: bool = False,
+              now: datetime | None = None) -> dict[int, Decimal]:
+    """Sell the unsold tickets among `ticket_pks` at their zone's current price; returns
+    {pk: price} of the rows sold. `online_only` also skips tickets assigned to a box office.
+    For the sales services only (checkout, staff sale, box-office sale), inside their
+    transaction; they write the `sold` ledger entries with `sold_ledger_entries`."""
+    if not ticket_pks:
+        return {}
+    sql = _MARK_SOLD_SQL.format(online_only="AND NOT t.status_offline" if online_only else "")
+    with connection.cursor() as cur:
+        cur.execute(sql, {"channel": str(channel), "now": now or timezone.now(), "pks": list(ticket_pks)})
+        return dict(cur.fetchall())
+
+
+def append_sold_ledger(sold: dict[int, Decimal], metadata: dict) -> None:
+    """One `sold` entry per ticket, each with the price that ticket was sold at."""
+    LedgerEntry.objects.bulk_create([
+        LedgerEntry(ticket_id=pk, action="sold", metadata={**metadata, "price": money(price)})
+        for pk, price in sold.items()
+    ])
+
+
 def generate_tickets(*, event_id: str) -> GenerationResult:
-    """One ticket per seat (seats numbered from 1 in each zone) plus its `generated` ledger entry,
-    all in one transaction. Uses COPY: 100,000 seats take a few seconds (bench/generate.py)."""
+    """One ticket per seat (seats numbered from 1 in each zone), each with a reference unique in
+    the event and its `generated` ledger entry, all in one transaction. Uses COPY: 100,000 seats
+    take a few seconds (bench/generate.py, docs/benchmarks.md)."""
     with transaction.atomic():
         # The event row lock serialises racing generations; the second sees generated_at set.
         event = Event.objects.select_for_update().filter(pk=event_id).first()
@@ -72,6 +117,7 @@ def generate_tickets(*, event_id: str) -> GenerationResult:
             raise InvalidInput(f"The event has {total} seats; at most {settings.TICKETCORE_MAX_SEATS_PER_EVENT} are allowed.")
         now = timezone.now()
         doc_ids = iter(firestore_ids(total))
+        references = iter(new_references(total))  # distinct; the event has no tickets yet
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg 3 cursor, for COPY
             with raw.copy(f"COPY tickets_ticket ({_COPY_COLUMNS}) FROM STDIN") as copy:
@@ -83,6 +129,7 @@ def generate_tickets(*, event_id: str) -> GenerationResult:
                                 f"{event.event_id}-{doc_id}", doc_id, event.event_id, zone.pk, zone.zone_id,
                                 zone.name, zone.color, f"{zone.zone_id}-{number}", number, "por asignar",
                                 True, False, False, False, event.date_start, event.date_end, event.name, now,
+                                next(references),
                             )
                         )
             cursor.execute(
@@ -110,12 +157,16 @@ def lock_reason(ticket: Ticket) -> str | None:
 def update_ticket(
     *, event_id: str, ticket_id: str, actor: str, status: bool | None = None, seat_row: str | None = None
 ) -> TicketUpdateResult:
-    """Manual sale or correction by staff; writes an `updated` ledger entry."""
+    """Manual sale or correction by staff (PATCH). Selling (status true -> false) is a staff sale:
+    ledger `sold` with channel `manual`, who did it (`by`) and the zone's price, which the ticket
+    keeps. Anything else (un-selling, a new row) is a correction: ledger `updated`. Un-selling
+    clears the price and channel (an available ticket carries no sale), recorded in the entry."""
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().filter(event_id=event_id, ticket_id=ticket_id).first()
         if ticket is None:
             raise NotFound("No such ticket in this event.")
         changes: dict = {}
+        selling = False
         if status is not None and status != ticket.status:
             if status and ticket.access_status:
                 raise Irreversible("A scanned ticket cannot be made available again.")
@@ -123,26 +174,41 @@ def update_ticket(
             if reason:
                 raise TicketLocked(f"The ticket is {reason}.")
             changes["status"] = [ticket.status, status]
-            ticket.status = status
+            selling = not status
+            if status:  # un-selling: the sale's price and channel go with it
+                changes["price"] = [money(ticket.price), None]
+                changes["channel"] = [ticket.channel, None]
         if seat_row is not None and seat_row != ticket.seat_row:
             changes["seat_row"] = [ticket.seat_row, seat_row]
-            ticket.seat_row = seat_row
         if not changes:
             return TicketUpdateResult(ticket=ticket)
+        now = timezone.now()
+        fields = {"seat_row": seat_row} if "seat_row" in changes else {}
+        if status is True:
+            fields.update(status=True, price=None, channel=None)
         try:
             with transaction.atomic():
-                ticket.save(update_fields=[*changes.keys(), "updated_at"])
+                if fields:
+                    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now, **fields)
+                sold = mark_sold([ticket.pk], channel=SaleChannel.MANUAL, now=now) if selling else {}
         except IntegrityError:
             # The database's state machine refused it (e.g. a scan committed in between).
             raise Irreversible()
-        append_ledger([ticket.pk], "updated", {"changes": changes, "by": actor})
+        if selling:
+            append_sold_ledger(sold, {"channel": SaleChannel.MANUAL.value, "by": actor, "changes": changes})
+        else:
+            append_ledger([ticket.pk], "updated", {"changes": changes, "by": actor})
     ticket.refresh_from_db()
     return TicketUpdateResult(ticket=ticket, changes=changes)
 
 
-def sell_tickets(*, event_id: str, ticket_ids: list[str], channel: str, metadata: dict | None = None) -> SaleResult:
-    """Mark available tickets sold (ledger `sold`), all or nothing. Used by the demo and by
-    sales channels that have already reserved the seats."""
+def sell_tickets(*, event_id: str, ticket_ids: list[str], channel: str = SaleChannel.MANUAL.value,
+                 actor: str = "", metadata: dict | None = None) -> SaleResult:
+    """A staff sale of available tickets, all or nothing: each takes its zone's current price,
+    channel `manual`, and a ledger `sold` entry with who sold it (`by`) and the price. `channel`
+    is the label the ledger records (the admin's "manual", the demo's "demo"); the ticket's
+    `channel` column is `manual` whatever it says. Refused (seats_unavailable) if any is sold,
+    held by a live checkout or assigned to a box office."""
     if not ticket_ids:
         return SaleResult(sold=[])
     with transaction.atomic():
@@ -159,17 +225,19 @@ def sell_tickets(*, event_id: str, ticket_ids: list[str], channel: str, metadata
         pks = [r[0] for r in rows]
         try:
             with transaction.atomic():
-                Ticket.objects.filter(pk__in=pks).update(status=False, updated_at=timezone.now())
+                sold = mark_sold(pks, channel=SaleChannel.MANUAL)
         except IntegrityError:
             # A database guard refused the sale (a live checkout hold, or an office assignment
             # made since the read). Report the seats as unavailable, never a 500.
             raise SeatsUnavailable([r[1] for r in rows])
-        append_ledger(pks, "sold", {"channel": channel, **(metadata or {})})
-    return SaleResult(sold=[r[1] for r in rows])
+        append_sold_ledger(sold, {"channel": channel, "by": actor, **(metadata or {})})
+    by_pk = {r[0]: r[1] for r in rows}
+    return SaleResult(sold=[r[1] for r in rows], prices={by_pk[pk]: price for pk, price in sold.items()})
 
 
 def ledger_json(entries) -> list[dict]:
     return [{"date": e.date.isoformat(), "action": e.action, "metadata": e.metadata} for e in entries]
 
 
-__all__ = ["generate_tickets", "update_ticket", "sell_tickets", "append_ledger", "json"]
+__all__ = ["generate_tickets", "update_ticket", "sell_tickets", "mark_sold", "append_ledger", "append_sold_ledger",
+           "money", "json"]

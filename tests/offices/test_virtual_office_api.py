@@ -266,11 +266,12 @@ def test_sales_status_counts(api, generated_event):
     assert len([q for q in ctx.captured_queries if "tickets_ticket" in q["sql"]]) == 1
     body = r.json()
     assert body["event_id"] == generated_event.event_id
-    assert body["zones"] == [
+    counts = ("zone_id", "zone", "seats", "available", "held", "sold", "offline")  # money: tests/tickets/test_sales_money.py
+    assert [{k: z[k] for k in counts} for z in body["zones"]] == [
         {"zone_id": "A", "zone": "Ringside", "seats": 5, "available": 1, "held": 1, "sold": 2, "offline": 1},
         {"zone_id": "B", "zone": "General", "seats": 10, "available": 6, "held": 3, "sold": 1, "offline": 0},
     ]
-    assert body["totals"] == {"seats": 15, "available": 7, "held": 4, "sold": 3, "offline": 1}
+    assert {k: body["totals"][k] for k in counts[2:]} == {"seats": 15, "available": 7, "held": 4, "sold": 3, "offline": 1}
     for row in body["zones"] + [body["totals"]]:
         assert row["available"] + row["held"] + row["sold"] + row["offline"] == row["seats"]
 

@@ -54,16 +54,30 @@ def test_detail_of_another_events_ticket_is_404(api, generated_event):
 
 
 def test_patch_sells_and_corrects_with_ledger(api, generated_event):
+    """A sale by hand is ledger `sold` (who, channel manual, the zone's price); un-selling and
+    corrections are `updated`, and un-selling clears the price and channel."""
+    from events.services import update_zone
+
     t = Ticket.objects.filter(event=generated_event).first()
+    update_zone(event_id=generated_event.event_id, zone_id=t.zone_id, price="45.00")
     r = api.patch(url(generated_event, f"/{t.ticket_id}"), {"status": False, "seat_row": "F"}, format="json")
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["status"] is False and body["seat_row"] == "F"
-    assert body["ledger"][-1]["action"] == "updated"
-    assert body["ledger"][-1]["metadata"]["changes"] == {"status": [True, False], "seat_row": ["por asignar", "F"]}
+    assert (body["state"], body["price"], body["channel"]) == ("sold", "45.00", "manual")
+    assert body["ledger"][-1]["action"] == "sold"
+    assert body["ledger"][-1]["metadata"] == {
+        "channel": "manual", "by": "staff", "price": "45.00",
+        "changes": {"status": [True, False], "seat_row": ["por asignar", "F"]}}
     # Back to available is allowed while never scanned.
-    assert api.patch(url(generated_event, f"/{t.ticket_id}"), {"status": True}, format="json").json()["status"] is True
-    assert LedgerEntry.objects.filter(ticket=t, action="updated").count() == 2
+    back = api.patch(url(generated_event, f"/{t.ticket_id}"), {"status": True}, format="json").json()
+    assert (back["status"], back["state"], back["price"], back["channel"]) == (True, "available", None, None)
+    assert back["ledger"][-1]["action"] == "updated"
+    assert back["ledger"][-1]["metadata"] == {
+        "by": "staff", "changes": {"status": [False, True], "price": ["45.00", None], "channel": ["manual", None]}}
+    assert api.patch(url(generated_event, f"/{t.ticket_id}"), {"seat_row": "G"}, format="json").json()["ledger"][-1][
+        "action"] == "updated"
+    assert [e.action for e in LedgerEntry.objects.filter(ticket=t)] == ["generated", "sold", "updated", "updated"]
 
 
 def test_patch_of_access_fields_is_irreversible(api, generated_event):

@@ -13,6 +13,11 @@ def sql(statement, params=None):
         cur.execute(statement, params or [])
 
 
+# A copy of a ticket's row needs a reference of its own, or the reference's unique constraint
+# would answer first: the same reference with every symbol shifted by one in the alphabet.
+OTHER_REFERENCE = "translate(reference, '34679CDFHJKMNPRTVWXY', '4679CDFHJKMNPRTVWXY3')"
+
+
 @pytest.fixture
 def ticket(generated_event):
     return Ticket.objects.filter(event=generated_event).order_by("id").first()
@@ -49,9 +54,10 @@ def test_seat_is_unique_per_event(ticket):
         sql(
             """INSERT INTO tickets_ticket (ticket_id, doc_id, event_id, zone_ref_id, zone_id, zone, color, seat_id,
                seat_number, seat_row, status, status_offline, access_status, access_entry, date_start, date_end,
-               event_name, updated_at)
+               event_name, updated_at, reference)
                SELECT ticket_id || 'x', doc_id, event_id, zone_ref_id, zone_id, zone, color, seat_id, seat_number,
-               seat_row, status, status_offline, access_status, access_entry, date_start, date_end, event_name, now()
+               seat_row, status, status_offline, access_status, access_entry, date_start, date_end, event_name, now(),
+               """ + OTHER_REFERENCE + """
                FROM tickets_ticket WHERE id = %s""",
             [ticket.pk],
         )
@@ -62,9 +68,10 @@ def test_ticket_id_is_unique(ticket):
         sql(
             """INSERT INTO tickets_ticket (ticket_id, doc_id, event_id, zone_ref_id, zone_id, zone, color, seat_id,
                seat_number, seat_row, status, status_offline, access_status, access_entry, date_start, date_end,
-               event_name, updated_at)
+               event_name, updated_at, reference)
                SELECT ticket_id, doc_id, event_id, zone_ref_id, zone_id, zone, color, seat_id || '0', seat_number,
-               seat_row, status, status_offline, access_status, access_entry, date_start, date_end, event_name, now()
+               seat_row, status, status_offline, access_status, access_entry, date_start, date_end, event_name, now(),
+               """ + OTHER_REFERENCE + """
                FROM tickets_ticket WHERE id = %s""",
             [ticket.pk],
         )

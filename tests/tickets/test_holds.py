@@ -135,7 +135,7 @@ def test_checkout_sells_with_ledger(generated_event):
     for t in ts:
         sold = ledger(t, "sold")
         assert len(sold) == 1
-        assert sold[0].metadata == {"hold_id": hold.hold_id, "channel": "online", "by": "staff",
+        assert sold[0].metadata == {"hold_id": hold.hold_id, "channel": "online", "by": "staff", "price": "0.00",
                                     "buyer": {"name": "Ana", "email": "ana@example.com"}}
     with pytest.raises(holds.HoldExpired):  # a second checkout of the same hold
         holds.checkout(hold_id=hold.hold_id, buyer={})
