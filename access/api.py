@@ -23,6 +23,7 @@ from events.models import Event
 from events.vocabulary import Direction
 from tickets.api import qr_response
 from tickets.models import Ticket
+from tickets.selectors import state_of
 
 
 def credential_json(c: Credential, *, with_code: bool = True) -> dict:
@@ -150,6 +151,7 @@ def ticket_state_json(ticket: Ticket) -> dict:
         "color": ticket.color, "seat_row": ticket.seat_row, "status": ticket.status,
         "status_offline": ticket.status_offline, "access_status": ticket.access_status,
         "access_entry": ticket.access_entry, "first_entry": services.first_entry_for(ticket.pk),
+        "reference": ticket.reference, "state": state_of(ticket).value,
     }
 
 

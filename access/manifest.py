@@ -7,7 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
+from django.db.models import OuterRef
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from access.manifest_version import safe_ticket_version
@@ -66,12 +69,13 @@ def build_manifest(*, device, since: int | None = None) -> Manifest:
     of the event comes too, so a steward turned away at the wrong one is told which gates admit
     that zone (static/scanner/venue.js)."""
     version = safe_ticket_version(floor=since or 0)
-    event = Event.objects.get(pk=device.event_id)
+    # The event's gates come with the event, in the same query (an array subquery).
+    gates = (Checkpoint.objects.filter(event_id=OuterRef("pk")).order_by("name", "checkpoint_id")
+             .values(json=JSONObject(checkpoint_id="checkpoint_id", name="name", zones="zones", directions="directions")))
+    event = Event.objects.annotate(gates=ArraySubquery(gates)).get(pk=device.event_id)
     cp = device.checkpoint
     zones = [{"zone_id": z.zone_id, "name": z.name, "color": z.color, "reentry": z.reentry, "seats": z.seats}
              for z in Zone.objects.filter(event_id=event.event_id)]
-    gates = [{"checkpoint_id": c.checkpoint_id, "name": c.name, "zones": c.zones, "directions": c.directions}
-             for c in Checkpoint.objects.filter(event_id=event.event_id).order_by("name", "checkpoint_id")]
     keys = [{"key_id": k, "public_key": codes.b64url(bytes(p)), "active": a}
             for k, p, a in SigningKey.objects.filter(event_id=event.event_id).values_list("key_id", "public_key", "active")]
     credentials, revoked = [], []
@@ -92,10 +96,11 @@ def build_manifest(*, device, since: int | None = None) -> Manifest:
         "event": {"event_id": event.event_id, "name": event.name, "venue": event.venue,
                   "date_start": event.date_start.isoformat(), "date_end": event.date_end.isoformat(),
                   "doors_open_minutes": event.doors_open_minutes, "doors_close_minutes": event.doors_close_minutes,
-                  "doors_open_at": opens.isoformat(), "doors_close_at": closes.isoformat()},
+                  "doors_open_at": opens.isoformat(), "doors_close_at": closes.isoformat(),
+                  "timezone": event.timezone},  # the phone shows the doors' times in it (static/scanner/venue.js)
         "checkpoint": {"checkpoint_id": cp.checkpoint_id, "name": cp.name, "zones": cp.zones,
                        "directions": cp.directions},
-        "checkpoints": gates,
+        "checkpoints": event.gates,
         "device": {"device_id": device.device_id, "role": device.role, "clock_offset_ms": device.clock_offset_ms},
         "zones": zones,
         "keys": keys,

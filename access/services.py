@@ -2,8 +2,9 @@
 
 `scan()` is used by POST /api/v1/scan, by the offline batch sync and by the tests alike
 (pretix's perform_checkin pattern); `manual_scan()` (POST /api/v1/scan/manual, a supervisor typing
-a damaged code's seat, id or reference) ends in the same database function. A ticket scan is one call of the database function
-`access_scan_ticket` (access/migrations/0008 holds its current body); see docs/adr/0007 for why.
+a damaged code's seat, id or reference) ends in the same database function. A ticket scan is one
+call of the database function `access_scan_ticket` (access/migrations/0008 holds its current
+body); see docs/adr/0007 for why.
 The online fast path (access/fastpath.py) calls the same function and then `_finish`."""
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from core.live import publish_on_commit
 from events import codes
 from events.models import Checkpoint, Event, Zone
 from events.vocabulary import Direction
+from tickets import references
 from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -237,8 +239,8 @@ class TicketQuery:
 
 
 def find_ticket(*, event_id: str, query: str) -> TicketQuery:
-    """The ticket a supervisor means by `query` (ticket_id, seat_id in any case, or reference),
-    within their event only."""
+    """The ticket a supervisor means by `query` (ticket_id, seat_id in any case, or the printed
+    reference, in any case and with or without its separators), within their event only."""
     query = query.strip()
     tickets = Ticket.objects.filter(event_id=event_id)
     match = _TICKET_ID_RE.match(query)
@@ -247,6 +249,8 @@ def find_ticket(*, event_id: str, query: str) -> TicketQuery:
             return TicketQuery(ticket=None, other_event=True)
         return TicketQuery(ticket=tickets.filter(ticket_id=query).first())
     ticket = tickets.filter(seat_id__iexact=query).first()
+    if ticket is None and (reference := references.normalize(query)):
+        ticket = tickets.filter(reference=reference).first()
     return TicketQuery(ticket=ticket)
 
 

@@ -69,12 +69,14 @@ async function lookup(event) {
   }
 }
 
+const NOT_SOLD = { available: "Not sold", held: "In someone's checkout, not sold", box_office: "At a box office, not sold" };
+
 /** In words, what the server will most likely answer (it decides, under the ticket's lock). */
 function verdict(ticket) {
-  if (ticket.status) return "Not sold: cannot enter.";
-  if (ticket.access_entry) return "Inside now.";
-  if (ticket.access_status && reentry(ticket.zone_id) === false) return "Has left. No re-entry in this zone.";
-  if (ticket.access_status) return "Has left; may come back in.";
+  const state = ticket.state || (ticket.status ? "available" : ticket.access_entry ? "inside" : ticket.access_status ? "out" : "sold");
+  if (NOT_SOLD[state]) return `${NOT_SOLD[state]}: cannot enter.`;
+  if (state === "inside") return "Inside now.";
+  if (state === "out") return reentry(ticket.zone_id) === false ? "Has left. No re-entry in this zone." : "Has left; may come back in.";
   return "Sold, never entered.";
 }
 
@@ -82,6 +84,7 @@ function renderTicket(ticket) {
   const out = $("manual-out");
   out.replaceChildren();
   const rows = [["Seat", ticket.seat_id], ["Zone", ticket.zone], ["Row", ticket.seat_row], ["State", verdict(ticket)]];
+  if (ticket.reference) rows.push(["Printed code", ticket.reference]);
   if (ticket.first_entry) {
     rows.push(["First entry", `${formatTime(ticket.first_entry.at)} ${ticket.first_entry.checkpoint_name || ""}`.trim()]);
   }

@@ -18,6 +18,7 @@ from devices.models import Device
 from tests.conftest import code_for, device_client, make_device, make_event, sell
 from tests.events.test_api import assert_error
 from tests.scan_cases import CASES, FOREIGN_TICKET, OTHER_EVENT_TICKET, TICKET, UNKNOWN_TICKET, build_world
+from tickets import references
 from tickets.models import LedgerEntry, Ticket
 from tickets.services import generate_tickets
 
@@ -92,7 +93,7 @@ def test_admit_by_seat_then_the_ticket_stays_used(supervisor, generated_event):
     assert accessed.metadata["mode"] == "manual" and accessed.metadata["device"] == device.device_id
 
     # Not an override: inside is inside, and out then in again is refused in a zone without re-entry.
-    again = manual(client, ticket.ticket_id)
+    again = manual(client, references.grouped(ticket.reference))
     assert (again["result"], again["reason"], again["mode"]) == ("rejected", "already_inside", "manual")
     assert again["first_entry"]["checkpoint"] == device.checkpoint_id
     assert manual(client, "A-1", "out")["result"] == "accepted"
@@ -121,8 +122,10 @@ def test_a_camera_scan_and_a_manual_one_meet_the_same_state(supervisor, generate
 def _query(world, case) -> str:
     if case.code == TICKET:
         ticket = Ticket.objects.get(event=world.event, seat_id=case.seat)
-        # Every way of naming it, spread over the cases.
-        return [ticket.seat_id, ticket.ticket_id, ticket.seat_id.lower()][CASES.index(case) % 3]
+        # Every way of naming it, spread over the cases: the printed reference as typed, too.
+        ways = [ticket.seat_id, ticket.ticket_id, ticket.seat_id.lower(), ticket.reference,
+                references.grouped(ticket.reference).lower().replace(" ", "-")]
+        return ways[CASES.index(case) % len(ways)]
     if case.code == UNKNOWN_TICKET:
         return f"{world.event.event_id}-nosuch"
     return world.code.split(".")[1]  # the other event's ticket id, as printed on its ticket
@@ -176,15 +179,18 @@ def test_lookup_by_seat_and_ticket_id_within_the_event_only(supervisor, generate
     _, client = supervisor
     sell(generated_event, "A-2")
     ticket = Ticket.objects.get(event=generated_event, seat_id="A-2")
-    for q in ("A-2", "a-2", " A-2 ", ticket.ticket_id):
+    for q in ("A-2", "a-2", " A-2 ", ticket.ticket_id, ticket.reference, ticket.reference.lower(),
+              references.grouped(ticket.reference)):
         body = client.get("/api/v1/scan/lookup", {"q": q}).json()
-        assert (body["ticket_id"], body["seat_id"], body["status"], body["access_status"]) == (
-            ticket.ticket_id, "A-2", False, False), q
+        assert (body["ticket_id"], body["seat_id"], body["status"], body["access_status"], body["reference"],
+                body["state"]) == (ticket.ticket_id, "A-2", False, False, ticket.reference, "sold"), q
     other = make_event(name="Other night")
     generate_tickets(event_id=other.event_id)
-    theirs = Ticket.objects.get(event=other, seat_id="A-2").ticket_id
-    body = assert_error(client.get("/api/v1/scan/lookup", {"q": theirs}), 404, "not_found")
+    theirs = Ticket.objects.get(event=other, seat_id="A-2")
+    body = assert_error(client.get("/api/v1/scan/lookup", {"q": theirs.ticket_id}), 404, "not_found")
     assert "different event" in body["error"]["message"]
+    # Another event's reference names nothing here (references are unique per event only).
+    assert_error(client.get("/api/v1/scan/lookup", {"q": theirs.reference}), 404, "not_found")
     assert_error(client.get("/api/v1/scan/lookup", {"q": "Z-99"}), 404, "not_found")
     assert_error(client.get("/api/v1/scan/lookup", {"q": ""}), 400, "invalid")
     assert_error(client.get("/api/v1/scan/lookup", {"q": "x" * 65}), 400, "invalid")

@@ -36,6 +36,7 @@ def choose_reason(driver, value):
 
 def test_supervisor_looks_up_and_admits_by_hand(browser, scanner_server, tmp_path):
     from access.models import Scan
+    from tickets import references
     from tickets.models import Ticket
 
     event = generated()
@@ -80,8 +81,9 @@ def test_supervisor_looks_up_and_admits_by_hand(browser, scanner_server, tmp_pat
     # Looked up again: inside now. Letting it in again is refused: not an override.
     dismiss(driver)
     driver.find_element(By.ID, "manual-open").click()
-    look_up(driver, ticket.ticket_id)
+    look_up(driver, references.grouped(ticket.reference).lower())  # the code printed under the QR, as typed
     wait(driver, lambda d: "Inside now." in d.find_element(By.ID, "manual-out").text)
+    assert ticket.reference in driver.find_element(By.ID, "manual-out").text
     choose_reason(driver, "Other")
     driver.find_element(By.ID, "manual-submit").click()
     m = wait_for_result(driver, 2)
