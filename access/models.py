@@ -96,13 +96,19 @@ class Scan(models.Model):
 
 class ScanNote(models.Model):
     """What a supervisor typed for a manual scan (POST /api/v1/scan/manual) and why: written in the
-    scan's own transaction, one per manual scan, never changed (a trigger refuses UPDATE and
-    DELETE, as for the scans). The scan row itself is written by the same database function as
-    every other scan, so the note lives beside it rather than in it."""
+    scan's own transaction, one per manual scan, never changed (a trigger refuses UPDATE, DELETE
+    and TRUNCATE, as for the scans). The scan row itself is written by the same database function
+    as every other scan, so the note lives beside it, named by the scan's own key (device,
+    scan_id) rather than a foreign key to it: the scans stay a table nothing else holds on to."""
 
-    scan = models.OneToOneField(Scan, on_delete=models.PROTECT, primary_key=True, related_name="note")
+    id = models.BigAutoField(primary_key=True)
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="+", db_index=False)
+    scan_id = models.UUIDField()
     query = models.CharField(max_length=64)  # the seat, ticket id or reference as typed
     note = models.CharField(max_length=500, blank=True, default="")  # the supervisor's reason
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "scan_id"], name="scan_note_once_per_scan")]
 
     def __str__(self) -> str:
         return f"{self.query}: {self.note}"

@@ -290,10 +290,10 @@ def _note_manual_scan(*, device, scan_id: uuid.UUID, query: str, note: str) -> s
     another kind of scan, whose answer is then the one replayed."""
     with connection.cursor() as cur:
         cur.execute(
-            """WITH s AS (SELECT id, mode FROM access_scan WHERE device_id = %s AND scan_id = %s),
-                    ins AS (INSERT INTO access_scannote (scan_id, query, note)
-                            SELECT id, %s, %s FROM s WHERE mode = %s
-                            ON CONFLICT (scan_id) DO NOTHING)
+            """WITH s AS (SELECT device_id, scan_id, mode FROM access_scan WHERE device_id = %s AND scan_id = %s),
+                    ins AS (INSERT INTO access_scannote (device_id, scan_id, query, note)
+                            SELECT device_id, scan_id, %s, %s FROM s WHERE mode = %s
+                            ON CONFLICT (device_id, scan_id) DO NOTHING)
                SELECT mode FROM s""",
             [device.device_id, scan_id, query[:MAX_QUERY_LENGTH], (note or "")[:MAX_NOTE_LENGTH], ScanMode.MANUAL],
         )

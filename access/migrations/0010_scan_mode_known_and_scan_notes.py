@@ -5,9 +5,10 @@ change); what this adds:
 
 - `scan_mode_known`: a scan's mode is one of access.vocabulary.ScanMode (online, sync, manual),
   so no path can record a mode the audit does not know;
-- `access_scannote`: what the supervisor typed and the reason they gave, one row per manual scan,
-  written in the scan's transaction; like the scans, never updated or deleted (the existing
-  `access_scan_append_only()` refuses it)."""
+- `access_scannote`: what the supervisor typed and the reason they gave, one row per manual scan
+  (named by the scan's (device, scan_id), no foreign key to the scans, so TRUNCATE of the scans
+  still meets their own trigger first), written in the scan's transaction; like the scans, never
+  updated, deleted or truncated (the existing `access_scan_append_only()` refuses it)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -32,6 +33,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("access", "0009_checkpoint_and_alert_moved_out"),
+        ("devices", "0002_checkpoint_moved_to_events"),
     ]
 
     operations = [
@@ -43,11 +45,16 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="ScanNote",
             fields=[
-                ("scan", models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True,
-                                              related_name="note", serialize=False, to="access.scan")),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("scan_id", models.UUIDField()),
                 ("query", models.CharField(max_length=64)),
                 ("note", models.CharField(blank=True, default="", max_length=500)),
+                ("device", models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT,
+                                             related_name="+", to="devices.device")),
             ],
+            options={
+                "constraints": [models.UniqueConstraint(fields=("device", "scan_id"), name="scan_note_once_per_scan")],
+            },
         ),
         migrations.RunSQL(NOTES_APPEND_ONLY, NOTES_APPEND_ONLY_BACKWARD),
     ]

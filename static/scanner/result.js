@@ -9,7 +9,6 @@ import { REASONS, formatTime, noWayBack, reasonText } from "./words.js";
 
 const RESULT_MS = { accepted: 1000, queued: 1200, rejected: 2200 };
 const TITLES = { accepted: "ACCEPTED", queued: "ACCEPTED OFFLINE", rejected: "REJECTED" };
-const DAMAGED = new Set(["invalid_signature", "unknown_kind", "unreadable"]);
 
 let resultTimer = null;
 
@@ -24,7 +23,9 @@ function foot(outcome, scan, repeat) {
   if (outcome.manual) return kind === "accepted" ? "Checked by hand by a supervisor." : "Checked by hand: refused.";
   if (kind === "queued") return "Checked on this phone. Queued; uploads when the network is back.";
   const steward = (state.device() || {}).role !== "supervisor";
-  if (kind === "rejected" && DAMAGED.has(response.reason) && steward && scan.source !== "manual") {
+  // A ticket's code that does not verify may be a torn one: the way out is a supervisor.
+  const damaged = (response.reason === "invalid_signature" && codeKind(scan.code) === "code") || response.reason === "unreadable";
+  if (kind === "rejected" && damaged && steward && scan.source !== "manual") {
     return "Damaged code? Tap “Can't scan?” and call a supervisor.";
   }
   return outcome.offline ? "Checked on this phone (offline)." : "";
