@@ -1,7 +1,8 @@
 """Credentials (staff); scan and lookup (devices). Thin: validation + services."""
 from __future__ import annotations
 
-from django.db.models import Q
+import uuid
+
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -22,6 +23,7 @@ from events.models import Event
 from events.vocabulary import Direction
 from tickets.api import qr_response
 from tickets.models import Ticket
+from tickets.selectors import state_of
 
 
 def credential_json(c: Credential, *, with_code: bool = True) -> dict:
@@ -142,24 +144,112 @@ class ScanView(APIView):
         return Response(outcome.response)
 
 
+def ticket_state_json(ticket: Ticket) -> dict:
+    """A ticket as a supervisor sees it before admitting by hand: public fields and access state."""
+    return {
+        "ticket_id": ticket.ticket_id, "seat_id": ticket.seat_id, "zone": ticket.zone, "zone_id": ticket.zone_id,
+        "color": ticket.color, "seat_row": ticket.seat_row, "status": ticket.status,
+        "status_offline": ticket.status_offline, "access_status": ticket.access_status,
+        "access_entry": ticket.access_entry, "first_entry": services.first_entry_for(ticket.pk),
+        "reference": ticket.reference, "state": state_of(ticket).value,
+    }
+
+
+def _query_problem(q) -> str | None:
+    if not isinstance(q, str) or not q.strip():
+        return "Required: a seat (A-12), ticket id or reference."
+    if len(q) > services.MAX_QUERY_LENGTH or "\x00" in q:
+        return f"At most {services.MAX_QUERY_LENGTH} characters, no NUL."
+    return None
+
+
 class LookupView(APIView):
     permission_classes = [IsSupervisor]
     throttle_classes = [DeviceThrottle]
 
-    @extend_schema(parameters=[OpenApiParameter("q", str, required=True)], responses={200: dict},
-                   summary="Look a ticket up by ticket_id or seat_id (supervisors)")
+    @extend_schema(parameters=[OpenApiParameter("q", str, required=True,
+                                                description="ticket_id, seat_id (any case) or the printed reference")],
+                   responses={200: dict}, summary="Look a ticket up for a damaged code (supervisors)")
     def get(self, request):
-        q = request.query_params.get("q", "").strip()
-        if not q or len(q) > 64:
-            raise ValidationError({"q": ["A ticket_id or seat_id is required."]})
-        device = request.auth
-        ticket = Ticket.objects.filter(Q(ticket_id=q) | Q(seat_id__iexact=q), event_id=device.event_id).first()
-        if ticket is None:
-            return Response({"error": {"code": "not_found", "message": "No such ticket in this event.", "fields": {}}},
-                            status=404)
-        return Response({
-            "ticket_id": ticket.ticket_id, "seat_id": ticket.seat_id, "zone": ticket.zone, "zone_id": ticket.zone_id,
-            "color": ticket.color, "seat_row": ticket.seat_row, "status": ticket.status,
-            "status_offline": ticket.status_offline, "access_status": ticket.access_status,
-            "access_entry": ticket.access_entry, "first_entry": services.first_entry_for(ticket.pk),
-        })
+        q = request.query_params.get("q", "")
+        problem = _query_problem(q)
+        if problem:
+            raise ValidationError({"q": [problem]})
+        found = services.find_ticket(event_id=request.auth.event_id, query=q)
+        if found.ticket is None:
+            message = ("This ticket id is for a different event." if found.other_event
+                       else "No such ticket in this event.")
+            return Response({"error": {"code": "not_found", "message": message, "fields": {}}}, status=404)
+        return Response(ticket_state_json(found.ticket))
+
+
+_MANUAL_REQUEST = inline_serializer("ManualScanRequest", {
+    "q": serializers.CharField(help_text="ticket_id, seat_id or the printed reference"),
+    "direction": serializers.ChoiceField(choices=Direction.choices), "scan_id": serializers.UUIDField(),
+    "note": serializers.CharField(required=False, help_text="why the code could not be scanned")})
+
+
+def parse_manual(data) -> dict:
+    """Strict, like access/scan_input.py: wrong types are problems, never coerced."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    errors: dict[str, list[str]] = {}
+    problem = _query_problem(data.get("q"))
+    if problem:
+        errors["q"] = [problem]
+    if data.get("direction") not in Direction.values:
+        errors["direction"] = ['Must be "in" or "out".']
+    scan_id = None
+    try:
+        scan_id = uuid.UUID(data["scan_id"]) if isinstance(data.get("scan_id"), str) else None
+    except ValueError:
+        pass
+    if scan_id is None:
+        errors["scan_id"] = ["Required, a UUID string."]
+    note = data.get("note")
+    if note is None:
+        note = ""
+    elif not isinstance(note, str) or len(note) > services.MAX_NOTE_LENGTH or "\x00" in note:
+        errors["note"] = [f"A string of at most {services.MAX_NOTE_LENGTH} characters, no NUL."]
+    if errors:
+        raise ValidationError(errors)
+    return {"query": data["q"], "direction": data["direction"], "scan_id": scan_id, "note": note.strip()}
+
+
+class ManualScanView(APIView):
+    """POST /api/v1/scan/manual: a supervisor admits (or lets out) a ticket whose code will not
+    scan, by seat, ticket id or reference. The same atomic scan as POST /api/v1/scan."""
+
+    permission_classes = [IsSupervisor]
+    throttle_classes = [ScanThrottle]
+
+    @extend_schema(
+        request=_MANUAL_REQUEST, summary="Admit a ticket by hand (supervisors)",
+        description=(
+            "For a damaged or unreadable code: the supervisor's device names the ticket by `q` (ticket_id, "
+            "seat_id or the printed reference) and the scan runs exactly as `POST /api/v1/scan` does, at the "
+            "supervisor's checkpoint: the same reasons (`unknown_ticket` for a `q` that names no ticket of this "
+            "event, `wrong_event` for another event's ticket id), the same database guarantees, idempotent by "
+            "`scan_id`. It is not an override: a used ticket stays used. Recorded with mode `manual`, the "
+            "device, what was typed and the `note`. Stewards get 403."),
+        responses={
+            200: OpenApiResponse(_SCAN_RESPONSE, description="The scan's answer, plus `\"mode\": \"manual\"`."),
+            400: schema.error("Malformed request; nothing recorded.",
+                              ("no query", "invalid", "Invalid input: q: Required.", {"q": ["Required."]})),
+            401: schema.NOT_AUTHENTICATED,
+            403: schema.error("Not a supervisor's device.",
+                              ("a steward's device", "permission_denied", "You do not have permission to perform this action.",
+                               {})),
+            429: schema.THROTTLED},
+        examples=[
+            OpenApiExample("admit seat A-12", request_only=True,
+                           value={"q": "A-12", "direction": Direction.IN.value, "scan_id": schema.SCAN_ID,
+                                  "note": "QR torn"}),
+            OpenApiExample("accepted", response_only=True, status_codes=["200"],
+                           value={"scan_id": schema.SCAN_ID, "result": ScanResult.ACCEPTED.value, "reason": None,
+                                  "ticket": schema.TICKET, "mode": "manual"}),
+        ],
+    )
+    def post(self, request):
+        data = parse_manual(request.data)
+        return Response(services.manual_scan(device=request.auth, **data).response)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("credentials/<str:credential_id>/revoke", api.CredentialRevokeView.as_view(), name="credential-revoke"),
     path("credentials/<str:credential_id>/qr", api.CredentialQRView.as_view(), name="credential-qr"),
     path("scan/lookup", api.LookupView.as_view(), name="scan-lookup"),
+    path("scan/manual", api.ManualScanView.as_view(), name="scan-manual"),
 ]

@@ -7,14 +7,17 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
+from django.db.models import OuterRef
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from access.manifest_version import safe_ticket_version
 from access.models import Credential
 from access.offline_limits import late_upload_seconds
 from events import codes
-from events.models import Event, SigningKey, Zone
+from events.models import Checkpoint, Event, SigningKey, Zone
 
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_\-]*$")
 _BOOL = {True: "true", False: "false"}
@@ -62,9 +65,14 @@ def build_manifest(*, device, since: int | None = None) -> Manifest:
     """Everything a scanner needs to decide offline, without personal data: the event and its
     doors window, this checkpoint's rules, zones (re-entry), the public keys that verify codes,
     every ticket's state (or only those changed after `since`), credentials (ids and rules, no
-    names) and the revoked credential ids. Credentials are few and always sent whole."""
+    names) and the revoked credential ids. Credentials are few and always sent whole. Every gate
+    of the event comes too, so a steward turned away at the wrong one is told which gates admit
+    that zone (static/scanner/venue.js)."""
     version = safe_ticket_version(floor=since or 0)
-    event = Event.objects.get(pk=device.event_id)
+    # The event's gates come with the event, in the same query (an array subquery).
+    gates = (Checkpoint.objects.filter(event_id=OuterRef("pk")).order_by("name", "checkpoint_id")
+             .values(json=JSONObject(checkpoint_id="checkpoint_id", name="name", zones="zones", directions="directions")))
+    event = Event.objects.annotate(gates=ArraySubquery(gates)).get(pk=device.event_id)
     cp = device.checkpoint
     zones = [{"zone_id": z.zone_id, "name": z.name, "color": z.color, "reentry": z.reentry, "seats": z.seats}
              for z in Zone.objects.filter(event_id=event.event_id)]
@@ -88,9 +96,11 @@ def build_manifest(*, device, since: int | None = None) -> Manifest:
         "event": {"event_id": event.event_id, "name": event.name, "venue": event.venue,
                   "date_start": event.date_start.isoformat(), "date_end": event.date_end.isoformat(),
                   "doors_open_minutes": event.doors_open_minutes, "doors_close_minutes": event.doors_close_minutes,
-                  "doors_open_at": opens.isoformat(), "doors_close_at": closes.isoformat()},
+                  "doors_open_at": opens.isoformat(), "doors_close_at": closes.isoformat(),
+                  "timezone": event.timezone},  # the phone shows the doors' times in it (static/scanner/venue.js)
         "checkpoint": {"checkpoint_id": cp.checkpoint_id, "name": cp.name, "zones": cp.zones,
                        "directions": cp.directions},
+        "checkpoints": event.gates,
         "device": {"device_id": device.device_id, "role": device.role, "clock_offset_ms": device.clock_offset_ms},
         "zones": zones,
         "keys": keys,

@@ -79,6 +79,7 @@ class Scan(models.Model):
             models.UniqueConstraint(fields=["ticket"], condition=Q(first_entry=True), name="one_first_entry_per_ticket"),
             models.CheckConstraint(condition=Q(direction__in=Direction.values), name="scan_direction_known"),
             models.CheckConstraint(condition=Q(result__in=ScanResult.values), name="scan_result_known"),
+            models.CheckConstraint(condition=Q(mode__in=ScanMode.values), name="scan_mode_known"),
             models.CheckConstraint(
                 condition=Q(first_entry=False) | (Q(result=ScanResult.ACCEPTED) & Q(direction=Direction.IN)
                                                   & Q(ticket__isnull=False)),
@@ -91,3 +92,23 @@ class Scan(models.Model):
             models.Index(fields=["ticket", "id"], name="scan_ticket_idx"),
             models.Index(fields=["credential", "id"], name="scan_credential_idx", condition=Q(credential__isnull=False)),
         ]
+
+
+class ScanNote(models.Model):
+    """What a supervisor typed for a manual scan (POST /api/v1/scan/manual) and why: written in the
+    scan's own transaction, one per manual scan, never changed (a trigger refuses UPDATE, DELETE
+    and TRUNCATE, as for the scans). The scan row itself is written by the same database function
+    as every other scan, so the note lives beside it, named by the scan's own key (device,
+    scan_id) rather than a foreign key to it: the scans stay a table nothing else holds on to."""
+
+    id = models.BigAutoField(primary_key=True)
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="+", db_index=False)
+    scan_id = models.UUIDField()
+    query = models.CharField(max_length=64)  # the seat, ticket id or reference as typed
+    note = models.CharField(max_length=500, blank=True, default="")  # the supervisor's reason
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "scan_id"], name="scan_note_once_per_scan")]
+
+    def __str__(self) -> str:
+        return f"{self.query}: {self.note}"

@@ -1,13 +1,16 @@
 """Credentials and the scan: the only code that admits anyone.
 
 `scan()` is used by POST /api/v1/scan, by the offline batch sync and by the tests alike
-(pretix's perform_checkin pattern). A ticket scan is one call of the database function
-`access_scan_ticket` (access/migrations/0008 holds its current body); see docs/adr/0007 for why.
+(pretix's perform_checkin pattern); `manual_scan()` (POST /api/v1/scan/manual, a supervisor typing
+a damaged code's seat, id or reference) ends in the same database function. A ticket scan is one
+call of the database function `access_scan_ticket` (access/migrations/0008 holds its current
+body); see docs/adr/0007 for why.
 The online fast path (access/fastpath.py) calls the same function and then `_finish`."""
 from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +18,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from access.models import Credential, Scan
+from access.models import Credential, Scan, ScanNote
 from access.signals import scan_decided
 from access.vocabulary import CredentialKind, Reason, ScanMode, ScanResult
 from core import live_messages
@@ -24,6 +27,8 @@ from core.live import publish_on_commit
 from events import codes
 from events.models import Checkpoint, Event, Zone
 from events.vocabulary import Direction
+from tickets import references
+from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +218,86 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------- manual scans
+
+# A ticket id is `{event_id}-{doc_id}` and event ids are 20 letters and digits (core/ids.py): an id
+# of another event says so by itself, without reading that event's tickets.
+_TICKET_ID_RE = re.compile(r"^([A-Za-z0-9]{20})-[A-Za-z0-9]{1,27}$")
+MAX_QUERY_LENGTH = 64
+MAX_NOTE_LENGTH = ScanNote._meta.get_field("note").max_length
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What a typed seat, ticket id or reference names: a ticket of this event (`ticket`), a
+    ticket id of another event (`other_event`), or nothing."""
+
+    ticket: Ticket | None
+    other_event: bool = False
+
+
+def find_ticket(*, event_id: str, query: str) -> TicketQuery:
+    """The ticket a supervisor means by `query` (ticket_id, seat_id in any case, or the printed
+    reference, in any case and with or without its separators), within their event only."""
+    query = query.strip()
+    tickets = Ticket.objects.filter(event_id=event_id)
+    match = _TICKET_ID_RE.match(query)
+    if match:
+        if match.group(1) != event_id:
+            return TicketQuery(ticket=None, other_event=True)
+        return TicketQuery(ticket=tickets.filter(ticket_id=query).first())
+    ticket = tickets.filter(seat_id__iexact=query).first()
+    if ticket is None and (reference := references.normalize(query)):
+        ticket = tickets.filter(reference=reference).first()
+    return TicketQuery(ticket=ticket)
+
+
+def manual_scan(*, device, query: str, direction: str, scan_id: uuid.UUID, note: str = "") -> ScanOutcome:
+    """A supervisor's scan of a ticket whose code cannot be read, named by `query`. The same scan
+    as a camera's: `access_scan_ticket` under the ticket's row lock, the same reasons and
+    backstops, idempotent by (device, scan_id); a used ticket stays used. Recorded with mode
+    `manual`, the supervisor's device, and a ScanNote (what was typed, why) in the same
+    transaction. The answer is POST /api/v1/scan's plus `mode`."""
+    if direction not in Direction.values:
+        raise InvalidInput("direction must be in or out.", fields={"direction": ["Must be in or out."]})
+    found = find_ticket(event_id=device.event_id, query=query)
+    common = dict(direction=direction, scan_id=scan_id, scanned_at=None, effective_at=None, mode=ScanMode.MANUAL,
+                  late=False, code="")
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                if found.other_event:
+                    response = _record_without_ticket(device=device, reason=Reason.WRONG_EVENT, **common)
+                else:
+                    # An unknown query reaches the function as no ticket: `unknown_ticket`, recorded.
+                    ticket_id = found.ticket.ticket_id if found.ticket else ""
+                    response = _scan_ticket(device=device, ticket_id=ticket_id, **common)
+                mode = _note_manual_scan(device=device, scan_id=scan_id, query=query.strip(), note=note)
+            return _finish(device, {**response, "mode": mode}, direction)
+        except IntegrityError as exc:  # as in scan(): a backstop refused a racing write, nothing applied
+            log.warning("manual scan %s: integrity error on attempt %s: %s", scan_id, attempt,
+                        str(exc).splitlines()[0])
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _note_manual_scan(*, device, scan_id: uuid.UUID, query: str, note: str) -> str:
+    """Stores what was typed and why beside the scan (first call only: a retry keeps the first
+    note); returns the recorded scan's mode, `manual` unless this scan_id was first used by
+    another kind of scan, whose answer is then the one replayed."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """WITH s AS (SELECT device_id, scan_id, mode FROM access_scan WHERE device_id = %s AND scan_id = %s),
+                    ins AS (INSERT INTO access_scannote (device_id, scan_id, query, note)
+                            SELECT device_id, scan_id, %s, %s FROM s WHERE mode = %s
+                            ON CONFLICT (device_id, scan_id) DO NOTHING)
+               SELECT mode FROM s""",
+            [device.device_id, scan_id, query[:MAX_QUERY_LENGTH], (note or "")[:MAX_NOTE_LENGTH], ScanMode.MANUAL],
+        )
+        return cur.fetchone()[0]
 
 
 def _finish(device, response: dict, direction: str) -> ScanOutcome:

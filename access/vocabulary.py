@@ -44,6 +44,10 @@ DATABASE_REASONS = frozenset({
     Reason.EVENT_CLOSED,
 })
 
+# What a manual admission can answer: it names a ticket (no signature to check, no credential),
+# and, for a ticket id of another event, says so from the id alone (access.services.manual_scan).
+MANUAL_REASONS = frozenset(DATABASE_REASONS - {Reason.INVALID_SIGNATURE})
+
 # The reasons that come with `first_entry` (when the ticket has one).
 FIRST_ENTRY_REASONS = (Reason.ALREADY_INSIDE, Reason.ALREADY_USED)
 
@@ -53,6 +57,7 @@ class ScanMode(models.TextChoices):
 
     ONLINE = "online", "online"  # POST /api/v1/scan
     SYNC = "sync", "sync"  # uploaded by POST /api/v1/scan/sync after being decided offline
+    MANUAL = "manual", "manual"  # POST /api/v1/scan/manual: a supervisor typed the seat, id or reference
 
 
 class CredentialKind(models.TextChoices):

@@ -22,6 +22,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 from django.templatetags.static import static
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 # WebAssembly.instantiateStreaming refuses any other type; Python only knows .wasm when the OS
@@ -42,6 +43,7 @@ ASSETS = [
     "scanner/conflicts.js",
     "scanner/connection.js",
     "scanner/feedback.js",
+    "scanner/kinds.js",
     "scanner/local.js",
     "scanner/manifest.js",
     "scanner/manual.js",
@@ -54,6 +56,7 @@ ASSETS = [
     "scanner/state.js",
     "scanner/status.js",
     "scanner/store.js",
+    "scanner/venue.js",
     "scanner/words.js",
     "scanner/icon.svg",
     "scanner/icon-192.png",
@@ -116,6 +119,7 @@ def build_version() -> str:
 def _config() -> dict:
     return {
         "api": "/api/v1",
+        "health": reverse("healthz"),  # asked every second while the door is quiet (connection.js)
         "scope": SCOPE,
         "sw": f"{SCOPE}sw.js",
         "wasm": static(WASM),
@@ -137,7 +141,7 @@ def app(request):
 def service_worker(request):
     precache = [SCOPE, f"{SCOPE}manifest.webmanifest", *[static(name) for name in ASSETS]]
     body = get_template("scanner/sw.js").render({
-        "version": build_version(), "scope": SCOPE, "precache_json": json.dumps(precache),
+        "version": build_version(), "scope": SCOPE, "precache_json": json.dumps(precache), "health": reverse("healthz"),
     })
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     # Browsers check for a new worker on each navigation; never let an HTTP cache hide it.

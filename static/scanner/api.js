@@ -5,6 +5,12 @@ import * as state from "./state.js";
 
 const ONLINE_TIMEOUT_MS = 2000; // a scan slower than this is decided on the phone instead
 
+let lastAnswer = 0;
+
+/** When the server last answered anything (performance.now()); connection.js probes only when
+ * this is old, so a busy door costs no extra requests. */
+export const lastAnswerAt = () => lastAnswer;
+
 export class ApiError extends Error {
   constructor(status, body) {
     super((body && body.error && body.error.message) || `HTTP ${status}`);
@@ -32,6 +38,7 @@ export async function api(path, { method = "GET", body, timeout = ONLINE_TIMEOUT
     } catch {
       throw new NetworkError(controller.signal.aborted ? "timeout" : "network");
     }
+    if (response.status < 500 || response.status === 503) lastAnswer = performance.now();
     let data = null;
     try {
       data = await response.json();
@@ -45,6 +52,24 @@ export async function api(path, { method = "GET", body, timeout = ONLINE_TIMEOUT
     }
     if (!response.ok) throw new ApiError(response.status, data);
     return data;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Whether the server answers at all, within `timeout` ms: GET of the health URL (no database,
+ * no token), so it is cheap enough to ask every second while the door is quiet. */
+export async function reachable(timeout) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  try {
+    const response = await fetch(CONFIG.health, { signal: controller.signal, credentials: "omit", cache: "no-store" });
+    await response.arrayBuffer();
+    if (!response.ok) return false;
+    lastAnswer = performance.now();
+    return true;
+  } catch {
+    return false;
   } finally {
     clearTimeout(timer);
   }

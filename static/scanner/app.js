@@ -9,24 +9,27 @@
 //   manifest.js    the offline ticket list, read back and refreshed
 //   local.js       the keys and this phone's own admissions, for offline checks
 //   result.js, status.js, conflicts.js, manual.js, words.js   what the steward sees and reads
+//   kinds.js       what a read value is (a ticket's code, a box office's link, ...)
+//   venue.js       what the offline list says about gates, zones and the doors, in event time
 // Under them: offline.js (the offline rules), store.js (IndexedDB), camera.js, feedback.js, and
 // page.js (the page's settings and elements).
-// Imports stay shallow: app.js is four imports above the deepest module, vendor included.
-// collectstatic rewrites imports to hashed names in passes, one level per pass when the files
-// come in the worst order, and fails a chain more than five deep (docs/adr/0021).
+// Imports stay shallow: app.js is six imports above the deepest module (app, connection, queue,
+// conflicts, words, venue, state). collectstatic rewrites imports to hashed names in passes, one
+// level per pass when the files come in the worst order (docs/adr/0021); ticketcore/staticfiles.py
+// allows twelve.
 // Contract: shared/API.md ("Scanning", "Devices", "Door scanner app"); design: docs/adr/0015.
 import { onPairingLost } from "./api.js";
 import { QrCamera, prepareReader } from "./camera.js";
 import { refreshConflicts } from "./conflicts.js";
 import { heartbeat, startTicker, stopTicker } from "./connection.js";
-import { unlockAudio } from "./feedback.js";
+import { played, unlockAudio } from "./feedback.js";
 import { loadLocal, refreshManifest } from "./manifest.js";
 import { wireManual } from "./manual.js";
 import { $, CONFIG } from "./page.js";
 import { extractPairingCode, pair } from "./pairing.js";
 import { syncQueue } from "./queue.js";
 import { hideResult } from "./result.js";
-import { metrics, onCameraCode, onKeyDown, submit } from "./scanning.js";
+import { ignored, metrics, onCameraCode, onKeyDown, record, submit, uuid4 } from "./scanning.js";
 import * as state from "./state.js";
 import { renderDirection, renderHeader, renderStatus } from "./status.js";
 import { forgetDevice, loadDevice, saveDevice } from "./store.js";
@@ -35,7 +38,7 @@ import { cameraProblem } from "./words.js";
 state.setDevice(loadDevice());
 
 // Read by the browser tests and handy when debugging a door phone over remote DevTools.
-window.__scanner = { get state() { return state.snapshot(); }, metrics, config: CONFIG };
+window.__scanner = { get state() { return state.snapshot(); }, metrics, ignored, played, config: CONFIG };
 
 let camera = null; // the door's: reads tickets on the scan screen
 let pairCamera = null; // the pairing screen's: reads the admin's device QR
@@ -106,10 +109,9 @@ function startPairCamera() {
   $("pair-camera").hidden = false;
   $("pair-scan").hidden = true;
   pairCamera = new QrCamera($("pair-video"), (value) => {
-    const code = extractPairingCode(value);
-    if (!code) return;
+    if (!extractPairingCode(value)) return;
     stopPairCamera();
-    pairAndScan(code);
+    pairAndScan(value); // the whole link: pair() refuses a box office's
   }, (error) => {
     stopPairCamera();
     $("pair-error").hidden = false;
@@ -189,7 +191,7 @@ function wire() {
     });
   }
   $("result").addEventListener("click", hideResult);
-  wireManual(submit);
+  wireManual({ submit, record, uuid4 });
   $("unpair").addEventListener("click", () => {
     if (!confirm("Unpair this phone? It will need a new pairing code.")) return;
     forgetPairing();

@@ -1,5 +1,6 @@
 // The sheet of offline admissions the server later refused (a conflict: another gate, or the
-// server's newer data, said no). It stays until the steward acknowledges it.
+// server's newer data, said no). It stays until the steward acknowledges it, and scanning waits
+// until then (state.paused): a steward who has not read it would keep admitting as before.
 import { $ } from "./page.js";
 import * as state from "./state.js";
 import { openConflicts, putScans } from "./store.js";
@@ -16,7 +17,11 @@ export async function refreshConflicts() {
   const sheet = $("conflicts");
   sheet.hidden = conflicts.length === 0;
   document.body.dataset.conflicts = String(conflicts.length);
-  if (!conflicts.length) return;
+  if (!conflicts.length) {
+    if (state.paused() === "conflict") state.setPaused(null);
+    return;
+  }
+  state.setPaused("conflict");
   $("conflicts-title").textContent = conflicts.length === 1
     ? "1 offline admission was refused by the server"
     : `${conflicts.length} offline admissions were refused by the server`;

@@ -30,17 +30,23 @@ function tone(ctx, start, frequency, duration, type = "sine", volume = 0.25) {
   osc.stop(start + duration + 0.02);
 }
 
+// Three answers a steward must tell apart without looking, by ear and by the buzz in the hand.
 const PATTERNS = {
-  // one short high beep: in
-  accepted: { tones: [[1320, 0.12, "sine"]], vibrate: [80] },
-  // two rising beeps: let in, but checked on this phone
-  queued: { tones: [[880, 0.1, "sine"], [1175, 0.12, "sine"]], vibrate: [80, 60, 80] },
-  // a low double buzz: stop
-  rejected: { tones: [[196, 0.22, "square"], [165, 0.3, "square"]], vibrate: [250, 100, 250] },
+  // one short high beep, one short buzz: in
+  accepted: { tones: [[1320, 0.12, "sine"]], vibrate: [70] },
+  // high then lower ("ding-dong"), two short buzzes: let in, but checked on this phone
+  queued: { tones: [[1320, 0.1, "sine"], [880, 0.18, "sine"]], vibrate: [70, 90, 70] },
+  // three low harsh buzzes, two long ones in the hand: stop
+  rejected: { tones: [[196, 0.16, "square"], [175, 0.16, "square"], [147, 0.3, "square"]], vibrate: [300, 120, 300] },
 };
+
+// What was signalled, newest last (read by the browser tests through window.__scanner).
+export const played = [];
 
 export function signal(kind) {
   const pattern = PATTERNS[kind] || PATTERNS.rejected;
+  played.push({ kind, at: performance.now(), tones: pattern.tones.map((t) => t[0]), vibrate: pattern.vibrate });
+  if (played.length > 100) played.splice(0, 50);
   try {
     if (navigator.vibrate) navigator.vibrate(pattern.vibrate);
   } catch {

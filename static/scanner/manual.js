@@ -1,57 +1,90 @@
-// Manual entry (supervisors): a typed code is scanned like a read one; a ticket id, seat or
-// reference is looked up (GET /api/v1/scan/lookup) for a damaged code.
-import { ApiError, api, handleAuthError } from "./api.js";
+// A code that will not scan. A supervisor looks the ticket up by seat, ticket id or the code
+// printed under the QR (GET /api/v1/scan/lookup), sees its state, and lets it in (or out) by hand
+// with a reason: POST /api/v1/scan/manual, the same scan as the camera's, so a used ticket stays
+// used. A typed full code is scanned like a read one. A steward gets a screen that says what to
+// do instead: wait, and call a supervisor.
+import { ApiError, NetworkError, api, handleAuthError } from "./api.js";
+import { learn } from "./local.js";
 import { parseCode } from "./offline.js";
 import { $ } from "./page.js";
+import { hideResult, showResult } from "./result.js";
 import * as state from "./state.js";
 import { formatTime } from "./words.js";
+import { reentry } from "./venue.js";
 
-/** Hooks up the sheet; a full code goes to `submitCode(code, "manual")` (scanning.js submit). */
-export function wireManual(submitCode) {
+let found = null; // the ticket looked up last
+let scanId = null; // kept for retries of one admission, so a retry can never admit twice
+
+let scanning = null; // scanning.js's submit, record and uuid4, handed over by app.js (no import: a
+// shorter import chain for collectstatic, docs/adr/0021)
+
+export function wireManual(scanningModule) {
+  scanning = scanningModule;
   $("manual-open").addEventListener("click", openManual);
   $("manual-close").addEventListener("click", closeManual);
-  $("manual-form").addEventListener("submit", (event) => manualSubmit(event, submitCode));
+  $("manual-form").addEventListener("submit", lookup);
+  $("manual-admit").addEventListener("submit", admit);
+  $("manual-admit").addEventListener("change", () => { $("manual-error").hidden = true; });
+  $("call-open").addEventListener("click", () => {
+    const checkpoint = (state.device() || {}).checkpoint;
+    $("call-gate").textContent = (checkpoint && checkpoint.name) || "this gate";
+    openSheet("call");
+  });
+  $("call-close").addEventListener("click", () => closeSheet("call"));
 }
 
-async function manualSubmit(event, submitCode) {
+async function lookup(event) {
   event.preventDefault();
   const input = $("manual-input");
   const value = input.value.trim();
   if (!value) return;
+  found = null;
+  scanId = null;
+  $("manual-admit").hidden = true;
   const out = $("manual-out");
   out.replaceChildren();
+  delete out.dataset.ticket;
   if (parseCode(value)) {
     input.value = "";
     closeManual();
-    submitCode(value, "manual");
+    scanning.submit(value, "manual");
     return;
   }
   out.textContent = "Looking up…";
   try {
-    const ticket = await api(`/scan/lookup?q=${encodeURIComponent(value)}`);
-    renderLookup(ticket);
+    found = await api(`/scan/lookup?q=${encodeURIComponent(value)}`);
+    renderTicket(found);
+    offerAdmission();
   } catch (error) {
     if (handleAuthError(error)) return;
     if (error instanceof ApiError) {
-      out.textContent = error.status === 404 ? `No ticket "${value}" in this event.` : error.message;
+      out.textContent = error.status === 404 ? `${error.message} Check the seat or the printed code: “${value}”.` : error.message;
     } else {
       const manifest = state.manifest();
       const known = manifest && manifest.tickets.get(value);
       out.textContent = known
-        ? `Offline. ${value}: ${known.status ? "not sold" : "sold"}, ${known.access_entry ? "inside" : "not inside"}.`
-        : "Offline: lookup needs the network.";
+        ? `Offline. ${value}: ${known.status ? "not sold" : "sold"}, ${known.access_entry ? "inside" : "not inside"}. Letting in by hand needs the network.`
+        : "Offline: looking up and letting in by hand need the network.";
     }
   }
 }
 
-function renderLookup(ticket) {
+const NOT_SOLD = { available: "Not sold", held: "In someone's checkout, not sold", box_office: "At a box office, not sold" };
+
+/** In words, what the server will most likely answer (it decides, under the ticket's lock). */
+function verdict(ticket) {
+  const state = ticket.state || (ticket.status ? "available" : ticket.access_entry ? "inside" : ticket.access_status ? "out" : "sold");
+  if (NOT_SOLD[state]) return `${NOT_SOLD[state]}: cannot enter.`;
+  if (state === "inside") return "Inside now.";
+  if (state === "out") return reentry(ticket.zone_id) === false ? "Has left. No re-entry in this zone." : "Has left; may come back in.";
+  return "Sold, never entered.";
+}
+
+function renderTicket(ticket) {
   const out = $("manual-out");
   out.replaceChildren();
-  const rows = [
-    ["Seat", ticket.seat_id], ["Zone", ticket.zone], ["Row", ticket.seat_row],
-    ["Sold", ticket.status ? "No" : "Yes"], ["Inside now", ticket.access_entry ? "Yes" : "No"],
-    ["Used", ticket.access_status ? "Yes" : "No"],
-  ];
+  const rows = [["Seat", ticket.seat_id], ["Zone", ticket.zone], ["Row", ticket.seat_row], ["State", verdict(ticket)]];
+  if (ticket.reference) rows.push(["Printed code", ticket.reference]);
   if (ticket.first_entry) {
     rows.push(["First entry", `${formatTime(ticket.first_entry.at)} ${ticket.first_entry.checkpoint_name || ""}`.trim()]);
   }
@@ -72,13 +105,77 @@ function renderLookup(ticket) {
   out.dataset.ticket = ticket.ticket_id;
 }
 
+function offerAdmission() {
+  $("manual-admit").reset();
+  const out = state.direction() === "out";
+  $("manual-submit").textContent = out ? "Record exit by hand" : "Let in by hand";
+  $("manual-error").hidden = true;
+  $("manual-admit").hidden = false;
+}
+
+function reasonGiven() {
+  const chosen = document.querySelector('input[name="manual-reason"]:checked');
+  const note = $("manual-note").value.trim();
+  return chosen ? `${chosen.value}${note ? `: ${note}` : ""}`.slice(0, 500) : "";
+}
+
+async function admit(event) {
+  event.preventDefault();
+  if (!found) return;
+  const note = reasonGiven();
+  const error = $("manual-error");
+  if (!note) {
+    error.textContent = "Choose why the code cannot be scanned.";
+    error.hidden = false;
+    return;
+  }
+  scanId = scanId || scanning.uuid4();
+  const scan = { scan_id: scanId, q: found.ticket_id, direction: state.direction(), note,
+    scanned_at: new Date().toISOString(), code: "", source: "manual" };
+  $("manual-submit").disabled = true;
+  try {
+    const startedAt = performance.now();
+    const response = await api("/scan/manual", { method: "POST", timeout: 5000,
+      body: { q: scan.q, direction: scan.direction, scan_id: scan.scan_id, note } });
+    learn(response, scan.direction);
+    const outcome = { kind: response.result, response, offline: false, manual: true };
+    closeManual();
+    showResult(outcome, scan);
+    scanning.record({ source: "manual", result: outcome.kind, reason: response.reason || null, offline: false, manual: true,
+      startedAt, respondedAt: performance.now() });
+  } catch (failure) {
+    if (handleAuthError(failure)) return;
+    error.hidden = false;
+    error.textContent = failure instanceof NetworkError
+      ? "No answer from the server. Try again: it is sent as the same admission, never twice."
+      : failure.message;
+  } finally {
+    $("manual-submit").disabled = false;
+  }
+}
+
+function openSheet(id) {
+  hideResult();
+  $(id).hidden = false;
+  document.body.dataset.sheet = id;
+}
+
+function closeSheet(id) {
+  $(id).hidden = true;
+  delete document.body.dataset.sheet;
+}
+
 function openManual() {
-  $("manual").hidden = false;
+  openSheet("manual");
+  found = null;
+  scanId = null;
+  $("manual-admit").hidden = true;
+  $("manual-admit").reset();
   $("manual-out").replaceChildren();
   $("manual-input").focus();
 }
 
 function closeManual() {
-  $("manual").hidden = true;
+  closeSheet("manual");
   $("manual-input").blur();
 }

@@ -94,7 +94,7 @@ export class KeyRing {
 /** The manifest in memory: ticket and credential states, zones, the event and checkpoint. */
 export class Manifest {
   constructor(meta = {}, tickets = []) {
-    this.meta = { version: null, event: null, checkpoint: null, zones: [], keys: [], credentials: [],
+    this.meta = { version: null, event: null, checkpoint: null, checkpoints: [], zones: [], keys: [], credentials: [],
       revoked_credentials: [], ...meta };
     this.tickets = new Map();
     for (const ticket of tickets) this.tickets.set(ticket.ticket_id, ticket);
@@ -114,7 +114,7 @@ export class Manifest {
   /** Applies a full or delta answer of GET /api/v1/scan/manifest; returns the changed tickets. */
   apply(data) {
     const { tickets = [], ...rest } = data;
-    for (const field of ["version", "event", "checkpoint", "zones", "keys", "credentials"]) {
+    for (const field of ["version", "event", "checkpoint", "checkpoints", "zones", "keys", "credentials"]) {
       if (rest[field] !== undefined) this.meta[field] = rest[field];
     }
     if (rest.revoked_credentials !== undefined) {

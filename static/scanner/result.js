@@ -1,28 +1,52 @@
 // The answer to a scan, full screen (colour first, then sound), and the last answer under the
-// viewfinder.
+// viewfinder. The same answer may be shown again for a code still in front of the camera
+// (scanning.js): then it says so, and nothing new was asked of the server.
 import { signal } from "./feedback.js";
+import { codeKind } from "./kinds.js";
 import { $ } from "./page.js";
 import * as state from "./state.js";
-import { REASONS, formatTime, reasonText } from "./words.js";
+import { REASONS, formatTime, noWayBack, reasonText } from "./words.js";
 
 const RESULT_MS = { accepted: 1000, queued: 1200, rejected: 2200 };
 const TITLES = { accepted: "ACCEPTED", queued: "ACCEPTED OFFLINE", rejected: "REJECTED" };
 
 let resultTimer = null;
 
-/** `outcome` is {kind: accepted | queued | rejected, response, offline}; `scan` what was sent. */
-export function showResult(outcome, scan) {
+function text(response, scan) {
+  if (response.reason === "invalid_signature" && codeKind(scan.code) === "other") return REASONS.not_a_code;
+  return reasonText(response, scan.direction, state.allowedDirections());
+}
+
+function foot(outcome, scan, repeat) {
+  const { kind, response } = outcome;
+  if (repeat) return "Same code again: the answer above, not scanned again.";
+  if (outcome.manual) return kind === "accepted" ? "Checked by hand by a supervisor." : "Checked by hand: refused.";
+  if (kind === "queued") return "Checked on this phone. Queued; uploads when the network is back.";
+  const steward = (state.device() || {}).role !== "supervisor";
+  // A ticket's code that does not verify may be a torn one: the way out is a supervisor.
+  const damaged = (response.reason === "invalid_signature" && codeKind(scan.code) === "code") || response.reason === "unreadable";
+  if (kind === "rejected" && damaged && steward && scan.source !== "manual") {
+    return "Damaged code? Tap “Can't scan?” and call a supervisor.";
+  }
+  return outcome.offline ? "Checked on this phone (offline)." : "";
+}
+
+/** `outcome` is {kind: accepted | queued | rejected, response, offline, manual?}; `scan` what was
+ * sent. `repeat`: shown again for the same code, without a new scan. */
+export function showResult(outcome, scan, { repeat = false } = {}) {
   const { kind, response } = outcome;
   const el = $("result");
   el.dataset.result = kind;
   el.dataset.reason = response.reason || "";
+  el.dataset.scanId = scan.scan_id;
+  el.dataset.repeat = repeat ? "1" : "";
+  el.dataset.mode = outcome.manual ? "manual" : outcome.offline ? "offline" : "online";
   el.className = `result result--${kind}`;
   $("result-title").textContent = TITLES[kind];
   $("result-direction").textContent = scan.direction === "out" ? "EXIT" : "ENTRY";
-  $("result-reason").textContent = reasonText(response, scan.direction, state.allowedDirections());
-  $("result-foot").textContent = kind === "queued"
-    ? "Checked on this phone. Queued; uploads when the network is back."
-    : outcome.offline ? "Checked on this phone (offline)." : "";
+  $("result-reason").textContent = text(response, scan);
+  $("result-warning").hidden = !noWayBack(response, scan.direction);
+  $("result-foot").textContent = foot(outcome, scan, repeat);
 
   const ticket = response.ticket;
   const credential = response.credential;
@@ -46,11 +70,24 @@ export function showResult(outcome, scan) {
   document.body.dataset.result = kind;
   // Sound and vibration after the frame is painted: the colour is what must not wait.
   requestAnimationFrame(() => setTimeout(() => signal(kind), 0));
-  renderLast(kind, response, scan);
+  if (!repeat) renderLast(kind, response, scan);
+  holdResult(scan.scan_id);
+}
 
+/** The scan whose answer is on screen, or null. */
+export function showing() {
+  const el = $("result");
+  return el.hidden ? null : el.dataset.scanId;
+}
+
+/** Keeps the answer to `scanId` on screen a full period longer; false when another is showing. */
+export function holdResult(scanId) {
+  const el = $("result");
+  if (el.hidden || el.dataset.scanId !== scanId) return false;
   clearTimeout(resultTimer);
-  const hold = Number(localStorage.getItem("tc.scanner.resultMs")) || RESULT_MS[kind];
+  const hold = Number(localStorage.getItem("tc.scanner.resultMs")) || RESULT_MS[el.dataset.result];
   resultTimer = setTimeout(hideResult, hold);
+  return true;
 }
 
 export function hideResult() {

@@ -15,6 +15,7 @@ const state = {
   syncing: false,
   clockOffsetMs: 0, // server time minus this phone's, from the last heartbeat
   stopped: false, // revoked or unpaired: background work ends
+  paused: null, // why scanning waits for the steward ("conflict": the conflict sheet is open), or null
 };
 
 const listeners = new Set();
@@ -49,6 +50,8 @@ export const clockOffsetMs = () => state.clockOffsetMs;
 export const setClockOffsetMs = (value) => set("clockOffsetMs", value);
 export const stopped = () => state.stopped;
 export const setStopped = (value) => set("stopped", value);
+export const paused = () => state.paused;
+export const setPaused = (value) => set("paused", value);
 
 /** The directions this phone's checkpoint admits: ["in", "out"], ["in"] or ["out"]. */
 export function allowedDirections() {

@@ -1,7 +1,9 @@
 // The scan screen's bars: online or offline and the upload queue, the event and checkpoint, the
-// direction switch, the offline list's size. The status follows the state by itself (subscribe).
+// direction switch (with its warning when people who leave cannot come back), the offline list's
+// size. The status follows the state by itself (subscribe).
 import { $ } from "./page.js";
 import * as state from "./state.js";
+import { noReentryHere } from "./venue.js";
 
 export function renderStatus() {
   const mode = state.mode();
@@ -19,19 +21,26 @@ export function renderStatus() {
   document.body.dataset.pending = String(pending);
 }
 
-state.subscribe((key) => {
+state.subscribe((key, value) => {
   if (key === "mode" || key === "pending" || key === "syncing") renderStatus();
+  if (key === "paused") {
+    if (value) document.body.dataset.paused = value;
+    else delete document.body.dataset.paused;
+  }
 });
 
 export function renderHeader() {
   const device = state.device();
   $("event-name").textContent = (device.event && device.event.name) || "";
   $("checkpoint-name").textContent = (device.checkpoint && device.checkpoint.name) || "Checkpoint";
-  $("role").textContent = device.role === "supervisor" ? "Supervisor" : "Steward";
-  $("manual-open").hidden = device.role !== "supervisor";
+  const supervisor = device.role === "supervisor";
+  $("role").textContent = supervisor ? "Supervisor" : "Steward";
+  $("manual-open").hidden = !supervisor;
+  $("call-open").hidden = supervisor;
 }
 
 export function renderManifestState() {
+  renderReentry(); // the list names the zones and their re-entry
   const m = state.manifest();
   const el = $("manifest-state");
   if (!m) {
@@ -57,4 +66,16 @@ export function renderDirection() {
     button.setAttribute("aria-checked", String(active));
   }
   document.body.dataset.direction = state.direction();
+  renderReentry();
+}
+
+/** Before anyone goes out: say so when a zone of this gate has no re-entry. */
+function renderReentry() {
+  const el = $("reentry-warning");
+  const zones = state.direction() === "out" ? noReentryHere() : [];
+  el.hidden = zones.length === 0;
+  document.body.dataset.reentryWarning = zones.length ? "shown" : "";
+  if (!zones.length) return;
+  const names = zones.map((z) => z.name).join(", ");
+  $("reentry-text").textContent = `${names}: whoever goes out cannot come back in.`;
 }

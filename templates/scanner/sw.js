@@ -4,6 +4,7 @@
 const VERSION = "{{ version }}";
 const CACHE = `tc-scanner-${VERSION}`;
 const SHELL = "{{ scope }}";
+const HEALTH = "{{ health }}"; // the app's are-you-there probe: always the network, never a cache
 const PRECACHE = {{ precache_json|safe }};
 
 self.addEventListener("install", (event) => {
@@ -35,7 +36,7 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
+  if (url.origin !== self.location.origin || url.pathname.startsWith("/api/") || url.pathname === HEALTH) return;
   if (request.mode === "navigate" && url.pathname === SHELL) {
     // /scanner/ and /scanner/?pair=CODE are the same page; the script reads the query.
     event.respondWith(shell(request));

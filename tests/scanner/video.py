@@ -72,3 +72,13 @@ def codes_video(path: Path, payloads: list[str], *, blank_s: float = 0.6, code_s
 
 def blank_video(path: Path) -> Path:
     return write_y4m(path, [blank_frame()] * 2)
+
+
+def timeline_video(path: Path, timeline: list[tuple[float, str | None]]) -> Path:
+    """`timeline`: (seconds, payload) in order, None for the empty scene; played in a loop."""
+    blank = blank_frame()
+    frames: list[bytes] = []
+    for seconds, payload in timeline:
+        frame = blank if payload is None else qr_frame(payload)
+        frames += [frame] * round(seconds * FPS)
+    return write_y4m(path, frames)
