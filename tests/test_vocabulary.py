@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from access.vocabulary import DATABASE_REASONS, SERVER_ONLY_REASONS, CredentialKind, Reason, ScanResult
+from access.vocabulary import DATABASE_REASONS, SERVER_ONLY_REASONS, CredentialKind, Reason, ScanMode, ScanResult
 from alerts.vocabulary import AlertKind
 from devices.vocabulary import SCANNER_ROLES, DeviceRole
 from events.vocabulary import CheckpointDirections, Direction
@@ -137,6 +137,7 @@ CONSTRAINTS = [
     ("access_credential", "credential_kind_known", set(CredentialKind.values)),
     ("access_scan", "scan_direction_known", set(Direction.values)),
     ("access_scan", "scan_result_known", set(ScanResult.values)),
+    ("access_scan", "scan_mode_known", set(ScanMode.values)),
     ("access_alert", "alert_kind_known", set(AlertKind.values)),
     ("offices_officesale", "office_sale_result_known", set(SaleResult.values)),
     ("offices_officesale", "office_sale_reason_matches_result", set(SaleResult.values) | set(SaleReason.values)),
