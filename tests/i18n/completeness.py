@@ -28,8 +28,11 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale"
 SPANISH = "es"
-# Product names, the same in every language.
-NAMES = frozenset({"TicketCore"})
+# Product names (and the logo's initials), the same in every language.
+NAMES = frozenset({"TicketCore", "TC"})
+# Parts of a text that are the same in every language: UTC offsets (core/localtime.py writes
+# "21:30 (UTC+01:00)").
+_NEUTRAL = re.compile(r"\bUTC(?:[+-]\d{1,2}(?::\d\d)?)?\b")
 
 # Attributes whose text people read or hear.
 _SEEN_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label", "aria-description", "label")
@@ -188,7 +191,7 @@ def _has_words(text: str, neutral: list[str]) -> bool:
     """Whether anything but data, names, digits and punctuation is left in `text`."""
     for value in neutral:
         text = text.replace(value, " ")
-    return bool(_LETTER.search(text))
+    return bool(_LETTER.search(_NEUTRAL.sub(" ", text)))
 
 
 def english_left(page: str, spanish: list[str], english: list[str], *, catalogue: Catalogue,
