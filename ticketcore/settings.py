@@ -112,8 +112,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language of each response (docs/adr/0029): after the session (Django's order), before
-    # CommonMiddleware. Django's LocaleMiddleware minus its URL-prefix lookups, which cost the
-    # scan path ~20 us a request; this one ~2 us (bench/i18n_cost.py).
+    # CommonMiddleware. Django's LocaleMiddleware minus its look for a language prefix in the
+    # path, most of its cost on every scan (bench/i18n_cost.py, docs/adr/0029).
     "core.i18n.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

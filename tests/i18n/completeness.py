@@ -31,8 +31,8 @@ SPANISH = "es"
 # Product names (and the logo's initials), the same in every language.
 NAMES = frozenset({"TicketCore", "TC"})
 # Parts of a text that are the same in every language: UTC offsets (core/localtime.py writes
-# "21:30 (UTC+01:00)").
-_NEUTRAL = re.compile(r"\bUTC(?:[+-]\d{1,2}(?::\d\d)?)?\b")
+# "21:30 (UTC+01:00)") and words with a digit in them (codes, references, seats: K7QH2MX9RA, A-12).
+_NEUTRAL = re.compile(r"\bUTC(?:[+-]\d{1,2}(?::\d\d)?)?\b|\w*\d\w*")
 
 # Attributes whose text people read or hear.
 _SEEN_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label", "aria-description", "label")
@@ -187,11 +187,18 @@ class Report:
         return "\n".join(lines)
 
 
-def _has_words(text: str, neutral: list[str]) -> bool:
-    """Whether anything but data, names, digits and punctuation is left in `text`."""
-    for value in neutral:
-        text = text.replace(value, " ")
-    return bool(_LETTER.search(_NEUTRAL.sub(" ", text)))
+def _whole_words(values) -> re.Pattern | None:
+    values = sorted({v for v in values if v}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, values)) + r")(?!\w)") if values else None
+
+
+def _has_words(text: str, neutral: re.Pattern | None) -> bool:
+    """Whether anything is left in `text` but data, names, words the catalogue declares the same
+    in both languages, UTC offsets, digits and punctuation."""
+    text = _NEUTRAL.sub(" ", text)
+    if neutral is not None:
+        text = neutral.sub(" ", text)
+    return bool(_LETTER.search(text))
 
 
 def english_left(page: str, spanish: list[str], english: list[str], *, catalogue: Catalogue,
@@ -199,7 +206,8 @@ def english_left(page: str, spanish: list[str], english: list[str], *, catalogue
     """The texts of the Spanish rendering that are still English (module docstring)."""
     report = Report(page)
     in_english = set(english)
-    neutral = sorted({normalise(d) for d in (*NAMES, *data) if normalise(d)}, key=len, reverse=True)
+    neutral = _whole_words([normalise(d) for d in (*NAMES, *data)]
+                           + [msgid for msgid, msgstr in catalogue.translated.items() if msgid == msgstr])
     for text in dict.fromkeys(spanish):  # each text once, in page order
         if not _has_words(text, neutral):
             continue
