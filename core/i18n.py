@@ -86,12 +86,14 @@ def event_language(event) -> str:
 
 
 @contextmanager
-def for_event(event) -> Iterator[str]:
+def for_event(event, language: str | None = None) -> Iterator[str]:
     """Texts made inside are in the event's language (printed tickets, badges, pairing sheets,
-    exports, the report), whatever the request's language; yields that language's code."""
-    language = event_language(event)
-    with translation.override(language):
-        yield language
+    exports, the report), whatever the request's language; yields that language's code.
+    `language`, when it is one TicketCore speaks, is an explicit choice that wins (a `?language=`
+    of a print request, say); anything else is ignored."""
+    chosen = language if language in language_codes() else event_language(event)
+    with translation.override(chosen):
+        yield chosen
 
 
 @contextmanager

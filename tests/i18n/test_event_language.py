@@ -33,6 +33,15 @@ def test_for_event_speaks_the_events_language_then_gives_the_request_its_own_bac
         assert gettext(SOLD) == "Vendida"
 
 
+def test_an_explicit_choice_wins_over_the_events_language():
+    spanish = SimpleNamespace(language="es")
+    with for_event(spanish, language="en") as language:
+        assert language == "en" and gettext(SOLD) == SOLD
+    for ignored in (None, "", "fr", "ES"):
+        with for_event(spanish, language=ignored) as language:
+            assert language == "es" and gettext(SOLD) == "Vendida"
+
+
 def test_an_unknown_language_prints_in_the_default():
     assert event_language(SimpleNamespace(language="fr")) == settings.LANGUAGE_CODE
     assert event_language(SimpleNamespace()) == settings.LANGUAGE_CODE
