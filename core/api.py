@@ -1,5 +1,6 @@
 """API plumbing shared by every app: the contract's error body, a JSON parser that never lets
-malformed input become a 500, and cursor pagination."""
+malformed input become a 500, and cursor pagination. Every `message` is in the request's language
+(LocaleMiddleware, docs/adr/0029); codes and field names never change."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -81,19 +84,19 @@ def exception_handler(exc, context):
     _render_as_json(context)
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status)
+        return Response(error_body(exc.code, str(exc.message), exc.fields, **exc.extra), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         set_rollback()
-        return Response(error_body("payload_too_large", "The request body is too large."), status=413)
+        return Response(error_body("payload_too_large", gettext("The request body is too large.")), status=413)
     elif isinstance(exc, DataError):
         # The database refused a value the serializers let through (e.g. out-of-range number).
         set_rollback()
         log.warning("DataError mapped to 400: %s", exc)
-        return Response(error_body("invalid", "A value is out of range or malformed."), status=400)
+        return Response(error_body("invalid", gettext("A value is out of range or malformed.")), status=400)
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: let Django log it and answer 500
 
@@ -105,7 +108,7 @@ def exception_handler(exc, context):
     if code is None:
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), exc.default_code)
     if isinstance(exc, exceptions.ValidationError):
-        message = "Invalid input: " + _flatten(detail)[:500]
+        message = gettext("Invalid input: %(problems)s") % {"problems": _flatten(detail)[:500]}
         body = error_body(code, message, _fields(detail))
     else:
         body = error_body(code, _flatten(detail))
@@ -129,7 +132,7 @@ def exception_handler(exc, context):
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
 _MAX_REPORTED_FIELDS = 20
-UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired UTF-16 surrogates."
+UNSTORABLE_MESSAGE = _("Must not contain NUL characters or unpaired UTF-16 surrogates.")
 
 
 def may_hold_unstorable(text: str) -> bool:
@@ -188,7 +191,7 @@ def _body_encoding(parser_context: dict) -> str:
         # small body past DATA_UPLOAD_MAX_MEMORY_SIZE.
         "".encode(encoding)
     except (LookupError, UnicodeError):
-        raise exceptions.ParseError(f"Unsupported charset {encoding[:40]!r}.")
+        raise exceptions.ParseError(gettext("Unsupported charset %(charset)r.") % {"charset": encoding[:40]})
     return encoding
 
 
@@ -202,13 +205,17 @@ class SafeJSONParser(JSONParser):
             text = stream.read().decode(encoding)
             data = json.loads(text, parse_constant=drf_json.strict_constant if self.strict else None)
         except RecursionError:
-            raise exceptions.ParseError("JSON nested too deeply.")
+            raise exceptions.ParseError(gettext("JSON nested too deeply."))
         except RequestDataTooBig:
             raise
         except (ValueError, UnicodeDecodeError, TypeError) as exc:
-            raise exceptions.ParseError(f"JSON parse error: {str(exc)[:200]}")
+            # Python's own description of the problem stays as it is (it names a position).
+            raise exceptions.ParseError(gettext("JSON parse error: %(problem)s") % {"problem": str(exc)[:200]})
         refuse_unstorable(text, data)
         return data
+
+
+PAGE_SIZE_MESSAGE = _("Must be an integer from 1 to 500.")
 
 
 class Pagination(CursorPagination):
@@ -221,7 +228,7 @@ class Pagination(CursorPagination):
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
+            raise exceptions.ValidationError({"cursor": [gettext("Invalid cursor.")]})
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -230,9 +237,9 @@ class Pagination(CursorPagination):
         try:
             size = int(raw)
         except ValueError:
-            raise exceptions.ValidationError({"page_size": ["Must be an integer from 1 to 500."]})
+            raise exceptions.ValidationError({"page_size": [PAGE_SIZE_MESSAGE]})
         if not 1 <= size <= self.max_page_size:
-            raise exceptions.ValidationError({"page_size": ["Must be an integer from 1 to 500."]})
+            raise exceptions.ValidationError({"page_size": [PAGE_SIZE_MESSAGE]})
         return size
 
 
@@ -243,7 +250,7 @@ def is_api_path(path: str) -> bool:
 @csrf_exempt  # any method, cookie or not: a POST to a typo is a 404, not Django's HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer with the contract's error body, not an HTML page."""
-    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+    return JsonResponse(error_body("not_found", gettext("No such endpoint.")), status=404)
 
 
 # Django's own error pages (handler400/403/404/500 in ticketcore/urls.py) for what happens outside
@@ -251,14 +258,15 @@ def api_not_found(request, *args, **kwargs):
 # answer the contract's JSON body; elsewhere (admin, dashboard, scanner) Django's pages.
 def json_bad_request(request, exception=None, *args, **kwargs):
     if is_api_path(request.path):
-        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+        return JsonResponse(error_body("bad_request", gettext("Bad request.")), status=400)
     return defaults.bad_request(request, exception)
 
 
 def json_permission_denied(request, exception=None, *args, **kwargs):
     if is_api_path(request.path):
-        return JsonResponse(error_body("permission_denied", "You do not have permission to perform this action."),
-                            status=403)
+        # DRF's own wording, so DRF's catalogues translate it.
+        return JsonResponse(error_body("permission_denied",
+                                       gettext("You do not have permission to perform this action.")), status=403)
     return defaults.permission_denied(request, exception)
 
 
@@ -270,7 +278,7 @@ def json_page_not_found(request, exception=None, *args, **kwargs):
 
 def json_server_error(request, *args, **kwargs):
     if is_api_path(request.path):
-        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+        return JsonResponse(error_body("server_error", gettext("Internal server error.")), status=500)
     return defaults.server_error(request)
 
 
@@ -283,7 +291,7 @@ def parse_bool(value: str | None, name: str) -> bool | None:
         return True
     if lowered in ("false", "0", "no"):
         return False
-    raise exceptions.ValidationError({name: ["Must be true or false."]})
+    raise exceptions.ValidationError({name: [gettext("Must be true or false.")]})
 
 
 __all__ = [

@@ -1,17 +1,24 @@
 """Domain errors. One class per reason code; the API maps them to the contract's error body.
 
-Services raise these; views never build error responses themselves."""
+Services raise these; views never build error responses themselves. Messages are lazy
+translations: the error body is rendered in the request's language (API.md "Languages"), which
+may not be the language active where the error was raised; the `code` never changes
+(docs/adr/0029)."""
 from __future__ import annotations
 
 from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
     code: str = "error"
     status: int = 409
-    default_message: str = "The request conflicts with the current state."
+    default_message: str | Promise = _("The request conflicts with the current state.")
 
-    def __init__(self, message: str | None = None, *, fields: dict | None = None, extra: dict | None = None):
+    def __init__(self, message: str | Promise | None = None, *, fields: dict | None = None,
+                 extra: dict | None = None):
         self.message = message or self.default_message
         self.fields = fields or {}
         self.extra: dict[str, Any] = extra or {}
@@ -21,48 +28,48 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     code = "invalid"
     status = 400
-    default_message = "The request is not valid."
+    default_message = _("The request is not valid.")
 
 
 class NotFound(DomainError):
     code = "not_found"
     status = 404
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class SetupInactive(DomainError):
     code = "setup_inactive"
-    default_message = "The zones setup is not active (status is false); ticket generation is refused."
+    default_message = _("The zones setup is not active (status is false); ticket generation is refused.")
 
 
 class AlreadyGenerated(DomainError):
     code = "already_generated"
-    default_message = "Tickets have already been generated for this event."
+    default_message = _("Tickets have already been generated for this event.")
 
 
 class ZonesLocked(DomainError):
     code = "zones_locked"
-    default_message = "Zones can no longer be changed once tickets exist."
+    default_message = _("Zones can no longer be changed once tickets exist.")
 
 
 class Irreversible(DomainError):
     code = "irreversible"
-    default_message = "This change would reverse an irreversible ticket state."
+    default_message = _("This change would reverse an irreversible ticket state.")
 
 
 class TicketLocked(DomainError):
     code = "ticket_locked"
-    default_message = "The ticket is held or assigned to an office and cannot be changed now."
+    default_message = _("The ticket is held or assigned to an office and cannot be changed now.")
 
 
 class HoldExpired(DomainError):
     code = "hold_expired"
-    default_message = "The hold has expired, was released, was swept or was already checked out."
+    default_message = _("The hold has expired, was released, was swept or was already checked out.")
 
 
 class SeatsUnavailable(DomainError):
     code = "seats_unavailable"
-    default_message = "Some of the requested tickets are not available."
+    default_message = _("Some of the requested tickets are not available.")
 
-    def __init__(self, tickets: list[str], message: str | None = None):
+    def __init__(self, tickets: list[str], message: str | Promise | None = None):
         super().__init__(message, extra={"tickets": sorted(tickets)})

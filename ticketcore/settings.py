@@ -111,6 +111,10 @@ MIDDLEWARE = [
     # Static files from the app itself, under any WSGI server (ADR 0021).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of each response (docs/adr/0029): after the session (Django's order), before
+    # CommonMiddleware. Django's LocaleMiddleware minus its look for a language prefix in the
+    # path, most of its cost on every scan (bench/i18n_cost.py, docs/adr/0029).
+    "core.i18n.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -216,10 +220,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
 USE_TZ = True
+
+# --- Languages (issue 16 item 4, docs/adr/0029) ------------------------------------------------
+# Pages, API error messages and printed outputs follow the browser's Accept-Language, or the
+# language chosen with the switch (templates/includes/language_switch.html posts to
+# /i18n/setlang/, which sets the cookie LocaleMiddleware reads first). Reason codes, field names
+# and every other part of the contract never change with the language. Catalogues: locale/,
+# compiled by `manage.py compile_catalogues` (Babel, no GNU gettext needed) at install and in
+# `bin/ticketcore migrate`; `make messages` refreshes them from the source. An event's printed
+# outputs use the event's own language (core/i18n.py `for_event`).
+USE_I18N = True
+LANGUAGE_CODE = "en"  # when the browser asks for neither language
+LANGUAGES = [("es", "Español"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = int(timedelta(days=365).total_seconds())
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# --- end languages ------------------------------------------------------------------------------
 
 # --- Static files (ADR 0021): WhiteNoise serves them from STATIC_ROOT under any WSGI server, with
 # content-hashed names cached for a year and gzip/brotli copies. `collectstatic` must run before

@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from access.api import ScanView
 from core.api import api_not_found
+from core.i18n import JavaScriptCatalogue, JSONCatalogue
 from ticketcore import health
 
 
@@ -50,5 +51,10 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("dashboard/", include("live.dashboard_urls")),
     path("scanner/", include("devices.scanner_urls")),
+    # Languages (docs/adr/0029): the switch posts here (Django's set_language: cookie, redirect);
+    # the JavaScript apps' catalogue, one address per language so each can be kept offline.
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/<str:language>.js", JavaScriptCatalogue.as_view(), name="jsi18n"),
+    path("jsi18n/<str:language>.json", JSONCatalogue.as_view(), name="jsi18n-json"),
     re_path(r"^api(/|$)", api_not_found),
 ]

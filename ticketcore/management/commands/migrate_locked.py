@@ -1,6 +1,7 @@
-"""`migrate --noinput` and `collectstatic` under a PostgreSQL advisory lock, so that several
-hosts may run `bin/ticketcore migrate` at the same time: the first migrates, the others wait for
-it and then find nothing to do (docs/adr/0020)."""
+"""`migrate --noinput`, `compile_catalogues` and `collectstatic` under a PostgreSQL advisory lock,
+so that several hosts may run `bin/ticketcore migrate` at the same time: the first migrates, the
+others wait for it and then find nothing to do (docs/adr/0020). The translation catalogues are
+compiled here so that every deployment serves the .po files it was given (docs/adr/0029)."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +15,8 @@ MIGRATE_LOCK_KEY = 0x7469636B6574636F  # "ticketco"
 
 
 class Command(BaseCommand):
-    help = "Apply migrations under a cluster-wide advisory lock, then collect static files."
+    help = ("Apply migrations under a cluster-wide advisory lock, then compile the translation "
+            "catalogues and collect static files.")
 
     def add_arguments(self, parser):
         parser.add_argument("--no-static", action="store_true", help="skip collectstatic")
@@ -31,6 +33,8 @@ class Command(BaseCommand):
                     sys.stdout.flush()
                     cur.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK_KEY])
             call_command("migrate", interactive=False, verbosity=options["verbosity"])
+            # Writes a .mo only when it differs from its .po, atomically (compile_catalogues.py).
+            call_command("compile_catalogues", verbosity=options["verbosity"])
             if not no_static:
                 # Under the lock too: hosts that share a STATIC_ROOT (one machine, a shared volume)
                 # would otherwise rewrite and compress the same files at once.
