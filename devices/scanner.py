@@ -25,6 +25,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from core import i18n
+
 # WebAssembly.instantiateStreaming refuses any other type; Python only knows .wasm when the OS
 # mime.types does (Debian does, a bare macOS/Windows Python may not). Granian and nginx know it.
 mimetypes.add_type("application/wasm", ".wasm")
@@ -36,6 +38,7 @@ WASM = "vendor/barcode-detector/zxing_reader.wasm"
 # Everything the page loads. The service worker precaches exactly this list, so a file missing
 # here would be missing offline (tests/scanner/test_pages.py checks the list is complete).
 ASSETS = [
+    "i18n/gettext.js",
     "scanner/app.css",
     "scanner/api.js",
     "scanner/app.js",
@@ -102,6 +105,7 @@ def _compute_version() -> str:
         digest.update(static(name).encode())
         if settings.DEBUG:
             digest.update(_asset_path(name).read_bytes())
+    digest.update(i18n.catalogue_version().encode())  # the translations the phone caches
     return digest.hexdigest()[:16]
 
 
@@ -139,7 +143,8 @@ def app(request):
 
 @require_safe
 def service_worker(request):
-    precache = [SCOPE, f"{SCOPE}manifest.webmanifest", *[static(name) for name in ASSETS]]
+    precache = [SCOPE, f"{SCOPE}manifest.webmanifest", *[static(name) for name in ASSETS],
+                *[reverse("jsi18n-json", kwargs={"language": code}) for code in i18n.language_codes()]]
     body = get_template("scanner/sw.js").render({
         "version": build_version(), "scope": SCOPE, "precache_json": json.dumps(precache), "health": reverse("healthz"),
     })

@@ -2,7 +2,7 @@
 // the same Spanish, one catalogue (locale/es/LC_MESSAGES/djangojs.po, served as
 // /jsi18n/<lang>.json by core/i18n.py).
 //
-//   import { gettext, ngettext, interpolate, language } from "../i18n/gettext.js";
+//   (import gettext, ngettext, interpolate and language from this module, e.g. as ../i18n/gettext.js)
 //   gettext("Already inside.")
 //   interpolate(ngettext("%(count)s scan waiting to upload", "%(count)s scans waiting to upload", n), { count: n }, true)
 //
