@@ -6,13 +6,17 @@
 // their part. `scan` messages only feed the "Latest scans" list. The modules:
 //   state.js   the figures, changed only through its functions
 //   live.js    the socket, its reconnection, the HTTP poll while it is down, the stale banner
-//   panels.js  tiles, gates, zones, sales, latest scans, mirror; charts.js the two charts
+//   panels.js  tiles, gates, zones, sales, latest scans, mirror (administrators only: the server
+//              sends its state to them alone); charts.js the two charts and the chart's range
+//   format.js  numbers, and times on the event's clock with its offset (event.timezone)
 //   alerts.js, devices.js   the cards with buttons (api.js: the staff API calls)
 // No dependencies but the vendored Chart.js (static/vendor/chartjs).
 import { renderAlerts } from "./alerts.js";
+import { loadNight, setupRangeToggle } from "./charts.js";
 import { flash } from "./dom.js";
 import { refreshAges, renderDevices } from "./devices.js";
 import { currentSocket, markAsOf, reconnectNow, startLive } from "./live.js";
+import { setTimeZone } from "./format.js";
 import { renderCounts, renderFeed, renderMirror, renderSales } from "./panels.js";
 import * as state from "./state.js";
 
@@ -26,9 +30,12 @@ function renderAll() {
 }
 
 function applySnapshot(snap) {
+  setTimeZone(snap.event && snap.event.timezone);
   state.replaceSnapshot(snap);
   renderAll();
   markAsOf(snap.at);
+  // A (re)connect may follow missed messages: the whole night is read again if it is shown.
+  if (state.chartRange() === "night") loadNight();
 }
 
 let feedDirty = false;
@@ -64,6 +71,7 @@ function handle(msg) {
 
 setInterval(() => { if (state.snapshot()) refreshAges(); }, 1000);
 
+setupRangeToggle();
 const initial = document.getElementById("initial-snapshot");
 if (initial) {
   try { applySnapshot(JSON.parse(initial.textContent)); } catch { /* the socket's snapshot follows */ }
