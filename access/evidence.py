@@ -115,7 +115,7 @@ def _store_evidence(device, items: list[OfflineScan]) -> list[uuid.UUID]:
                 event_id=device.event_id, kind=AlertKind.REVOKED_DEVICE,
                 message=(f"Revoked device {device_words(device)} uploaded {len(stored)} offline "
                          f"scan{'s' if len(stored) != 1 else ''} at {clock(device.event_id, timezone.now())}: kept "
-                         "as evidence and not applied (nobody was let in or out by them)."),
+                         "as evidence, not applied; nobody was let in or out."),
                 data={"device_id": device.device_id, "quarantined": len(stored),
                       "scan_ids": [str(s) for s in stored[:50]]},
                 dedupe_key=f"quarantine:{device.device_id}:{minute}",

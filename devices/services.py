@@ -168,7 +168,7 @@ def replace_device(*, device_id: str, name: str | None = None) -> Replacement:
     already revoked just creates the new one. Box-office terminals belong to their office and are
     re-paired from it instead."""
     with transaction.atomic():
-        old = Device.objects.select_for_update().select_related("checkpoint").filter(pk=device_id).first()
+        old = Device.objects.select_for_update().filter(pk=device_id).first()
         if old is None:
             raise NotFound("No such device.")
         if old.role == DeviceRole.OFFICE:
@@ -177,7 +177,7 @@ def replace_device(*, device_id: str, name: str | None = None) -> Replacement:
         if len(new_name) > 100:
             raise InvalidInput("name must be 1 to 100 characters.")
         _revoke_locked(old)
-        new = Device.objects.create(event_id=old.event_id, checkpoint=old.checkpoint, name=new_name, role=old.role,
+        new = Device.objects.create(event_id=old.event_id, checkpoint_id=old.checkpoint_id, name=new_name, role=old.role,
                                     pairing_code=_new_code(), pairing_expires_at=_expiry())
     return Replacement(old=old, new=new, pairing_code=new.pairing_code, pairing_expires_at=new.pairing_expires_at)
 

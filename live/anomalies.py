@@ -125,7 +125,7 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
             reasons = {r or "unknown": n for r, n in cur.fetchall()}
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.REJECTED_BURST,
-            message=(f"{rejected} scans refused at {name} in the {window} s up to {clock(event_id, timezone.now())}; "
+            message=(f"{rejected} scan{'s' if rejected != 1 else ''} refused at {name} in the {window} s up to {clock(event_id, timezone.now())}; "
                      "most often: " + ", ".join(f"{reason_words(r)} ({n})" for r, n in list(reasons.items())[:3])
                      + "."),
             data={"checkpoint": checkpoint_id, "checkpoint_name": name, "count": rejected, "window_s": window,
@@ -137,7 +137,7 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
                                                                              "checkpoint", checkpoint_id):
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.INVALID_SIGNATURE_BURST,
-            message=(f"{forged} codes with an invalid signature at {name} in the {window} s up to "
+            message=(f"{forged} code{'s' if forged != 1 else ''} with an invalid signature at {name} in the {window} s up to "
                      f"{clock(event_id, timezone.now())}: possible forgeries."),
             data={"checkpoint": checkpoint_id, "checkpoint_name": name, "count": forged, "window_s": window,
                   "threshold": settings.ANOMALY_INVALID_SIGNATURE_BURST},
@@ -193,12 +193,12 @@ def check_devices(event_id: str) -> list[int]:
     for device in silent_devices(event_id):
         since = device.last_seen_at or device.paired_at
         minutes = int((timezone.now() - since).total_seconds() // 60)
-        heard = "last heard from" if device.last_seen_at else "paired"
         zone_name = zone_name or event_time_zone(event_id)
+        when = f"{clock(event_id, since, zone_name=zone_name)}, {minutes} min ago"
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.DEVICE_SILENT,
-            message=(f"Device {device_words(device)} is silent: {heard} at "
-                     f"{clock(event_id, since, zone_name=zone_name)}, {minutes} min ago."),
+            message=(f"Device {device_words(device)} is silent: last heard at {when}." if device.last_seen_at else
+                     f"Device {device_words(device)} is silent: paired at {when}, and not heard from since."),
             data={"device_id": device.device_id, "device": device.name, "checkpoint": device.checkpoint_id,
                   "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
                   "silent_s": settings.ANOMALY_DEVICE_SILENT_S},
