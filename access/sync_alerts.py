@@ -75,7 +75,7 @@ def offline_conflicts(device, items: list[OfflineScan], answers: dict[uuid.UUID,
         raise_alert(
             event_id=device.event_id, kind=AlertKind.OFFLINE_CONFLICT,
             message=(f"Seat {seat_id} ({zone}) may have let two people in: {admitted_by} admitted it {how} at "
-                     f"{format_clock(a_at, tz)}, then {device_words(device)} scanned it offline"
+                     f"{format_clock(a_at, tz)}; {device_words(device)} scanned it offline"
                      f"{' at ' + format_clock(eff, tz) if eff else ''} and it was refused ({reason_words(reason)})."
                      + (" The refused scan was made first: its phone uploaded late." if earlier else "")
                      + " Check who is in that seat."),

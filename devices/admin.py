@@ -33,8 +33,9 @@ def has_valid_pairing_code(device: Device) -> bool:
 
 @admin.register(Device)
 class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "device_id", "event", "checkpoint", "role", "status", "last_seen_at", "clock_offset_ms",
-                    "app_version", "revoked")
+    # Names, not ids (the search still finds a device by its id).
+    list_display = ("name", "gate", "role", "status", "last_seen_at", "clock_offset_ms", "app_version", "revoked",
+                    "event_name")
     list_filter = ("event", "role", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "device_id")
     fields = ("name", "event", "checkpoint", "role", "pairing", "paired_at", "last_seen_at", "clock_offset_ms",
@@ -52,6 +53,14 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
         if obj.paired_at is None:
             return "not paired"
         return mark_safe('<b style="color:#27AE60">online</b>') if services.is_online(obj) else "offline"
+
+    @admin.display(description="gate", ordering="checkpoint__name")
+    def gate(self, obj):
+        return obj.checkpoint.name if obj.checkpoint else "box office"
+
+    @admin.display(description="event", ordering="event__name")
+    def event_name(self, obj):
+        return obj.event.name
 
     @admin.display(boolean=True, description="revoked")
     def revoked(self, obj):
@@ -108,7 +117,9 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     @admin.action(description="Revoke selected devices (asks first)", permissions=["change"])
     def revoke_devices(self, request, queryset):
         if request.POST.get("confirm") != "yes":
-            return self._confirm(request, queryset, action="revoke_devices", title="Revoke devices?",
+            count = queryset.count()
+            title = f"Revoke {queryset.get().name}?" if count == 1 else f"Revoke {count} devices?"
+            return self._confirm(request, queryset, action="revoke_devices", title=title,
                                  template="admin/devices/device/confirm_revoke.html")
         names = []
         for device in queryset.select_related("checkpoint"):

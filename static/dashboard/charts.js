@@ -37,11 +37,23 @@ const RATE = {
     interaction: { mode: "index", intersect: false },
     plugins: { legend: { position: "top", align: "end", labels: { boxWidth: 10, boxHeight: 10, usePointStyle: true } } },
     scales: {
-      x: { grid: { display: false }, ticks: { maxTicksLimit: 10, maxRotation: 0 }, title: { display: true, text: "" } },
+      x: { grid: { display: false }, ticks: { autoSkip: false, maxRotation: 0 }, title: { display: true, text: "" } },
       y: { beginAtZero: true, ticks: { precision: 0 } },
     },
   },
 };
+
+// Ticks on round minutes of the event's clock (every 5, 10, 15, 30 minutes or 1-3 hours, at most
+// a dozen), so that the whole night reads 19:00, 20:00, ... rather than 19:07, 19:32, ...
+const STEPS = [1, 5, 10, 15, 30, 60, 120, 180];
+
+function roundTicks(labels) {
+  const step = STEPS.find((s) => labels.length / s <= 12) || 240;
+  return (value, index) => {
+    const [hh, mm] = (labels[index] || "").split(":").map(Number);
+    return (hh * 60 + mm) % step === 0 ? labels[index] : null;
+  };
+}
 
 export function renderRateChart() {
   const snap = state.snapshot();
@@ -54,8 +66,9 @@ export function renderRateChart() {
   // Minutes on the event's clock; the axis title says which clock, with its offset.
   const labels = series.minutes.map((m) => clockParts(m, { seconds: false }).clock);
   const last = series.minutes[series.minutes.length - 1];
-  RATE.options.scales.x.title.text = `${timeZone()} time (${offsetAt(last)})`;
-  if (charts.rate) charts.rate.options.scales.x.title.text = RATE.options.scales.x.title.text;
+  const x = charts.rate ? charts.rate.options.scales.x : RATE.options.scales.x;
+  x.title.text = `${timeZone()} time (${offsetAt(last)})`;
+  x.ticks.callback = roundTicks(labels);
   const datasets = order.map((cp, i) => {
     const color = GATE_COLORS[i % GATE_COLORS.length];
     return {
@@ -74,7 +87,7 @@ function renderRangeNote() {
   const series = state.chartSeries();
   const first = series && series.minutes[0];
   const night = state.chartRange() === "night";
-  setText("rate-note", night && first ? `since ${time(first, { seconds: false })}` : night ? "loading…" : "last 30 minutes");
+  setText("rate-note", night && first ? `since ${time(first, { seconds: false })}` : night ? "loading…" : "");
   for (const b of document.querySelectorAll("[data-range]")) {
     const on = b.dataset.range === state.chartRange();
     b.classList.toggle("on", on);

@@ -120,7 +120,7 @@ export function renderFeed() {
     list.appendChild(h("li", { "data-result": s.result },
       h("span", { class: "t", title: time(s.at) }, clock, h("span", { class: "tz" }, ` ${offset}`)),
       h("span", { class: ok ? "r-ok" : "r-bad" }, ok ? "✓" : "✕"),
-      h("span", { class: "why" }, why),
+      h("span", { class: "why", title: why }, why),
       s.zone_id ? h("span", { class: "zone-chip", style: `background:${colors[s.zone_id] || "#475569"}` }, zoneNames[s.zone_id] || s.zone_id) : h("span")));
   }
 }

@@ -95,7 +95,7 @@ def test_offline_conflict_names_the_seat_both_phones_their_gates_and_the_local_t
                               ticket_id, str(admitted.scan_id), str(refused.scan_id))
     assert "Seat A-1 (Ringside)" in message
     assert "North 1 at Gate North 1 admitted it online at " + clock(admitted.server_time) in message
-    assert "South 2 at Gate South 2 scanned it offline at " + clock(refused.effective_at) in message
+    assert "; South 2 at Gate South 2 scanned it offline at " + clock(refused.effective_at) in message
     assert "already inside" in message
     # Machines still get every id.
     assert alert.data["ticket_id"] == ticket_id and alert.data["accepted"]["device_id"] == north.device_id
