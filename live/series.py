@@ -5,11 +5,12 @@ manager switches the chart to it (GET /dashboard/events/{id}/series.json?range=n
 minute of the event's doors window up to now, from its first scan (or the last 30 minutes, if
 later). Each gate_counts message then refreshes the last two minutes of either, in the browser.
 
-Both are one query, an index range scan on scan_event_time_idx (event_id, server_time) grouped
-by minute in the database. The 30 minutes read only their rows; the whole night reads every scan
-of the night once (it grows with the event: about a third of a second for 300,000 scans on this
-project's 2 cores), which is why it is not part of the snapshot every (re)connect reads.
-Quarantined evidence of revoked phones is not a door event and is left out, as in the counts."""
+Both are one query on scan_event_time_idx (event_id, server_time), grouped by minute in the
+database. The 30 minutes read only their rows; the whole night reads every scan of the night once,
+so its cost grows with the event (a measurement is in docs/benchmarks.md). That is why it is not
+part of the snapshot that every (re)connect reads, and why the page reads it again only when its
+socket reconnects, never on the HTTP polls of an outage. Quarantined evidence of revoked phones is
+not a door event and is left out, as in the counts."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta

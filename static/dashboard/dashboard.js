@@ -34,7 +34,12 @@ function applySnapshot(snap) {
   state.replaceSnapshot(snap);
   renderAll();
   markAsOf(snap.at);
-  // A (re)connect may follow missed messages: the whole night is read again if it is shown.
+}
+
+// A socket (re)connect may follow missed messages: the whole night, if shown, is read again (not
+// on the HTTP polls while the socket is down: it is the one read that grows with the night).
+function socketSnapshot(snap) {
+  applySnapshot(snap);
   if (state.chartRange() === "night") loadNight();
 }
 
@@ -50,7 +55,7 @@ function addScan(msg) {
 
 function handle(msg) {
   switch (msg.type) {
-    case "snapshot": applySnapshot(msg); break;
+    case "snapshot": socketSnapshot(msg); break;
     case "gate_counts":
       if (!state.snapshot()) break;
       state.applyCounts(msg);
