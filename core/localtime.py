@@ -99,10 +99,10 @@ class LocalTimesAdminMixin:
     local_times: tuple[str, ...] = ()
     local_time_zone = "event.timezone"  # attribute path from a row to its event's zone name
 
-    def __init__(self, model, admin_site):
-        super().__init__(model, admin_site)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)  # a ModelAdmin's model, or an inline's own (not its parent's)
         for name in self.local_times:
-            label = str(model._meta.get_field(name).verbose_name)
+            label = str(self.model._meta.get_field(name).verbose_name)
             setattr(self, f"{name}_local", local_time_column(name, label, zone=self.local_time_zone))
 
     def _local_names(self, names) -> list:

@@ -66,3 +66,33 @@ def test_scan_list_and_detail(admin_client, two_events):
     assert tokyo_clock != utc_clock and utc_clock not in detail
     assert admin_client.get("/admin/access/scan/?o=1").status_code == 200
     assert scan.server_time > timezone.now() - timedelta(minutes=1)
+
+
+def test_the_mixin_serves_inlines_too(rf, admin_user, two_events):
+    """As tickets' ledger inline would use it (the lead's tickets/admin.py): the inline's own model,
+    a zone reached through the ticket."""
+    from django.contrib import admin as django_admin
+
+    from core.localtime import LocalTimesAdminMixin
+    from tickets.models import LedgerEntry, Ticket
+    from tickets.services import generate_tickets
+
+    tokyo, _ = two_events
+    generate_tickets(event_id=tokyo.event_id)
+
+    class LedgerInline(LocalTimesAdminMixin, django_admin.TabularInline):
+        model = LedgerEntry
+        fields = ("date", "action")
+        readonly_fields = fields
+        local_times = ("date",)
+        local_time_zone = "ticket.event.timezone"
+
+    inline = LedgerInline(Ticket, django_admin.site)
+    request = rf.get("/")
+    request.user = admin_user
+    ticket = Ticket.objects.filter(event=tokyo).first()
+    assert inline.get_fields(request, ticket) == ["date_local", "action"]
+    assert "date_local" in inline.get_readonly_fields(request, ticket)
+    entry = LedgerEntry.objects.filter(ticket=ticket).first()
+    assert inline.date_local(entry) == local(entry.date, "Asia/Tokyo", "UTC+09:00")
+    assert inline.date_local.short_description == "date" and inline.date_local.admin_order_field == "date"

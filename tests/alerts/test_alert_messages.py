@@ -26,7 +26,6 @@ from alerts.vocabulary import AlertKind
 from devices.models import Device
 from devices.services import record_heartbeat, revoke_device
 from events import services as event_services
-from events.models import Checkpoint
 from live import anomalies
 from offices import services as office_services
 from offices.vocabulary import SaleReason

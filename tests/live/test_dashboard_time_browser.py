@@ -34,13 +34,13 @@ def kolkata(at, fmt="%H:%M:%S") -> str:
     return at.astimezone(ZONE).strftime(fmt)
 
 
-def shot(browser, name):
+def shot(driver, name):
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(Path(SHOTS) / f"{name}.png"))
+        driver.save_screenshot(str(Path(SHOTS) / f"{name}.png"))
 
 
-def test_local_times_whole_night_and_mirror_in_chromium(asgi_server, browser, django_user_model):  # noqa: F811
+def test_local_times_whole_night_and_mirror_in_chromium(asgi_server, browser, django_user_model):  # noqa: F811 - fixtures
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -109,7 +109,8 @@ def test_local_times_whole_night_and_mirror_in_chromium(asgi_server, browser, dj
 
     # The chart: 30 minutes on Kolkata's clock, the axis says so.
     chart = "return Chart.getChart('chart-rate')"
-    labels = lambda: browser.execute_script(f"{chart}.data.labels")  # noqa: E731
+    def labels():
+        return browser.execute_script(f"{chart}.data.labels")
     assert len(labels()) == 30 and labels()[-1] == kolkata(now, "%H:%M")
     assert browser.execute_script(f"{chart}.options.scales.x.title.text") == "Asia/Kolkata time (UTC+05:30)"
     assert css("#rate-note").text == ""  # the pressed button says it

@@ -5,7 +5,6 @@ given `mirror.view_outboxentry`, gets both. Both kinds of user share one event f
 tests, as they would in one ASGI process."""
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
@@ -54,7 +53,7 @@ def client_for(user) -> Client:
 
 
 def embedded_snapshot(page: str) -> dict:
-    match = re.search(r'<script id="initial-snapshot" type="application/json">(.*?)</script>', page, re.S)
+    match = re.search(r'<script id="initial-snapshot" type="application/json">(.*?)</script>', page, re.DOTALL)
     return json.loads(match.group(1))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from django.db import connection
@@ -64,7 +65,7 @@ def test_the_whole_night_starts_at_the_first_scan_and_ends_now(night):
     body = series.scans_per_minute_night(event)
     minutes = [datetime.fromisoformat(m) for m in body["minutes"]]
     assert minutes[0] == minute(first) and minutes[-1] == minute(now)
-    assert all(b - a == timedelta(minutes=1) for a, b in zip(minutes, minutes[1:]))
+    assert all(b - a == timedelta(minutes=1) for a, b in pairwise(minutes))
     north_row, south_row = body["checkpoints"][north.checkpoint_id], body["checkpoints"][south.checkpoint_id]
     assert len(north_row) == len(south_row) == len(minutes)
     assert north_row[0] == 2 and sum(north_row) == 3  # neither the evidence nor the early scan
@@ -74,7 +75,7 @@ def test_the_whole_night_starts_at_the_first_scan_and_ends_now(night):
 
 
 def test_the_last_30_minutes_slide_with_now(night):
-    event, north, south, first, now = night
+    event, north, _, _, now = night
     body = series.scans_per_minute(event.event_id)
     assert len(body["minutes"]) == 30 and datetime.fromisoformat(body["minutes"][-1]) == minute(now)
     assert body["checkpoints"] == {north.checkpoint_id: [0] * 28 + [1, 0]}
