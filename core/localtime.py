@@ -80,7 +80,7 @@ def local_time_column(field: str, description: str, *, zone: str = "event.timezo
     def column(obj):
         value = getattr(obj, field)
         if value is None:
-            return None  # the admin's empty-value dash
+            return "-"  # the admin's empty-value dash (a read-only field would print None)
         return format_local(value, _follow(obj, zone) or DEFAULT_TIME_ZONE, fmt="%Y-%m-%d %H:%M:%S")
 
     column.short_description = description

@@ -83,7 +83,15 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Event and checkpoint are fixed once created (a device is bound to one event).
-        return (*super().get_readonly_fields(request, obj), *(("event", "checkpoint", "role") if obj else ()))
+        return (*super().get_readonly_fields(request, obj),
+                *(("event", "checkpoint", "role", "event_name", "gate") if obj else ()))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            return fields
+        # Once created: their names, not their ids.
+        return [{"event": "event_name", "checkpoint": "gate"}.get(name, name) for name in fields]
 
     def save_model(self, request, obj, form, change):
         try:

@@ -109,6 +109,13 @@ def test_device_times_are_on_the_events_clock(admin_client, madrid):
     assert local(device.last_seen_at) in listing
     detail = admin_client.get(f"{CHANGELIST}{device.pk}/change/").content.decode()
     assert local(device.paired_at) in detail and local(device.last_seen_at) in detail
+    # Names, not ids, and no "None" for a device never revoked.
+    assert "Gate North 1" in detail and device.checkpoint_id not in detail
+    table = re.search(r'<table id="result_list">.*?</table>', listing, re.DOTALL).group(0)
+    results = re.sub(r"<[^>]+>", " ", table)  # the words a person reads
+    assert madrid.name in results
+    assert madrid.event_id not in results and device.checkpoint_id not in results and device.device_id not in results
+    assert not re.search(r"<div class=\"readonly\">None</div>", detail)
     # Summer and winter: the offset follows the date (Madrid is UTC+02:00 in July).
     july = timezone.now().replace(month=7, day=15)
     Device.objects.filter(pk=device.pk).update(last_seen_at=july)
