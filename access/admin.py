@@ -11,7 +11,7 @@ from access import services
 from access.models import Credential, Scan
 from core.adminutils import ReadOnlyAdminMixin
 from core.errors import DomainError
-from core.localtime import format_local
+from core.localtime import LocalTimesAdminMixin, format_local
 from core.localtime import zone as time_zone
 from events.forms import CheckboxesField, EventScopedForm, event_time_zone_name
 
@@ -130,12 +130,15 @@ class CredentialAdmin(admin.ModelAdmin):
 
 
 @admin.register(Scan)
-class ScanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Scan records are evidence: read-only (a database trigger refuses changes too)."""
+class ScanAdmin(LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Scan records are evidence: read-only (a database trigger refuses changes too). Times read on
+    the event's clock with its offset (core/localtime.py)."""
+
+    local_times = ("server_time", "scanned_at", "effective_at")
 
     list_display = ("server_time", "result", "reason", "direction", "checkpoint", "device", "ticket", "credential",
                     "mode", "quarantined", "late")
     list_filter = ("event", "result", "reason", "direction", "mode", "quarantined", "late", "checkpoint")
     search_fields = ("scan_id", "ticket__ticket_id", "ticket__seat_id", "device__name")
-    list_select_related = ("checkpoint", "device", "ticket", "credential")
+    list_select_related = ("event", "checkpoint", "device", "ticket", "credential")
     show_full_result_count = False

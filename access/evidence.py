@@ -12,7 +12,7 @@ from access.models import Credential
 from access.offline_limits import evidence_caps
 from access.sync_replay import OfflineScan, classify, stored_responses
 from access.vocabulary import Reason, ScanResult
-from alerts.services import raise_alert
+from alerts.services import clock, device_words, raise_alert
 from alerts.vocabulary import AlertKind
 from events import codes
 
@@ -113,8 +113,9 @@ def _store_evidence(device, items: list[OfflineScan]) -> list[uuid.UUID]:
             minute = timezone.now().strftime("%Y%m%d%H%M")
             raise_alert(
                 event_id=device.event_id, kind=AlertKind.REVOKED_DEVICE,
-                message=(f"Revoked device {device.name} ({device.device_id}) uploaded {len(stored)} offline scan(s); "
-                         "kept as quarantined evidence, not applied."),
+                message=(f"Revoked device {device_words(device)} uploaded {len(stored)} offline "
+                         f"scan{'s' if len(stored) != 1 else ''} at {clock(device.event_id, timezone.now())}: kept "
+                         "as evidence, not applied; nobody was let in or out."),
                 data={"device_id": device.device_id, "quarantined": len(stored),
                       "scan_ids": [str(s) for s in stored[:50]]},
                 dedupe_key=f"quarantine:{device.device_id}:{minute}",
@@ -127,8 +128,9 @@ def _evidence_cap_alert(device, *, stored_total: int, dropped: int, total_reache
     cap = f"its total of {total}" if total_reached else f"{per_minute} a minute"
     raise_alert(
         event_id=device.event_id, kind=AlertKind.REVOKED_DEVICE,
-        message=(f"Revoked device {device.name} ({device.device_id}) keeps uploading scans: evidence is capped at "
-                 f"{cap}; further uploads are refused and not stored. Find the phone."),
+        message=(f"Revoked device {device_words(device)} keeps uploading scans (last at "
+                 f"{clock(device.event_id, timezone.now())}): evidence is capped at {cap}; further uploads are "
+                 "refused and not stored. Find the phone."),
         data={"device_id": device.device_id, "evidence_cap": True, "stored": stored_total, "discarded": dropped,
               "per_minute_cap": per_minute, "total_cap": total},
         dedupe_key=f"evidence_cap:{device.device_id}",  # once per device, however long the flood

@@ -10,23 +10,46 @@ from django.db import connection
 from access.offline_limits import late_upload_seconds
 from access.sync_replay import OfflineScan
 from access.vocabulary import Reason
-from alerts.services import raise_alert
+from alerts.services import clock, device_words, raise_alert
 from alerts.vocabulary import AlertKind
+from core.localtime import format_clock
 from events.vocabulary import Direction
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
+
+# Words for the reasons an alert mentions (people never read reason codes: ../shared/STYLE.md).
+REASON_WORDS = {
+    Reason.INVALID_SIGNATURE: "invalid signature", Reason.UNKNOWN_TICKET: "unknown ticket",
+    Reason.WRONG_EVENT: "ticket for another event", Reason.NOT_SOLD: "not sold",
+    Reason.ALREADY_INSIDE: "already inside", Reason.ALREADY_USED: "already used, no re-entry",
+    Reason.NOT_INSIDE: "not inside", Reason.ZONE_NOT_ALLOWED: "zone not allowed at this gate",
+    Reason.DIRECTION_NOT_ALLOWED: "wrong direction for this gate", Reason.CREDENTIAL_REVOKED: "credential revoked",
+    Reason.EVENT_CLOSED: "doors closed", Reason.DEVICE_REVOKED: "device revoked",
+}
+
+
+def reason_words(reason: str | None) -> str:
+    return REASON_WORDS.get(reason, "refused") if reason else "refused"
+
+
+# The refused scan, the ticket (seat, zone), the accepted scan before it with its device and gate,
+# and the event's clock: every name the alert's words need, in the one query.
 _CONFLICT_SQL = """
 SELECT r.scan_id, t.ticket_id, t.seat_id, r.reason, r.effective_at,
-       a.device_id, a.scan_id, coalesce(a.effective_at, a.server_time), a.mode, a.checkpoint_id, a.server_time
+       a.device_id, a.scan_id, coalesce(a.effective_at, a.server_time), a.mode, a.checkpoint_id, a.server_time,
+       t.zone, ad.name, acp.name, e.timezone
   FROM access_scan r
   JOIN tickets_ticket t ON t.id = r.ticket_id
+  JOIN events_event e ON e.event_id = r.event_id
   JOIN LATERAL (SELECT * FROM access_scan a
                  WHERE a.ticket_id = r.ticket_id AND a.result = 'accepted' AND a.direction = 'in'
                    AND NOT a.quarantined AND a.id < r.id
                  ORDER BY a.id DESC LIMIT 1) a ON true
+  LEFT JOIN devices_device ad ON ad.device_id = a.device_id
+  LEFT JOIN access_checkpoint acp ON acp.checkpoint_id = a.checkpoint_id
  WHERE r.device_id = %s AND r.scan_id = ANY(%s::uuid[])
 """
 
@@ -42,15 +65,20 @@ def offline_conflicts(device, items: list[OfflineScan], answers: dict[uuid.UUID,
         cur.execute(_CONFLICT_SQL, [device.device_id, refused])
         rows = cur.fetchall()
     raised = 0
-    for (scan_id, ticket_id, seat_id, reason, eff, a_device, a_scan, a_at, a_mode, a_cp, a_server) in rows:
+    for (scan_id, ticket_id, seat_id, reason, eff, a_device, a_scan, a_at, a_mode, a_cp, a_server,
+         zone, a_name, a_gate, tz) in rows:
         if a_device == device.device_id:
             continue  # the same phone refused its own repeat scan at the door: no double admission
         earlier = eff is not None and eff < a_at
+        admitted_by = f"{a_name} at {a_gate}" if a_gate else (a_name or "another device")
+        how = "offline" if a_mode == "sync" else "online"
         raise_alert(
             event_id=device.event_id, kind=AlertKind.OFFLINE_CONFLICT,
-            message=(f"Ticket {seat_id} was admitted offline by two devices: {a_device} (accepted) and "
-                     f"{device.device_id} (rejected {reason})"
-                     + (", and the rejected scan was the earlier one (uploaded late)." if earlier else ".")),
+            message=(f"Seat {seat_id} ({zone}) may have let two people in: {admitted_by} admitted it {how} at "
+                     f"{format_clock(a_at, tz)}; {device_words(device)} scanned it offline"
+                     f"{' at ' + format_clock(eff, tz) if eff else ''} and it was refused ({reason_words(reason)})."
+                     + (" The refused scan was made first: its phone uploaded late." if earlier else "")
+                     + " Check who is in that seat."),
             data={"ticket_id": ticket_id, "seat_id": seat_id,
                   "accepted": {"device_id": a_device, "scan_id": str(a_scan), "at": _iso(a_at), "mode": a_mode,
                                "checkpoint_id": a_cp, "applied_at": _iso(a_server)},
@@ -65,10 +93,13 @@ def offline_conflicts(device, items: list[OfflineScan], answers: dict[uuid.UUID,
 
 def late_alert(device, late: list[OfflineScan], now: datetime) -> None:
     oldest = min(it.effective_at for it in late)
+    minutes = int((now - oldest).total_seconds() // 60)
+    count = f"{len(late)} scan{'s' if len(late) != 1 else ''}"
     raise_alert(
         event_id=device.event_id, kind=AlertKind.LATE_UPLOAD,
-        message=(f"Device {device.name} ({device.device_id}) uploaded {len(late)} scan(s) made more than "
-                 f"{late_upload_seconds() // 60} min ago (oldest {int((now - oldest).total_seconds() // 60)} min)."),
+        message=(f"{device_words(device)} uploaded {count} made offline more than "
+                 f"{late_upload_seconds() // 60} min before they reached the server; the oldest was made at "
+                 f"{clock(device.event_id, oldest)}, {minutes} min earlier. Figures for that time were incomplete."),
         data={"device_id": device.device_id, "count": len(late), "oldest_at": oldest.isoformat(),
               "delay_seconds": int((now - oldest).total_seconds()),
               "scan_ids": [str(it.scan_id) for it in late[:50]]},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,6 +16,8 @@ from alerts.vocabulary import AlertKind
 from core import live_messages
 from core.errors import NotFound
 from core.live import publish_on_commit
+from core.localtime import DEFAULT_TIME_ZONE, format_clock, format_local
+from events.models import Event
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +42,36 @@ def raise_alert(*, event_id: str, kind: str, message: str, data: dict | None = N
     return row[0]
 
 
+def event_time_zone(event_id: str) -> str:
+    return Event.objects.filter(pk=event_id).values_list("timezone", flat=True).first() or DEFAULT_TIME_ZONE
+
+
+def clock(event_id: str, value: datetime | None, *, seconds: bool = True, date: bool = False,
+          zone_name: str | None = None) -> str:
+    """A time in an alert's words: on the event's clock, with its offset (`21:30:05 (UTC+01:00)`,
+    with `date` `2026-12-05 21:30 (UTC+01:00)`). Alerts are read by people; their `data` keeps
+    instants and ids for machines."""
+    zone_name = zone_name or event_time_zone(event_id)
+    if date:
+        return format_local(value, zone_name)
+    return format_clock(value, zone_name, seconds=seconds)
+
+
+def device_words(device) -> str:
+    """`North 1 at North gate`: how an alert names a device (its name and gate, never its id)."""
+    checkpoint = getattr(device, "checkpoint", None)
+    return f"{device.name} at {checkpoint.name}" if checkpoint is not None else device.name
+
+
 def revoked_device_attempt(device, *, path: str) -> None:
     """A revoked token tried to connect: one alert per device per minute."""
-    minute = timezone.now().strftime("%Y%m%d%H%M")
+    now = timezone.now()
+    minute = now.strftime("%Y%m%d%H%M")
     try:
         raise_alert(event_id=device.event_id, kind=AlertKind.REVOKED_DEVICE,
-                    message=f"Revoked device {device.name} ({device.device_id}) tried to connect.",
-                    data={"device_id": device.device_id, "path": path},
+                    message=(f"Revoked device {device_words(device)} tried to connect at "
+                             f"{clock(device.event_id, now)}. Its token is refused; find the phone."),
+                    data={"device_id": device.device_id, "checkpoint": device.checkpoint_id, "path": path},
                     dedupe_key=f"revoked:{device.device_id}:{minute}")
     except Exception:  # the 401 must still be answered
         log.exception("could not record revoked_device alert")

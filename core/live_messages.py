@@ -218,11 +218,18 @@ class SalesChange(LiveMessage):
 
 # --------------------------------------------------------------------------- sent by the feed
 
+# The keys of a snapshot's `event` (live.selectors.event_json); `timezone` is the IANA zone every
+# time on the dashboard is shown in.
+SNAPSHOT_EVENT_KEYS = ("event_id", "name", "venue", "date_start", "date_end", "timezone")
+
+
 @_msg
 class Snapshot(LiveMessage):
-    """All a dashboard needs on (re)connect (live.selectors.snapshot) and whether Redis is heard."""
+    """All a dashboard needs on (re)connect (live.selectors.snapshot) and whether Redis is heard.
+    `mirror` (the Firestore mirror's state) is sent to administrators only, absent otherwise."""
 
     type: ClassVar[str] = "snapshot"
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"mirror"})
     event: dict
     event_id: str
     at: str
@@ -236,9 +243,14 @@ class Snapshot(LiveMessage):
     alerts: list[dict]
     devices: list[dict]
     recent_scans: list[dict]
-    mirror: dict
+    mirror: dict | None = None
     thresholds: dict
     live: dict
+
+    def __post_init__(self) -> None:
+        undeclared = sorted(set(self.event) - set(SNAPSHOT_EVENT_KEYS))
+        if undeclared:
+            raise UndeclaredField(f"Snapshot.event: undeclared field(s) {', '.join(undeclared)}")
 
 
 @_msg
@@ -277,7 +289,8 @@ class Devices(LiveMessage):
 
 @_msg
 class Mirror(LiveMessage):
-    """The Firestore mirror's state (mirror.outbox.mirror_status), its keys spread on the wire."""
+    """The Firestore mirror's state (mirror.outbox.mirror_status), its keys spread on the wire;
+    sent to administrators' sockets only (live.selectors.can_see_mirror)."""
 
     type: ClassVar[str] = "mirror"
     state: dict

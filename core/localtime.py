@@ -58,3 +58,67 @@ def format_local(value: datetime | None, zone_name: str, *, fmt: str = "%Y-%m-%d
     at = local(value, zone_name)
     text = at.strftime(fmt)
     return f"{text} ({utc_offset_label(at)})" if offset else text
+
+
+def format_clock(value: datetime | None, zone_name: str, *, seconds: bool = True) -> str:
+    """`21:30:05 (UTC+01:00)`: the wall-clock time alone, for words about tonight (alerts)."""
+    return format_local(value, zone_name, fmt="%H:%M:%S" if seconds else "%H:%M")
+
+
+def _follow(obj, path: str):
+    for name in path.split("."):
+        obj = getattr(obj, name, None) if obj is not None else None
+    return obj
+
+
+def local_time_column(field: str, description: str, *, zone: str = "event.timezone"):
+    """An admin column (list_display) or read-only field showing `obj.<field>` on the clock of the
+    row's own event, with the offset: `2026-12-05 21:30:05 (UTC+01:00)`. `zone` is the attribute
+    path from a row to its IANA zone name (list_select_related should follow it). Sorting uses the
+    stored instant."""
+
+    def column(obj):
+        value = getattr(obj, field)
+        if value is None:
+            return "-"  # the admin's empty-value dash (a read-only field would print None)
+        return format_local(value, _follow(obj, zone) or DEFAULT_TIME_ZONE, fmt="%Y-%m-%d %H:%M:%S")
+
+    column.short_description = description
+    column.admin_order_field = field
+    column.__name__ = f"{field}_local"
+    return column
+
+
+class LocalTimesAdminMixin:
+    """ModelAdmin mixin: the datetime fields named in `local_times` read, in lists and on detail
+    pages, on the clock of each row's event with the offset, never on the server's (UTC) clock.
+    An unfiltered list of several events shows each row on its own event's clock, which is why
+    this formats per row rather than activating one time zone for the request. Editable datetime
+    fields are not for this mixin: it shows them read-only."""
+
+    local_times: tuple[str, ...] = ()
+    local_time_zone = "event.timezone"  # attribute path from a row to its event's zone name
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)  # a ModelAdmin's model, or an inline's own (not its parent's)
+        for name in self.local_times:
+            label = str(self.model._meta.get_field(name).verbose_name)
+            setattr(self, f"{name}_local", local_time_column(name, label, zone=self.local_time_zone))
+
+    def _local_names(self, names) -> list:
+        seen, out = set(), []
+        for name in names:
+            name = f"{name}_local" if name in self.local_times else name
+            if name not in seen:
+                seen.add(name)
+                out.append(name)
+        return out
+
+    def get_list_display(self, request):
+        return self._local_names(super().get_list_display(request))
+
+    def get_fields(self, request, obj=None):
+        return self._local_names(super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *(f"{name}_local" for name in self.local_times))

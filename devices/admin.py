@@ -2,26 +2,48 @@ import io
 
 import segno
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.errors import DomainError
+from core.localtime import LocalTimesAdminMixin, format_local
 from core.urls import public_url
 from devices import services
 from devices.models import Device
+from devices.vocabulary import DeviceRole
+
+
+def pairing_qr_svg(url: str, *, scale: int = 5) -> str:
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="svg", scale=scale, xmldecl=False, svgns=True)
+    return buf.getvalue().decode()
+
+
+def has_valid_pairing_code(device: Device) -> bool:
+    return bool(device.pairing_code and device.revoked_at is None
+                and not (device.pairing_expires_at and device.pairing_expires_at < timezone.now()))
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
-    list_display = ("name", "device_id", "event", "checkpoint", "role", "status", "last_seen_at", "clock_offset_ms",
-                    "app_version", "revoked")
+class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
+    # Names, not ids (the search still finds a device by its id).
+    list_display = ("name", "gate", "role", "status", "last_seen_at", "clock_offset_ms", "app_version", "revoked",
+                    "event_name")
     list_filter = ("event", "role", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "device_id")
     fields = ("name", "event", "checkpoint", "role", "pairing", "paired_at", "last_seen_at", "clock_offset_ms",
               "app_version", "revoked_at")
     readonly_fields = ("pairing", "paired_at", "last_seen_at", "clock_offset_ms", "app_version", "revoked_at")
-    actions = ["revoke_devices", "new_pairing_code"]
+    # Times read on the event's clock with its offset (core/localtime.py).
+    local_times = ("paired_at", "last_seen_at", "revoked_at")
+    actions = ["revoke_devices", "replace_lost_phone", "new_pairing_code"]
     list_select_related = ("event", "checkpoint")
 
     @admin.display(description="status")
@@ -32,6 +54,14 @@ class DeviceAdmin(admin.ModelAdmin):
             return "not paired"
         return mark_safe('<b style="color:#27AE60">online</b>') if services.is_online(obj) else "offline"
 
+    @admin.display(description="gate", ordering="checkpoint__name")
+    def gate(self, obj):
+        return obj.checkpoint.name if obj.checkpoint else "box office"
+
+    @admin.display(description="event", ordering="event__name")
+    def event_name(self, obj):
+        return obj.event.name
+
     @admin.display(boolean=True, description="revoked")
     def revoked(self, obj):
         return obj.revoked_at is not None
@@ -40,14 +70,12 @@ class DeviceAdmin(admin.ModelAdmin):
     def pairing(self, obj):
         if obj.pk is None:
             return "Save the device to get a one-time pairing code."
-        if not obj.pairing_code or (obj.pairing_expires_at and obj.pairing_expires_at < timezone.now()):
+        if not has_valid_pairing_code(obj):
             return "No valid pairing code (use the action “Issue a new pairing code”)."
         url = public_url(f"/scanner/?pair={obj.pairing_code}", self.request)
-        buf = io.BytesIO()
-        segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True)
         return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — expires {} — '
-                           '<a href="{}">{}</a></p>', mark_safe(buf.getvalue().decode()), obj.pairing_code,
-                           obj.pairing_expires_at, url, url)
+                           '<a href="{}">{}</a></p>', mark_safe(pairing_qr_svg(url)), obj.pairing_code,
+                           format_local(obj.pairing_expires_at, obj.event.timezone), url, url)
 
     def get_form(self, request, obj=None, **kwargs):
         self.request = request
@@ -55,7 +83,15 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Event and checkpoint are fixed once created (a device is bound to one event).
-        return self.readonly_fields + (("event", "checkpoint", "role") if obj else ())
+        return (*super().get_readonly_fields(request, obj),
+                *(("event", "checkpoint", "role", "event_name", "gate") if obj else ()))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            return fields
+        # Once created: their names, not their ids.
+        return [{"event": "event_name", "checkpoint": "gate"}.get(name, name) for name in fields]
 
     def save_model(self, request, obj, form, change):
         try:
@@ -72,13 +108,65 @@ class DeviceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # scans reference devices; revoke instead
 
-    @admin.action(description="Revoke selected devices (instant)")
-    def revoke_devices(self, request, queryset):
-        for device in queryset:
-            services.revoke_device(device_id=device.pk)
-        self.message_user(request, f"Revoked {queryset.count()} device(s).", messages.SUCCESS)
+    def get_urls(self):
+        return [path("<path:object_id>/pairing/", self.admin_site.admin_view(self.pairing_view),
+                     name="devices_device_pairing"), *super().get_urls()]
 
-    @admin.action(description="Issue a new pairing code (re-pair)")
+    # ----------------------------------------------------------------- actions that ask first
+
+    def _confirm(self, request, queryset, *, action: str, template: str, title: str, **context):
+        """The page between choosing a destructive action and doing it: it names every device and
+        its gate, and posts the same selection back with `confirm`."""
+        return TemplateResponse(request, template, {
+            **self.admin_site.each_context(request), "title": title, "opts": self.model._meta,
+            "devices": queryset.select_related("event", "checkpoint").order_by("name"), "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, **context})
+
+    @admin.action(description="Revoke selected devices (asks first)", permissions=["change"])
+    def revoke_devices(self, request, queryset):
+        if request.POST.get("confirm") != "yes":
+            count = queryset.count()
+            title = f"Revoke {queryset.get().name}?" if count == 1 else f"Revoke {count} devices?"
+            return self._confirm(request, queryset, action="revoke_devices", title=title,
+                                 template="admin/devices/device/confirm_revoke.html")
+        names = []
+        for device in queryset.select_related("checkpoint"):
+            if device.revoked_at is None:
+                services.revoke_device(device_id=device.pk)
+                names.append(f"{device.name} ({device.checkpoint.name})" if device.checkpoint else device.name)
+        if names:
+            self.message_user(request, f"Revoked {', '.join(names)}: their tokens stopped working at once.",
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, "Nothing to revoke: the selected devices were revoked already.", messages.INFO)
+        return None
+
+    @admin.action(description="Replace lost phone (revoke it, pair a new one for the same gate)",
+                  permissions=["change"])
+    def replace_lost_phone(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select one device to replace: each new phone gets its own pairing code.",
+                              messages.WARNING)
+            return None
+        device = queryset.select_related("checkpoint").get()
+        if device.role == DeviceRole.OFFICE:
+            self.message_user(request, "A box-office terminal is re-paired from its office "
+                                       "(Offices → “Issue a new pairing code”).", messages.WARNING)
+            return None
+        if request.POST.get("confirm") != "yes":
+            return self._confirm(request, queryset, action="replace_lost_phone", title="Replace a lost phone?",
+                                 template="admin/devices/device/confirm_replace.html",
+                                 new_name=services.replacement_name(device.name))
+        try:
+            replaced = services.replace_device(device_id=device.pk)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        # Redirect, so that reloading the page shows the code again instead of replacing again.
+        url = reverse("admin:devices_device_pairing", args=[replaced.new.pk])
+        return HttpResponseRedirect(f"{url}?replaces={replaced.old.pk}")
+
+    @admin.action(description="Issue a new pairing code (re-pair)", permissions=["change"])
     def new_pairing_code(self, request, queryset):
         for device in queryset:
             try:
@@ -86,3 +174,24 @@ class DeviceAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{device.name}: new pairing code {code.pairing_code}", messages.SUCCESS)
             except DomainError as exc:
                 self.message_user(request, f"{device.name}: {exc.message}", messages.ERROR)
+
+    # ----------------------------------------------------------------- the pairing page
+
+    def pairing_view(self, request, object_id):
+        """One device's pairing QR, large, for the phone at the gate to scan (where "Replace lost
+        phone" ends)."""
+        device = get_object_or_404(Device.objects.select_related("event", "checkpoint"), pk=object_id)
+        if not self.has_view_or_change_permission(request, device):
+            raise PermissionDenied
+        replaced = None
+        if request.GET.get("replaces"):
+            replaced = Device.objects.filter(pk=request.GET["replaces"], event_id=device.event_id).first()
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "device": device,
+                   "title": f"Pair {device.name}", "replaced": replaced,
+                   "replaced_at": format_local(replaced.revoked_at, device.event.timezone) if replaced else "",
+                   "valid": has_valid_pairing_code(device)}
+        if context["valid"]:
+            url = public_url(f"/scanner/?pair={device.pairing_code}", request)
+            context.update(url=url, qr=mark_safe(pairing_qr_svg(url, scale=8)),
+                           expires=format_local(device.pairing_expires_at, device.event.timezone))
+        return TemplateResponse(request, "admin/devices/device/pairing.html", context)

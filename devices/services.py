@@ -1,6 +1,7 @@
 """The only code that creates, pairs, revokes or updates devices."""
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -127,12 +128,58 @@ def revoke_device(*, device_id: str, event_id: str | None = None) -> Device:
         device = qs.first()
         if device is None:
             raise NotFound("No such device.")
-        if device.revoked_at is None:
-            device.revoked_at = timezone.now()
-            device.pairing_code = device.pairing_expires_at = None
-            device.save(update_fields=["revoked_at", "pairing_code", "pairing_expires_at"])
-            publish_on_commit(device.event_id, live_messages.Device(device_id=device.device_id, revoked=True))
+        _revoke_locked(device)
     return device
+
+
+def _revoke_locked(device: Device) -> None:
+    """Revoke a device whose row the caller has locked; the dashboards hear of it after commit."""
+    if device.revoked_at is None:
+        device.revoked_at = timezone.now()
+        device.pairing_code = device.pairing_expires_at = None
+        device.save(update_fields=["revoked_at", "pairing_code", "pairing_expires_at"])
+        publish_on_commit(device.event_id, live_messages.Device(device_id=device.device_id, revoked=True))
+
+
+@dataclass(frozen=True)
+class Replacement:
+    old: Device  # revoked now (or already)
+    new: Device  # same event, gate and role; unpaired until the new phone scans its code
+    pairing_code: str
+    pairing_expires_at: datetime
+
+
+_NUMBERED = re.compile(r"^(?P<base>.*?) \((?P<n>\d+)\)$")
+
+
+def replacement_name(name: str) -> str:
+    """`North 1` -> `North 1 (2)` -> `North 1 (3)`: the new phone is told apart from the lost one
+    in lists and alerts, and still reads as the same post."""
+    match = _NUMBERED.match(name)
+    base, n = (match["base"], int(match["n"]) + 1) if match else (name, 2)
+    suffix = f" ({n})"
+    return base[: 100 - len(suffix)] + suffix
+
+
+def replace_device(*, device_id: str, name: str | None = None) -> Replacement:
+    """A lost or broken phone, in one step: the old device is revoked (its token refused at once)
+    and a new one is created for the same event, gate and role with a fresh pairing code, in one
+    transaction, so there is never a moment with both or neither. Replacing a device someone
+    already revoked just creates the new one. Box-office terminals belong to their office and are
+    re-paired from it instead."""
+    with transaction.atomic():
+        old = Device.objects.select_for_update().filter(pk=device_id).first()
+        if old is None:
+            raise NotFound("No such device.")
+        if old.role == DeviceRole.OFFICE:
+            raise InvalidInput("A box-office terminal is replaced from its office: issue a new pairing code there.")
+        new_name = (name or "").strip() or replacement_name(old.name)
+        if len(new_name) > 100:
+            raise InvalidInput("name must be 1 to 100 characters.")
+        _revoke_locked(old)
+        new = Device.objects.create(event_id=old.event_id, checkpoint_id=old.checkpoint_id, name=new_name, role=old.role,
+                                    pairing_code=_new_code(), pairing_expires_at=_expiry())
+    return Replacement(old=old, new=new, pairing_code=new.pairing_code, pairing_expires_at=new.pairing_expires_at)
 
 
 def record_heartbeat(*, device: Device, device_time: datetime, app_version: str = "") -> Heartbeat:

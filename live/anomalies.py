@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from access.vocabulary import Reason, ScanResult
 from alerts.models import Alert
-from alerts.services import raise_alert
+from access.sync_alerts import reason_words
+from alerts.services import clock, device_words, event_time_zone, raise_alert
 from alerts.vocabulary import AlertKind
 from devices.models import Device
 from devices.vocabulary import SCANNER_ROLES
@@ -112,7 +113,7 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
     raised: list[int] = []
     if rejected < settings.ANOMALY_REJECTED_BURST and forged < settings.ANOMALY_INVALID_SIGNATURE_BURST:
         return raised
-    name = Checkpoint.objects.filter(pk=checkpoint_id).values_list("name", flat=True).first() or checkpoint_id
+    name = Checkpoint.objects.filter(pk=checkpoint_id).values_list("name", flat=True).first() or "a gate"
     if rejected >= settings.ANOMALY_REJECTED_BURST and not _recent(event_id, AlertKind.REJECTED_BURST, "checkpoint",
                                                                       checkpoint_id):
         with connection.cursor() as cur:
@@ -124,7 +125,9 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
             reasons = {r or "unknown": n for r, n in cur.fetchall()}
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.REJECTED_BURST,
-            message=f"{rejected} rejected scans in the last {window} s at {name}.",
+            message=(f"{rejected} scan{'s' if rejected != 1 else ''} refused at {name} in the {window} s up to {clock(event_id, timezone.now())}; "
+                     "most often: " + ", ".join(f"{reason_words(r)} ({n})" for r, n in list(reasons.items())[:3])
+                     + "."),
             data={"checkpoint": checkpoint_id, "checkpoint_name": name, "count": rejected, "window_s": window,
                   "threshold": settings.ANOMALY_REJECTED_BURST, "reasons": reasons},
             dedupe_key=f"rejected_burst:{checkpoint_id}:{_bucket()}")
@@ -134,7 +137,8 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
                                                                              "checkpoint", checkpoint_id):
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.INVALID_SIGNATURE_BURST,
-            message=f"{forged} codes with an invalid signature in the last {window} s at {name}: possible forgeries.",
+            message=(f"{forged} code{'s' if forged != 1 else ''} with an invalid signature at {name} in the {window} s up to "
+                     f"{clock(event_id, timezone.now())}: possible forgeries."),
             data={"checkpoint": checkpoint_id, "checkpoint_name": name, "count": forged, "window_s": window,
                   "threshold": settings.ANOMALY_INVALID_SIGNATURE_BURST},
             dedupe_key=f"invalid_signature_burst:{checkpoint_id}:{_bucket()}")
@@ -165,7 +169,8 @@ def check_zone_capacity(event_id: str, zone_id: str) -> int | None:
     share = round(100.0 * inside / seats, 1)
     return raise_alert(
         event_id=event_id, kind=AlertKind.ZONE_CAPACITY,
-        message=f"Zone {name} is at {share}% of capacity ({inside} of {seats} inside).",
+        message=(f"Zone {name} is at {share}% of capacity at {clock(event_id, timezone.now(), seconds=False)}: "
+                 f"{inside} of {seats} seats taken."),
         data={"zone_id": zone_id, "zone": name, "inside": inside, "seats": seats, "pct": share, "threshold_pct": pct},
         dedupe_key=f"zone_capacity:{zone_id}:{_bucket()}")
 
@@ -184,14 +189,16 @@ def silent_devices(event_id: str) -> list[Device]:
 
 def check_devices(event_id: str) -> list[int]:
     raised = []
+    zone_name = None
     for device in silent_devices(event_id):
         since = device.last_seen_at or device.paired_at
         minutes = int((timezone.now() - since).total_seconds() // 60)
-        heard = "last heartbeat" if device.last_seen_at else "paired"
-        gate = f" at {device.checkpoint.name}" if device.checkpoint else ""
+        zone_name = zone_name or event_time_zone(event_id)
+        when = f"{clock(event_id, since, zone_name=zone_name)}, {minutes} min ago"
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.DEVICE_SILENT,
-            message=f"Device {device.name}{gate} is silent: {heard} {minutes} min ago.",
+            message=(f"Device {device_words(device)} is silent: last heard at {when}." if device.last_seen_at else
+                     f"Device {device_words(device)} is silent: paired at {when}, and not heard from since."),
             data={"device_id": device.device_id, "device": device.name, "checkpoint": device.checkpoint_id,
                   "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
                   "silent_s": settings.ANOMALY_DEVICE_SILENT_S},

@@ -4,7 +4,8 @@ On connect: a `snapshot` from the database, then everything the event's feed (li
 a client may ask for a fresh snapshot (`resync`, rate-limited) or `ping`. Message types:
 core/live_messages.py.
 
-Anyone but an active staff user is refused before the handshake completes; a device token
+Anyone but an active staff user is refused before the handshake completes; the Firestore
+mirror's state reaches administrators only (live.feed.for_socket); a device token
 (header `Authorization: Device <token>` or `?token=`) is always refused, and a revoked one also
 raises a `revoked_device` alert."""
 from __future__ import annotations
@@ -58,6 +59,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = "live-feed-uses-no-channel-layer"
     feed: EventFeed | None = None
     last_resync = float("-inf")
+    sees_mirror = False  # the mirror's state is for administrators (live.selectors.can_see_mirror)
 
     async def connect(self):
         self.event_id = str(self.scope["url_route"]["kwargs"]["event_id"])
@@ -76,11 +78,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(_event_exists)(self.event_id):
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        self.sees_mirror = await database_sync_to_async(selectors.can_see_mirror)(user)
         # Subscribe before reading the snapshot, so nothing committed after the read is missed;
         # what arrives meanwhile is held back and sent right after the snapshot.
         self.feed = await join(self.event_id, self)
         await self.accept()
-        snapshot = await database_sync_to_async(selectors.snapshot)(self.event_id)
+        snapshot = await database_sync_to_async(selectors.snapshot)(self.event_id, mirror_state=self.sees_mirror)
         message = snapshot_message(snapshot, redis=self.feed.listening)
         await self.send_json(message)
         await self.feed.activate(self, message)
@@ -106,7 +109,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if now - self.last_resync < RESYNC_MIN_INTERVAL_S:  # a snapshot is a dozen queries
                 return
             self.last_resync = now
-            snapshot = await database_sync_to_async(selectors.snapshot)(self.event_id)
+            snapshot = await database_sync_to_async(selectors.snapshot)(self.event_id, mirror_state=self.sees_mirror)
             await self.send_json(snapshot_message(snapshot, redis=bool(self.feed and self.feed.listening)))
         elif kind == "ping":
             await self.send_json(live_messages.Pong().wire())

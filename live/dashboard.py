@@ -3,7 +3,8 @@
 The page is server-rendered with the database snapshot embedded, so it shows trustworthy numbers
 before the WebSocket connects and while it is down (the script then polls `snapshot.json`); the
 socket brings the live updates. Static files only: the page works on a venue network with no
-internet (Chart.js is vendored in static/vendor/chartjs)."""
+internet (Chart.js is vendored in static/vendor/chartjs). Every time on it is on the event's
+clock with its offset (the page's `data-time-zone`, the snapshot's `event.timezone`)."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -13,17 +14,27 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from core.localtime import format_local, local, utc_offset_label
 from events.models import Event
-from live import selectors
+from live import selectors, series
 
 # --------------------------------------------------------------------------- pages (staff session)
+
+
+def _when(event: Event) -> str:
+    """`2026-12-05 21:30 – 01:30 (UTC+01:00)` on the event's clock."""
+    start, end = local(event.date_start, event.timezone), local(event.date_end, event.timezone)
+    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%Y-%m-%d %H:%M")
+    return f"{start:%a %Y-%m-%d %H:%M} – {end_text} ({utc_offset_label(start)})"
+
 
 @never_cache
 @staff_member_required
 def event_list(request):
     now = timezone.now()
     events = Event.objects.order_by("-date_start")[:100]
-    rows = [{"event": e, "live": e.doors_are_open(now)} for e in events]
+    rows = [{"event": e, "live": e.doors_are_open(now), "starts": format_local(e.date_start, e.timezone)}
+            for e in events]
     return render(request, "dashboard/index.html", {"rows": rows})
 
 
@@ -33,9 +44,11 @@ def event_dashboard(request, event_id: str):
     event = get_object_or_404(Event, pk=event_id)
     return render(request, "dashboard/event.html", {
         "event": event,
-        "snapshot": selectors.snapshot(event.event_id),
+        "when": _when(event),
+        "snapshot": selectors.snapshot(event.event_id, mirror_state=selectors.can_see_mirror(request.user)),
         "ws_path": f"/ws/events/{event.event_id}/live/",
         "snapshot_url": f"/dashboard/events/{event.event_id}/snapshot.json",
+        "series_url": f"/dashboard/events/{event.event_id}/series.json",
         "device_online_seconds": settings.DEVICE_ONLINE_SECONDS,
     })
 
@@ -44,7 +57,18 @@ def event_dashboard(request, event_id: str):
 @staff_member_required
 def event_snapshot(request, event_id: str):
     """The socket's snapshot over plain HTTP: the page's fallback while the socket is down."""
-    body = selectors.snapshot(event_id)
+    body = selectors.snapshot(event_id, mirror_state=selectors.can_see_mirror(request.user))
     if body is None:
         raise Http404("No such event.")
     return JsonResponse(body)
+
+
+@never_cache
+@staff_member_required
+def event_series(request, event_id: str):
+    """The chart's history: `?range=night` the whole doors window so far (live/series.py), else
+    the last 30 minutes."""
+    event = get_object_or_404(Event, pk=event_id)
+    if request.GET.get("range") == "night":
+        return JsonResponse(series.scans_per_minute_night(event))
+    return JsonResponse({"range": "recent", **series.scans_per_minute(event.event_id)})

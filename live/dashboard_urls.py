@@ -7,4 +7,5 @@ urlpatterns = [
     path("", dashboard.event_list, name="dashboard"),
     path("events/<str:event_id>/", dashboard.event_dashboard, name="dashboard-event"),
     path("events/<str:event_id>/snapshot.json", dashboard.event_snapshot, name="dashboard-snapshot"),
+    path("events/<str:event_id>/series.json", dashboard.event_series, name="dashboard-series"),
 ]

@@ -11,6 +11,7 @@ getting database figures, and the scan stream resumes when Redis returns."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 
@@ -28,6 +29,20 @@ PENDING_MAX = 2000  # messages buffered for a socket while its snapshot is being
 def snapshot_message(snapshot: dict, *, redis: bool) -> dict:
     """The `snapshot` message of a live.selectors.snapshot body."""
     return live_messages.Snapshot.from_wire({**snapshot, "live": {"redis": redis}}).wire()
+
+
+def for_socket(message: dict, consumer) -> dict | None:
+    """What one socket may receive of a message: the mirror's state goes to administrators only
+    (`consumer.sees_mirror`, from live.selectors.can_see_mirror), so a `mirror` message is held
+    back from the others and a snapshot reaches them without its `mirror`."""
+    if getattr(consumer, "sees_mirror", False):
+        return message
+    kind = message.get("type")
+    if kind == "mirror":
+        return None
+    if kind == "snapshot" and "mirror" in message:
+        return {k: v for k, v in message.items() if k != "mirror"}
+    return message
 
 
 class EventFeed:
@@ -72,12 +87,15 @@ class EventFeed:
 
     async def _broadcast(self, message: dict) -> None:
         for consumer, held in list(self.consumers.items()):
+            message_ = for_socket(message, consumer)
+            if message_ is None:
+                continue
             if held is not None:
                 if len(held) < PENDING_MAX:
-                    held.append(message)
+                    held.append(message_)
                 continue
             try:
-                await consumer.send_json(message)
+                await consumer.send_json(message_)
             except Exception:  # noqa: BLE001 - a closing socket must not stop the others
                 self.consumers.pop(consumer, None)
 
@@ -149,8 +167,8 @@ class EventFeed:
                             pass
 
     async def _resync(self) -> None:
-        snapshot = await figures.read(selectors.snapshot, self.event_id)
-        if snapshot is not None:
+        snapshot = await figures.read(functools.partial(selectors.snapshot, self.event_id, mirror_state=True))
+        if snapshot is not None:  # for_socket takes the mirror out for those who may not see it
             await self._broadcast(snapshot_message(snapshot, redis=self.listening))
 
 

@@ -63,7 +63,8 @@ class Figures:
         """A socket's snapshot is out: what it showed needs no resending."""
         self.last.setdefault("sales", _comparable(snapshot["sales"]))
         self.last.setdefault("devices", snapshot["devices"])
-        self.last.setdefault("mirror", snapshot["mirror"])
+        if "mirror" in snapshot:  # an administrator's snapshot (live.feed.for_socket)
+            self.last.setdefault("mirror", snapshot["mirror"])
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -29,6 +29,7 @@ from alerts.models import Alert
 from devices.models import Device
 from events.models import Event
 from mirror.outbox import mirror_status
+from live.series import scans_per_minute
 from tickets.selectors import sales_status
 
 _CHECKPOINTS_SQL = """
@@ -92,15 +93,6 @@ SELECT kind, count(*) FILTER (WHERE inside), count(*) FILTER (WHERE revoked_at I
   FROM access_credential WHERE event_id = %s
  GROUP BY kind
 """
-
-_SERIES_SQL = """
-SELECT s.checkpoint_id, date_trunc('minute', s.server_time) AS minute, count(*)
-  FROM access_scan s
- WHERE s.event_id = %s AND s.server_time >= date_trunc('minute', statement_timestamp()) - make_interval(mins => %s)
-   AND NOT s.quarantined
- GROUP BY 1, 2
-"""
-
 
 def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
@@ -175,24 +167,6 @@ def gate_counts(event_id: str) -> dict:
     return {"type": "gate_counts", "event_id": event_id, **body}
 
 
-def scans_per_minute(event_id: str, *, minutes: int = 30) -> dict:
-    """Scans per checkpoint per minute for the last `minutes` minutes (oldest first, the current
-    minute last); the dashboard's chart history."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT date_trunc('minute', statement_timestamp())")
-        now_minute = cur.fetchone()[0]
-        cur.execute(_SERIES_SQL, [event_id, minutes - 1])
-        rows = cur.fetchall()
-    labels = [now_minute - timedelta(minutes=minutes - 1 - i) for i in range(minutes)]
-    index = {m: i for i, m in enumerate(labels)}
-    series: dict[str, list[int]] = {}
-    for cp, minute, n in rows:
-        if cp is None or minute not in index:
-            continue
-        series.setdefault(cp, [0] * minutes)[index[minute]] = n
-    return {"minutes": [m.isoformat() for m in labels], "checkpoints": series}
-
-
 def sales(event_id: str) -> dict:
     """Sales by zone: the virtual office's aggregate (GET /api/v1/events/{id}/sales)."""
     body = sales_status(event_id) or {"event_id": event_id, "zones": [], "totals": {}}
@@ -243,8 +217,15 @@ def recent_scans(event_id: str, *, limit: int = 25) -> list[dict]:
              "at": r["server_time"].isoformat()} for r in rows]
 
 
+def can_see_mirror(user) -> bool:
+    """The Firestore mirror's state and lag are for administrators: superusers, and staff given
+    the permission to view the mirror's outbox (mirror.view_outboxentry). A manager who runs the
+    doors has nothing to do about a lagging mirror, and the tile would only alarm them."""
+    return bool(user is not None and getattr(user, "is_active", False) and user.has_perm("mirror.view_outboxentry"))
+
+
 def mirror() -> dict:
-    """The Firestore mirror's state and lag."""
+    """The Firestore mirror's state and lag (administrators only: can_see_mirror)."""
     try:
         return mirror_status()
     except Exception as exc:  # noqa: BLE001 - a dashboard tile, never a reason to fail the page
@@ -252,8 +233,10 @@ def mirror() -> dict:
 
 
 def event_json(event: Event) -> dict:
+    """The snapshot's `event`; `timezone` is the clock the dashboard shows every time on."""
     return {"event_id": event.event_id, "name": event.name, "venue": event.venue,
-            "date_start": event.date_start.isoformat(), "date_end": event.date_end.isoformat()}
+            "date_start": event.date_start.isoformat(), "date_end": event.date_end.isoformat(),
+            "timezone": event.timezone}
 
 
 def thresholds() -> dict:
@@ -261,8 +244,9 @@ def thresholds() -> dict:
             "device_online_seconds": settings.DEVICE_ONLINE_SECONDS}
 
 
-def snapshot(event_id: str, *, minutes: int = 30) -> dict | None:
-    """Everything a dashboard needs on (re)connect, straight from the database."""
+def snapshot(event_id: str, *, minutes: int = 30, mirror_state: bool = False) -> dict | None:
+    """Everything a dashboard needs on (re)connect, straight from the database. `mirror` only
+    with `mirror_state` (for administrators, can_see_mirror); without it the key is absent."""
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
         return None
@@ -277,6 +261,6 @@ def snapshot(event_id: str, *, minutes: int = 30) -> dict | None:
         "alerts": alerts(event_id),
         "devices": devices(event_id),
         "recent_scans": recent_scans(event_id),
-        "mirror": mirror(),
+        **({"mirror": mirror()} if mirror_state else {}),
         "thresholds": thresholds(),
     }

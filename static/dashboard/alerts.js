@@ -19,7 +19,7 @@ export function renderAlerts() {
   const open = alerts.filter((a) => !a.acknowledged);
   setText("v-alerts", fmt(open.length));
   $("v-alerts").className = `tile-value${open.length ? " bad" : " ok"}`;
-  setText("v-alerts-sub", open.length ? `${(KIND[open[0].kind] || [open[0].kind])[0]} · ${ago(open[0].created_at)}` : "all clear");
+  setText("v-alerts-sub", open.length ? `${(KIND[open[0].kind] || ["Alert"])[0]} · ${ago(open[0].created_at)}` : "all clear");
   setText("alerts-note", open.length ? `${open.length} open` : "");
   list.textContent = "";
   if (!alerts.length) {
@@ -27,7 +27,7 @@ export function renderAlerts() {
     return;
   }
   for (const a of alerts) {
-    const [label, level] = KIND[a.kind] || [a.kind, "info"];
+    const [label, level] = KIND[a.kind] || ["Alert", "info"];
     const action = a.acknowledged
       ? h("span", { class: "muted small" }, `✓ ${a.acknowledged_by || "acknowledged"}`)
       : h("button", { class: "btn btn-small", type: "button", "data-action": "ack", onclick: (ev) => acknowledge(a, ev.currentTarget) }, "Acknowledge");

@@ -16,3 +16,12 @@ export async function post(url) {
 
 export const acknowledgeAlert = (id) => post(`/api/v1/alerts/${encodeURIComponent(id)}/acknowledge`);
 export const revokeDevice = (id) => post(`/api/v1/devices/${encodeURIComponent(id)}/revoke`);
+
+/** GETs JSON with the page's session; rejects on an HTTP error or a login page. */
+export async function getJSON(url) {
+  const r = await fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+  if (!r.ok || (r.redirected && /\/login\//.test(r.url))) throw new Error(`HTTP ${r.status}`);
+  return r.json();
+}
+
+export const nightSeries = () => getJSON(`${document.body.dataset.seriesUrl}?range=night`);

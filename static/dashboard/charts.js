@@ -1,7 +1,9 @@
 // The two charts, drawn with the vendored Chart.js (static/vendor/chartjs, a classic script that
-// sets window.Chart): scans per minute by gate, and sales by zone.
-import { $ } from "./dom.js";
-import { GATE_COLORS, alpha } from "./format.js";
+// sets window.Chart): scans per minute by gate (the last 30 minutes, or the whole night on
+// request), and sales by zone.
+import { nightSeries } from "./api.js";
+import { $, setText, toast } from "./dom.js";
+import { GATE_COLORS, alpha, clockParts, offsetAt, time, timeZone } from "./format.js";
 import * as state from "./state.js";
 
 const charts = {};
@@ -35,29 +37,85 @@ const RATE = {
     interaction: { mode: "index", intersect: false },
     plugins: { legend: { position: "top", align: "end", labels: { boxWidth: 10, boxHeight: 10, usePointStyle: true } } },
     scales: {
-      x: { grid: { display: false }, ticks: { maxTicksLimit: 10 } },
+      x: { grid: { display: false }, ticks: { autoSkip: false, maxRotation: 0 }, title: { display: true, text: "" } },
       y: { beginAtZero: true, ticks: { precision: 0 } },
     },
   },
 };
 
+// Ticks on round minutes of the event's clock (every 5, 10, 15, 30 minutes or 1-3 hours, at most
+// a dozen), so that the whole night reads 19:00, 20:00, ... rather than 19:07, 19:32, ...
+const STEPS = [1, 5, 10, 15, 30, 60, 120, 180];
+
+function roundTicks(labels) {
+  const step = STEPS.find((s) => labels.length / s <= 12) || 240;
+  return (value, index) => {
+    const [hh, mm] = (labels[index] || "").split(":").map(Number);
+    return (hh * 60 + mm) % step === 0 ? labels[index] : null;
+  };
+}
+
 export function renderRateChart() {
   const snap = state.snapshot();
-  if (!window.Chart || !snap.series) return;
+  const series = snap && state.chartSeries();
+  if (!window.Chart || !series) return;
   chartDefaults();
   const names = state.gateNames();
   const order = (snap.checkpoints || []).map((c) => c.checkpoint);
-  for (const cp of Object.keys(snap.series.checkpoints)) if (!order.includes(cp)) order.push(cp);
-  const labels = snap.series.minutes.map((m) => new Date(m).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }));
+  for (const cp of Object.keys(series.checkpoints)) if (!order.includes(cp)) order.push(cp);
+  // Minutes on the event's clock; the axis title says which clock, with its offset.
+  const labels = series.minutes.map((m) => clockParts(m, { seconds: false }).clock);
+  const last = series.minutes[series.minutes.length - 1];
+  const x = charts.rate ? charts.rate.options.scales.x : RATE.options.scales.x;
+  x.title.text = `${timeZone()} time (${offsetAt(last)})`;
+  x.ticks.callback = roundTicks(labels);
   const datasets = order.map((cp, i) => {
     const color = GATE_COLORS[i % GATE_COLORS.length];
     return {
-      label: names[cp] || cp, data: (snap.series.checkpoints[cp] || new Array(labels.length).fill(0)).slice(),
+      label: names[cp] || "Unknown gate", data: (series.checkpoints[cp] || new Array(labels.length).fill(0)).slice(),
       borderColor: color, backgroundColor: alpha(color, 0.12), fill: true, tension: 0.35,
       pointRadius: 0, pointHoverRadius: 4, borderWidth: 2,
     };
   });
   draw("rate", "chart-rate", RATE, labels, datasets);
+  renderRangeNote();
+}
+
+// ----------------------------------------------------------------- the rate chart's range
+
+function renderRangeNote() {
+  const series = state.chartSeries();
+  const first = series && series.minutes[0];
+  const night = state.chartRange() === "night";
+  setText("rate-note", night && first ? `since ${time(first, { seconds: false })}` : night ? "loading…" : "");
+  for (const b of document.querySelectorAll("[data-range]")) {
+    const on = b.dataset.range === state.chartRange();
+    b.classList.toggle("on", on);
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+}
+
+let loading = null;
+
+/** Reads the whole night's series from the server (on the toggle, and after each reconnect). */
+export function loadNight() {
+  if (loading) return loading;
+  loading = nightSeries()
+    .then((series) => { state.setNightSeries(series); })
+    .catch((e) => { toast(`Could not load the whole night: ${e.message}`, true); })
+    .finally(() => { loading = null; renderRateChart(); });
+  return loading;
+}
+
+/** The "Last 30 min" / "Whole night" buttons. */
+export function setupRangeToggle() {
+  for (const b of document.querySelectorAll("[data-range]")) {
+    b.addEventListener("click", () => {
+      state.setChartRange(b.dataset.range);
+      if (state.chartRange() === "night") loadNight();
+      renderRateChart();
+    });
+  }
 }
 
 const SALES = {

@@ -6,13 +6,17 @@
 // their part. `scan` messages only feed the "Latest scans" list. The modules:
 //   state.js   the figures, changed only through its functions
 //   live.js    the socket, its reconnection, the HTTP poll while it is down, the stale banner
-//   panels.js  tiles, gates, zones, sales, latest scans, mirror; charts.js the two charts
+//   panels.js  tiles, gates, zones, sales, latest scans, mirror (administrators only: the server
+//              sends its state to them alone); charts.js the two charts and the chart's range
+//   format.js  numbers, and times on the event's clock with its offset (event.timezone)
 //   alerts.js, devices.js   the cards with buttons (api.js: the staff API calls)
 // No dependencies but the vendored Chart.js (static/vendor/chartjs).
 import { renderAlerts } from "./alerts.js";
+import { loadNight, setupRangeToggle } from "./charts.js";
 import { flash } from "./dom.js";
 import { refreshAges, renderDevices } from "./devices.js";
 import { currentSocket, markAsOf, reconnectNow, startLive } from "./live.js";
+import { setTimeZone } from "./format.js";
 import { renderCounts, renderFeed, renderMirror, renderSales } from "./panels.js";
 import * as state from "./state.js";
 
@@ -26,9 +30,17 @@ function renderAll() {
 }
 
 function applySnapshot(snap) {
+  setTimeZone(snap.event && snap.event.timezone);
   state.replaceSnapshot(snap);
   renderAll();
   markAsOf(snap.at);
+}
+
+// A socket (re)connect may follow missed messages: the whole night, if shown, is read again (not
+// on the HTTP polls while the socket is down: it is the one read that grows with the night).
+function socketSnapshot(snap) {
+  applySnapshot(snap);
+  if (state.chartRange() === "night") loadNight();
 }
 
 let feedDirty = false;
@@ -43,7 +55,7 @@ function addScan(msg) {
 
 function handle(msg) {
   switch (msg.type) {
-    case "snapshot": applySnapshot(msg); break;
+    case "snapshot": socketSnapshot(msg); break;
     case "gate_counts":
       if (!state.snapshot()) break;
       state.applyCounts(msg);
@@ -64,6 +76,7 @@ function handle(msg) {
 
 setInterval(() => { if (state.snapshot()) refreshAges(); }, 1000);
 
+setupRangeToggle();
 const initial = document.getElementById("initial-snapshot");
 if (initial) {
   try { applySnapshot(JSON.parse(initial.textContent)); } catch { /* the socket's snapshot follows */ }

@@ -2,7 +2,7 @@
 // tile, each drawn from the state.
 import { renderRateChart, renderSalesChart } from "./charts.js";
 import { $, flash, h, setText } from "./dom.js";
-import { GATE_COLORS, alpha, fmt, pct, pctText, time } from "./format.js";
+import { GATE_COLORS, alpha, clockParts, fmt, offsetAt, pct, pctText, time, timeZone } from "./format.js";
 import * as state from "./state.js";
 
 const REASONS = {
@@ -103,8 +103,10 @@ export function renderFeed() {
   const feed = state.scans();
   const names = state.gateNames();
   const colors = state.zoneColors();
+  const zoneNames = state.zoneNames();
+  const devices = state.deviceNames();
   list.textContent = "";
-  setText("feed-note", feed.length ? "newest first" : "");
+  setText("feed-note", feed.length ? `newest first · ${timeZone()} time (${offsetAt()})` : "");
   if (!feed.length) {
     list.appendChild(h("li", { class: "empty" }, "No scans yet."));
     return;
@@ -112,13 +114,14 @@ export function renderFeed() {
   for (const s of feed.slice(0, 24)) {
     const ok = s.result === "accepted";
     const what = s.direction === "out" ? "exit" : s.direction === "in" ? "entry" : "accepted";
-    const where = names[s.checkpoint] || s.checkpoint || "";
-    const why = ok ? `${what} · ${where}` : `${REASONS[s.reason] || s.reason || "rejected"} · ${where}`;
+    const where = [names[s.checkpoint] || "unknown gate", devices[s.device]].filter(Boolean).join(" · ");
+    const why = ok ? `${what} · ${where}` : `${REASONS[s.reason] || "rejected"} · ${where}`;
+    const { clock, offset } = clockParts(s.at);
     list.appendChild(h("li", { "data-result": s.result },
-      h("span", { class: "t" }, time(s.at)),
+      h("span", { class: "t", title: time(s.at) }, clock, h("span", { class: "tz" }, ` ${offset}`)),
       h("span", { class: ok ? "r-ok" : "r-bad" }, ok ? "✓" : "✕"),
-      h("span", { class: "why" }, why),
-      s.zone_id ? h("span", { class: "zone-chip", style: `background:${colors[s.zone_id] || "#475569"}` }, s.zone_id) : h("span")));
+      h("span", { class: "why", title: why }, why),
+      s.zone_id ? h("span", { class: "zone-chip", style: `background:${colors[s.zone_id] || "#475569"}` }, zoneNames[s.zone_id] || s.zone_id) : h("span")));
   }
 }
 

@@ -6,6 +6,8 @@ const FEED_SIZE = 40;
 
 let current = null; // the latest snapshot
 let feed = []; // latest scans, newest first
+let range = "recent"; // what the chart shows: "recent" (the snapshot's 30 minutes) or "night"
+let night = null; // the whole night's series, read from the server when asked for
 
 export const snapshot = () => current;
 export const scans = () => feed;
@@ -21,19 +23,41 @@ export function applyCounts(msg) {
   rollSeries(msg);
 }
 
-// The chart history comes with the snapshot; each gate_counts refreshes the last two minutes.
+/** The chart's range: "recent" or "night". */
+export const chartRange = () => range;
+export function setChartRange(value) {
+  range = value === "night" ? "night" : "recent";
+}
+
+/** The whole night's series (GET series.json?range=night), kept up to date like the snapshot's. */
+export function setNightSeries(series) {
+  night = series;
+}
+
+/** The series the chart draws: the whole night once it has arrived, else the last 30 minutes. */
+export function chartSeries() {
+  return range === "night" && night ? night : current.series;
+}
+
+// The chart history comes with the snapshot (and the whole night on request); each gate_counts
+// refreshes the last two minutes. The 30 minutes slide; the night grows until the doors close.
 function rollSeries(msg) {
-  const s = current.series;
+  roll(current.series, msg, true);
+  if (night) roll(night, msg, false);
+}
+
+function roll(s, msg, slide) {
   if (!s || !msg.minute) return;
   const minute = new Date(msg.minute).getTime();
+  if (!slide && s.doors_close_at && minute > new Date(s.doors_close_at).getTime()) return;
   let last = s.minutes.length ? new Date(s.minutes[s.minutes.length - 1]).getTime() : minute - 60000;
   while (last < minute) {
     last += 60000;
     s.minutes.push(new Date(last).toISOString());
-    s.minutes.shift();
+    if (slide) s.minutes.shift();
     for (const cp of Object.keys(s.checkpoints)) {
       s.checkpoints[cp].push(0);
-      s.checkpoints[cp].shift();
+      if (slide) s.checkpoints[cp].shift();
     }
   }
   const n = s.minutes.length;
@@ -102,6 +126,19 @@ export function gateNames() {
   const names = {};
   for (const c of current.checkpoints || []) names[c.checkpoint] = c.name;
   for (const d of current.devices || []) if (d.checkpoint && !names[d.checkpoint]) names[d.checkpoint] = d.checkpoint_name;
+  return names;
+}
+
+export function zoneNames() {
+  const names = {};
+  for (const z of current.zones || []) names[z.zone_id] = z.name;
+  return names;
+}
+
+/** Device id -> name: people read "North 1", never a device id. */
+export function deviceNames() {
+  const names = {};
+  for (const d of current.devices || []) names[d.device_id] = d.name;
   return names;
 }
 

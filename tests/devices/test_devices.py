@@ -197,8 +197,12 @@ def test_throttling_returns_429_with_retry_after(settings, generated_event, anon
 
 def test_admin_action_revokes_a_device(admin_client, generated_event):
     device, token = make_device(generated_event)
-    r = admin_client.post("/admin/devices/device/", {"action": "revoke_devices", "_selected_action": [device.pk]},
-                          follow=True)
+    selected = {"action": "revoke_devices", "_selected_action": [device.pk]}
+    r = admin_client.post("/admin/devices/device/", selected)
+    assert r.status_code == 200 and device.name in r.content.decode()  # revoking asks first, naming the phone
+    device.refresh_from_db()
+    assert device.revoked_at is None
+    r = admin_client.post("/admin/devices/device/", {**selected, "confirm": "yes"}, follow=True)
     assert r.status_code == 200
     device.refresh_from_db()
     assert device.revoked_at is not None

@@ -1,6 +1,6 @@
 """The manager dashboard in headless Chromium, against a real daphne process (HTTP + WebSocket)
 serving the test database: log in, watch scans made through the API change the tiles,
-acknowledge an alert, survive a dropped socket, revoke a device.
+acknowledge an alert, survive a dropped socket, revoke a device (after saying yes).
 
 Every wait polls the DOM with a deadline (WebDriverWait); nothing sleeps."""
 from __future__ import annotations
@@ -142,9 +142,18 @@ def test_dashboard_live_in_chromium(asgi_server, browser, django_user_model):
     if screenshot:
         browser.save_screenshot(screenshot)
 
-    # One-click revoke: the device's token stops working at once.
+    # Revoke asks first, naming the phone and its gate; then the token stops working at once.
     device_row = f'#devices tr[data-device-id="{south.device_id}"]'
     wait(lambda: browser.find_element(By.CSS_SELECTOR, f'{device_row} button[data-action="revoke"]').click() or True)
+    question = wait(lambda: browser.find_element(By.CSS_SELECTOR, f"{device_row} .confirm-q").text)
+    assert question == "Revoke South gate at Gate South gate? It stops scanning at once."
+    assert Device.objects.get(pk=south.device_id).revoked_at is None  # nothing happens before "Yes"
+    wait(lambda: browser.find_element(By.CSS_SELECTOR, f'{device_row} button[data-action="cancel-revoke"]').click()
+         or True)
+    wait(lambda: browser.find_elements(By.CSS_SELECTOR, f'{device_row} button[data-action="revoke"]'))
+    wait(lambda: browser.find_element(By.CSS_SELECTOR, f'{device_row} button[data-action="revoke"]').click() or True)
+    wait(lambda: browser.find_element(By.CSS_SELECTOR, f'{device_row} button[data-action="confirm-revoke"]').click()
+         or True)
     wait(lambda: browser.find_element(By.CSS_SELECTOR, device_row).get_attribute("data-status") == "revoked")
     assert Device.objects.get(pk=south.device_id).revoked_at is not None
     with pytest.raises(urllib.error.HTTPError) as refused:

@@ -194,7 +194,9 @@ def test_snapshot_on_connect_is_derived_from_the_database(ev, staff_session):
     assert {d["device_id"] for d in snap["devices"]} == {gate1.device_id, gate2.device_id}
     assert sum(snap["series"]["checkpoints"][gate2.checkpoint_id]) == 5
     assert len(snap["recent_scans"]) == 8 and snap["recent_scans"][0]["reason"] == "already_inside"
-    assert snap["alerts"] == [] and "mirror" in snap
+    # A manager (staff, not an administrator) is not shown the Firestore mirror's state.
+    assert snap["alerts"] == [] and "mirror" not in snap
+    assert snap["event"]["timezone"] == "UTC"
 
 
 def test_a_scan_is_pushed_after_commit_then_fresh_gate_counts(ev, staff_session):

@@ -42,7 +42,7 @@ WIRE_KEYS = {
     "alert_ack": "id kind acknowledged_at acknowledged_by",
     "device": "device_id revoked",
     "snapshot": "event event_id at minute checkpoints zones credentials totals series sales alerts devices "
-                "recent_scans mirror thresholds live",
+                "recent_scans [mirror] thresholds live",
     "gate_counts": "event_id at minute checkpoints zones credentials totals",
     "devices": "devices",
     "feed": "redis",
@@ -330,6 +330,21 @@ def test_the_feeds_own_messages_are_typed(ev):
 
     snapshot = snapshot_message(selectors.snapshot(ev.event_id), redis=True)
     check(snapshot)
-    assert snapshot["live"] == {"redis": True}
+    assert snapshot["live"] == {"redis": True} and "mirror" not in snapshot
+    with_mirror = snapshot_message(selectors.snapshot(ev.event_id, mirror_state=True), redis=True)
+    check(with_mirror)
+    assert list(with_mirror) == ["type", *WIRE_KEYS["snapshot"].replace("[", "").replace("]", "").split()]
+    assert with_mirror["mirror"].keys() == state.keys()  # the lag itself moves on
     for item in snapshot["recent_scans"] + snapshot["alerts"]:
         assert set(item) <= {"type", *live_messages.Scan.field_names(), *live_messages.Alert.field_names()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_snapshots_event_carries_only_declared_keys(ev):
+    """`timezone` is declared (core/live_messages.SNAPSHOT_EVENT_KEYS); anything else is refused."""
+    from live.feed import snapshot_message
+
+    snapshot = snapshot_message(selectors.snapshot(ev.event_id), redis=True)
+    assert tuple(snapshot["event"]) == live_messages.SNAPSHOT_EVENT_KEYS
+    with pytest.raises(UndeclaredField, match="doors"):
+        live_messages.Snapshot.from_wire({**snapshot, "event": {**snapshot["event"], "doors": "open"}})
