@@ -1,0 +1,155 @@
+"""Drawing helpers shared by the printed outputs: the canvas, QR codes, fitted text, colour
+swatches and cut marks (reportlab; docs/adr/0027)."""
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from reportlab import rl_config
+from reportlab.lib.colors import HexColor, black
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from backoffice.printing.qr import Symbol
+
+# Binary (Flate only) streams. With ASCII85 on, reportlab's default, the streams are a quarter
+# larger and, without its optional C accelerator, encoding them was most of the time of a
+# 100,000-ticket file. Nothing else in the project draws with reportlab.
+rl_config.useA85 = 0
+
+QUIET_ZONE_MODULES = 4  # the white margin a QR code needs around it (ISO/IEC 18004)
+REGULAR, BOLD, MONO = "Helvetica", "Helvetica-Bold", "Courier-Bold"
+GREY = HexColor("#555555")
+HAIRLINE = 0.3
+
+
+def new_canvas(out: BinaryIO, *, page_size: tuple[float, float], title: str) -> Canvas:
+    c = Canvas(out, pagesize=page_size, pageCompression=1)
+    c.setTitle(title)
+    c.setCreator("TicketCore")
+    c.setAuthor("TicketCore")
+    return c
+
+
+def draw_qr(c: Canvas, symbol: Symbol, x: float, y: float, size: float) -> None:
+    """`symbol` as a 1-bit image mask (`/IM true`, one bit per module, 1 = ink) `size` points
+    square, its bottom-left corner at (x, y). One inline image per code: a few hundred bytes, and
+    one operator for the printer instead of a rectangle per dark module. The quiet zone is not
+    drawn: leave QUIET_ZONE_MODULES modules of white paper around it."""
+    n = symbol.size
+    c.addLiteral(f"q 0 g {size:.3f} 0 0 {size:.3f} {x:.3f} {y:.3f} cm "
+                 f"BI /W {n} /H {n} /IM true /D [1 0] /F /AHx ID {symbol.packed_rows().hex()}> EI Q")
+
+
+def qr_footprint(size: float, symbol_size: int) -> float:
+    """The white square a QR code of `size` points needs, quiet zone included."""
+    return size * (symbol_size + 2 * QUIET_ZONE_MODULES) / symbol_size
+
+
+def fit(text: str, font: str, size: float, width: float, *, min_size: float | None = None) -> tuple[str, float]:
+    """`text` at the largest size from `size` down to `min_size` that fits `width`; if it does
+    not fit even then, cut with an ellipsis."""
+    min_size = min_size or size
+    text = " ".join(str(text).split())
+    wide = stringWidth(text, font, size)
+    if wide <= width:
+        return text, size
+    shrunk = max(min_size, size * width / wide * 0.995)
+    if stringWidth(text, font, shrunk) <= width:
+        return text, shrunk
+    while text and stringWidth(text + "…", font, shrunk) > width:
+        text = text[:-1]
+    return text.rstrip() + "…", shrunk
+
+
+def draw_fitted(c: Canvas, x: float, y: float, text: str, font: str, size: float, width: float, *,
+                min_size: float | None = None, align: str = "left") -> float:
+    """Draw `text` fitted to `width` with its baseline at y; returns the size used."""
+    text, size = fit(text, font, size, width, min_size=min_size)
+    c.setFont(font, size)
+    if align == "center":
+        c.drawCentredString(x + width / 2, y, text)
+    elif align == "right":
+        c.drawRightString(x + width, y, text)
+    else:
+        c.drawString(x, y, text)
+    return size
+
+
+def lines(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
+    """`text` wrapped to `width`, at most `max_lines` lines, the last cut with an ellipsis."""
+    wrapped = simpleSplit(" ".join(str(text).split()), font, size, width) or [""]
+    if len(wrapped) > max_lines:
+        last = " ".join(wrapped[max_lines - 1:])
+        wrapped = wrapped[:max_lines - 1] + [fit(last + " …", font, size, width)[0]]
+    return [fit(line, font, size, width)[0] for line in wrapped]
+
+
+def draw_lines(c: Canvas, x: float, top: float, text: str, font: str, size: float, width: float, max_lines: int, *,
+               min_size: float | None = None, align: str = "left") -> float:
+    """Wrapped text whose first line's top is at `top`, at the largest size from `size` down to
+    `min_size` at which it fits in `max_lines` (cut with an ellipsis if it never does), in the
+    height that `max_lines` take at `size`. Returns the size used."""
+    used = size
+    while used > (min_size or size) and len(simpleSplit(" ".join(str(text).split()), font, used, width)) > max_lines:
+        used -= 0.5
+    leading = used * 1.15
+    found = lines(text, font, used, width, max_lines)
+    # Centre the block in the height reserved for max_lines at the full size.
+    y = top - size * 0.85 - (max_lines * size * 1.15 - len(found) * leading) / 2
+    c.setFont(font, used)
+    for line in found:
+        if align == "center":
+            c.drawCentredString(x + width / 2, y, line)
+        else:
+            c.drawString(x, y, line)
+        y -= leading
+    return used
+
+
+def label(c: Canvas, x: float, y: float, text: str, *, size: float = 6, width: float | None = None,
+          align: str = "left") -> None:
+    """A small grey caption above a value (upper case reads as a label in any language)."""
+    c.saveState()
+    c.setFillColor(GREY)
+    text = str(text).upper()
+    if width is None:
+        c.setFont(REGULAR, size)
+        c.drawString(x, y, text)
+    else:
+        draw_fitted(c, x, y, text, REGULAR, size, width, min_size=size * 0.8, align=align)
+    c.restoreState()
+
+
+def swatch(c: Canvas, x: float, y: float, w: float, h: float, color: str) -> None:
+    """A box filled with a zone's colour, outlined so that a white or pale colour still shows."""
+    c.saveState()
+    c.setFillColor(HexColor(color))
+    c.setStrokeColor(black)
+    c.setLineWidth(HAIRLINE)
+    c.rect(x, y, w, h, stroke=1, fill=1)
+    c.restoreState()
+
+
+def cut_marks(c: Canvas, page_size: tuple[float, float], xs: list[float], ys: list[float], *,
+              length: float = 4 * mm, gap: float = 1 * mm) -> None:
+    """Marks in the margins on the line of every cut, and small crosses where inner cuts meet,
+    for a guillotine or a paper cutter: cut along the marks, through the whole sheet."""
+    width, height = page_size
+    left, right, bottom, top = xs[0], xs[-1], ys[0], ys[-1]
+    c.saveState()
+    c.setLineWidth(HAIRLINE)
+    c.setStrokeColor(black)
+    for x in xs:
+        c.line(x, bottom - gap, x, max(0, bottom - gap - length))
+        c.line(x, top + gap, x, min(height, top + gap + length))
+    for y in ys:
+        c.line(left - gap, y, max(0, left - gap - length), y)
+        c.line(right + gap, y, min(width, right + gap + length), y)
+    arm = 1.5 * mm
+    for x in xs[1:-1]:
+        for y in ys[1:-1]:
+            c.line(x - arm, y, x + arm, y)
+            c.line(x, y - arm, x, y + arm)
+    c.restoreState()

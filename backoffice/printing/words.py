@@ -1,0 +1,66 @@
+"""Every word printed on tickets, badges and pairing sheets, in English msgids for Django's
+gettext. Renderers run inside `translation.override(event.language)`, so a Spanish event prints
+Spanish (backoffice/locale/es/LC_MESSAGES/django.po). The context "printed" keeps these apart
+from screen texts that share an English word but not its Spanish one (a seat on paper is
+"Asiento" whatever a form calls it)."""
+from __future__ import annotations
+
+from django.utils.translation import pgettext, pgettext_lazy
+
+from tickets.models import Ticket
+
+CONTEXT = "printed"
+
+# Tickets
+DATE = pgettext_lazy(CONTEXT, "Date and time")
+VENUE = pgettext_lazy(CONTEXT, "Venue")
+ZONE = pgettext_lazy(CONTEXT, "Zone")
+SEAT = pgettext_lazy(CONTEXT, "Seat")
+ROW = pgettext_lazy(CONTEXT, "Row")
+REFERENCE = pgettext_lazy(CONTEXT, "Reference")
+REFERENCE_HELP = pgettext_lazy(CONTEXT, "If the code does not scan, give this reference at the door")
+ADMITS_ONE = pgettext_lazy(CONTEXT, "Admits one person")
+REENTRY_ALLOWED = pgettext_lazy(CONTEXT, "You may leave and come back in")
+NO_REENTRY = pgettext_lazy(CONTEXT, "No re-entry once you leave")
+ROW_UNASSIGNED = pgettext_lazy(CONTEXT, "to be assigned")
+
+# Badges
+STAFF = pgettext_lazy(CONTEXT, "Staff")
+VIP = pgettext_lazy(CONTEXT, "VIP")
+ALLOWED_ZONES = pgettext_lazy(CONTEXT, "Allowed zones")
+ALL_ZONES = pgettext_lazy(CONTEXT, "All zones")
+GATES = pgettext_lazy(CONTEXT, "Gates")
+ALL_GATES = pgettext_lazy(CONTEXT, "All gates")
+VALID_FROM = pgettext_lazy(CONTEXT, "Valid from")
+VALID_UNTIL = pgettext_lazy(CONTEXT, "Valid until")
+BADGE_NOTE = pgettext_lazy(CONTEXT, "Personal credential: show it at every gate")
+
+# Pairing sheet
+PAIRING_TITLE = pgettext_lazy(CONTEXT, "Device pairing sheet")
+PAIRING_HOWTO = pgettext_lazy(
+    CONTEXT, "Open the phone's camera, point it at the code of that device and open the link: "
+             "the phone becomes that device.")
+PAIRING_ONCE = pgettext_lazy(CONTEXT, "Each code works once.")
+EXPIRES_AT = pgettext_lazy(CONTEXT, "Expires at")
+PRINTED_AT = pgettext_lazy(CONTEXT, "Printed at")
+GATE = pgettext_lazy(CONTEXT, "Gate")
+BOX_OFFICE = pgettext_lazy(CONTEXT, "Box office")
+CODE = pgettext_lazy(CONTEXT, "Code")
+STEWARD = pgettext_lazy(CONTEXT, "Steward")
+SUPERVISOR = pgettext_lazy(CONTEXT, "Supervisor")
+OFFICE = pgettext_lazy(CONTEXT, "Box office terminal")
+PAGE = pgettext_lazy(CONTEXT, "Page")
+
+ROLES = {"steward": STEWARD, "supervisor": SUPERVISOR, "office": OFFICE}
+KINDS = {"staff": STAFF, "vip": VIP}
+
+# The seed's placeholder for a row nobody assigned yet; printed as words of the event's language.
+_UNASSIGNED_ROW = Ticket._meta.get_field("seat_row").default
+
+
+def row_text(seat_row: str) -> str:
+    return str(ROW_UNASSIGNED) if seat_row == _UNASSIGNED_ROW else seat_row
+
+
+def expires_text(when: str) -> str:
+    return pgettext(CONTEXT, "Codes expire at %(time)s.") % {"time": when}
