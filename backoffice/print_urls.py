@@ -1,6 +1,10 @@
 from django.urls import path
 
-from backoffice import print_api
+from backoffice import print_admin, print_api
+
+# The admin's print actions and links (backoffice/print_admin.py): the admin has registered every
+# ModelAdmin by the time the URLconf loads.
+print_admin.install()
 
 urlpatterns = [
     path("events/<str:event_id>/tickets.pdf", print_api.TicketsPDFView.as_view(), name="event-tickets-pdf"),

@@ -331,7 +331,8 @@ def _version_and_level(length: int) -> tuple[int, int]:
     raise ValueError(f"{length} bytes do not fit in a QR code")
 
 
-def _codewords(data: bytes, version: int, level: int) -> bytes:
+def _data_codewords(data: bytes, version: int, level: int) -> bytes:
+    """The data codewords (7.4): mode, count, the bytes, terminator, padding to the capacity."""
     capacity = consts.SYMBOL_CAPACITY[version][level]
     count_bits = 8 if version < 10 else 16
     value = (((_MODE_BYTE << count_bits) | len(data)) << (8 * len(data))) | int.from_bytes(data, "big")
@@ -344,8 +345,12 @@ def _codewords(data: bytes, version: int, level: int) -> bytes:
     length += pad
     body = value.to_bytes(length // 8, "big")
     missing = capacity // 8 - len(body)
-    body += (_PAD * (missing // 2 + 1))[:missing]
+    return body + (_PAD * (missing // 2 + 1))[:missing]
 
+
+def _codewords(data: bytes, version: int, level: int) -> bytes:
+    """The final message (7.6): data codewords and each block's error correction, interleaved."""
+    body = _data_codewords(data, version, level)
     plan = _blocks(version, level)
     ec = b"".join(_ec_bytes(body[start:end], plan.ec_len[i]) for i, (start, end) in enumerate(plan.spans))
     return bytes(plan.data_order(body)) + bytes(plan.ec_order(ec))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
+
 from core.errors import DomainError, InvalidInput, NotFound
 from events.models import Event, Zone
 from tickets.models import Ticket
@@ -60,8 +62,8 @@ class TicketSelection:
     count: int
     name: str  # for the file name: "all", "zone-A", "selection"
     _zone: str | None = None
-    _ids: list[str] | None = field(default=None, repr=False)
     _pks: list[int] | None = field(default=None, repr=False)
+    _queryset: QuerySet | None = field(default=None, repr=False)
 
     def rows(self) -> Iterator:
         """The tickets in print order, as named rows of TICKET_COLUMNS, read in chunks (a server-
@@ -73,6 +75,8 @@ class TicketSelection:
             chosen.sort(key=lambda t: (order.get(t.zone_id, len(order)), t.zone_id, t.seat_number))
             yield from chosen
             return
+        if self._queryset is not None:
+            base = self._queryset.filter(event_id=self.event.event_id)
         zone_ids = [self._zone] if self._zone else list(self.zones)
         for zone_id in zone_ids:
             yield from (base.filter(zone_id=zone_id).order_by("seat_number", "id")
@@ -80,9 +84,10 @@ class TicketSelection:
 
 
 def select_tickets(*, event_id: str, zone: str | None = None, ticket_ids: list[str] | None = None,
-                   pks: list[int] | None = None) -> TicketSelection:
+                   queryset: QuerySet[Ticket] | None = None) -> TicketSelection:
     """The tickets to print: the whole event, one zone (`zone`, a zone_id), the listed
-    `ticket_ids` (each must be a ticket of this event), or primary keys chosen in the admin."""
+    `ticket_ids` (each must be a ticket of this event), or the event's tickets among a queryset
+    (the admin's selection, however large)."""
     event = event_or_404(event_id)
     zones = {z.zone_id: z for z in Zone.objects.filter(event=event).order_by("position", "id")}
     if zone is not None and ticket_ids is not None:
@@ -95,11 +100,11 @@ def select_tickets(*, event_id: str, zone: str | None = None, ticket_ids: list[s
         if missing:
             raise UnknownTickets(missing)
         return TicketSelection(event=event, zones=zones, count=len(found), name="selection", _pks=list(found.values()))
-    if pks is not None:
-        found_pks = list(tickets.filter(pk__in=pks).values_list("pk", flat=True))
-        if not found_pks:
+    if queryset is not None:
+        count = queryset.filter(event=event).count()
+        if not count:
             raise EmptySelection("None of the selected tickets belongs to this event.")
-        return TicketSelection(event=event, zones=zones, count=len(found_pks), name="selection", _pks=found_pks)
+        return TicketSelection(event=event, zones=zones, count=count, name="selection", _queryset=queryset)
     if zone is not None:
         if zone not in zones:
             raise InvalidInput("No such zone in this event.", fields={"zone": ["Unknown zone for this event."]})

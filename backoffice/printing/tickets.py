@@ -160,7 +160,7 @@ class ThermalSheet(_Sheet):
         # Top-down positions (mm from the top) of each element; the page is as tall as they need.
         at, y = {}, 5
         for name, height in (("event", 17), ("date_label", 3.5), ("date", 5), ("venue_label", 3.5), ("venue", 5.5),
-                             ("band", 5), ("zone", 6), ("reentry", 5), ("seat_label", 3.5), ("seat", 10),
+                             ("band", 5), ("zone_label", 3.5), ("zone", 6), ("reentry", 5), ("seat_label", 3.5), ("seat", 10),
                              ("box", 62), ("ref_label", 3.5), ("reference", 9), ("help", 5), ("admits", 5)):
             at[name] = y
             y += height
@@ -178,6 +178,7 @@ class ThermalSheet(_Sheet):
         draw_fitted(c, x, top("date") - 3.5 * mm, _date(event), REGULAR, 10, w, min_size=7, align="center")
         label(c, x, top("venue_label") - 2.5 * mm, words.VENUE, size=7, width=w, align="center")
         draw_fitted(c, x, top("venue") - 3.5 * mm, event.venue or "—", REGULAR, 10, w, min_size=7, align="center")
+        label(c, x, top("zone_label") - 2.5 * mm, words.ZONE, size=7, width=w, align="center")
         half = w / 2
         label(c, x, top("seat_label") - 2.5 * mm, words.SEAT, size=7, width=half, align="center")
         label(c, x + half, top("seat_label") - 2.5 * mm, words.ROW, size=7, width=half, align="center")
