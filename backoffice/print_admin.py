@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from backoffice.printing.pdf_response import pdf_response
 from backoffice.printing.selection import select_tickets
@@ -71,7 +72,7 @@ def print_links(event: Event) -> str:
     parts.append(link(reverse("event-badges-pdf", kwargs=kwargs), "Credential badges"))
     parts.append(format_html("{} (issues fresh pairing codes to devices whose code is old or expired)",
                              link(reverse("event-pairing-sheet-pdf", kwargs=kwargs), "Pairing sheet")))
-    return format_html_join(format_html("<br>"), "{}", ((p,) for p in parts))
+    return format_html_join(mark_safe("<br>"), "{}", ((p,) for p in parts))
 
 
 def install(site: admin.AdminSite = admin.site) -> None:

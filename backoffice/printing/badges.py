@@ -32,7 +32,7 @@ from core.localtime import format_local
 from events.models import Checkpoint, Event, Zone
 
 KIND_COLORS = {"staff": "#1F3A5F", "vip": "#8A6D1C"}
-MAX_ZONE_LINES = 6
+MAX_ZONE_LINES = 7
 
 
 class BadgeSheet:
@@ -91,14 +91,14 @@ def _badge(c, cell, event: Event, credential: Credential, zones: dict[str, Zone]
                 min_size=6, align="center")
     # The holder.
     draw_lines(c, pad, h - band - 18 * mm, credential.name, BOLD, 20, inner, 2, min_size=11, align="center")
-    # Left column: zones, gates, validity. Right: the QR code.
-    box = 46 * mm
+    # Below the name: the QR code on the right, zones and gates on its left; validity under both.
+    box = 52 * mm
     symbol = qr.encode(credential_code(credential))
     side = box * symbol.size / (symbol.size + 2 * QUIET_ZONE_MODULES)
-    box_x, box_y = w - 3 * mm - box, 9 * mm
+    box_x, box_y = w - 3 * mm - box, h - band - 40 * mm - box
     draw_qr(c, symbol, box_x + (box - side) / 2, box_y + (box - side) / 2, side)
-    col = box_x - pad - 1 * mm
-    y = box_y + box - 2 * mm
+    col = box_x - pad
+    y = box_y + box - 5 * mm
     label(c, pad, y, words.ALLOWED_ZONES, size=6.5, width=col)
     y -= 5 * mm
     allowed = [zones[z] for z in zones if z in credential.zones] if credential.zones else []
@@ -117,17 +117,16 @@ def _badge(c, cell, event: Event, credential: Credential, zones: dict[str, Zone]
             y -= 4.6 * mm
     y -= 1.5 * mm
     label(c, pad, y, words.GATES, size=6.5, width=col)
-    y -= 4.5 * mm
     names = [gates[g] for g in credential.checkpoints if g in gates]
     text = ", ".join(sorted(names)) if names else str(words.ALL_GATES)
-    draw_lines(c, pad, y + 3 * mm, text, REGULAR, 8, col, 2, min_size=6)
-    y -= 8.5 * mm
+    draw_lines(c, pad, y - 1.5 * mm, text, REGULAR, 8, col, 3, min_size=6)
+    y = box_y - 6 * mm
     for caption, when in ((words.VALID_FROM, credential.valid_from), (words.VALID_UNTIL, credential.valid_until)):
         if when is None:
             continue
-        label(c, pad, y, caption, size=6.5, width=col)
-        draw_fitted(c, pad, y - 3.5 * mm, format_local(when, event.timezone), REGULAR, 7.5, col, min_size=5.5)
-        y -= 8.5 * mm
+        label(c, pad, y, caption, size=6.5, width=28 * mm)
+        draw_fitted(c, pad + 28 * mm, y, format_local(when, event.timezone), REGULAR, 8, inner - 28 * mm, min_size=6)
+        y -= 5 * mm
     c.saveState()
     c.setFillColor(GREY)
     draw_fitted(c, pad, 4 * mm, str(words.BADGE_NOTE), REGULAR, 6.5, inner, min_size=5, align="center")

@@ -89,15 +89,14 @@ def lines(text: str, font: str, size: float, width: float, max_lines: int) -> li
 def draw_lines(c: Canvas, x: float, top: float, text: str, font: str, size: float, width: float, max_lines: int, *,
                min_size: float | None = None, align: str = "left") -> float:
     """Wrapped text whose first line's top is at `top`, at the largest size from `size` down to
-    `min_size` at which it fits in `max_lines` (cut with an ellipsis if it never does), in the
-    height that `max_lines` take at `size`. Returns the size used."""
+    `min_size` at which it fits in `max_lines` (cut with an ellipsis if it never does). Returns
+    the size used."""
     used = size
     while used > (min_size or size) and len(simpleSplit(" ".join(str(text).split()), font, used, width)) > max_lines:
         used -= 0.5
     leading = used * 1.15
     found = lines(text, font, used, width, max_lines)
-    # Centre the block in the height reserved for max_lines at the full size.
-    y = top - size * 0.85 - (max_lines * size * 1.15 - len(found) * leading) / 2
+    y = top - used * 0.85
     c.setFont(font, used)
     for line in found:
         if align == "center":

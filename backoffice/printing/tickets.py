@@ -123,7 +123,7 @@ class A4Sheet(_Sheet):
         label(c, x, 39.1 * mm, words.ZONE, width=w)
         label(c, x, 29.5 * mm, words.SEAT, width=16 * mm)
         label(c, x + 17 * mm, 29.5 * mm, words.ROW, width=w - 17 * mm)
-        draw_fitted(c, x, 12.5 * mm, str(words.ADMITS_ONE), BOLD, 7, w, min_size=5.5)
+        draw_fitted(c, x, 9.5 * mm, str(words.ADMITS_ONE), BOLD, 7, w, min_size=5.5)
         bx, bw = self.box_x, self.box
         label(c, bx, 18.5 * mm, words.REFERENCE, width=bw, align="center")
         c.setFillColor(GREY)
@@ -136,7 +136,7 @@ class A4Sheet(_Sheet):
         swatch(c, x, 34.2 * mm, 4 * mm, 4 * mm, zone.color)
         draw_fitted(c, x + 5.5 * mm, 35 * mm, zone.name, BOLD, 10, w - 5.5 * mm, min_size=7)
         text = words.REENTRY_ALLOWED if zone.reentry else words.NO_REENTRY
-        draw_fitted(c, x, 9.2 * mm, str(text), REGULAR, 6, w, min_size=5)
+        draw_fitted(c, x, 6.2 * mm, str(text), REGULAR, 6, w, min_size=5)
 
     def ticket_part(self, c: Canvas, ticket: PrintedTicket, symbol: qr.Symbol) -> None:
         x, w = self.text_x, self.text_w
