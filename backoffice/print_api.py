@@ -11,13 +11,18 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
-from backoffice.printing.badges import render_badges
-from backoffice.printing.pdf_response import pdf_response
-from backoffice.printing.selection import EmptySelection, event_or_404, parse_ticket_ids, select_tickets
-from backoffice.printing.services import codes_for_pairing_sheet
-from backoffice.printing.pairing import render_pairing_sheet
-from backoffice.printing.tickets import LAYOUTS, Layout, render_tickets
 from access.models import Credential
+from backoffice.printing.badges import render_badges
+from backoffice.printing.pairing import render_pairing_sheet
+from backoffice.printing.pdf_response import pdf_response
+from backoffice.printing.selection import (
+    EmptySelection,
+    event_or_404,
+    parse_ticket_ids,
+    select_tickets,
+)
+from backoffice.printing.services import codes_for_pairing_sheet
+from backoffice.printing.tickets import LAYOUTS, Layout, render_tickets
 from core.schema import error
 from devices.api import pairing_url
 
@@ -41,7 +46,7 @@ EMPTY = ("nothing to print", "empty_selection", "Nothing to print: the selection
 
 
 class _PrintView(APIView):
-    renderer_classes = [JSONRenderer, PDFRenderer]
+    renderer_classes = (JSONRenderer, PDFRenderer)
 
 
 class TicketsPDFView(_PrintView):

@@ -57,7 +57,7 @@ def time_qr_encoders(codes: list[str]) -> list[tuple[str, float]]:
         qr.encode(code).packed_rows()
 
     def with_segno(code):
-        segno.make_qr(code, error="m").matrix
+        return segno.make_qr(code, error="m").matrix
 
     def reportlab_widget(code):  # the widget drawn on a canvas: what printing with it costs
         widget = QrCodeWidget(code, barLevel="M")

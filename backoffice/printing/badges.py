@@ -18,7 +18,6 @@ from backoffice.printing import qr, words
 from backoffice.printing.drawing import (
     BOLD,
     GREY,
-    QUIET_ZONE_MODULES,
     REGULAR,
     cut_marks,
     draw_fitted,
@@ -94,9 +93,8 @@ def _badge(c, cell, event: Event, credential: Credential, zones: dict[str, Zone]
     # Below the name: the QR code on the right, zones and gates on its left; validity under both.
     box = 52 * mm
     symbol = qr.encode(credential_code(credential))
-    side = box * symbol.size / (symbol.size + 2 * QUIET_ZONE_MODULES)
     box_x, box_y = w - 3 * mm - box, h - band - 40 * mm - box
-    draw_qr(c, symbol, box_x + (box - side) / 2, box_y + (box - side) / 2, side)
+    draw_qr(c, symbol, box_x, box_y, box)
     col = box_x - pad
     y = box_y + box - 5 * mm
     label(c, pad, y, words.ALLOWED_ZONES, size=6.5, width=col)

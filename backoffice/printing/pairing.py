@@ -16,7 +16,6 @@ from backoffice.printing.drawing import (
     BOLD,
     GREY,
     MONO,
-    QUIET_ZONE_MODULES,
     REGULAR,
     cut_marks,
     draw_fitted,
@@ -94,9 +93,8 @@ def _device(c, cell, entry: SheetEntry, url: str, zone_name: str) -> None:
     device = entry.device
     box = 54 * mm
     symbol = qr.encode(url)
-    side = box * symbol.size / (symbol.size + 2 * QUIET_ZONE_MODULES)
     box_x, box_y = w - 2 * mm - box, (h - box) / 2
-    draw_qr(c, symbol, box_x + (box - side) / 2, box_y + (box - side) / 2, side)
+    draw_qr(c, symbol, box_x, box_y, box)
     col = box_x - pad
     y = h - pad - 4 * mm
     draw_lines(c, pad, h - pad, device.name, BOLD, 13, col, 2, min_size=8)

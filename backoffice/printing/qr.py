@@ -21,7 +21,7 @@ decodes the symbols with ZXing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from itertools import chain, zip_longest
 from operator import itemgetter
 
@@ -76,7 +76,7 @@ def _mul(a: int, b: int) -> int:
     return 0 if a == 0 or b == 0 else _EXP[_LOG[a] + _LOG[b]]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rs_table(ec_len: int) -> tuple[int, ...]:
     """For each feedback byte, the generator polynomial's low coefficients times that byte, packed
     into one integer of `ec_len` bytes: one table lookup per data byte instead of `ec_len`."""
@@ -224,7 +224,7 @@ class _Layout:
         """The data bit string (MSB first) laid into the matrix, function modules 0."""
         return int("".join(self._place(bits + "0")), 2)
 
-    @lru_cache(maxsize=None)  # noqa: B019 (layouts live as long as the process, like the cache)
+    @cache  # noqa: B019 (layouts live as long as the process, like the cache)
     def format_bits(self, level: int, mask: int) -> int:
         """Format information (7.9.1) for `level` and `mask`, in both copies."""
         fmt = mask + {LEVEL_M: 0x00, LEVEL_L: 0x08, LEVEL_H: 0x10, LEVEL_Q: 0x18}[level]
@@ -240,7 +240,7 @@ class _Layout:
         return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _layout(version: int) -> _Layout:
     return _Layout(version)
 
@@ -364,7 +364,7 @@ class _BlockPlan:
     ec_order: itemgetter  # the blocks' error correction codewords, interleaved
 
 
-@lru_cache(maxsize=None)
+@cache
 def _blocks(version: int, level: int) -> _BlockPlan:
     spans, ec_len, at = [], [], 0
     for group in consts.ECC[version][level]:

@@ -22,14 +22,14 @@ from backoffice.printing.drawing import (
     BOLD,
     GREY,
     MONO,
-    QUIET_ZONE_MODULES,
     REGULAR,
+    TextOps,
     cut_marks,
     draw_fitted,
     draw_lines,
-    draw_qr,
     label,
     new_canvas,
+    qr_ops,
     swatch,
 )
 from core.localtime import format_local
@@ -81,7 +81,7 @@ class _Sheet:
     def zone_part(self, c: Canvas, zone: ZoneLook) -> None:
         raise NotImplementedError
 
-    def ticket_part(self, c: Canvas, ticket: PrintedTicket, symbol: qr.Symbol) -> None:
+    def ticket_part(self, c: Canvas, text: TextOps, ticket: PrintedTicket, symbol: qr.Symbol) -> None:
         raise NotImplementedError
 
 
@@ -138,14 +138,17 @@ class A4Sheet(_Sheet):
         text = words.REENTRY_ALLOWED if zone.reentry else words.NO_REENTRY
         draw_fitted(c, x, 6.2 * mm, str(text), REGULAR, 6, w, min_size=5)
 
-    def ticket_part(self, c: Canvas, ticket: PrintedTicket, symbol: qr.Symbol) -> None:
+    def ticket_part(self, c: Canvas, text: TextOps, ticket: PrintedTicket, symbol: qr.Symbol) -> None:
         x, w = self.text_x, self.text_w
-        draw_fitted(c, x, 22 * mm, str(ticket.seat_number), BOLD, 18, 16 * mm, min_size=10)
-        draw_fitted(c, x + 17 * mm, 22.5 * mm, words.row_text(ticket.seat_row), BOLD, 11, w - 17 * mm, min_size=6)
-        side = self.box * symbol.size / (symbol.size + 2 * QUIET_ZONE_MODULES)
-        inset = (self.box - side) / 2
-        draw_qr(c, symbol, self.box_x + inset, self.box_y + inset, side)
-        draw_fitted(c, self.box_x, 12.5 * mm, ticket.reference, MONO, 16, self.box, min_size=10, align="center")
+        row = words.row_text(ticket.seat_row)
+        # In reading order (seat, row, reference): text extraction and screen readers follow it.
+        row_ops = text.fitted(x + 17 * mm, 22.5 * mm, row, BOLD, 11, w - 17 * mm, min_size=6)
+        if row_ops is None:  # not plain ASCII: reportlab encodes it
+            draw_fitted(c, x + 17 * mm, 22.5 * mm, row, BOLD, 11, w - 17 * mm, min_size=6)
+        c.addLiteral("\n".join(filter(None, (
+            text.fitted(x, 22 * mm, str(ticket.seat_number), BOLD, 18, 16 * mm, min_size=10), row_ops,
+            text.fitted(self.box_x, 12.5 * mm, ticket.reference, MONO, 16, self.box, min_size=10, align="center"),
+            qr_ops(symbol, self.box_x, self.box_y, self.box)))))
 
 
 class ThermalSheet(_Sheet):
@@ -196,18 +199,19 @@ class ThermalSheet(_Sheet):
         text = words.REENTRY_ALLOWED if zone.reentry else words.NO_REENTRY
         draw_fitted(c, x, top("reentry") - 3.2 * mm, str(text), REGULAR, 8, w, min_size=6, align="center")
 
-    def ticket_part(self, c: Canvas, ticket: PrintedTicket, symbol: qr.Symbol) -> None:
+    def ticket_part(self, c: Canvas, text: TextOps, ticket: PrintedTicket, symbol: qr.Symbol) -> None:
         x, w, top = self.side, self.w, self.top
         half = w / 2
-        draw_fitted(c, x, top("seat") - 8 * mm, str(ticket.seat_number), BOLD, 22, half, min_size=12, align="center")
-        draw_fitted(c, x + half, top("seat") - 7.5 * mm, words.row_text(ticket.seat_row), BOLD, 14, half,
-                    min_size=7, align="center")
-        side = self.box * symbol.size / (symbol.size + 2 * QUIET_ZONE_MODULES)
-        box_x = (self.width - self.box) / 2
-        box_y = top("box") - self.box
-        inset = (self.box - side) / 2
-        draw_qr(c, symbol, box_x + inset, box_y + inset, side)
-        draw_fitted(c, x, top("reference") - 7 * mm, ticket.reference, MONO, 22, w, min_size=12, align="center")
+        row = words.row_text(ticket.seat_row)
+        box_x, box_y = (self.width - self.box) / 2, top("box") - self.box
+        row_ops = text.fitted(x + half, top("seat") - 7.5 * mm, row, BOLD, 14, half, min_size=7, align="center")
+        if row_ops is None:  # not plain ASCII: reportlab encodes it
+            draw_fitted(c, x + half, top("seat") - 7.5 * mm, row, BOLD, 14, half, min_size=7, align="center")
+        c.addLiteral("\n".join(filter(None, (
+            text.fitted(x, top("seat") - 8 * mm, str(ticket.seat_number), BOLD, 22, half, min_size=12,
+                        align="center"), row_ops,
+            text.fitted(x, top("reference") - 7 * mm, ticket.reference, MONO, 22, w, min_size=12, align="center"),
+            qr_ops(symbol, box_x, box_y, self.box)))))
 
 
 SHEETS = {Layout.A4: A4Sheet, Layout.THERMAL: ThermalSheet}
@@ -221,6 +225,7 @@ def render_tickets(*, event: Event, tickets: Iterable[PrintedTicket], zones: dic
     key = active_key(event.event_id)
     with translation.override(event.language):
         c = new_canvas(out, page_size=sheet.page_size, title=f"{event.name} — tickets")
+        text = TextOps(c)
         c.beginForm("event", 0, 0, *sheet.cell)
         sheet.event_part(c, event)
         c.endForm()
@@ -248,12 +253,11 @@ def render_tickets(*, event: Event, tickets: Iterable[PrintedTicket], zones: dic
                                             reentry=bool(rule and rule.reentry)))
                 c.endForm()
             x, y = sheet.origins[slot]
-            c.saveState()
-            c.translate(x, y)
+            c.addLiteral(f"q 1 0 0 1 {x:.3f} {y:.3f} cm")
             c.doForm("event")
             c.doForm(form)
-            sheet.ticket_part(c, ticket, qr.encode(ticket_code(ticket, key)))
-            c.restoreState()
+            sheet.ticket_part(c, text, ticket, qr.encode(ticket_code(ticket, key)))
+            c.addLiteral("Q")
             count += 1
         if furniture:
             c.doForm("page")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
+from events.codes import verify
 from events.models import Event
 from tests.backoffice.test_print_readback import page_codes, page_sizes_mm
 from tests.backoffice.test_print_tickets import printed_event
-from events.codes import verify
 from tickets.models import Ticket
 
 TICKETS = "/admin/tickets/ticket/"
