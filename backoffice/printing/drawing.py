@@ -49,12 +49,18 @@ def draw_qr(c: Canvas, symbol: Symbol, x: float, y: float, box: float) -> None:
     c.addLiteral(qr_ops(symbol, x, y, box))
 
 
+def text_width(text: str, font: str, size: float) -> float:
+    if font == MONO:  # every Courier glyph is 600/1000 of the size wide
+        return len(text) * 0.6 * size
+    return stringWidth(text, font, size)
+
+
 def fit(text: str, font: str, size: float, width: float, *, min_size: float | None = None) -> tuple[str, float]:
     """`text` at the largest size from `size` down to `min_size` that fits `width`; if it does
     not fit even then, cut with an ellipsis."""
     min_size = min_size or size
     text = " ".join(str(text).split())
-    wide = stringWidth(text, font, size)
+    wide = text_width(text, font, size)
     if wide <= width:
         return text, size
     shrunk = max(min_size, size * width / wide * 0.995)
@@ -182,6 +188,6 @@ class TextOps:
         if encoded is None:
             return None
         if align != "left":
-            spare = width - stringWidth(text, font, size)
+            spare = width - text_width(text, font, size)
             x += spare / 2 if align == "center" else spare
         return f"BT {self._names[font]} {size:.2f} Tf {x:.2f} {y:.2f} Td ({encoded}) Tj ET"

@@ -53,9 +53,11 @@ class Symbol:
     def packed_rows(self) -> bytes:
         """Rows packed 8 modules a byte, most significant bit first, each row padded to a whole
         byte: the sample layout of a 1-bit PDF image."""
-        layout = _layout(self.version)
-        text = "".join(layout.pack(format(self.bits, f"0{self.size * self.size}b") + "0"))
-        return int(text, 2).to_bytes(len(text) // 8, "big")
+        n = self.size
+        width = (n + 7) // 8
+        pad, row_mask, bits = width * 8 - n, (1 << n) - 1, self.bits
+        return b"".join((((bits >> shift) & row_mask) << pad).to_bytes(width, "big")
+                        for shift in range(n * (n - 1), -1, -n))
 
 
 # --------------------------------------------------------------------------- Reed-Solomon
@@ -216,9 +218,6 @@ class _Layout:
         self.h_after_out = {k: sum(bit(r, c) for r in range(n) for c in range(n) if c + k >= n) for k in range(7, 11)}
         self.v_after_out = {k: sum(bit(r, c) for r in range(n) for c in range(n) if r + k >= n) for k in range(7, 11)}
 
-        # Row packing for 1-bit images: each row padded with zeros to a whole byte.
-        pad = -n % 8
-        self.pack = itemgetter(*chain.from_iterable([*(r * n + c for c in range(n)), *([total] * pad)] for r in range(n)))
 
     def place(self, bits: str) -> int:
         """The data bit string (MSB first) laid into the matrix, function modules 0."""
