@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 
 from access.models import Credential
 from access.services import credential_code
+from access.vocabulary import CredentialKind
 from backoffice.printing import qr, words
 from backoffice.printing.drawing import (
     BOLD,
@@ -30,7 +31,7 @@ from backoffice.printing.drawing import (
 from core.localtime import format_local
 from events.models import Checkpoint, Event, Zone
 
-KIND_COLORS = {"staff": "#1F3A5F", "vip": "#8A6D1C"}
+KIND_COLORS = {CredentialKind.STAFF: "#1F3A5F", CredentialKind.VIP: "#8A6D1C"}
 MAX_ZONE_LINES = 7
 
 

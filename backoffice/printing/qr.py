@@ -211,12 +211,15 @@ class _Layout:
         self.rows = tuple(sum(bit(r, c) for c in range(n)) for r in range(n))
         self.cols = tuple(sum(bit(r, c) for r in range(n)) for c in range(n))
         self.block = sum(bit(r, c) for r in range(n - 1) for c in range(n - 1))
-        # For the finder-like rule: positions whose k-th neighbour before/after lies outside the
-        # symbol, where segno counts the light quiet zone.
-        self.h_before_out = {k: sum(bit(r, c) for r in range(n) for c in range(n) if c - k < 0) for k in range(1, 5)}
-        self.v_before_out = {k: sum(bit(r, c) for r in range(n) for c in range(n) if r - k < 0) for k in range(1, 5)}
-        self.h_after_out = {k: sum(bit(r, c) for r in range(n) for c in range(n) if c + k >= n) for k in range(7, 11)}
-        self.v_after_out = {k: sum(bit(r, c) for r in range(n) for c in range(n) if r + k >= n) for k in range(7, 11)}
+        # For the finder-like rule, which counts the quiet zone beyond the edge as light: what the
+        # four modules before a match read when they fall off the row's start (the previous
+        # row's last four columns, or the bits above the first row), and the four after it when
+        # they fall off the row's end (the next row's first four columns). No match starts
+        # within four columns of the row's end, so those columns are never read otherwise.
+        last4 = sum(bit(r, c) for r in range(n) for c in range(n - 4, n))
+        first4 = sum(bit(r, c) for r in range(n) for c in range(4))
+        self.before_fill = {1: last4 | (0b1111 << total), n: ((1 << 4 * n) - 1) << total}
+        self.after_fill = {1: first4, n: 0}
 
 
     def place(self, bits: str) -> int:
@@ -265,8 +268,7 @@ def penalty(layout: _Layout, m: int) -> int:
     light = m ^ full
     score = 0
     same = {}
-    for step, w5, w7, before_out, after_out in ((1, layout.h5, layout.h7, layout.h_before_out, layout.h_after_out),
-                                                (n, layout.v5, layout.v7, layout.v_before_out, layout.v_after_out)):
+    for step, w5, w7 in ((1, layout.h5, layout.h7), (n, layout.v5, layout.v7)):
         # N1: a run of 5 + i same-coloured modules scores 3 + i, that is one per window of five
         # plus 2 per run. `eq`: the module is the colour of the next one along this direction.
         eq = same[step] = m ^ (m << step) ^ full
@@ -278,11 +280,15 @@ def penalty(layout: _Layout, m: int) -> int:
         found = (m & (light << step) & (m << 2 * step) & (m << 3 * step) & (m << 4 * step)
                  & (light << 5 * step) & (m << 6 * step) & w7)
         if found:
-            before = after = found
-            for k in range(1, 5):
-                before &= (light >> k * step) | before_out[k]
-            for k in range(7, 11):
-                after &= (light << k * step) | after_out[k]
+            # Light at 1-4 modules before: four shifted copies ANDed in two steps.
+            lit = light | layout.before_fill[step]
+            pair = lit & (lit >> step)
+            before = (pair & (pair >> 2 * step)) >> step
+            # Light at 7-10 modules after; below the last module, ten virtual light ones.
+            tail = 10 * step
+            lit = ((light | layout.after_fill[step]) << tail) | ((1 << tail) - 1)
+            pair = lit & (lit << step)
+            after = (pair & (pair << 2 * step)) >> 3 * step
             counted = found & (before | after)
             score += 40 * counted.bit_count()
             overlapping = found & ((counted >> 4 * step) | (counted >> 6 * step))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.utils.translation import pgettext, pgettext_lazy
 
+from access.vocabulary import CredentialKind
+from devices.vocabulary import DeviceRole
 from tickets.models import Ticket
 
 CONTEXT = "printed"
@@ -51,8 +53,8 @@ SUPERVISOR = pgettext_lazy(CONTEXT, "Supervisor")
 OFFICE = pgettext_lazy(CONTEXT, "Box office terminal")
 PAGE = pgettext_lazy(CONTEXT, "Page")
 
-ROLES = {"steward": STEWARD, "supervisor": SUPERVISOR, "office": OFFICE}
-KINDS = {"staff": STAFF, "vip": VIP}
+ROLES = {DeviceRole.STEWARD: STEWARD, DeviceRole.SUPERVISOR: SUPERVISOR, DeviceRole.OFFICE: OFFICE}
+KINDS = {CredentialKind.STAFF: STAFF, CredentialKind.VIP: VIP}
 
 # The seed's placeholder for a row nobody assigned yet; printed as words of the event's language.
 _UNASSIGNED_ROW = Ticket._meta.get_field("seat_row").default
