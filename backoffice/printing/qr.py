@@ -34,10 +34,16 @@ _MODE_BYTE = 0b0100
 _PAD = b"\xec\x11"
 
 
+def stride_of(size: int) -> int:
+    """Bits per row in a symbol's integer: the row's modules, then zeros to a whole byte."""
+    return (size + 7) // 8 * 8
+
+
 @dataclass(frozen=True)
 class Symbol:
-    """A QR symbol without its quiet zone: `size` x `size` modules, `bits` row-major with the
-    top-left module as the most significant bit (1 = dark)."""
+    """A QR symbol without its quiet zone: `size` x `size` modules in `bits`, row after row with
+    the top-left module as the most significant bit (1 = dark), each row padded with zeros to a
+    whole byte (`stride_of(size)` bits), which is already the sample layout of a 1-bit image."""
 
     version: int
     level: int
@@ -47,17 +53,14 @@ class Symbol:
 
     def rows(self) -> list[str]:
         """The matrix as strings of "0"/"1", one per row (for tests and debugging)."""
-        text = format(self.bits, f"0{self.size * self.size}b")
-        return [text[i:i + self.size] for i in range(0, len(text), self.size)]
+        n, stride = self.size, stride_of(self.size)
+        text = format(self.bits, f"0{n * stride}b")
+        return [text[i:i + n] for i in range(0, len(text), stride)]
 
     def packed_rows(self) -> bytes:
         """Rows packed 8 modules a byte, most significant bit first, each row padded to a whole
         byte: the sample layout of a 1-bit PDF image."""
-        n = self.size
-        width = (n + 7) // 8
-        pad, row_mask, bits = width * 8 - n, (1 << n) - 1, self.bits
-        return b"".join((((bits >> shift) & row_mask) << pad).to_bytes(width, "big")
-                        for shift in range(n * (n - 1), -1, -n))
+        return self.bits.to_bytes(self.size * stride_of(self.size) // 8, "big")
 
 
 # --------------------------------------------------------------------------- Reed-Solomon
@@ -107,9 +110,9 @@ class _Layout:
 
     def __init__(self, version: int):
         n = self.size = version * 4 + 17
+        w = self.stride = stride_of(n)
         self.version = version
-        total = n * n
-        self.full = (1 << total) - 1
+        total = self.total = n * w
         grid = [[None] * n for _ in range(n)]  # None = data module; 0/1 = function module
 
         def put(r, c, v):
@@ -153,9 +156,10 @@ class _Layout:
                             put(cy + dr, cx + dc, 1 if max(abs(dr), abs(dc)) != 1 else 0)
 
         def bit(r, c):
-            return 1 << (total - 1 - (r * n + c))
+            return 1 << (total - 1 - (r * w + c))
 
         self.bit = bit
+        self.full = sum(bit(r, c) for r in range(n) for c in range(n))  # every module, no padding
         self.base = sum(bit(r, c) for r in range(n) for c in range(n) if grid[r][c] == 1)
         region = [(r, c) for r in range(n) for c in range(n) if grid[r][c] is None]
         self.region = sum(bit(r, c) for r, c in region)
@@ -178,7 +182,7 @@ class _Layout:
         self.data_modules = len(order)
         position = {rc: k for k, rc in enumerate(order)}
         sentinel = len(order)  # index of the "0" appended to the bit string for function modules
-        self._place = itemgetter(*[position.get((r, c), sentinel) for r in range(n) for c in range(n)])
+        self._place = itemgetter(*[position.get((r, c), sentinel) for r in range(n) for c in range(w)])
 
         masks = (
             lambda i, j: (i + j) % 2 == 0,
@@ -213,13 +217,14 @@ class _Layout:
         self.block = sum(bit(r, c) for r in range(n - 1) for c in range(n - 1))
         # For the finder-like rule, which counts the quiet zone beyond the edge as light: what the
         # four modules before a match read when they fall off the row's start (the previous
-        # row's last four columns, or the bits above the first row), and the four after it when
-        # they fall off the row's end (the next row's first four columns). No match starts
-        # within four columns of the row's end, so those columns are never read otherwise.
-        last4 = sum(bit(r, c) for r in range(n) for c in range(n - 4, n))
-        first4 = sum(bit(r, c) for r in range(n) for c in range(4))
-        self.before_fill = {1: last4 | (0b1111 << total), n: ((1 << 4 * n) - 1) << total}
-        self.after_fill = {1: first4, n: 0}
+        # row's last four bit columns, or the bits above the first row), and the four after it
+        # when they fall off the row's end (the padding, or the next row's first four columns).
+        # A match starts at least seven modules before the row's end, so its own row's reads
+        # never touch those columns.
+        last4 = sum(bit(r, c) for r in range(n) for c in range(w - 4, w))
+        pad_first4 = sum(bit(r, c) for r in range(n) for c in (*range(4), *range(n, w)))
+        self.before_fill = {1: last4 | (0b1111 << total), w: ((1 << 4 * w) - 1) << total}
+        self.after_fill = {1: pad_first4, w: 0}
 
 
     def place(self, bits: str) -> int:
@@ -264,11 +269,11 @@ def _n3_sequential(line: str) -> int:
 
 def penalty(layout: _Layout, m: int) -> int:
     """The mask penalty N1 + N2 + N3 + N4 of matrix `m` (format and version areas blank)."""
-    n, full = layout.size, layout.full
+    n, w, full = layout.size, layout.stride, layout.full
     light = m ^ full
     score = 0
     same = {}
-    for step, w5, w7 in ((1, layout.h5, layout.h7), (n, layout.v5, layout.v7)):
+    for step, w5, w7 in ((1, layout.h5, layout.h7), (w, layout.v5, layout.v7)):
         # N1: a run of 5 + i same-coloured modules scores 3 + i, that is one per window of five
         # plus 2 per run. `eq`: the module is the colour of the next one along this direction.
         eq = same[step] = m ^ (m << step) ^ full
@@ -295,8 +300,8 @@ def penalty(layout: _Layout, m: int) -> int:
             if overlapping:  # rare: count those lines as segno's search does
                 score += _n3_lines(layout, m, counted, overlapping, vertical=step != 1)
     # N2: each 2x2 block of one colour scores 3.
-    across, down = same[1], same[n]
-    score += 3 * (across & (across << n) & down & layout.block).bit_count()
+    across, down = same[1], same[w]
+    score += 3 * (across & (across << w) & down & layout.block).bit_count()
     # N4: 10 per 5 % the dark share strays from 50 % (segno's arithmetic, to tie-break alike).
     percent = float(m.bit_count()) / (n * n)
     return score + 10 * int(abs(percent * 100 - 50) / 5)
@@ -305,18 +310,18 @@ def penalty(layout: _Layout, m: int) -> int:
 def _n3_lines(layout: _Layout, m: int, counted: int, overlapping: int, *, vertical: bool) -> int:
     """The correction for the rows (or columns) where a finder-like match begins inside another:
     their count by segno's sequential search minus what the bitwise count gave them."""
-    n, total = layout.size, layout.size * layout.size
+    n, w, total = layout.size, layout.stride, layout.total
     text = format(m, f"0{total}b")
     lines = set()
     while overlapping:
-        idx = total - overlapping.bit_length()  # the first module (row-major) still set
-        lines.add(idx % n if vertical else idx // n)
+        idx = total - overlapping.bit_length()  # the first bit (row-major) still set
+        lines.add(idx % w if vertical else idx // w)
         overlapping &= ~(1 << (total - 1 - idx))
     correction = 0
     for line in lines:
         line_mask = layout.cols[line] if vertical else layout.rows[line]
         correction -= 40 * (counted & line_mask).bit_count()
-        correction += _n3_sequential(text[line::n] if vertical else text[line * n:(line + 1) * n])
+        correction += _n3_sequential(text[line::w] if vertical else text[line * w:line * w + n])
     return correction
 
 

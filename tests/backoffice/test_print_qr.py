@@ -78,10 +78,10 @@ def test_every_mask_scores_what_segno_scores():
         placed = layout.place("".join(map(str, codeword_bits(payload, symbol))))
         for pattern in layout.mask_bits:
             candidate = layout.base | (placed ^ pattern)
-            text = format(candidate, f"0{layout.size ** 2}b")
-            matrix = [bytearray(int(ch) for ch in text[i:i + layout.size]) for i in range(0, len(text), layout.size)]
+            text = format(candidate, f"0{layout.total}b")
+            rows = [text[i:i + layout.size] for i in range(0, len(text), layout.stride)]
+            matrix = [bytearray(int(ch) for ch in row) for row in rows]
             assert qr.penalty(layout, candidate) == sum(segno_encoder.mask_scores(matrix, layout.size, layout.size))
-            rows = [text[i:i + layout.size] for i in range(0, len(text), layout.size)]
             columns = ["".join(col) for col in zip(*rows)]
             overlapping += sum(1 for line in rows + columns
                                if any(line.find("1011101", i) == i and line.find("1011101", i + d) == i + d
