@@ -56,7 +56,7 @@ def render_badges(*, event: Event, credentials: Iterable[Credential], out: Binar
     gates = dict(Checkpoint.objects.filter(event=event).values_list("checkpoint_id", "name"))
     count = 0
     with translation.override(event.language):
-        c = new_canvas(out, page_size=sheet.page_size, title=f"{event.name} — badges")
+        c = new_canvas(out, page_size=sheet.page_size, title=f"{event.name} — {words.BADGES_TITLE}")
         for credential in credentials:
             slot = count % len(sheet.origins)
             if slot == 0 and count:

@@ -224,7 +224,7 @@ def render_tickets(*, event: Event, tickets: Iterable[PrintedTicket], zones: dic
     sheet = SHEETS[Layout(layout)]()
     key = active_key(event.event_id)
     with translation.override(event.language):
-        c = new_canvas(out, page_size=sheet.page_size, title=f"{event.name} — tickets")
+        c = new_canvas(out, page_size=sheet.page_size, title=f"{event.name} — {words.TICKETS_TITLE}")
         text = TextOps(c)
         c.beginForm("event", 0, 0, *sheet.cell)
         sheet.event_part(c, event)

@@ -13,6 +13,10 @@ from tickets.models import Ticket
 
 CONTEXT = "printed"
 
+# Document titles (shown by PDF viewers)
+TICKETS_TITLE = pgettext_lazy(CONTEXT, "Tickets")
+BADGES_TITLE = pgettext_lazy(CONTEXT, "Credential badges")
+
 # Tickets
 DATE = pgettext_lazy(CONTEXT, "Date and time")
 VENUE = pgettext_lazy(CONTEXT, "Venue")
