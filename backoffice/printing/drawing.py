@@ -175,6 +175,8 @@ class TextOps:
 
     @staticmethod
     def pdf_string(text: str) -> str | None:
+        if text.isascii() and text.isprintable():  # seat numbers, references, most rows
+            return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         try:
             raw = text.encode("cp1252")
         except UnicodeEncodeError:
