@@ -1,5 +1,6 @@
-"""Which tickets, credentials and devices a print covers, read for printing: only the columns a
-printed item shows, streamed in print order (zone by zone as the event lists them, seat by seat)."""
+"""Which tickets a print covers, read for printing: only the columns a printed ticket shows,
+streamed in print order (zone by zone as the event lists them, seat by seat); and the errors a
+print request can meet."""
 from __future__ import annotations
 
 from collections.abc import Iterator
