@@ -2,7 +2,8 @@
 each event's page the links to print its tickets (all, or zone by zone), badges and pairing sheet.
 
 The ticket and event admins belong to their own modules (tickets/admin.py, backoffice/admin.py),
-so `install()` adds these to the registered ModelAdmins instead of those modules naming them;
+so `install()` adds these to the registered ModelAdmins instead of those modules naming them (the
+event page's row only on Django's plain change form: a custom set-up page links them itself);
 backoffice/print_urls.py calls it when the URLconf loads, after the admin has registered
 everything. The links point at the staff API (session authentication), so the admin and the API
 print the same documents."""
@@ -83,6 +84,8 @@ def install(site: admin.AdminSite = admin.site) -> None:
     event_admin = site.get_model_admin(Event) if site.is_registered(Event) else None
     if event_admin is None or print_links in (event_admin.readonly_fields or ()):
         return
+    if event_admin.change_form_template:
+        return  # a set-up page of its own (issue 17 item 1) links the printed outputs itself
     event_admin.readonly_fields = (*(event_admin.readonly_fields or ()), print_links)
     if event_admin.fieldsets:
         event_admin.fieldsets = (*event_admin.fieldsets, (PRINT_FIELD_LABEL, {"fields": (print_links,)}))

@@ -25,6 +25,7 @@ from backoffice.printing.services import codes_for_pairing_sheet
 from backoffice.printing.tickets import LAYOUTS, Layout, render_tickets
 from core.schema import error
 from devices.api import pairing_url
+from events.models import Language
 
 
 class PDFRenderer(BaseRenderer):
@@ -45,8 +46,20 @@ NOT_FOUND = error("No such event.", ("unknown event", "not_found", "No such even
 EMPTY = ("nothing to print", "empty_selection", "Nothing to print: the selection is empty.", {})
 
 
+LANGUAGE = OpenApiParameter(
+    "language", str, enum=Language.values,
+    description="The language of the printed words; by default the event's `language` (whoever prints, "
+                "the attendees read them). Not Accept-Language: every browser sends one.")
+
+
 class _PrintView(APIView):
     renderer_classes = (JSONRenderer, PDFRenderer)
+
+    def language(self, request) -> str | None:
+        language = request.query_params.get("language")
+        if language is not None and language not in Language.values:
+            raise ValidationError({"language": [f"Must be one of: {', '.join(Language.values)}."]})
+        return language
 
 
 class TicketsPDFView(_PrintView):
@@ -64,6 +77,7 @@ class TicketsPDFView(_PrintView):
             OpenApiParameter("layout", str, enum=LAYOUTS, description="a4 (default) or thermal"),
             OpenApiParameter("zone", str, description="only this zone's tickets (a zone_id)"),
             OpenApiParameter("tickets", str, description="comma-separated ticket_ids (at most 1,000) of this event"),
+            LANGUAGE,
         ],
         responses={
             (200, "application/pdf"): PDF,
@@ -81,10 +95,11 @@ class TicketsPDFView(_PrintView):
         if layout not in LAYOUTS:
             raise ValidationError({"layout": ["Must be a4 or thermal."]})
         zone = q.get("zone") or None
+        language = self.language(request)
         selection = select_tickets(event_id=event_id, zone=zone, ticket_ids=parse_ticket_ids(q.get("tickets")))
         return pdf_response(
             lambda out: render_tickets(event=selection.event, tickets=selection.rows(), zones=selection.zones,
-                                       layout=Layout(layout), out=out),
+                                       layout=Layout(layout), out=out, language=language),
             filename=f"tickets-{selection.event.event_id}-{selection.name}-{layout}.pdf")
 
 
@@ -95,14 +110,16 @@ class BadgesPDFView(_PrintView):
         description=("One badge per credential of the event that is not revoked, four per A4 sheet with cut marks: "
                      "kind, name, allowed zones by name with their colours, gates, validity in the event's time, "
                      "and a large QR code of the credential's signed code."),
+        parameters=[LANGUAGE],
         responses={(200, "application/pdf"): PDF, 400: error("The event has no credentials to print.", EMPTY),
                    404: NOT_FOUND})
     def get(self, request, event_id: str):
+        language = self.language(request)
         event = event_or_404(event_id)
         credentials = list(Credential.objects.filter(event=event, revoked_at__isnull=True).order_by("kind", "name"))
         if not credentials:
             raise EmptySelection("The event has no credentials to print (or all are revoked).")
-        return pdf_response(lambda out: render_badges(event=event, credentials=credentials, out=out),
+        return pdf_response(lambda out: render_badges(event=event, credentials=credentials, out=out, language=language),
                             filename=f"badges-{event.event_id}.pdf")
 
 
@@ -117,10 +134,13 @@ class PairingSheetPDFView(_PrintView):
             "code is missing, expired or past a third of its life gets a fresh one when the sheet is printed "
             "(the old code stops working); a fresher code is printed as it is, so printing twice in a row "
             "shows the same codes."),
+        parameters=[LANGUAGE],
         responses={(200, "application/pdf"): PDF,
                    400: error("Every device is paired or revoked: nothing to pair.", EMPTY), 404: NOT_FOUND})
     def get(self, request, event_id: str):
+        language = self.language(request)  # before any code is issued: a bad request changes nothing
         sheet = codes_for_pairing_sheet(event_id=event_id)
         return pdf_response(
-            lambda out: render_pairing_sheet(sheet=sheet, url_for=lambda code: pairing_url(request, code), out=out),
+            lambda out: render_pairing_sheet(sheet=sheet, url_for=lambda code: pairing_url(request, code), out=out,
+                                             language=language),
             filename=f"pairing-sheet-{sheet.event.event_id}.pdf")

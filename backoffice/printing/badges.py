@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from django.utils import translation
 from reportlab.lib.colors import white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -50,12 +49,13 @@ class BadgeSheet:
         self.ys = [self.margin + row * ch for row in range(self.rows + 1)]
 
 
-def render_badges(*, event: Event, credentials: Iterable[Credential], out: BinaryIO) -> int:
+def render_badges(*, event: Event, credentials: Iterable[Credential], out: BinaryIO,
+                  language: str | None = None) -> int:
     sheet = BadgeSheet()
     zones = {z.zone_id: z for z in Zone.objects.filter(event=event).order_by("position", "id")}
     gates = dict(Checkpoint.objects.filter(event=event).values_list("checkpoint_id", "name"))
     count = 0
-    with translation.override(event.language):
+    with words.in_print_language(event, language):
         c = new_canvas(out, page_size=sheet.page_size, title=f"{event.name} — {words.BADGES_TITLE}")
         for credential in credentials:
             slot = count % len(sheet.origins)

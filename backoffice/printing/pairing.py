@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import BinaryIO
 
-from django.utils import timezone, translation
+from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
@@ -38,7 +38,7 @@ def spaced(code: str) -> str:
 
 
 def render_pairing_sheet(*, sheet: PairingSheet, url_for: Callable[[str], str], out: BinaryIO,
-                         printed_at: datetime | None = None) -> int:
+                         printed_at: datetime | None = None, language: str | None = None) -> int:
     event = sheet.event
     width, height = A4
     cw, ch = (width - 2 * MARGIN) / COLUMNS, (height - 2 * MARGIN - HEADER) / ROWS
@@ -47,7 +47,7 @@ def render_pairing_sheet(*, sheet: PairingSheet, url_for: Callable[[str], str], 
     ys = [MARGIN + row * ch for row in range(ROWS + 1)]
     printed_at = printed_at or timezone.now()
     pages = (len(sheet.entries) + len(origins) - 1) // len(origins)
-    with translation.override(event.language):
+    with words.in_print_language(event, language):
         c = new_canvas(out, page_size=A4, title=f"{event.name} — {words.PAIRING_TITLE}")
         for page in range(pages):
             _header(c, sheet, printed_at, page + 1, pages)

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from django.utils import translation
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -218,12 +217,13 @@ SHEETS = {Layout.A4: A4Sheet, Layout.THERMAL: ThermalSheet}
 
 
 def render_tickets(*, event: Event, tickets: Iterable[PrintedTicket], zones: dict[str, ZoneLook], layout: Layout,
-                   out: BinaryIO) -> int:
+                   out: BinaryIO, language: str | None = None) -> int:
     """Write the PDF of `tickets` (in the order given) to `out`; returns how many were printed.
-    `zones` gives each zone's re-entry rule by zone_id (the ticket carries its own name and colour)."""
+    `zones` gives each zone's re-entry rule by zone_id (the ticket carries its own name and colour);
+    the words are in `language` if given (es, en), else in the event's language."""
     sheet = SHEETS[Layout(layout)]()
     key = active_key(event.event_id)
-    with translation.override(event.language):
+    with words.in_print_language(event, language):
         c = new_canvas(out, page_size=sheet.page_size, title=f"{event.name} — {words.TICKETS_TITLE}")
         text = TextOps(c)
         c.beginForm("event", 0, 0, *sheet.cell)

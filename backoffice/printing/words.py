@@ -1,14 +1,19 @@
 """Every word printed on tickets, badges and pairing sheets, in English msgids for Django's
-gettext. Renderers run inside `translation.override(event.language)`, so a Spanish event prints
-Spanish (backoffice/locale/es/LC_MESSAGES/django.po). The context "printed" keeps these apart
-from screen texts that share an English word but not its Spanish one (a seat on paper is
-"Asiento" whatever a form calls it)."""
+gettext. Renderers run inside `in_print_language(...)`: the event's language (Event.language,
+ADR 0024) unless the request chose one, so a Spanish event prints Spanish whatever the browser
+of whoever prints it says (Spanish: backoffice/locale/es/LC_MESSAGES/django.po). The context
+"printed" keeps these apart from screen texts that share an English word but not its Spanish one
+(a seat on paper is "Asiento" whatever a form calls it)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from django.utils import translation
 from django.utils.translation import pgettext, pgettext_lazy
 
 from access.vocabulary import CredentialKind
 from devices.vocabulary import DeviceRole
+from events.models import Language
 from tickets.models import Ticket
 
 CONTEXT = "printed"
@@ -70,3 +75,14 @@ def row_text(seat_row: str) -> str:
 
 def expires_text(when: str) -> str:
     return pgettext(CONTEXT, "Codes expire at %(time)s.") % {"time": when}
+
+
+def print_language(event, requested: str | None = None) -> str:
+    """`requested` when it is a language TicketCore prints in, else the event's."""
+    return requested if requested in Language.values else event.language
+
+
+@contextmanager
+def in_print_language(event, requested: str | None = None):
+    with translation.override(print_language(event, requested)):
+        yield

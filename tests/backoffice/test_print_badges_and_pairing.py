@@ -170,6 +170,18 @@ def test_a_sheet_of_many_devices_runs_over_pages(api):
 
 
 @pytest.mark.django_db
+def test_a_bad_request_issues_no_code_and_the_language_can_be_chosen(api):
+    event = printed_event()
+    devices = device_setup(event)
+    before = dict(Device.objects.filter(event=event).values_list("device_id", "pairing_code"))
+    assert_error(api.get(f"/api/v1/events/{event.event_id}/pairing-sheet.pdf", {"language": "fr"}), 400, "invalid")
+    assert dict(Device.objects.filter(event=event).values_list("device_id", "pairing_code")) == before
+    r = api.get(f"/api/v1/events/{event.event_id}/pairing-sheet.pdf", {"language": "en"})
+    text = flat(" ".join(page_texts(r.content)))
+    assert "Device pairing sheet" in text and "Box office" in text and devices["fresh"].device.name in text
+
+
+@pytest.mark.django_db
 def test_nothing_to_pair_is_400(api):
     event = printed_event()
     cp = event_services.create_checkpoint(event_id=event.event_id, name="Puerta")

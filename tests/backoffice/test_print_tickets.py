@@ -44,8 +44,9 @@ def printed_event(*, language="es", tz="Europe/Madrid", zones=ZONES, name="Conci
     return event
 
 
-def get_pdf(api, event, **params):
-    r = api.get(f"/api/v1/events/{event.event_id}/tickets.pdf", params)
+def get_pdf(api, event, HTTP_ACCEPT_LANGUAGE=None, **params):
+    headers = {"HTTP_ACCEPT_LANGUAGE": HTTP_ACCEPT_LANGUAGE} if HTTP_ACCEPT_LANGUAGE else {}
+    r = api.get(f"/api/v1/events/{event.event_id}/tickets.pdf", params, **headers)
     assert r.status_code == 200, r.content[:500]
     assert r["Content-Type"] == "application/pdf"
     assert r["Cache-Control"] == "no-store"
@@ -128,6 +129,19 @@ def test_thermal_pages_are_80_mm_wide_one_ticket_each_in_english(api):
         ticket = tickets[0]
         assert_ticket_text(text, ticket, event, ENGLISH, row="Row 7" if ticket.seat_id == "B-3" else "to be assigned")
         assert "Asiento" not in text and "por asignar" not in text
+
+
+@pytest.mark.django_db
+def test_prints_follow_the_event_unless_the_request_chooses(api):
+    """The attendees read the tickets: a Spanish event prints Spanish whatever the language of
+    the browser that asks for it; `?language=` is the one way to choose another."""
+    event = printed_event()  # Spanish
+    spanish = " ".join(page_texts(get_pdf(api, event, zone="A", HTTP_ACCEPT_LANGUAGE="en")))
+    assert "ASIENTO" in spanish and "SEAT" not in spanish
+    english = " ".join(page_texts(get_pdf(api, event, zone="A", language="en")))
+    assert "SEAT" in english and "to be assigned" in english and "ASIENTO" not in english
+    error = assert_error(api.get(f"/api/v1/events/{event.event_id}/tickets.pdf", {"language": "fr"}), 400, "invalid")
+    assert "language" in error["fields"]
 
 
 @pytest.mark.django_db
