@@ -16,7 +16,6 @@ from backoffice.printing.badges import render_badges
 from backoffice.printing.pairing import render_pairing_sheet
 from backoffice.printing.pdf_response import pdf_response
 from backoffice.printing.selection import (
-    EmptySelection,
     event_or_404,
     parse_ticket_ids,
     select_tickets,
@@ -44,6 +43,8 @@ class PDFRenderer(BaseRenderer):
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="A PDF document (`application/pdf`).")
 NOT_FOUND = error("No such event.", ("unknown event", "not_found", "No such event.", {}))
 EMPTY = ("nothing to print", "empty_selection", "Nothing to print: the selection is empty.", {})
+BAD_LANGUAGE = ("bad language", "invalid", "Invalid input: language: Must be one of: es, en.",
+                {"language": ["Must be one of: es, en."]})
 
 
 LANGUAGE = OpenApiParameter(
@@ -109,16 +110,14 @@ class BadgesPDFView(_PrintView):
         summary="Credential badges (PDF)",
         description=("One badge per credential of the event that is not revoked, four per A4 sheet with cut marks: "
                      "kind, name, allowed zones by name with their colours, gates, validity in the event's time, "
-                     "and a large QR code of the credential's signed code."),
+                     "and a large QR code of the credential's signed code. Without any, one page that says so "
+                     "(the admin links this document from the start)."),
         parameters=[LANGUAGE],
-        responses={(200, "application/pdf"): PDF, 400: error("The event has no credentials to print.", EMPTY),
-                   404: NOT_FOUND})
+        responses={(200, "application/pdf"): PDF, 400: error("Bad language.", BAD_LANGUAGE), 404: NOT_FOUND})
     def get(self, request, event_id: str):
         language = self.language(request)
         event = event_or_404(event_id)
         credentials = list(Credential.objects.filter(event=event, revoked_at__isnull=True).order_by("kind", "name"))
-        if not credentials:
-            raise EmptySelection("The event has no credentials to print (or all are revoked).")
         return pdf_response(lambda out: render_badges(event=event, credentials=credentials, out=out, language=language),
                             filename=f"badges-{event.event_id}.pdf")
 
@@ -133,10 +132,9 @@ class PairingSheetPDFView(_PrintView):
             "expiry in the event's time. Pairing codes are short-lived (DEVICE_PAIRING_MINUTES): a device whose "
             "code is missing, expired or past a third of its life gets a fresh one when the sheet is printed "
             "(the old code stops working); a fresher code is printed as it is, so printing twice in a row "
-            "shows the same codes."),
+            "shows the same codes. With no device to pair, one page that says so."),
         parameters=[LANGUAGE],
-        responses={(200, "application/pdf"): PDF,
-                   400: error("Every device is paired or revoked: nothing to pair.", EMPTY), 404: NOT_FOUND})
+        responses={(200, "application/pdf"): PDF, 400: error("Bad language.", BAD_LANGUAGE), 404: NOT_FOUND})
     def get(self, request, event_id: str):
         language = self.language(request)  # before any code is issued: a bad request changes nothing
         sheet = codes_for_pairing_sheet(event_id=event_id)

@@ -25,6 +25,7 @@ from backoffice.printing.drawing import (
     draw_qr,
     label,
     new_canvas,
+    notice,
     swatch,
 )
 from core.localtime import format_local
@@ -68,7 +69,10 @@ def render_badges(*, event: Event, credentials: Iterable[Credential], out: Binar
             _badge(c, sheet.cell, event, credential, zones, gates)
             c.restoreState()
             count += 1
-        cut_marks(c, sheet.page_size, sheet.xs, sheet.ys)
+        if count:
+            cut_marks(c, sheet.page_size, sheet.xs, sheet.ys)
+        else:  # a page that says so: the set-up page links this document before anyone has a badge
+            notice(c, sheet.page_size, event, str(words.BADGES_TITLE), str(words.NO_BADGES))
         c.save()
     return count
 

@@ -23,6 +23,7 @@ from backoffice.printing.drawing import (
     draw_qr,
     label,
     new_canvas,
+    notice,
 )
 from backoffice.printing.services import PairingSheet, SheetEntry
 from core.localtime import format_local
@@ -49,6 +50,8 @@ def render_pairing_sheet(*, sheet: PairingSheet, url_for: Callable[[str], str], 
     pages = (len(sheet.entries) + len(origins) - 1) // len(origins)
     with words.in_print_language(event, language):
         c = new_canvas(out, page_size=A4, title=f"{event.name} — {words.PAIRING_TITLE}")
+        if not sheet.entries:  # a page that says so: the set-up page links this sheet before any device exists
+            notice(c, A4, event, str(words.PAIRING_TITLE), str(words.NOTHING_TO_PAIR))
         for page in range(pages):
             _header(c, sheet, printed_at, page + 1, pages)
             for slot, entry in enumerate(sheet.entries[page * len(origins):(page + 1) * len(origins)]):

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from backoffice.printing.selection import EmptySelection, event_or_404
+from backoffice.printing.selection import event_or_404
 from devices.models import Device
 from devices.services import issue_pairing_code
 from events.models import Event
@@ -44,8 +44,8 @@ def fresh_enough(expires_at: datetime | None, now: datetime) -> bool:
 
 
 def codes_for_pairing_sheet(*, event_id: str) -> PairingSheet:
-    """Every device of the event that is neither paired nor revoked, each with a pairing code
-    fresh enough to print, gate by gate. The devices are locked (in primary key order) so that
+    """Every device of the event that is neither paired nor revoked (perhaps none), each with a
+    pairing code fresh enough to print, gate by gate. The devices are locked (in primary key order) so that
     two sheets printed at once agree on one code per device."""
     event = event_or_404(event_id)
     now = timezone.now()
@@ -61,8 +61,6 @@ def codes_for_pairing_sheet(*, event_id: str) -> PairingSheet:
                 issued = issue_pairing_code(device_id=device.device_id)
                 entries.append(SheetEntry(device=device, pairing_code=issued.pairing_code,
                                           expires_at=issued.pairing_expires_at, issued=True))
-    if not entries:
-        raise EmptySelection("Every device of this event is paired or revoked: there is nothing to pair.")
     entries.sort(key=lambda e: (e.device.checkpoint is None, e.device.checkpoint.name if e.device.checkpoint else "",
                                 e.device.name.lower(), e.device.device_id))
     return PairingSheet(event=event, entries=entries)

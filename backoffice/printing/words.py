@@ -61,6 +61,12 @@ STEWARD = pgettext_lazy(CONTEXT, "Steward")
 SUPERVISOR = pgettext_lazy(CONTEXT, "Supervisor")
 OFFICE = pgettext_lazy(CONTEXT, "Box office terminal")
 PAGE = pgettext_lazy(CONTEXT, "Page")
+NOTHING_TO_PAIR = pgettext_lazy(
+    CONTEXT, "No device is waiting to be paired: every device of this event is paired or revoked. "
+             "Add a device for each door phone, then print this sheet again.")
+NO_BADGES = pgettext_lazy(
+    CONTEXT, "No credentials to print: this event has none, or all of them are revoked. "
+             "Add credentials, then print the badges again.")
 
 ROLES = {DeviceRole.STEWARD: STEWARD, DeviceRole.SUPERVISOR: SUPERVISOR, DeviceRole.OFFICE: OFFICE}
 KINDS = {CredentialKind.STAFF: STAFF, CredentialKind.VIP: VIP}

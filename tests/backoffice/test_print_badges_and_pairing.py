@@ -30,8 +30,8 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def pdf(api, event, path):
-    r = api.get(f"/api/v1/events/{event.event_id}/{path}")
+def pdf(api, event, path, **params):
+    r = api.get(f"/api/v1/events/{event.event_id}/{path}", params)
     assert r.status_code == 200, r.content[:500]
     assert r["Content-Type"] == "application/pdf" and r["Cache-Control"] == "no-store"
     return r.content
@@ -78,12 +78,16 @@ def test_badges_carry_valid_credential_codes_names_kinds_and_zones(api):
 
 
 @pytest.mark.django_db
-def test_no_badges_to_print_is_400_and_unknown_event_404(api):
+def test_no_badges_to_print_is_one_page_that_says_so_and_unknown_event_404(api):
+    """The set-up page links the badges before anyone has one: a person clicking it reads why
+    the document is empty instead of a JSON error."""
     event = printed_event()
-    assert_error(api.get(f"/api/v1/events/{event.event_id}/badges.pdf"), 400, "empty_selection")
     revoke_credential(credential_id=create_credential(event_id=event.event_id, name="X", kind="vip").credential_id)
-    assert_error(api.get(f"/api/v1/events/{event.event_id}/badges.pdf"), 400, "empty_selection")
+    data = pdf(api, event, "badges.pdf")
+    assert page_codes(data) == [[]]
+    assert "No hay acreditaciones que imprimir" in flat(page_texts(data)[0])
     assert_error(api.get("/api/v1/events/nope/badges.pdf"), 404, "not_found")
+    assert_error(api.get(f"/api/v1/events/{event.event_id}/badges.pdf", {"language": "de"}), 400, "invalid")
 
 
 # --------------------------------------------------------------------------- pairing sheet
@@ -182,12 +186,15 @@ def test_a_bad_request_issues_no_code_and_the_language_can_be_chosen(api):
 
 
 @pytest.mark.django_db
-def test_nothing_to_pair_is_400(api):
+def test_nothing_to_pair_is_one_page_that_says_so(api):
     event = printed_event()
+    data = pdf(api, event, "pairing-sheet.pdf")  # no device at all yet
+    assert page_codes(data) == [[]] and "Ningún dispositivo espera emparejarse" in flat(page_texts(data)[0])
     cp = event_services.create_checkpoint(event_id=event.event_id, name="Puerta")
     pair_device(pairing_code=create_device(event_id=event.event_id, name="Móvil",
                                            checkpoint_id=cp.checkpoint_id).pairing_code)
-    assert_error(api.get(f"/api/v1/events/{event.event_id}/pairing-sheet.pdf"), 400, "empty_selection")
+    data = pdf(api, event, "pairing-sheet.pdf", language="en")  # every device paired
+    assert page_codes(data) == [[]] and "No device is waiting to be paired" in flat(page_texts(data)[0])
     assert_error(api.get("/api/v1/events/nope/pairing-sheet.pdf"), 404, "not_found")
 
 
