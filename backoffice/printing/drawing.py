@@ -12,6 +12,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from backoffice.printing.qr import Symbol
+from core.localtime import format_local
 
 # Binary (Flate only) streams. With ASCII85 on, reportlab's default, the streams are a quarter
 # larger and, without its optional C accelerator, encoding them was most of the time of a
@@ -164,8 +165,6 @@ def cut_marks(c: Canvas, page_size: tuple[float, float], xs: list[float], ys: li
 
 def notice(c: Canvas, page_size: tuple[float, float], event, title: str, text: str) -> None:
     """A page that says why there is nothing else in the document."""
-    from core.localtime import format_local
-
     width, height = page_size
     inner = width - 40 * mm
     draw_fitted(c, 20 * mm, height - 30 * mm, title, BOLD, 16, inner, min_size=10)
