@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from backoffice.printing.pdf_response import pdf_response
 from backoffice.printing.selection import select_tickets
@@ -27,8 +28,8 @@ PRINT_FIELD_LABEL = "Print"
 def _print(modeladmin, request, queryset, layout: Layout):
     events = list(queryset.order_by().values_list("event_id", flat=True).distinct()[:2])
     if len(events) != 1:
-        modeladmin.message_user(request, "Select tickets of one event to print them (filter the list by event first).",
-                                messages.ERROR)
+        modeladmin.message_user(
+            request, _("Select tickets of one event to print them (filter the list by event first)."), messages.ERROR)
         return None
     try:
         selection = select_tickets(event_id=events[0], queryset=queryset)
@@ -41,12 +42,12 @@ def _print(modeladmin, request, queryset, layout: Layout):
         filename=f"tickets-{selection.event.event_id}-selection-{layout}.pdf")
 
 
-@admin.action(description="Print selected tickets (A4 sheets, 8 per page)")
+@admin.action(description=_("Print selected tickets (A4 sheets, 8 per page)"))
 def print_tickets_a4(modeladmin, request, queryset):
     return _print(modeladmin, request, queryset, Layout.A4)
 
 
-@admin.action(description="Print selected tickets (thermal printer, 80 mm)")
+@admin.action(description=_("Print selected tickets (thermal printer, 80 mm)"))
 def print_tickets_thermal(modeladmin, request, queryset):
     return _print(modeladmin, request, queryset, Layout.THERMAL)
 

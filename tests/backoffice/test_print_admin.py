@@ -161,3 +161,13 @@ def _browser():
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     return driver
+
+
+def test_the_print_actions_speak_spanish():
+    from django.utils import translation
+
+    from backoffice.print_admin import print_tickets_a4, print_tickets_thermal
+
+    with translation.override("es"):
+        assert str(print_tickets_a4.short_description) == "Imprimir las entradas seleccionadas (hojas A4, 8 por hoja)"
+        assert str(print_tickets_thermal.short_description).startswith("Imprimir las entradas seleccionadas")
