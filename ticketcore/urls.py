@@ -35,6 +35,7 @@ api_v1 = [
     path("", include("access.offline_urls")),
     path("", include("offices.api_urls")),
     path("", include("alerts.api_urls")),
+    path("", include("backoffice.print_urls")),
 ]
 
 urlpatterns = [

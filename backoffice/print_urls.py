@@ -1,0 +1,14 @@
+from django.urls import path
+
+from backoffice import print_admin, print_api
+
+# The admin's print actions and links (backoffice/print_admin.py): the admin has registered every
+# ModelAdmin by the time the URLconf loads.
+print_admin.install()
+
+urlpatterns = [
+    path("events/<str:event_id>/tickets.pdf", print_api.TicketsPDFView.as_view(), name="event-tickets-pdf"),
+    path("events/<str:event_id>/badges.pdf", print_api.BadgesPDFView.as_view(), name="event-badges-pdf"),
+    path("events/<str:event_id>/pairing-sheet.pdf", print_api.PairingSheetPDFView.as_view(),
+         name="event-pairing-sheet-pdf"),
+]

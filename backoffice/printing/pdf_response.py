@@ -1,0 +1,30 @@
+"""A rendered PDF as an HTTP response."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpResponse
+
+
+class _Collect:
+    """The file reportlab writes to: it writes the whole document in one call, kept as it is
+    (a BytesIO would copy it once more on the way out)."""
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+
+def pdf_response(render: Callable[[Any], Any], *, filename: str) -> HttpResponse:
+    out = _Collect()
+    render(out)
+    body = out.chunks[0] if len(out.chunks) == 1 else b"".join(out.chunks)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    # Tickets, badges and pairing codes admit people: no copy in a browser's or a proxy's cache.
+    response["Cache-Control"] = "no-store"
+    return response
