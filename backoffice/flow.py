@@ -28,9 +28,8 @@ docs/adr/0028 has the reasoning; in short:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from statistics import median
 
 # Two scans on one phone at most this far apart are back-to-back: the next person was waiting.
 BUSY_GAP_S = 20.0
@@ -59,14 +58,38 @@ class ServiceRate:
     samples: int
 
 
-def service_time_from_gaps(gaps_s: Iterable[float], *, busy_gap_s: float = BUSY_GAP_S,
+def _weighted(gaps_s: Iterable[float] | Mapping[float, int]) -> list[tuple[float, int]]:
+    if isinstance(gaps_s, Mapping):
+        return sorted((float(g), int(n)) for g, n in gaps_s.items() if n > 0)
+    return [(float(g), 1) for g in sorted(gaps_s)]
+
+
+def _weighted_median(pairs: list[tuple[float, int]]) -> float:
+    """statistics.median of the multiset (value, count) pairs (sorted by value) stand for."""
+    total = sum(n for _, n in pairs)
+    lo_rank, hi_rank = (total - 1) // 2, total // 2
+    lo = hi = None
+    seen = 0
+    for value, n in pairs:
+        if lo is None and seen + n > lo_rank:
+            lo = value
+        if seen + n > hi_rank:
+            hi = value
+            break
+        seen += n
+    return (lo + hi) / 2
+
+
+def service_time_from_gaps(gaps_s: Iterable[float] | Mapping[float, int], *, busy_gap_s: float = BUSY_GAP_S,
                            min_gaps: int = MIN_BUSY_GAPS) -> tuple[float, int] | None:
-    """(median back-to-back gap in seconds, how many gaps) or None with too few of them. Gaps of
+    """(median back-to-back gap in seconds, how many gaps) or None with too few of them. `gaps_s`
+    is a list of gaps or a histogram {gap: count} (the report reads one from the database). Gaps of
     zero (two reads in one instant) are duplicates, not people."""
-    busy = [g for g in gaps_s if 0 < g <= busy_gap_s]
-    if len(busy) < min_gaps:
+    busy = [(g, n) for g, n in _weighted(gaps_s) if 0 < g <= busy_gap_s]
+    count = sum(n for _, n in busy)
+    if count < min_gaps:
         return None
-    return median(busy), len(busy)
+    return _weighted_median(busy), count
 
 
 def sustained_lane_rate(lane_minute_counts: Iterable[int], *, top: int = SUSTAINED_TOP) -> float | None:
@@ -75,7 +98,7 @@ def sustained_lane_rate(lane_minute_counts: Iterable[int], *, top: int = SUSTAIN
     return sum(busiest) / len(busiest) if busiest else None
 
 
-def service_rate(*, gaps_s: Iterable[float], lane_minute_counts: Iterable[int]) -> ServiceRate | None:
+def service_rate(*, gaps_s: Iterable[float] | Mapping[float, int], lane_minute_counts: Iterable[int]) -> ServiceRate | None:
     """A lane's service rate: from back-to-back gaps when there are enough, else the sustained
     maximum; None when the gate served nobody."""
     measured = service_time_from_gaps(gaps_s)

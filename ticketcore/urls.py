@@ -39,6 +39,7 @@ urlpatterns = [
     # The door's hot path first: Django resolves URL patterns in order, and every pattern tried
     # before a match costs Python time on each of the 1,500 scans a second (docs/adr/0007).
     path("api/v1/scan", ScanView.as_view(), name="scan"),
+    path("", include("backoffice.report_urls")),  # exports, report, its admin page (before admin/)
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

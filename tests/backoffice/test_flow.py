@@ -122,3 +122,16 @@ def test_no_capacity_with_arrivals_is_an_infinite_wait():
 def test_peak_is_the_first_maximum():
     assert flow.peak([0, 3, 7, 7, 2]) == (2, 7)
     assert flow.peak([]) == (None, 0) and flow.peak([0, 0]) == (None, 0)
+
+
+def test_the_median_of_a_histogram_is_the_median_of_its_gaps():
+    from collections import Counter
+    from statistics import median
+
+    rng = random.Random(3)
+    for _ in range(200):
+        gaps = [round(rng.uniform(0, 25), 1) for _ in range(rng.randint(20, 80))]
+        busy = [g for g in gaps if 0 < g <= flow.BUSY_GAP_S]
+        expected = (median(busy), len(busy)) if len(busy) >= flow.MIN_BUSY_GAPS else None
+        assert flow.service_time_from_gaps(Counter(gaps)) == expected
+        assert flow.service_time_from_gaps(gaps) == expected
