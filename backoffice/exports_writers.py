@@ -92,6 +92,7 @@ def xlsx_file(export: Export, event: Event):
     with translation.override(event.language):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=str(export.title)[:31])
+        sheet.freeze_panes = "A2"  # before the first row: a write-only sheet writes its view with it
         bold = Font(bold=True)
         header_cells = []
         for text in headers(export):
@@ -99,7 +100,6 @@ def xlsx_file(export: Export, event: Event):
             cell.font = bold
             header_cells.append(cell)
         sheet.append(header_cells)
-        sheet.freeze_panes = "A2"
         money = [i for i, c in enumerate(export.columns) if c.kind == Kind.MONEY]
         for row in _formatted(export, event):
             for i in money:

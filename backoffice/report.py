@@ -23,7 +23,7 @@ Definitions (the page says the same in words; docs/adr/0028):
 - **rejections**: every rejected scan by reason, and `distinct_codes`: repeat reads of one code
   (a phone re-reading the same QR, or the same person trying again) count once.
 - **gates**: entries, the peak entry minute, and the entry-flow analysis of backoffice/flow.py:
-  arrivals are the entry attempts, with a phone's immediate re-reads of the same code collapsed.
+  arrivals are the entry attempts, a phone's immediate re-reads of one code counted once.
 """
 from __future__ import annotations
 
@@ -86,14 +86,16 @@ SELECT reason, count(*), count(DISTINCT code)
  ORDER BY 2 DESC, 1
 """
 
-# The entry flow: each phone's scans in time order (one sort of the event's scans). `fresh` is a
-# scan that is not an immediate re-read of the phone's previous code. Two outputs, told apart by
-# `kind`: arrivals (fresh entry attempts per gate and minute), and a histogram of back-to-back
-# gaps per gate (to the hundredth of a second) for flow.service_rate.
+# The entry flow: each phone's scans in time order (one sort of the event's scans). A scan is
+# `fresh` unless it re-reads the phone's previous code, same direction, within BUSY_GAP_S (a QR
+# read twice, a person trying again at once). Two outputs told apart by `kind`: arrivals (fresh
+# entry attempts per gate and minute) and a histogram of the back-to-back gaps between fresh
+# scans per gate, to the hundredth of a second, for flow.service_rate.
 _FLOW_SQL = f"""
 WITH w AS (
     SELECT checkpoint_id, direction, at,
-           code IS DISTINCT FROM lag(code) OVER phone AS fresh,
+           NOT coalesce(code = lag(code) OVER phone AND direction = lag(direction) OVER phone
+                        AND at - lag(at) OVER phone <= make_interval(secs => %(busy_gap)s), false) AS fresh,
            extract(epoch FROM at - lag(at) OVER phone) AS gap
       FROM (SELECT device_id, checkpoint_id, direction, code, coalesce(effective_at, server_time) AS at
               FROM access_scan
