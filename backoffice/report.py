@@ -43,6 +43,7 @@ from backoffice import report_timeline as tl
 from backoffice.report_words import reason_words
 from core.localtime import local
 from devices.models import Device
+from devices.vocabulary import DeviceRole
 from events.models import Checkpoint, Event
 from events.vocabulary import Direction
 from offices.models import Office, OfficeSale
@@ -318,7 +319,8 @@ def build(event: Event, data: dict, *, target_wait_s: int) -> dict:
 
     # --- phones, late uploads, offline conflicts
     phones = []
-    for device_id in sorted(set(phone_totals) | set(devices), key=lambda d: (devices.get(d, {}).get("name", d), d)):
+    scanners = {d for d, info in devices.items() if info["role"] != DeviceRole.OFFICE}
+    for device_id in sorted(set(phone_totals) | scanners, key=lambda d: (devices.get(d, {}).get("name", d), d)):
         info = devices.get(device_id, {"device_id": device_id, "name": device_id, "role": None, "checkpoint_id": None})
         totals = phone_totals[device_id]
         active_minutes = [m for m, c in phone_minutes[device_id].items() if sum(c) > 0]
@@ -412,8 +414,9 @@ def _conflict(row: dict, devices: dict, names: dict, tz: str) -> dict:
         device = devices.get(part.get("device_id"), {})
         part["device"] = device.get("name")
         part["gate"] = names.get(part.get("checkpoint_id") or device.get("checkpoint_id"))
-        if part.get("at"):
-            part["at"] = _iso(datetime.fromisoformat(part["at"]), tz)
+        for key in ("at", "applied_at"):
+            if part.get(key):
+                part[key] = _iso(datetime.fromisoformat(part[key]), tz)
         if part.get("reason"):
             part["reason_words"] = reason_words(part["reason"])
         return part

@@ -70,6 +70,7 @@ ReportOut = inline_serializer("PostEventReport", {
 
 class ReportView(APIView):
     @extend_schema(
+        operation_id="event_report",
         parameters=[OpenApiParameter("target_wait_s", int, description="target wait for the lanes figure "
                                                                        "(seconds, default 300)")],
         responses={200: ReportOut}, summary="The post-event report: attendance, gates and entry flow, zones, "
@@ -117,6 +118,10 @@ class ExportView(APIView):
     content_negotiation_class = AnyAccept
 
     @extend_schema(
+        operation_id="event_export",
+        parameters=[OpenApiParameter("dataset", str, OpenApiParameter.PATH, enum=list(exports.DATASETS)),
+                    OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["csv", "xlsx"],
+                                     description="file format (the path's extension)")],
         responses={(200, "text/csv"): OpenApiTypes.BINARY,
                    (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
         summary="Export tickets, scans, sales or box-office reconciliation as CSV or XLSX (staff, streamed)",

@@ -40,7 +40,15 @@ def _duration(seconds) -> str:
     if minutes < 60:
         return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
     hours, minutes = divmod(minutes, 60)
-    return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+    if hours < 48:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+    return _("%(d)d days %(h)d h") % {"d": hours // 24, "h": hours % 24}
+
+
+def _saturation(episode: dict) -> str:
+    """`20:41 (UTC+01:00) for 18 min, longest wait 4 min 10 s`."""
+    return _("%(start)s for %(minutes)d min, longest wait %(wait)s") % {
+        "start": _at(episode["from"]), "minutes": episode["minutes"], "wait": _duration(episode["max_wait_s"])}
 
 
 def _timeline(body: dict) -> dict:
@@ -84,10 +92,10 @@ def report_page(request, event_id: str):
         raise Http404("No such event.")
     event = body["event"]
     gates = [{**g, "peak_at": _at(g["peak_minute"]), "max_wait": _duration(g["max_wait_s"]),
-              "saturation_text": [f"{_at(s['from'])} – {_at(s['to'])}: {s['minutes']} min, "
-                                  f"{_('longest wait')} {_duration(s['max_wait_s'])}" for s in g["saturation"]]}
+              "saturation_text": [_saturation(s) for s in g["saturation"]]}
              for g in body["gates"]]
     zones = [{**z, "peak_at": _at(z["peak_inside_minute"])} for z in body["zones"]]
+    late = [{**d, "delay": _duration(d["max_delay_s"])} for d in body["late_uploads"]["devices"]]
     conflicts = [{**c, "raised": _at(c["raised_at"], "%Y-%m-%d %H:%M"), "accepted_at": _at(c["accepted"].get("at"), "%H:%M:%S"),
                   "rejected_at": _at(c["rejected"].get("at"), "%H:%M:%S")} for c in body["offline_conflicts"]["items"]]
     totals = body["totals"]
@@ -110,6 +118,7 @@ def report_page(request, event_id: str):
         "zones": zones,
         "zone_totals": zone_totals,
         "conflicts": conflicts,
+        "late": late,
         "timeline": _timeline(body),
         "target_wait_s": target,
         "target_wait": _duration(target),

@@ -72,7 +72,7 @@ def build_night() -> Night:
     event_services.setup_zones(event_id=event.event_id, status=True, zones=ZONES)
     generate_tickets(event_id=event.event_id)
     night = Night(event=event)
-    ids = lambda *seats: [night.ticket(s).ticket_id for s in seats]  # noqa: E731
+    ids = lambda *seats: [night.ticket(s).ticket_id for s in seats]
 
     sell_tickets(event_id=event.event_id, ticket_ids=ids("A-1", "A-2", "A-3"), actor="ana",
                  metadata={"buyer": {"name": "Zoe Buyer", "email": "zoe@example.com"}})

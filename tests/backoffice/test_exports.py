@@ -69,8 +69,8 @@ def expected_tickets(night) -> list[list[str]]:
         return [seat, "por asignar", zone, code, state, channel, price, "EUR" if price else "", *buyer, ref[seat][0],
                 entry, gate, ref[seat][1]]
 
-    a = lambda seat, *rest, **kw: row(seat, "Ringside", "A", *rest, **kw)  # noqa: E731
-    b = lambda seat, *rest, **kw: row(seat, "General", "B", *rest, **kw)  # noqa: E731
+    a = lambda seat, *rest, **kw: row(seat, "Ringside", "A", *rest, **kw)
+    b = lambda seat, *rest, **kw: row(seat, "General", "B", *rest, **kw)
     return [
         a("A-1", "Left after entering", "Sold by staff", "45.00", zoe, local("20:00:05"), "North"),
         a("A-2", "Inside", "Sold by staff", "45.00", zoe, local("20:00:20"), "North"),
