@@ -17,17 +17,20 @@ trip (docs/adr/0028).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, OuterRef, Subquery, Value, When
+from django.db import connection
+from django.db.models import Case, FilteredRelation, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Scan
 from backoffice.report import office_reconciliation, sales_section
-from events.models import Event
+from devices.models import Device
+from events.models import Checkpoint, Event
 from offices.models import Office
 from tickets.models import LedgerEntry, Ticket
 from tickets.selectors import state_expression
@@ -87,6 +90,35 @@ def _door_time():
     return Coalesce("effective_at", "server_time")
 
 
+def _gate_names(event: Event) -> dict[str, str]:
+    return dict(Checkpoint.objects.filter(event_id=event.event_id).values_list("checkpoint_id", "name"))
+
+
+@contextmanager
+def _without_jit():
+    """PostgreSQL's JIT compiler judges these queries by their cost estimate (a correlated lookup
+    per ticket) and spends seconds compiling for a run it does not speed up. Off for the one
+    statement that declares the cursor, back to the server's setting after."""
+    with connection.cursor() as cur:
+        cur.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("RESET jit")
+
+
+def _stream(qs) -> Iterator[tuple]:
+    """The queryset's rows through a server-side cursor, `EXPORT_CHUNK` at a time. The cursor is
+    declared (planned, and outside a transaction run to completion) at the first fetch."""
+    rows = qs.iterator(chunk_size=EXPORT_CHUNK)
+    with _without_jit():
+        first = next(rows, None)
+    if first is not None:
+        yield first
+        yield from rows
+
+
 def _latest_sold():
     # ledger_ticket_idx (ticket, id), read backwards: a few entries per ticket.
     return LedgerEntry.objects.filter(ticket_id=OuterRef("pk"), action="sold").order_by("-id")
@@ -103,26 +135,26 @@ TICKET_COLUMNS = (
 
 
 def ticket_rows(event: Event) -> Iterator[tuple]:
-    first_in = Scan.objects.filter(ticket_id=OuterRef("pk"), first_entry=True)  # one_first_entry_per_ticket
+    gates = _gate_names(event)
     qs = (
         Ticket.objects.filter(event_id=event.event_id)
+        # The first entry: a left join on the scan that `one_first_entry_per_ticket` allows once.
+        .annotate(first=FilteredRelation("scans", condition=Q(scans__first_entry=True)))
         .annotate(
             state=state_expression(),
-            first_at=Subquery(first_in.annotate(at=_door_time()).values("at")[:1]),
-            first_gate=Subquery(first_in.values("checkpoint__name")[:1]),
+            first_at=Coalesce("first__effective_at", "first__server_time"),
             # The buyer of the sale that stands: an un-sold ticket (PATCH status true) has none.
             buyer=Case(When(status=False, then=Subquery(_latest_sold().values("metadata__buyer")[:1])),
                        default=Value(None)),
         )
         .order_by("id")  # generation order: zone by zone, seat by seat
         .values_list("seat_id", "seat_row", "zone", "zone_id", "state", "channel", "price", "buyer", "reference",
-                     "first_at", "first_gate", "ticket_id")
+                     "first_at", "first__checkpoint_id", "ticket_id")
     )
     currency = event.currency
-    for seat, row, zone, zone_id, state, channel, price, buyer, reference, first_at, gate, ticket_id in \
-            qs.iterator(chunk_size=EXPORT_CHUNK):
+    for seat, row, zone, zone_id, state, channel, price, buyer, reference, first_at, gate, ticket_id in _stream(qs):
         yield (seat, row, zone, zone_id, state, channel, price, currency if price is not None else "",
-               _buyer_name(buyer), _buyer_email(buyer), reference, first_at, gate or "", ticket_id)
+               _buyer_name(buyer), _buyer_email(buyer), reference, first_at, gates.get(gate, gate or ""), ticket_id)
 
 
 # --------------------------------------------------------------------------- scans
@@ -137,19 +169,21 @@ SCAN_COLUMNS = (
 
 
 def scan_rows(event: Event) -> Iterator[tuple]:
+    gates = _gate_names(event)
+    devices = dict(Device.objects.filter(event_id=event.event_id).values_list("device_id", "name"))
     qs = (
         Scan.objects.filter(event_id=event.event_id)
         .annotate(at=_door_time())
         .order_by("at", "id")
-        .values_list("at", "checkpoint__name", "device__name", "direction", "result", "reason", "ticket__seat_id",
+        .values_list("at", "checkpoint_id", "device_id", "direction", "result", "reason", "ticket__seat_id",
                      "credential__name", "credential__kind", "zone_id", "mode", "late", "quarantined", "server_time",
                      "scan_id")
     )
     for (at, gate, device, direction, result, reason, seat, cred_name, cred_kind, zone_id, mode, late, quarantined,
-         received, scan_id) in qs.iterator(chunk_size=EXPORT_CHUNK):
+         received, scan_id) in _stream(qs):
         who = seat or (f"{cred_name} ({cred_kind})" if cred_name else "")
-        yield (at, gate or "", device or "", direction, result, reason, reason or "", who, zone_id or "", mode, late,
-               quarantined, received, str(scan_id))
+        yield (at, gates.get(gate, gate or ""), devices.get(device, device), direction, result, reason, reason or "",
+               who, zone_id or "", mode, late, quarantined, received, str(scan_id))
 
 
 # --------------------------------------------------------------------------- sales
@@ -173,7 +207,7 @@ def sale_rows(event: Event) -> Iterator[tuple]:
         .values_list("seat_id", "seat_row", "zone", "reference", "channel", "price", "sale", "sold_at", "ticket_id")
     )
     currency = event.currency
-    for seat, row, zone, reference, channel, price, sale, recorded, ticket_id in qs.iterator(chunk_size=EXPORT_CHUNK):
+    for seat, row, zone, reference, channel, price, sale, recorded, ticket_id in _stream(qs):
         sale = sale if isinstance(sale, dict) else {}
         buyer = sale.get("buyer")
         office_time = _parse_time(sale.get("sold_at"))

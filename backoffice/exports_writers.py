@@ -29,8 +29,9 @@ from openpyxl.styles import Font
 
 from backoffice import report_words as words
 from backoffice.exports import Export, Kind
-from core.localtime import format_local
+from core.localtime import utc_offset_label, zone
 from events.models import Event
+from tickets.models import SaleChannel, TicketState
 
 CSV_ROWS_PER_CHUNK = 1000
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,20 +40,46 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 YES, NO = _("yes"), _("no")
 
 
+def _time_formatter(zone_name: str):
+    """`2026-12-05 21:30:12 (UTC+01:00)`, as core.localtime.format_local writes it, with the zone
+    and the offset labels looked up once per export instead of once per value."""
+    tz = zone(zone_name)
+    labels: dict = {}
+
+    def fmt(value) -> str:
+        if value is None:
+            return ""
+        at = value.astimezone(tz)
+        offset = at.utcoffset()
+        label = labels.get(offset)
+        if label is None:
+            label = labels[offset] = utc_offset_label(at)
+        return f"{at.strftime(TIME_FORMAT)} ({label})"
+
+    return fmt
+
+
+def _lookup(table: dict):
+    """Words for codes, rendered once in the active language (a lazy string costs a catalogue
+    lookup each time it is turned into text); an unknown code is shown as itself."""
+    rendered = {code: str(text) for code, text in table.items()}
+    return lambda code: "" if code is None or code == "" else rendered.get(code, code)
+
+
 def _formatter(kind: str, zone_name: str):
     """A function turning one raw value of a column of `kind` into what a person reads."""
     if kind == Kind.TIME:
-        return lambda v: format_local(v, zone_name, fmt=TIME_FORMAT) if v is not None else ""
+        return _time_formatter(zone_name)
     if kind == Kind.MONEY:
         return lambda v: v.quantize(Decimal("0.01")) if isinstance(v, Decimal) else ("" if v is None or v == "" else v)
     if kind == Kind.BOOL:
-        return lambda v: str(YES) if v else str(NO)
-    table = {Kind.STATE: words.state_words, Kind.CHANNEL: words.channel_words, Kind.REASON: words.reason_words,
-             Kind.DIRECTION: lambda c: words.words(words.DIRECTION_WORDS, c),
-             Kind.RESULT: lambda c: words.words(words.RESULT_WORDS, c),
-             Kind.MODE: lambda c: words.words(words.MODE_WORDS, c)}.get(kind)
+        yes, no = str(YES), str(NO)
+        return lambda v: yes if v else no
+    table = {Kind.STATE: dict(TicketState.choices), Kind.CHANNEL: dict(SaleChannel.choices),
+             Kind.REASON: words.REASON_WORDS, Kind.DIRECTION: words.DIRECTION_WORDS,
+             Kind.RESULT: words.RESULT_WORDS, Kind.MODE: words.MODE_WORDS}.get(kind)
     if table is not None:
-        return table
+        return _lookup(table)
     return lambda v: "" if v is None else v
 
 

@@ -369,7 +369,10 @@ def report_in_process(event_id: str) -> dict:
 
 
 def query_plans(event_id: str) -> list[tuple]:
-    from django.db import connection
+    """Each report query as event_report runs it (its transaction's work_mem, JIT off), then the
+    same with sequential scans off: the path PostgreSQL takes when the scan table holds many
+    events and this one is a small part of it."""
+    from django.db import connection, transaction
 
     from backoffice import flow, report
 
@@ -379,11 +382,12 @@ def query_plans(event_id: str) -> list[tuple]:
         sql = getattr(report, name)
         rows = []
         for seqscan in ("on", "off"):
-            with connection.cursor() as cur:
-                cur.execute(f"SET enable_seqscan = {seqscan}")
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(f"SET LOCAL work_mem = '{report.REPORT_WORK_MEM}'")
+                cur.execute("SET LOCAL jit = off")
+                cur.execute(f"SET LOCAL enable_seqscan = {seqscan}")
                 cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
                 plan = cur.fetchone()[0]
-                cur.execute("SET enable_seqscan = on")
             plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
             rows.append((plan["Execution Time"], sorted(_scan_nodes(plan["Plan"]))))
         out.append((name.strip("_").removesuffix("_SQL").lower(), rows))
