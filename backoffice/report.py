@@ -88,29 +88,31 @@ SELECT reason, count(*), count(DISTINCT code)
  ORDER BY 2 DESC, 1
 """
 
-# The entry flow: each phone's scans in time order (one sort of the event's scans). A scan is
-# `fresh` unless it re-reads the phone's previous code, same direction, within BUSY_GAP_S (a QR
-# read twice, a person trying again at once). Two outputs told apart by `kind`: arrivals (fresh
-# entry attempts per gate and minute) and a histogram of the back-to-back gaps between fresh
-# scans per gate, to the hundredth of a second, for flow.service_rate.
+# The entry flow: each phone's scans in time order (the report's one sort). A scan is `fresh`
+# unless it re-reads the phone's previous code, same direction, within BUSY_GAP_S (a QR read
+# twice, a person trying again at once). One pass, two groupings: fresh entry attempts per gate
+# and minute (arrivals; `gap_cs` NULL), and per gate a histogram of the back-to-back gaps between
+# fresh scans in hundredths of a second (`minute` NULL) for flow.service_rate. `OFFSET 0` keeps
+# the inner projection below the sort, so it sorts 4-byte code hashes, not ~150-character codes.
 _FLOW_SQL = f"""
-WITH w AS (
-    SELECT checkpoint_id, direction, at,
-           NOT coalesce(code = lag(code) OVER phone AND direction = lag(direction) OVER phone
-                        AND at - lag(at) OVER phone <= make_interval(secs => %(busy_gap)s), false) AS fresh,
-           extract(epoch FROM at - lag(at) OVER phone) AS gap
-      -- hashtext: the sort carries 4 bytes per scan instead of a ~150-character code
-      FROM (SELECT device_id, checkpoint_id, direction, hashtext(code) AS code,
-                   coalesce(effective_at, server_time) AS at
-              FROM access_scan
-             WHERE event_id = %(event)s AND {_IN_SERIES} AND checkpoint_id IS NOT NULL) s
-    WINDOW phone AS (PARTITION BY device_id ORDER BY at)
-)
-SELECT checkpoint_id, 'arrivals', date_trunc('minute', at), NULL::numeric, count(*)
-  FROM w WHERE fresh AND direction = '{Direction.IN}' GROUP BY 1, 3
-UNION ALL
-SELECT checkpoint_id, 'gap', NULL::timestamptz, round(gap, 2), count(*)
-  FROM w WHERE fresh AND gap > 0 AND gap <= %(busy_gap)s GROUP BY 1, 4
+SELECT checkpoint_id, minute, gap_cs,
+       count(*) FILTER (WHERE fresh AND direction = '{Direction.IN}'),
+       count(*) FILTER (WHERE fresh AND gap_cs > 0)
+  FROM (SELECT checkpoint_id, direction, date_trunc('minute', at) AS minute,
+               NOT coalesce(code = prev_code AND direction = prev_direction AND t - prev_t <= %(busy_gap)s, false)
+                   AS fresh,
+               CASE WHEN t - prev_t <= %(busy_gap)s THEN round((t - prev_t) * 100)::integer END AS gap_cs
+          FROM (SELECT checkpoint_id, direction, code, at, t,
+                       lag(t) OVER phone AS prev_t, lag(code) OVER phone AS prev_code,
+                       lag(direction) OVER phone AS prev_direction
+                  FROM (SELECT device_id, checkpoint_id, direction, hashtext(code) AS code,
+                               coalesce(effective_at, server_time) AS at,
+                               date_part('epoch', coalesce(effective_at, server_time)) AS t
+                          FROM access_scan
+                         WHERE event_id = %(event)s AND {_IN_SERIES} AND checkpoint_id IS NOT NULL
+                        OFFSET 0) s
+                WINDOW phone AS (PARTITION BY device_id ORDER BY t)) p) w
+ GROUP BY GROUPING SETS ((checkpoint_id, minute), (checkpoint_id, gap_cs))
 """
 
 _ZONE_TICKETS_SQL = """
@@ -302,13 +304,13 @@ def build(event: Event, data: dict, *, target_wait_s: int) -> dict:
     # --- gates and the entry flow
     arrivals: dict[str, list[int]] = defaultdict(lambda: [0] * n)
     gaps: dict[str, Counter] = defaultdict(Counter)
-    for cp, kind, minute, gap, count in data["flow"]:
-        if kind == "arrivals":
+    for cp, minute, gap_cs, fresh_in, fresh_gaps in data["flow"]:
+        if minute is not None:
             i = index.get(minute)
             if i is not None:
-                arrivals[cp][i] += count
-        else:
-            gaps[cp][float(gap)] += count
+                arrivals[cp][i] += fresh_in
+        elif gap_cs is not None and fresh_gaps:
+            gaps[cp][gap_cs / 100] += fresh_gaps
     gate_ids = [cp for cp, _ in data["checkpoints"]]
     gate_ids += sorted((set(gate_accepted) | set(gate_rejected)) - set(gate_ids))
     gates, gate_series = [], {}
