@@ -7,8 +7,8 @@ docs/adr/0028 has the reasoning; in short:
 
 - **A lane** is one scanning phone. Its **service rate** is how many people it serves a minute
   when people are waiting: 60 s over the median *back-to-back gap*, the time between two
-  consecutive scans of different codes on one phone when that gap is at most `BUSY_GAP_S` (a
-  longer gap means the phone stood idle for part of it). With fewer than `MIN_BUSY_GAPS` such
+  consecutive entry scans of different codes on one phone when that gap is at most `BUSY_GAP_S`
+  (a longer gap means the phone stood idle for part of it). With fewer than `MIN_BUSY_GAPS` such
   gaps the gate falls back to its lanes' sustained maximum: the mean of the `SUSTAINED_TOP`
   busiest lane-minutes.
 - **Capacity** in a minute is the service rate times the lanes open then.

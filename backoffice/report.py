@@ -92,7 +92,8 @@ SELECT reason, count(*), count(DISTINCT code)
 # unless it re-reads the phone's previous code, same direction, within BUSY_GAP_S (a QR read
 # twice, a person trying again at once). One pass, two groupings: fresh entry attempts per gate
 # and minute (arrivals; `gap_cs` NULL), and per gate a histogram of the back-to-back gaps between
-# fresh scans in hundredths of a second (`minute` NULL) for flow.service_rate. `OFFSET 0` keeps
+# two fresh entry scans in hundredths of a second (`minute` NULL) for flow.service_rate. Exits are
+# left out of the gaps: a person leaving is waved through faster than one coming in is checked. `OFFSET 0` keeps
 # the inner projection below the sort, so it sorts 4-byte code hashes, not ~150-character codes.
 _FLOW_SQL = f"""
 SELECT checkpoint_id, minute, gap_cs,
@@ -101,7 +102,8 @@ SELECT checkpoint_id, minute, gap_cs,
   FROM (SELECT checkpoint_id, direction, date_trunc('minute', at) AS minute,
                NOT coalesce(code = prev_code AND direction = prev_direction AND t - prev_t <= %(busy_gap)s, false)
                    AS fresh,
-               CASE WHEN t - prev_t <= %(busy_gap)s THEN round((t - prev_t) * 100)::integer END AS gap_cs
+               CASE WHEN direction = '{Direction.IN}' AND prev_direction = '{Direction.IN}' AND t - prev_t <= %(busy_gap)s
+                    THEN round((t - prev_t) * 100)::integer END AS gap_cs
           FROM (SELECT checkpoint_id, direction, code, at, t,
                        lag(t) OVER phone AS prev_t, lag(code) OVER phone AS prev_code,
                        lag(direction) OVER phone AS prev_direction
