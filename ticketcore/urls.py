@@ -42,6 +42,7 @@ urlpatterns = [
     # The door's hot path first: Django resolves URL patterns in order, and every pattern tried
     # before a match costs Python time on each of the 1,500 scans a second (docs/adr/0007).
     path("api/v1/scan", ScanView.as_view(), name="scan"),
+    path("", include("backoffice.report_urls")),  # exports, report, its admin page (before admin/)
     path("admin/", admin.site.urls),
     # The site root: staff land on the event list (anonymous visitors log in first, then land there).
     path("", RedirectView.as_view(url="/admin/events/event/", permanent=False), name="root"),
