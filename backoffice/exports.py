@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Scan
-from backoffice.report import office_reconciliation, sales_section
+from backoffice.report_money import office_reconciliation, sales_section
 from devices.models import Device
 from events.models import Checkpoint, Event
 from offices.models import Office
@@ -237,7 +237,7 @@ OFFICE_COLUMNS = (
 )
 
 def office_rows(event: Event) -> Iterator[tuple]:
-    """Per office, the reconciliation with its money (backoffice.report.office_reconciliation:
+    """Per office, the reconciliation with its money (backoffice.report_money.office_reconciliation:
     refunds due are its rejected sales at their zone's current price); then one row per sale
     channel with the event's tickets sold and revenue. TicketCore records no payment method, so
     money is split by channel only."""

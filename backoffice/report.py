@@ -29,147 +29,31 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
-from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
-from access.vocabulary import Reason, ScanMode, ScanResult
+from access.vocabulary import ScanMode, ScanResult
 from alerts.models import Alert
 from alerts.vocabulary import AlertKind
 from backoffice import flow
 from backoffice import report_timeline as tl
+from backoffice.report_money import sales_section
+from backoffice.report_sql import _FLOW_SQL, _GATE_MINUTES_SQL, _REJECTIONS_SQL, _ZONE_MINUTES_SQL, _ZONE_TICKETS_SQL
 from backoffice.report_words import reason_words
 from core.localtime import local
 from devices.models import Device
 from devices.vocabulary import DeviceRole
 from events.models import Checkpoint, Event
 from events.vocabulary import Direction
-from offices.models import Office, OfficeSale
-from offices.selectors import reconciliation_counts
-from offices.vocabulary import SaleResult
-from tickets.models import SaleChannel, Ticket
-from tickets.selectors import sales_status
 
 DEFAULT_TARGET_WAIT_S = 300
 REPORT_WORK_MEM = "64MB"
 MAX_TARGET_WAIT_S = 24 * 3600
 
-# Scans that belong to the night's series: not quarantined evidence, not an attempt outside the
-# doors window (those can carry any time a phone's clock gave them).
-_IN_SERIES = f"NOT quarantined AND NOT (result = '{ScanResult.REJECTED}' AND reason = '{Reason.EVENT_CLOSED}')"
-
-# Per gate, phone, minute, direction, result and mode: attendance, entries per gate, lanes open,
-# the phones' timelines and late uploads, in one hash aggregate over the event's scans.
-_GATE_MINUTES_SQL = f"""
-SELECT checkpoint_id, device_id, date_trunc('minute', coalesce(effective_at, server_time)) AS minute,
-       direction, result, mode, count(*),
-       count(*) FILTER (WHERE late),
-       max(extract(epoch FROM server_time - effective_at)) FILTER (WHERE late)
-  FROM access_scan
- WHERE event_id = %(event)s AND {_IN_SERIES}
- GROUP BY 1, 2, 3, 4, 5, 6
-"""
-
-# Accepted scans per zone (NULL: staff credentials), minute and direction.
-_ZONE_MINUTES_SQL = f"""
-SELECT zone_id, ticket_id IS NULL, date_trunc('minute', coalesce(effective_at, server_time)), direction, count(*)
-  FROM access_scan
- WHERE event_id = %(event)s AND result = '{ScanResult.ACCEPTED}' AND NOT quarantined
- GROUP BY 1, 2, 3, 4
-"""
-
-_REJECTIONS_SQL = f"""
-SELECT reason, count(*), count(DISTINCT code)
-  FROM access_scan
- WHERE event_id = %(event)s AND result = '{ScanResult.REJECTED}'
- GROUP BY reason
- ORDER BY 2 DESC, 1
-"""
-
-# The entry flow: each phone's scans in time order (the report's one sort). A scan is `fresh`
-# unless it re-reads the phone's previous code, same direction, within BUSY_GAP_S (a QR read
-# twice, a person trying again at once). One pass, two groupings: fresh entry attempts per gate
-# and minute (arrivals; `gap_cs` NULL), and per gate a histogram of the back-to-back gaps between
-# two fresh entry scans in hundredths of a second (`minute` NULL) for flow.service_rate. Exits are
-# left out of the gaps: a person leaving is waved through faster than one coming in is checked. `OFFSET 0` keeps
-# the inner projection below the sort, so it sorts 4-byte code hashes, not ~150-character codes.
-_FLOW_SQL = f"""
-SELECT checkpoint_id, minute, gap_cs,
-       count(*) FILTER (WHERE fresh AND direction = '{Direction.IN}'),
-       count(*) FILTER (WHERE fresh AND gap_cs > 0)
-  FROM (SELECT checkpoint_id, direction, date_trunc('minute', at) AS minute,
-               NOT coalesce(code = prev_code AND direction = prev_direction AND t - prev_t <= %(busy_gap)s, false)
-                   AS fresh,
-               CASE WHEN direction = '{Direction.IN}' AND prev_direction = '{Direction.IN}' AND t - prev_t <= %(busy_gap)s
-                    THEN round((t - prev_t) * 100)::integer END AS gap_cs
-          FROM (SELECT checkpoint_id, direction, code, at, t,
-                       lag(t) OVER phone AS prev_t, lag(code) OVER phone AS prev_code,
-                       lag(direction) OVER phone AS prev_direction
-                  FROM (SELECT device_id, checkpoint_id, direction, hashtext(code) AS code,
-                               coalesce(effective_at, server_time) AS at,
-                               date_part('epoch', coalesce(effective_at, server_time)) AS t
-                          FROM access_scan
-                         WHERE event_id = %(event)s AND {_IN_SERIES} AND checkpoint_id IS NOT NULL
-                        OFFSET 0) s
-                WINDOW phone AS (PARTITION BY device_id ORDER BY t)) p) w
- GROUP BY GROUPING SETS ((checkpoint_id, minute), (checkpoint_id, gap_cs))
-"""
-
-_ZONE_TICKETS_SQL = """
-SELECT z.zone_id, z.name, z.color, z.seats,
-       count(t.id) FILTER (WHERE NOT t.status), count(t.id) FILTER (WHERE t.access_status)
-  FROM events_zone z
-  LEFT JOIN tickets_ticket t ON t.zone_ref_id = z.id
- WHERE z.event_id = %(event)s
- GROUP BY z.id, z.zone_id, z.name, z.color, z.seats, z.position
- ORDER BY z.position, z.id
-"""
-
-
 def _iso(value: datetime | None, zone_name: str) -> str | None:
     return local(value, zone_name).isoformat() if value is not None else None
 
-
-def _money(value) -> str:
-    return f"{Decimal(value or 0):.2f}"
-
-
-def office_reconciliation(event_id: str) -> list[dict]:
-    """Per office: the reconciliation counts (offices.selectors, their one definition:
-    assigned = sold + returned + outstanding), `revenue` (what its sold tickets were sold for) and
-    `refunds_due`: its rejected sales, money taken for a seat the server could not give it
-    (docs/adr/0013), valued at their zone's current price since an office's upload carries no
-    price (a rejected sale of an unknown ticket has no zone and no value)."""
-    out = []
-    for office in Office.objects.filter(event_id=event_id).select_related("device").order_by("name"):
-        counts = reconciliation_counts(office.office_id)
-        revenue = (Ticket.objects.filter(office_assignments__office_id=office.office_id,
-                                         office_assignments__returned_at__isnull=True, status=False)
-                   .aggregate(total=Sum("price"))["total"])
-        refunds = (OfficeSale.objects.filter(office_id=office.office_id, result=SaleResult.REJECTED)
-                   .aggregate(total=Sum("ticket__zone_ref__price"))["total"])
-        out.append({"office_id": office.office_id, "name": office.name, "device": office.device.name, **counts,
-                    "revenue": _money(revenue), "refunds_due": counts["rejected_sales"],
-                    "refunds_due_amount": _money(refunds)})
-    return out
-
-
-def sales_section(event_id: str) -> dict:
-    body = sales_status(event_id) or {"currency": None, "zones": [], "totals": {}}
-    channels = (body.get("totals") or {}).get("channels") or {}
-    return {
-        "currency": body.get("currency"),
-        "totals": body.get("totals") or {},
-        "zones": body.get("zones") or [],
-        "channels": [{"channel": c.value, "label": str(c.label), **channels.get(c.value, {"sold": 0, "revenue": "0.00"})}
-                     for c in SaleChannel],
-        "offices": office_reconciliation(event_id),
-    }
-
-
-# --------------------------------------------------------------------------- reading
 
 def _read(cur, event: Event) -> dict:
     params = {"event": event.event_id, "busy_gap": flow.BUSY_GAP_S}
