@@ -43,7 +43,7 @@ def urls(event_id: str) -> dict[str, str]:
         "credentials": f"{admin}/access/credential/{scoped}",
         "add_credential": f"{admin}/access/credential/add/?event={event_id}",
         "offices": f"{admin}/offices/office/{scoped}", "add_office": f"{admin}/offices/office/add/?event={event_id}",
-        "dashboard": f"/dashboard/events/{event_id}/", "report": f"/backoffice/events/{event_id}/report/",
+        "dashboard": f"/dashboard/events/{event_id}/", "report": f"{page}/report/",
         "tickets_pdf": f"{api}/tickets.pdf?layout=a4", "tickets_thermal": f"{api}/tickets.pdf?layout=thermal",
         "zone_pdf": f"{api}/tickets.pdf?layout=a4&zone=", "badges_pdf": f"{api}/badges.pdf",
         "pairing_pdf": f"{api}/pairing-sheet.pdf", "tickets_csv": f"{api}/exports/tickets.csv",
