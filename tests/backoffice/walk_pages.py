@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import Select
 from backoffice.admin_guide import urls
 from tests.backoffice.test_setup_browser import Page
 from tests.browser import wait_for_download
-from tests.scanner.pages import body, js, shown, wait, wait_for_result, wedge
+from tests.scanner.pages import body, js, shown, wait, wait_for_result
 
 
 class Shots:
@@ -32,12 +32,26 @@ class Shots:
         if whole_page:  # the whole page, as a person scrolling it would see it
             size = driver.get_window_size()
             driver.execute_script("window.scrollTo(0, 0)")
-            height = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(size["width"], max(size["height"], min(height, 4000)))
+            height, chrome = driver.execute_script(
+                "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]")
+            driver.set_window_size(size["width"], max(size["height"], min(height + chrome, 4000)))
             driver.save_screenshot(str(path))
             driver.set_window_size(size["width"], size["height"])
         else:
             driver.save_screenshot(str(path))
+        self.taken.append(path)
+        return path
+
+    def pdf(self, data: bytes, name: str) -> Path:
+        """The first page of a PDF as the printer would put it on paper."""
+        import pypdfium2
+
+        path = self.folder / f"walk-{len(self.taken) + 1:02d}-{name}.png"
+        document = pypdfium2.PdfDocument(data)
+        try:
+            document[0].render(scale=110 / 72).to_pil().save(path)
+        finally:
+            document.close()
         self.taken.append(path)
         return path
 
@@ -64,9 +78,6 @@ class Admin(Page):
 
     def tick_value(self, name: str, value: str):
         self.find(f'input[name="{name}"][value="{value}"]').click()
-
-    def messages(self) -> str:
-        return self.text(".messagelist") if self.all(".messagelist") else ""
 
     def download(self, click, pattern: str) -> bytes:
         """Do `click` (which gives a file, perhaps in a new tab) and read the file the browser saved;
@@ -106,14 +117,6 @@ def pair(phone, base: str, pairing_url: str, *, result_ms: int = 4000):
 def answer(phone, n: int) -> dict:
     """The n-th answer the phone gave (its metrics), once it is on screen."""
     result = wait_for_result(phone, n, timeout=30)
-    wait(phone, lambda d: shown(d)["visible"] and d.find_element(By.ID, "result").get_attribute("data-scan-id")
-         and shown(d)["result"] == result["result"], message=f"answer #{n} not on screen")
+    wait(phone, lambda d: shown(d)["visible"] and shown(d)["result"] == result["result"],
+         message=f"answer #{n} not on screen")
     return result
-
-
-def typed_by_hardware_scanner(phone, code: str):
-    wedge(phone, code)
-
-
-def on_screen(phone) -> dict:
-    return shown(phone)
