@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from backoffice.admin_guide import urls
 from tests.backoffice.test_setup_browser import Page
 from tests.browser import wait_for_download
 from tests.scanner.pages import body, js, shown, wait, wait_for_result
+from tests.scanner.video import blank_frame, qr_frame, write_y4m
 
 
 class Shots:
@@ -102,9 +102,22 @@ class Admin(Page):
 
 # --------------------------------------------------------------------------- the door phone
 
+def door_video(path: Path, codes: list[str], *, lead_s: float = 8, code_s: float = 1.5, gap_s: float = 0.6,
+               fps: int = 5) -> Path:
+    """The camera's view at a door: nothing for `lead_s` after the camera starts (Chromium plays
+    the file from its start when the page opens the camera), time for the phone to load its
+    offline list, then each ticket in turn. Few frames a second keep the file small."""
+    blank = blank_frame()
+    frames = [blank] * round(lead_s * fps)
+    for code in codes:
+        frames += [qr_frame(code)] * round(code_s * fps) + [blank] * round(gap_s * fps)
+    return write_y4m(path, frames, fps=fps)
+
+
 def pair(phone, base: str, pairing_url: str, *, result_ms: int = 4000):
     """Open the scanner app (its pairing screen), then the address a phone's camera app opens
-    from the pairing sheet's QR code, as a steward does; wait until it scans."""
+    from the pairing sheet's QR code, as a steward does; wait until it scans and has its offline
+    list (before that, a scan the server is slow to answer cannot be decided on the phone)."""
     phone.get(f"{base}/scanner/")
     wait(phone, lambda d: body(d, "screen") == "pairing", message="pairing screen not shown")
     # Each answer stays on screen long enough to be photographed (the steward taps it away).
@@ -112,11 +125,13 @@ def pair(phone, base: str, pairing_url: str, *, result_ms: int = 4000):
     phone.get(pairing_url)
     wait(phone, lambda d: body(d, "screen") == "scan", 30, "the phone did not pair")
     wait(phone, lambda d: body(d, "reader") == "ready", 30, "the QR reader did not load")
+    wait(phone, lambda d: body(d, "manifest") == "ready", 30, "the offline list did not load")
 
 
 def answer(phone, n: int) -> dict:
-    """The n-th answer the phone gave (its metrics), once it is on screen."""
+    """The n-th answer the phone gave (its metrics) with the seat it showed, once on screen."""
     result = wait_for_result(phone, n, timeout=30)
     wait(phone, lambda d: shown(d)["visible"] and shown(d)["result"] == result["result"],
-         message=f"answer #{n} not on screen")
-    return result
+         message=f"answer #{n} not on screen: {result}")
+    return {**result, "seat": js(phone, "return document.getElementById('result-seat').textContent"),
+            "screen": shown(phone)}
