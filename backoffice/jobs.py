@@ -55,6 +55,12 @@ def sync_limit() -> int:
     return int(getattr(settings, "JOBS_SYNC_MAX_ROWS", None) or os.environ.get("JOBS_SYNC_MAX_ROWS") or 20_000)
 
 
+def queue() -> str | None:
+    """The Celery queue jobs are sent to: JOBS_QUEUE, else the default queue. A worker of its own
+    (`bin/ticketcore worker -Q <name>`) keeps long jobs apart from the mirror drain."""
+    return getattr(settings, "JOBS_QUEUE", None) or os.environ.get("JOBS_QUEUE") or None
+
+
 @dataclass
 class Job:
     job_id: str

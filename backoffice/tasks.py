@@ -39,7 +39,7 @@ def start(*, kind: str, event_id: str, params: dict, filename: str, total: int |
     job = jobs.create(kind=kind, event_id=event_id, params=params, filename=filename, total=total,
                       requested_by=requested_by)
     try:
-        run_job.delay(job.job_id)
+        run_job.apply_async((job.job_id,), queue=jobs.queue())
     except Exception:  # Redis down or unreachable: say so on the page instead of a 500
         log.exception("job %s could not be queued", job.job_id)
         job.state = jobs.State.FAILED
