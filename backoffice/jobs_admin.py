@@ -54,10 +54,14 @@ def describe(job: jobs.Job) -> str:
     return f"{title} ({job.params.get('fmt', '').upper()})"
 
 
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(1, round(size / 1e3))} kB"
+
+
 def _row(job: jobs.Job, event: Event) -> dict:
     return {"job": job, "what": describe(job), "state": STATE_WORDS.get(job.state, job.state),
             "created": format_local(job.created, event.timezone), "expires": format_local(job.expires, event.timezone),
-            "size_mb": f"{job.size / 1e6:.1f}" if job.size else "",
+            "size": _size(job.size) if job.size else "",
             "done": localize(job.done), "total": localize(job.total) if job.total else "",
             "download": reverse("job-file", args=[job.job_id]) if job.state == jobs.State.DONE else ""}
 

@@ -127,7 +127,7 @@ NO_JOB = error("No such job, or it has expired.", ("unknown job", "not_found", "
 def _job_or_404(job_id: str) -> jobs.Job:
     job = jobs.get(job_id)
     if job is None:
-        raise NotFound(_("No such job (finished jobs are kept for a day)."))
+        raise NotFound(_("No such job, or its file has been removed."))
     return job
 
 

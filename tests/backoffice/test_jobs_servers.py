@@ -96,3 +96,40 @@ def test_a_csv_export_streams_through_the_web_server_complete(shape):
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][0] == "Seat" and len(rows) == 1 + 15
     assert {r[13] for r in rows[1:]} == set(Ticket.objects.filter(event=event).values_list("ticket_id", flat=True))
+
+
+@pytest.mark.browser
+def test_a_lead_prepares_the_whole_event_in_chromium_and_downloads_it(servers, transactional_db, django_user_model):
+    """In a real browser against web + worker: the events list links the files page, "Prepare"
+    starts the job, the page reloads itself until the file is ready, and the link gives the PDF."""
+    from selenium.webdriver.common.by import By
+
+    from tests.backoffice.test_print_admin import _browser
+    from tests.live.test_dashboard_browser import _require_browser
+
+    _require_browser()
+    event = make_event(name="Gala de Invierno")
+    generate_tickets(event_id=event.event_id)
+    django_user_model.objects.create_superuser("lead", password="pw-lead-12345")
+    browser = _browser()
+    try:
+        browser.get(f"{servers}/admin/login/?next=/admin/events/event/")
+        browser.find_element(By.ID, "id_username").send_keys("lead")
+        browser.find_element(By.ID, "id_password").send_keys("pw-lead-12345")
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        browser.find_element(By.CSS_SELECTOR, f'a[href="/admin/events/event/{event.event_id}/files/"]').click()
+        browser.find_element(By.CSS_SELECTOR, 'button[value="tickets-a4"]').click()
+        deadline = time.monotonic() + 180
+        while not browser.find_elements(By.CSS_SELECTOR, 'tr[data-state="done"] a.button'):
+            assert time.monotonic() < deadline, browser.page_source[-2000:]
+            assert not browser.find_elements(By.CSS_SELECTOR, 'tr[data-state="failed"]'), browser.page_source[-2000:]
+            time.sleep(0.5)  # the page reloads itself every 3 s while the job runs
+        browser.save_screenshot(str(ROOT / "docs" / "screenshots" / "admin-event-files.png"))
+        link = browser.find_element(By.CSS_SELECTOR, 'tr[data-state="done"] a.button')
+        fetched = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0]).then(async r => done([r.status, r.headers.get('content-type'),"
+            " new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))]));", link.get_attribute("href"))
+        assert fetched == [200, "application/pdf", "%PDF-"]
+    finally:
+        browser.quit()
