@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice import jobs
 from backoffice.jobs_api import start_tickets_pdf
-from backoffice.printing.pdf_response import pdf_response
+from backoffice.printing.pdf_response import pdf_stream_response
 from backoffice.printing.selection import select_tickets
-from backoffice.printing.tickets import Layout, render_tickets
+from backoffice.printing.tickets import Layout, ticket_pdf_chunks
 from core.errors import DomainError
 from events.models import Event
 from tickets.models import Ticket
@@ -47,9 +47,8 @@ def _print(modeladmin, request, queryset, layout: Layout):
             _("{count} tickets are too many to print at once: print the whole event from its files page, or zone by "
               "zone, or select at most {limit}."), count=selection.count, limit=jobs.sync_limit()), messages.ERROR)
         return None
-    return pdf_response(
-        lambda out: render_tickets(event=selection.event, tickets=selection.rows(), zones=selection.zones,
-                                   layout=layout, out=out),
+    return pdf_stream_response(
+        ticket_pdf_chunks(event=selection.event, tickets=selection.rows(), zones=selection.zones, layout=layout),
         filename=f"tickets-{selection.event.event_id}-selection-{layout}.pdf")
 
 

@@ -15,14 +15,14 @@ from access.models import Credential
 from backoffice import jobs_api
 from backoffice.printing.badges import render_badges
 from backoffice.printing.pairing import render_pairing_sheet
-from backoffice.printing.pdf_response import pdf_response
+from backoffice.printing.pdf_response import pdf_response, pdf_stream_response
 from backoffice.printing.selection import (
     event_or_404,
     parse_ticket_ids,
     select_tickets,
 )
 from backoffice.printing.services import codes_for_pairing_sheet
-from backoffice.printing.tickets import LAYOUTS, Layout, render_tickets
+from backoffice.printing.tickets import LAYOUTS, Layout, ticket_pdf_chunks
 from core.schema import error
 from devices.api import pairing_url
 from events.models import Language
@@ -106,9 +106,9 @@ class TicketsPDFView(_PrintView):
         if selection.name != "selection" and jobs_api.needs_job(request, selection.count):
             return jobs_api.start_tickets_pdf(request, event=selection.event, layout=layout, zone=zone,
                                               language=language, name=selection.name, count=selection.count)
-        return pdf_response(
-            lambda out: render_tickets(event=selection.event, tickets=selection.rows(), zones=selection.zones,
-                                       layout=Layout(layout), out=out, language=language),
+        return pdf_stream_response(
+            ticket_pdf_chunks(event=selection.event, tickets=selection.rows(), zones=selection.zones,
+                              layout=Layout(layout), language=language),
             filename=f"tickets-{selection.event.event_id}-{selection.name}-{layout}.pdf")
 
 
