@@ -1,5 +1,7 @@
-"""Background jobs for the outputs too large to produce within a request (docs/adr/0030): a whole
-event's printed tickets and its XLSX exports. The admin and the API start a job; a Celery worker
+"""Background jobs for outputs too large to wait for in a request (docs/adr/0030): large XLSX
+exports, which cannot be sent before they are complete, and, when asked for, a whole event's
+printed tickets (they stream, but take a minute or two of a core better spent off the web hosts
+during an event). The admin and the API start a job; a Celery worker
 (backoffice/tasks.py, backoffice/jobs_run.py) writes the file under JOBS_DIR and reports its
 progress; the admin shows it and links the file; files and records go after JOBS_KEEP_HOURS.
 
@@ -49,9 +51,9 @@ def keep_hours() -> float:
 
 
 def sync_limit() -> int:
-    """Selections larger than this (tickets to print, rows to put in an XLSX) are produced by a job:
-    at the speeds in docs/benchmarks.md they would not finish within the proxy's 60 s on a busy
-    machine."""
+    """An XLSX of more rows than this is produced by a job: a zip cannot be sent before its last row,
+    and at the speeds in docs/benchmarks.md a larger one would not be ready within the proxy's 60 s
+    on a busy machine. (Printed tickets and CSV stream at any size.)"""
     return int(getattr(settings, "JOBS_SYNC_MAX_ROWS", None) or os.environ.get("JOBS_SYNC_MAX_ROWS") or 20_000)
 
 

@@ -1,7 +1,7 @@
 """Background jobs over HTTP (staff; docs/adr/0030).
 
-A request for an output too large to produce within the proxy's timeout (more than
-JOBS_SYNC_MAX_ROWS tickets to print, or rows in an XLSX), or one that asks for it with
+An XLSX export of more than JOBS_SYNC_MAX_ROWS rows (it cannot be sent before it is complete, and
+would not be ready within the proxy's timeout), or a print or export that asks for it with
 `Prefer: respond-async` (RFC 7240), is answered `202 Accepted` with the job's status in JSON and
 `Location:` its status URL, instead of the file:
 
@@ -119,7 +119,7 @@ JobOut = inline_serializer("BackgroundJob", {
 })
 ACCEPTED = OpenApiResponse(JobOut, description=(
     "Produced in the background: the job (`Location` is its status URL). Sent when the request has "
-    "`Prefer: respond-async`, or when the output is larger than the server produces within a request "
+    "`Prefer: respond-async`, and for an XLSX of more rows than the server builds within a request "
     "(JOBS_SYNC_MAX_ROWS). A browser with a staff session is sent (303) to the event's files page instead."))
 NO_JOB = error("No such job, or it has expired.", ("unknown job", "not_found", "No such job.", {}))
 

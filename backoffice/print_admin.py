@@ -13,11 +13,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from backoffice import jobs
-from backoffice.jobs_api import start_tickets_pdf
 from backoffice.printing.pdf_response import pdf_stream_response
 from backoffice.printing.selection import select_tickets
 from backoffice.printing.tickets import Layout, ticket_pdf_chunks
@@ -38,14 +35,6 @@ def _print(modeladmin, request, queryset, layout: Layout):
         selection = select_tickets(event_id=events[0], queryset=queryset)
     except DomainError as exc:
         modeladmin.message_user(request, exc.message, messages.ERROR)
-        return None
-    if selection.count > jobs.sync_limit():  # too many to print within a request (docs/adr/0030)
-        if selection.count == Ticket.objects.filter(event_id=selection.event.event_id).count():
-            return start_tickets_pdf(request, event=selection.event, layout=layout.value, zone=None, language=None,
-                                     name="all", count=selection.count)
-        modeladmin.message_user(request, format_lazy(
-            _("{count} tickets are too many to print at once: print the whole event from its files page, or zone by "
-              "zone, or select at most {limit}."), count=selection.count, limit=jobs.sync_limit()), messages.ERROR)
         return None
     return pdf_stream_response(
         ticket_pdf_chunks(event=selection.event, tickets=selection.rows(), zones=selection.zones, layout=layout),

@@ -74,10 +74,10 @@ class TicketsPDFView(_PrintView):
             "`reference` printed under it, in the event's `language`. `layout=a4` (default): eight tickets per "
             "A4 sheet with cut marks; `layout=thermal`: one ticket per page, 80 mm wide, for receipt printers. "
             "Without `zone` or `tickets` the whole event prints, zone by zone and seat by seat. Tickets print "
-            "whatever their state (pre-printed stock for a box office prints unsold seats). A zone or the whole "
-            "event with more tickets than JOBS_SYNC_MAX_ROWS (20,000), or any zone or event asked with "
-            "`Prefer: respond-async`, is printed by a background job: 202 with the job, whose `download_url` "
-            "gives the PDF once done (GET /api/v1/jobs/{job_id})."),
+            "whatever their state (pre-printed stock for a box office prints unsold seats). The PDF is sent as "
+            "its pages are made (chunked), whatever its size. With `Prefer: respond-async` a zone or the whole "
+            "event is printed by a background job instead: 202 with the job, whose `download_url` gives the "
+            "PDF once done (GET /api/v1/jobs/{job_id})."),
         parameters=[
             OpenApiParameter("layout", str, enum=LAYOUTS, description="a4 (default) or thermal"),
             OpenApiParameter("zone", str, description="only this zone's tickets (a zone_id)"),
@@ -103,7 +103,7 @@ class TicketsPDFView(_PrintView):
         zone = q.get("zone") or None
         language = self.language(request)
         selection = select_tickets(event_id=event_id, zone=zone, ticket_ids=parse_ticket_ids(q.get("tickets")))
-        if selection.name != "selection" and jobs_api.needs_job(request, selection.count):
+        if selection.name != "selection" and jobs_api.asks_async(request):
             return jobs_api.start_tickets_pdf(request, event=selection.event, layout=layout, zone=zone,
                                               language=language, name=selection.name, count=selection.count)
         return pdf_stream_response(

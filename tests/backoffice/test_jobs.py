@@ -1,7 +1,8 @@
 """Background jobs for large outputs (backoffice/jobs*.py, backoffice/tasks.py; docs/adr/0030):
-the API answers 202 with the job for a print or XLSX above JOBS_SYNC_MAX_ROWS or asked with
-`Prefer: respond-async`, the job's file is read back (PDF text and every QR code; XLSX opened), the
-admin's files page starts jobs and links their files, and files go after JOBS_KEEP_HOURS.
+the API answers 202 with the job for an XLSX above JOBS_SYNC_MAX_ROWS and for a print or export
+asked with `Prefer: respond-async` (a PDF of any size is otherwise streamed), the job's file is
+read back (PDF text and every QR code; XLSX opened), the admin's files page starts jobs and links
+their files, and files go after JOBS_KEEP_HOURS.
 
 The Celery task runs in this process here (`task_always_eager`, the real task code);
 tests/backoffice/test_jobs_servers.py runs the same through a real worker and the web server."""
@@ -46,8 +47,8 @@ def _file(api, answer) -> bytes:
     return b"".join(download.streaming_content)
 
 
-def test_a_whole_event_print_above_the_limit_is_a_job_and_its_pdf_reads_back(api, generated_event):
-    answer = api.get(f"/api/v1/events/{generated_event.event_id}/tickets.pdf?layout=a4")
+def test_a_whole_event_print_asked_async_is_a_job_and_its_pdf_reads_back(api, generated_event):
+    answer = api.get(f"/api/v1/events/{generated_event.event_id}/tickets.pdf?layout=a4", HTTP_PREFER="respond-async")
     assert answer.status_code == 202
     body = answer.json()
     assert answer["Location"] == body["status_url"] and answer["Retry-After"]
@@ -62,7 +63,10 @@ def test_a_whole_event_print_above_the_limit_is_a_job_and_its_pdf_reads_back(api
     assert sorted(decoded) == sorted(ticket_code(t, key) for t in tickets)
 
 
-def test_below_the_limit_a_print_is_the_pdf_itself_unless_asked_async(api, generated_event):
+def test_a_print_is_the_streamed_pdf_itself_unless_asked_async(api, generated_event):
+    whole = api.get(f"/api/v1/events/{generated_event.event_id}/tickets.pdf")  # above JOBS_SYNC_MAX_ROWS
+    assert whole.status_code == 200 and whole.streaming and whole["Content-Type"] == "application/pdf"
+    assert len(page_codes(b"".join(whole.streaming_content))) == 2  # 15 tickets, 8 a sheet
     url = f"/api/v1/events/{generated_event.event_id}/tickets.pdf?zone=A&layout=thermal"
     direct = api.get(url)
     assert direct.status_code == 200 and direct["Content-Type"] == "application/pdf"
@@ -160,7 +164,7 @@ def test_the_files_page_starts_a_job_and_links_its_file(staff_client, generated_
 
 
 def test_a_persons_browser_is_sent_to_the_files_page(staff_client, generated_event):
-    answer = staff_client.get(f"/api/v1/events/{generated_event.event_id}/tickets.pdf",
+    answer = staff_client.get(f"/api/v1/events/{generated_event.event_id}/exports/tickets.xlsx",
                               HTTP_ACCEPT="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
     assert answer.status_code == 303
     assert answer["Location"].startswith(f"/admin/events/event/{generated_event.event_id}/files/#job-")
@@ -171,14 +175,12 @@ def test_the_events_list_links_the_files_page(staff_client, generated_event):
     assert f'href="/admin/events/event/{generated_event.event_id}/files/"' in page
 
 
-def test_printing_every_ticket_from_the_tickets_list_becomes_a_job(staff_client, generated_event):
+def test_printing_every_ticket_from_the_tickets_list_streams_the_pdf(staff_client, generated_event):
     ids = list(Ticket.objects.filter(event=generated_event).values_list("pk", flat=True))
     answer = staff_client.post("/admin/tickets/ticket/", {"action": "print_tickets_a4", "_selected_action": ids},
                                HTTP_ACCEPT="text/html,*/*;q=0.8")
-    assert answer.status_code == 303 and "/files/#job-" in answer["Location"]
-    some = staff_client.post("/admin/tickets/ticket/", {"action": "print_tickets_a4", "_selected_action": ids[:11]},
-                             HTTP_ACCEPT="text/html,*/*;q=0.8", follow=True)
-    assert "too many to print at once" in some.content.decode()
+    assert answer.status_code == 200 and answer.streaming
+    assert len([c for page in page_codes(b"".join(answer.streaming_content)) for c in page]) == TICKETS
 
 
 def test_an_xlsx_action_on_a_large_event_opens_the_files_page(staff_client, generated_event):

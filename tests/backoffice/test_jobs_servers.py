@@ -1,7 +1,7 @@
 """The production shape for large outputs (docs/adr/0030): the real web server (granian with the
-RSGI front) answers a whole-event print with 202, a real Celery worker produces the file, and the
-web server sends it from disk; the PDF is read back (every reference and QR code). And a CSV
-export comes through the web server streamed, complete."""
+RSGI front) answers a whole-event print asked async with 202, a real Celery worker produces the
+file, and the web server sends it from disk; the PDF is read back (every reference and QR code).
+And the same PDF asked directly, and a CSV export, come through the web server streamed, complete."""
 from __future__ import annotations
 
 import csv
@@ -67,7 +67,8 @@ def test_a_whole_event_print_through_web_and_worker(shape):
     url, token = shape
     event = make_event()
     generate_tickets(event_id=event.event_id)
-    status, headers, body = get(f"{url}/api/v1/events/{event.event_id}/tickets.pdf?layout=a4", token)
+    status, headers, body = get(f"{url}/api/v1/events/{event.event_id}/tickets.pdf?layout=a4", token,
+                                Prefer="respond-async")
     assert status == 202, body
     location = headers["Location"]
     deadline = time.monotonic() + 180  # includes the worker's start
@@ -133,3 +134,13 @@ def test_a_lead_prepares_the_whole_event_in_chromium_and_downloads_it(servers, t
         assert fetched == [200, "application/pdf", "%PDF-"]
     finally:
         browser.quit()
+
+
+def test_a_whole_event_pdf_streams_through_the_web_server(shape):
+    url, token = shape
+    event = make_event()
+    generate_tickets(event_id=event.event_id)
+    status, headers, data = get(f"{url}/api/v1/events/{event.event_id}/tickets.pdf?layout=thermal", token)
+    assert status == 200 and headers.get("Transfer-Encoding") == "chunked"
+    assert headers["Content-Type"] == "application/pdf" and data.rstrip().endswith(b"%%EOF")
+    assert len(page_codes(data)) == 15
