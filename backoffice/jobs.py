@@ -40,8 +40,9 @@ ACTIVE = (State.QUEUED, State.RUNNING)
 
 
 def jobs_dir() -> Path:
-    """JOBS_DIR from the settings or the environment; `.data/jobs` in the project by default."""
-    path = Path(getattr(settings, "JOBS_DIR", "") or os.environ.get("JOBS_DIR") or settings.BASE_DIR / ".data" / "jobs")
+    """JOBS_DIR from the settings or the environment; DATA_DIR/jobs by default (as bin/ticketcore)."""
+    data_dir = Path(os.environ.get("DATA_DIR") or settings.BASE_DIR / ".data")
+    path = Path(getattr(settings, "JOBS_DIR", "") or os.environ.get("JOBS_DIR") or data_dir / "jobs")
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
