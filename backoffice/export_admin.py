@@ -2,8 +2,10 @@
 (the event set-up admin in backoffice/admin.py, the offices admin) without editing them:
 `install()` runs from BackofficeConfig.ready(), after the admin's autodiscovery.
 
-- On the events list: a "Report & exports" column with links, and actions (one event selected)
-  that download an export or open the report.
+- On the events list: a "Report & exports" column with links (the report, the event's files page
+  of backoffice/jobs_admin.py, the CSVs), and actions (one event selected) that download an export
+  or open the report; an XLSX too large to build within a request is prepared as a background job
+  and the action opens the files page.
 - On the box offices list: an action downloading the reconciliation of the selected offices'
   event."""
 from __future__ import annotations
@@ -15,8 +17,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from backoffice import jobs
 from backoffice.exports import DATASETS
-from backoffice.report_api import export_response
+from backoffice.exports_http import export_response
+from backoffice.jobs_api import export_rows, files_page, start_export
 from events.models import Event
 from offices.models import Office
 
@@ -36,7 +40,11 @@ def _export_action(dataset: str, fmt: str):
 
     def action(modeladmin, request, queryset):
         event = _one_event(modeladmin, request, queryset)
-        return export_response(event, dataset, fmt) if event else None
+        if event is None:
+            return None
+        if fmt == "xlsx" and export_rows(event, dataset) > jobs.sync_limit():  # prepared in the background
+            return start_export(request, event=event, dataset=dataset, fmt=fmt)
+        return export_response(event, dataset, fmt)
 
     action.__name__ = f"export_{dataset}_{fmt}"
     return admin.action(description=format_lazy(_("Download {what} ({fmt})"), what=title, fmt=fmt.upper()))(action)
@@ -77,8 +85,10 @@ def report_links(event: Event):
         " · ", '<a href="{}" title="{}">{}</a>',
         ((export_url(event.event_id, dataset, "csv"), f"{title} CSV", title)
          for dataset, (title, _columns, _rows) in DATASETS.items()))
-    return format_html('<a href="{}"><strong>{}</strong></a><br><span class="small">{}</span>',
-                       report_url(event.event_id), _("Report"), downloads)
+    return format_html('<a href="{}"><strong>{}</strong></a> · <a href="{}"><strong>{}</strong></a>'
+                       '<br><span class="small">{}</span>',
+                       report_url(event.event_id), _("Report"), files_page(event.event_id), _("Files (PDF, XLSX)"),
+                       downloads)
 
 
 EVENT_ACTIONS = [open_report] + [_export_action(d, f) for d in DATASETS for f in FORMATS]

@@ -15,9 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.printing.pdf_response import pdf_response
+from backoffice.printing.pdf_response import pdf_stream_response
 from backoffice.printing.selection import select_tickets
-from backoffice.printing.tickets import Layout, render_tickets
+from backoffice.printing.tickets import Layout, ticket_pdf_chunks
 from core.errors import DomainError
 from events.models import Event
 from tickets.models import Ticket
@@ -36,9 +36,8 @@ def _print(modeladmin, request, queryset, layout: Layout):
     except DomainError as exc:
         modeladmin.message_user(request, exc.message, messages.ERROR)
         return None
-    return pdf_response(
-        lambda out: render_tickets(event=selection.event, tickets=selection.rows(), zones=selection.zones,
-                                   layout=layout, out=out),
+    return pdf_stream_response(
+        ticket_pdf_chunks(event=selection.event, tickets=selection.rows(), zones=selection.zones, layout=layout),
         filename=f"tickets-{selection.event.event_id}-selection-{layout}.pdf")
 
 

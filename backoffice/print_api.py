@@ -12,16 +12,17 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
 from access.models import Credential
+from backoffice import jobs_api
 from backoffice.printing.badges import render_badges
 from backoffice.printing.pairing import render_pairing_sheet
-from backoffice.printing.pdf_response import pdf_response
+from backoffice.printing.pdf_response import pdf_response, pdf_stream_response
 from backoffice.printing.selection import (
     event_or_404,
     parse_ticket_ids,
     select_tickets,
 )
 from backoffice.printing.services import codes_for_pairing_sheet
-from backoffice.printing.tickets import LAYOUTS, Layout, render_tickets
+from backoffice.printing.tickets import LAYOUTS, Layout, ticket_pdf_chunks
 from core.schema import error
 from devices.api import pairing_url
 from events.models import Language
@@ -73,7 +74,10 @@ class TicketsPDFView(_PrintView):
             "`reference` printed under it, in the event's `language`. `layout=a4` (default): eight tickets per "
             "A4 sheet with cut marks; `layout=thermal`: one ticket per page, 80 mm wide, for receipt printers. "
             "Without `zone` or `tickets` the whole event prints, zone by zone and seat by seat. Tickets print "
-            "whatever their state (pre-printed stock for a box office prints unsold seats)."),
+            "whatever their state (pre-printed stock for a box office prints unsold seats). The PDF is sent as "
+            "its pages are made (chunked), whatever its size. With `Prefer: respond-async` a zone or the whole "
+            "event is printed by a background job instead: 202 with the job, whose `download_url` gives the "
+            "PDF once done (GET /api/v1/jobs/{job_id})."),
         parameters=[
             OpenApiParameter("layout", str, enum=LAYOUTS, description="a4 (default) or thermal"),
             OpenApiParameter("zone", str, description="only this zone's tickets (a zone_id)"),
@@ -82,6 +86,7 @@ class TicketsPDFView(_PrintView):
         ],
         responses={
             (200, "application/pdf"): PDF,
+            202: jobs_api.ACCEPTED,
             400: error("Bad layout or zone, zone and tickets together, or nothing to print.",
                        ("bad layout", "invalid", "Invalid input: layout: Must be a4 or thermal.",
                         {"layout": ["Must be a4 or thermal."]}), EMPTY),
@@ -98,9 +103,12 @@ class TicketsPDFView(_PrintView):
         zone = q.get("zone") or None
         language = self.language(request)
         selection = select_tickets(event_id=event_id, zone=zone, ticket_ids=parse_ticket_ids(q.get("tickets")))
-        return pdf_response(
-            lambda out: render_tickets(event=selection.event, tickets=selection.rows(), zones=selection.zones,
-                                       layout=Layout(layout), out=out, language=language),
+        if selection.name != "selection" and jobs_api.asks_async(request):
+            return jobs_api.start_tickets_pdf(request, event=selection.event, layout=layout, zone=zone,
+                                              language=language, name=selection.name, count=selection.count)
+        return pdf_stream_response(
+            ticket_pdf_chunks(event=selection.event, tickets=selection.rows(), zones=selection.zones,
+                              layout=Layout(layout), language=language),
             filename=f"tickets-{selection.event.event_id}-{selection.name}-{layout}.pdf")
 
 

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import re
 
-from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backoffice import exports, report
-from backoffice.exports_writers import (
-    CSV_CONTENT_TYPE,
-    XLSX_CONTENT_TYPE,
-    csv_chunks,
-    xlsx_file,
-)
+from backoffice import exports, jobs_api, report
+from backoffice.exports_http import AnyAccept, export_response
+from backoffice.exports_writers import XLSX_CONTENT_TYPE
 from core.errors import InvalidInput, NotFound
-from core.localtime import local
 from events.models import Event
 
 
@@ -84,36 +76,6 @@ class ReportView(APIView):
         return Response(body)
 
 
-class AnyAccept(BaseContentNegotiation):
-    """A download is a file whatever the client says it accepts; errors are still JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-def _filename(event: Event, dataset: str, fmt: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9]+", "-", event.name).strip("-").lower()[:40] or event.event_id
-    day = local(event.date_start, event.timezone).strftime("%Y-%m-%d")
-    return f"{name}-{day}-{dataset}.{fmt}"
-
-
-def export_response(event: Event, dataset: str, fmt: str):
-    """The export as a download: CSV streamed as it is read, XLSX built in a temporary file and
-    streamed from it (backoffice/exports_writers.py says what each holds in memory)."""
-    export = exports.build(dataset, event)
-    if fmt == "csv":
-        response = StreamingHttpResponse(csv_chunks(export, event), content_type=CSV_CONTENT_TYPE)
-    else:
-        response = FileResponse(xlsx_file(export, event), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(event, dataset, fmt)}"'
-    response["Cache-Control"] = "no-store"
-    response["X-Generated-At"] = timezone.now().isoformat()
-    return response
-
-
 class ExportView(APIView):
     content_negotiation_class = AnyAccept
 
@@ -123,7 +85,7 @@ class ExportView(APIView):
                     OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["csv", "xlsx"],
                                      description="file format (the path's extension)")],
         responses={(200, "text/csv"): OpenApiTypes.BINARY,
-                   (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+                   (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, 202: jobs_api.ACCEPTED},
         summary="Export tickets, scans, sales or box-office reconciliation as CSV or XLSX (staff, streamed)",
         description=("`tickets`: seat, row, zone, state, channel, price, buyer, reference, first entry time and "
                      "gate. `scans`: every attempt with its time, gate, phone, direction, result, reason in words "
@@ -135,4 +97,8 @@ class ExportView(APIView):
         event = Event.objects.filter(pk=event_id).first()
         if event is None:
             raise NotFound("No such event.")
+        # A large XLSX cannot be sent before it is complete: a background job (docs/adr/0030).
+        big_xlsx = fmt == "xlsx" and jobs_api.needs_job(request, jobs_api.export_rows(event, dataset))
+        if big_xlsx or jobs_api.asks_async(request):
+            return jobs_api.start_export(request, event=event, dataset=dataset, fmt=fmt)
         return export_response(event, dataset, fmt)

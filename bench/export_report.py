@@ -18,8 +18,9 @@ Then, each measurement in a fresh child process (fork) so that its peak memory i
 - the report JSON (backoffice.report.event_report + json.dumps): seconds (median of --runs), each
   query's own time and plan (EXPLAIN ANALYZE), and the same with sequential scans off (the index
   path, as when the scan table holds other events too);
-- tickets.csv over HTTP through `bin/ticketcore web` (granian, one worker): seconds and the
-  worker's peak RSS growth (its RSGI front collects a streamed body before sending it).
+- tickets.xlsx as the background job the API and admin start for it (docs/adr/0030), in process;
+- tickets.csv over HTTP through `bin/ticketcore web` (granian, one worker): seconds, time to first
+  byte and the worker's peak RSS growth (the RSGI front sends a streamed body as it is produced).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 os.environ.setdefault("CACHE_KEY_PREFIX", "benchreport")
 os.environ.setdefault("CHANNEL_PREFIX", "benchreport")
-from common import PG, machine, setup_django, start_granian, stop_server
+from common import PG, ROOT, machine, setup_django, start_granian, stop_server
 
 DB = os.environ.get("BENCH_REPORT_DATABASE_NAME", "ticketcore_bench_report")
 MADRID = ZoneInfo("Europe/Madrid")
@@ -336,6 +337,10 @@ def in_child(fn):
 def export_in_process(event_id: str, user, dataset: str, fmt: str) -> dict:
     from rest_framework.test import APIRequestFactory, force_authenticate
 
+    # The file itself, as the view produced it before large XLSX went to a background job
+    # (docs/adr/0030): the same writer the job runs.
+    os.environ["JOBS_SYNC_MAX_ROWS"] = str(10**9)
+
     from backoffice.report_api import ExportView
 
     request = APIRequestFactory().get(f"/api/v1/events/{event_id}/exports/{dataset}.{fmt}")
@@ -350,6 +355,21 @@ def export_in_process(event_id: str, user, dataset: str, fmt: str) -> dict:
         size += len(chunk)
     response.close()
     return {"seconds": time.perf_counter() - started, "first_byte_s": first, "bytes": size}
+
+
+def export_job(event_id: str, dataset: str, fmt: str) -> dict:
+    """The background job the API starts for a large XLSX, run here as the worker runs it."""
+    import tempfile
+
+    from backoffice import jobs, jobs_run
+
+    os.environ["JOBS_DIR"] = tempfile.mkdtemp(prefix="bench-jobs-")
+    job = jobs.create(kind=jobs.Kind.EXPORT, event_id=event_id, params={"dataset": dataset, "fmt": fmt},
+                      filename=f"bench.{fmt}", total=None)
+    started = time.perf_counter()
+    done = jobs_run.run(job.job_id)
+    assert done.state == jobs.State.DONE, done.error
+    return {"seconds": time.perf_counter() - started, "bytes": done.size}
 
 
 def report_in_process(event_id: str) -> dict:
@@ -472,6 +492,10 @@ def main() -> None:
               f"first byte {statistics.median(r['first_byte_s'] for r, _ in results):.2f} s, "
               f"{results[0][0]['bytes'] / 1e6:.1f} MB, peak RSS growth "
               f"{max(g for _, g in results):.0f} MB")
+    if os.path.exists(os.path.join(ROOT, "backoffice", "jobs_run.py")):
+        r, growth = in_child(lambda: export_job(event.event_id, "tickets", "xlsx"))
+        print(f"tickets.xlsx as a background job (jobs_run.run, as the worker): {r['seconds']:.2f} s, "
+              f"{r['bytes'] / 1e6:.1f} MB, peak RSS growth {growth:.0f} MB")
     results = [in_child(lambda: report_in_process(event.event_id)) for _ in range(args.runs)]
     secs = [r["seconds"] for r, _ in results]
     print(f"report JSON: median {statistics.median(secs):.2f} s (runs {', '.join(f'{s:.2f}' for s in secs)}), "

@@ -4,9 +4,9 @@
 
 Generates an event of `--seats` tickets in four zones in a fresh benchmark database, then, for
 each layout in its own process (so that each peak memory figure is that layout's alone), renders
-every ticket of the event exactly as GET /api/v1/events/{id}/tickets.pdf does (the same
-selection, the same renderer, into memory) and reports seconds, MB, tickets per second and the
-process's peak resident memory. It first times the QR encoders on `--qr-sample` real ticket codes:
+every ticket of the event exactly as GET /api/v1/events/{id}/tickets.pdf and the background job
+do (the same selection, the same streamed renderer, chunks counted and dropped) and reports
+seconds, time to the first byte, MB, tickets per second and the process's peak resident memory. It first times the QR encoders on `--qr-sample` real ticket codes:
 segno, reportlab's QR widget and backoffice/printing/qr.py (docs/adr/0027)."""
 from __future__ import annotations
 
@@ -29,22 +29,25 @@ def peak_rss_mb() -> float:
 
 def render_child(event_id: str, layout: str) -> dict:
     setup_django(fresh=False)
-    from backoffice.printing.pdf_response import pdf_response
     from backoffice.printing.selection import select_tickets
-    from backoffice.printing.tickets import render_tickets
+    from backoffice.printing.tickets import ticket_pdf_chunks
 
     before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
     selection = select_tickets(event_id=event_id)
-    # As the API builds its answer: the whole document, then one response body.
-    response = pdf_response(lambda out: render_tickets(event=selection.event, tickets=selection.rows(),
-                                                       zones=selection.zones, layout=layout, out=out),
-                            filename="bench.pdf")
+    # As the API sends it (a streamed response) and a job writes it: chunk by chunk, none kept.
+    first_byte, size, head, tail = None, 0, b"", b""
+    for chunk in ticket_pdf_chunks(event=selection.event, tickets=selection.rows(), zones=selection.zones,
+                                   layout=layout):
+        if first_byte is None and chunk:
+            first_byte, head = time.perf_counter() - started, chunk[:8]
+        size += len(chunk)
+        tail = (tail + chunk)[-16:]
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    data = response.content
-    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
-    return {"layout": layout, "tickets": selection.count, "seconds": seconds, "cpu": cpu, "mb": len(data) / 1e6,
-            "rss_before_mb": before, "peak_rss_mb": peak_rss_mb(), "load": os.getloadavg()[0]}
+    assert head.startswith(b"%PDF-") and tail.rstrip().endswith(b"%%EOF")
+    return {"layout": layout, "tickets": selection.count, "seconds": seconds, "cpu": cpu, "mb": size / 1e6,
+            "first_byte_s": first_byte, "rss_before_mb": before, "peak_rss_mb": peak_rss_mb(),
+            "load": os.getloadavg()[0]}
 
 
 def breakdown_child(event_id: str, sample: int) -> dict:
@@ -159,7 +162,8 @@ def main() -> None:
         r = child(layout)
         print(f"{r['layout']:8s} {r['tickets']:,} tickets: {r['seconds']:.1f} s ({r['cpu']:.1f} s CPU, load "
               f"{r['load']:.1f}), {r['mb']:.1f} MB, {r['tickets'] / r['seconds']:,.0f} tickets/s "
-              f"({r['tickets'] / r['cpu']:,.0f} per CPU second), peak RSS {r['peak_rss_mb']:.0f} MB "
+              f"({r['tickets'] / r['cpu']:,.0f} per CPU second), first byte {r['first_byte_s']:.2f} s, "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB "
               f"({r['rss_before_mb']:.0f} MB before rendering)")
 
 

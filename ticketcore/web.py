@@ -14,7 +14,9 @@ event loop instead, where waiting costs a coroutine, not a thread:
   client that misses it gets 408 and no thread ever saw it;
 - only then is the request put on this process's pool of WEB_THREADS threads, which run the
   WSGI application (`ticketcore.wsgi.application`, unchanged) and send the response themselves,
-  so the answer does not wait for the loop.
+  so the answer does not wait for the loop;
+- a streaming response (CSV exports, files) is sent as it is produced, through a pipe that
+  granian reads only as fast as the client takes it (ticketcore/web_stream.py, docs/adr/0030).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import queue
 import sys
 import threading
 
+from ticketcore import web_stream
 from ticketcore.wsgi import application as wsgi_application
 
 log = logging.getLogger(__name__)
@@ -134,18 +137,12 @@ class WebApplication:
                 response = _Response()
                 chunks = app(build_environ(scope, body), response)
                 if isinstance(chunks, list):  # ticketcore.wsgi hands complete responses over as one list
-                    payload = b"".join(chunks)
-                else:  # streaming responses are collected here: the loop never runs application code
-                    try:
-                        payload = b"".join(chunks)
-                    finally:
-                        close = getattr(chunks, "close", None)
-                        if close is not None:
-                            close()
-                proto.response_bytes(response.status, response.headers, payload)
+                    proto.response_bytes(response.status, response.headers, b"".join(chunks))
+                else:
+                    _send_streamed(proto, response, chunks)
             except BaseException:  # a bug in the app or here: answer 500, keep the thread alive
                 log.exception("web: request failed outside Django's handler")
-                proto.response_empty(500, [])
+                proto.response_empty(500, [])  # ignored by granian once a response has started
             finally:
                 self.loop.call_soon_threadsafe(_resolve, fut)
 
@@ -182,6 +179,24 @@ class WebApplication:
         fut = self.loop.create_future()
         self.jobs.put((fut, scope, proto, body))
         await fut
+
+
+def _send_streamed(proto, response: _Response, chunks) -> None:
+    """A streaming response (StreamingHttpResponse, FileResponse): a file on disk by its path,
+    anything else chunk by chunk as the application produces it (ticketcore/web_stream.py). The
+    iterator is closed in every case, which ends its generator and fires `request_finished`."""
+    try:
+        path = web_stream.file_on_disk(chunks)
+        if path is not None:
+            proto.response_file(response.status, response.headers, path)
+        else:
+            web_stream.send_stream(proto, response.status, response.headers, chunks)
+    except web_stream.ClientGone:
+        pass  # nobody to answer; closing the iterator below stops the work for it
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def _device_header(value: str | None) -> bool:

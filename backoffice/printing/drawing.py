@@ -181,8 +181,13 @@ class TextOps:
     caller draws that text with reportlab, which substitutes a glyph. The font resource names are
     reportlab's own, asked of its document (which also puts the fonts in every page's resources)."""
 
+    CACHE_LIMIT = 4096
+
     def __init__(self, c: Canvas):
         self._names = {font: c._doc.getInternalFontName(font) for font in (REGULAR, BOLD, MONO)}
+        # The same text at the same place recurs (every row reads "to be assigned" at first, seat
+        # numbers repeat from zone to zone): measuring it again was most of this class's time.
+        self._done: dict[tuple, str | None] = {}
 
     @staticmethod
     def pdf_string(text: str) -> str | None:
@@ -196,6 +201,16 @@ class TextOps:
 
     def fitted(self, x: float, y: float, text: str, font: str, size: float, width: float, *,
                min_size: float | None = None, align: str = "left") -> str | None:
+        key = (x, y, text, font, size, width, min_size, align)
+        ops = self._done.get(key, False)
+        if ops is False:
+            if len(self._done) >= self.CACHE_LIMIT:
+                self._done.clear()
+            ops = self._done[key] = self._fitted(x, y, text, font, size, width, min_size=min_size, align=align)
+        return ops
+
+    def _fitted(self, x: float, y: float, text: str, font: str, size: float, width: float, *,
+                min_size: float | None, align: str) -> str | None:
         text, size = fit(text, font, size, width, min_size=min_size)
         encoded = self.pdf_string(text)
         if encoded is None:

@@ -8,7 +8,8 @@ event fits in one file (docs/adr/0027, figures in docs/benchmarks.md)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -27,10 +28,10 @@ from backoffice.printing.drawing import (
     draw_fitted,
     draw_lines,
     label,
-    new_canvas,
     qr_ops,
     swatch,
 )
+from backoffice.printing.pdf_stream import PDFStream, captured
 from core.localtime import format_local
 from events.codes import active_key, ticket_code
 from events.models import Event
@@ -216,50 +217,68 @@ class ThermalSheet(_Sheet):
 SHEETS = {Layout.A4: A4Sheet, Layout.THERMAL: ThermalSheet}
 
 
-def render_tickets(*, event: Event, tickets: Iterable[PrintedTicket], zones: dict[str, ZoneLook], layout: Layout,
-                   out: BinaryIO, language: str | None = None) -> int:
-    """Write the PDF of `tickets` (in the order given) to `out`; returns how many were printed.
-    `zones` gives each zone's re-entry rule by zone_id (the ticket carries its own name and colour);
-    the words are in `language` if given (es, en), else in the event's language."""
+PAGES_PER_CHUNK = 8  # pages written before the bytes are handed on (a streamed response's chunk)
+
+
+def ticket_pdf_chunks(*, event: Event, tickets: Iterable[PrintedTicket], zones: dict[str, ZoneLook], layout: Layout,
+                      language: str | None = None, counter: list[int] | None = None) -> Iterator[bytes]:
+    """The PDF of `tickets` (in the order given), as bytes produced page by page
+    (backoffice/printing/pdf_stream.py). `zones` gives each zone's re-entry rule by zone_id (the
+    ticket carries its own name and colour); the words are in `language` if given (es, en), else
+    in the event's language. `counter[0]`, if given, is the number of tickets printed so far."""
     sheet = SHEETS[Layout(layout)]()
     key = active_key(event.event_id)
+    counter = counter if counter is not None else [0]
     with words.in_print_language(event, language):
-        c = new_canvas(out, page_size=sheet.page_size, title=f"{event.name} — {words.TICKETS_TITLE}")
+        c = Canvas(io.BytesIO(), pagesize=sheet.page_size)  # draws only: its operators go to `pdf`
         text = TextOps(c)
-        c.beginForm("event", 0, 0, *sheet.cell)
-        sheet.event_part(c, event)
-        c.endForm()
-        furniture = type(sheet).page_furniture is not _Sheet.page_furniture
-        if furniture:
-            c.beginForm("page", 0, 0, *sheet.page_size)
-            sheet.page_furniture(c)
-            c.endForm()
+        pdf = PDFStream(c, title=f"{event.name} — {words.TICKETS_TITLE}")
+        event_form = pdf.form("Fe", *sheet.cell, captured(c, lambda: sheet.event_part(c, event)))
+        furniture = None
+        if type(sheet).page_furniture is not _Sheet.page_furniture:
+            furniture = pdf.form("Fp", *sheet.page_size, captured(c, lambda: sheet.page_furniture(c)))
+        yield pdf.take()
         zone_forms: dict[tuple[str, str, str], str] = {}
         per_page = len(sheet.origins)
-        count = 0
+        ops: list[str] = []
+        pages = 0
         for ticket in tickets:
-            slot = count % per_page
-            if slot == 0 and count:
-                if furniture:  # last, so that the crosses show over the tickets' colour bands
-                    c.doForm("page")
-                c.showPage()
+            slot = counter[0] % per_page
+            if slot == 0 and ops:
+                pages = _end_page(pdf, sheet, ops, furniture, pages)
+                if pages % PAGES_PER_CHUNK == 0:
+                    yield pdf.take()
             look = (ticket.zone_id, ticket.zone, ticket.color)
             form = zone_forms.get(look)
             if form is None:
-                form = zone_forms[look] = f"zone{len(zone_forms)}"
                 rule = zones.get(ticket.zone_id)
-                c.beginForm(form, 0, 0, *sheet.cell)
-                sheet.zone_part(c, ZoneLook(zone_id=ticket.zone_id, name=ticket.zone, color=ticket.color,
-                                            reentry=bool(rule and rule.reentry)))
-                c.endForm()
+                zone = ZoneLook(zone_id=ticket.zone_id, name=ticket.zone, color=ticket.color,
+                                reentry=bool(rule and rule.reentry))
+                form = zone_forms[look] = pdf.form(f"Fz{len(zone_forms)}", *sheet.cell,
+                                                   captured(c, lambda z=zone: sheet.zone_part(c, z)))
             x, y = sheet.origins[slot]
-            c.addLiteral(f"q 1 0 0 1 {x:.3f} {y:.3f} cm")
-            c.doForm("event")
-            c.doForm(form)
-            sheet.ticket_part(c, text, ticket, qr.encode(ticket_code(ticket, key)))
-            c.addLiteral("Q")
-            count += 1
-        if furniture:
-            c.doForm("page")
-        c.save()
-    return count
+            symbol = qr.encode(ticket_code(ticket, key))
+            ops.append(f"q 1 0 0 1 {x:.3f} {y:.3f} cm\n{event_form}\n{form}\n"
+                       f"{captured(c, lambda t=ticket, s=symbol: sheet.ticket_part(c, text, t, s))}\nQ")
+            counter[0] += 1
+        if ops:
+            _end_page(pdf, sheet, ops, furniture, pages)
+        yield pdf.finish()
+
+
+def _end_page(pdf: PDFStream, sheet: _Sheet, ops: list[str], furniture: str | None, pages: int) -> int:
+    if furniture:  # last, so that the crosses show over the tickets' colour bands
+        ops.append(furniture)
+    pdf.page(*sheet.page_size, "\n".join(ops))
+    ops.clear()
+    return pages + 1
+
+
+def render_tickets(*, event: Event, tickets: Iterable[PrintedTicket], zones: dict[str, ZoneLook], layout: Layout,
+                   out: BinaryIO, language: str | None = None) -> int:
+    """Write the PDF of `tickets` to `out` (see ticket_pdf_chunks); returns how many were printed."""
+    counter = [0]
+    for chunk in ticket_pdf_chunks(event=event, tickets=tickets, zones=zones, layout=layout, language=language,
+                                   counter=counter):
+        out.write(chunk)
+    return counter[0]

@@ -31,6 +31,11 @@ class Code:
     y: float
 
 
+def body(response) -> bytes:
+    """A response's bytes, streamed (printed tickets) or whole (badges, pairing sheets)."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 def page_texts(data: bytes) -> list[str]:
     return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
 
