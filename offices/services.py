@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.services import clock, raise_alert
+from alerts.texts import AlertText, lower_first
 from alerts.vocabulary import AlertKind
 from core import live_messages
 from core.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable
@@ -255,13 +256,6 @@ def _apply_sale(office: Office, sale: SaleIn) -> tuple[dict, bool]:
     raise AssertionError("unreachable")
 
 
-# Why an office's sale was refused, in the words of its alert (people never read reason codes).
-_SALE_REFUSED_WORDS = {
-    SaleReason.ALREADY_SOLD: "the seat was already sold",
-    SaleReason.NOT_ASSIGNED: "the seat is not assigned to this office",
-}
-
-
 def _apply_sale_once(office: Office, sale: SaleIn) -> tuple[dict, bool]:
     ticket = (Ticket.objects.select_for_update(no_key=True)
               .filter(event_id=office.event_id, ticket_id=sale.ticket_id)
@@ -301,12 +295,12 @@ def _apply_sale_once(office: Office, sale: SaleIn) -> tuple[dict, bool]:
     else:
         raise_alert(
             event_id=office.event_id, kind=AlertKind.OFFICE_CONFLICT,
-            message=(f"Box office {office.name} sold "
-                     + (f"seat {ticket['seat_id']}" if ticket else "a ticket")
-                     + f" on {clock(office.event_id, sale.sold_at, date=True)}, but the sale was refused: "
-                     + (_SALE_REFUSED_WORDS.get(reason, "it could not be applied") if ticket
-                        else "this event has no such ticket")
-                     + ". Money was taken without a valid ticket: refund or re-seat the buyer."),
+            # Why, in the words of the reason's label (people never read reason codes).
+            message=(AlertText("office.refused_seat", office=office.name, seat=ticket["seat_id"],
+                               at=clock(office.event_id, sale.sold_at, date=True),
+                               why=lower_first(SaleReason(reason).label)) if ticket
+                     else AlertText("office.refused_unknown", office=office.name,
+                                    at=clock(office.event_id, sale.sold_at, date=True))),
             data={"office_id": office.office_id, "sale_id": str(sale.sale_id), "ticket_id": sale.ticket_id,
                   "seat_id": ticket["seat_id"] if ticket else None, "reason": reason,
                   "sold_at": sale.sold_at.isoformat(), "previously_assigned": previously_assigned},
