@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert
 from alerts.texts import AlertText, message_of
@@ -117,7 +118,7 @@ def acknowledge_alert(*, alert_id: int, user: str) -> Acknowledged:
     with transaction.atomic():
         alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
         if alert is None:
-            raise NotFound("No such alert.")
+            raise NotFound(_("No such alert."))
         if alert.acknowledged_at is not None:
             return Acknowledged(alert=alert, changed=False)
         alert.acknowledged_at = timezone.now()
