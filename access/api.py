@@ -212,7 +212,8 @@ def parse_manual(data) -> dict:
     if note is None:
         note = ""
     elif not isinstance(note, str) or len(note) > services.MAX_NOTE_LENGTH or "\x00" in note:
-        errors["note"] = [f"A string of at most {services.MAX_NOTE_LENGTH} characters, no NUL."]
+        errors["note"] = [interpolate(_("A string of at most %(count)d characters, no NUL."),
+                                      count=services.MAX_NOTE_LENGTH)]
     if errors:
         raise ValidationError(errors)
     return {"query": data["q"], "direction": data["direction"], "scan_id": scan_id, "note": note.strip()}

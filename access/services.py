@@ -23,7 +23,7 @@ from access.models import Credential, Scan, ScanNote
 from access.signals import scan_decided
 from access.vocabulary import CredentialKind, Reason, ScanMode, ScanResult
 from core import live_messages
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, interpolate
 from core.live import publish_on_commit
 from events import codes
 from events.models import Checkpoint, Event, Zone
@@ -67,9 +67,10 @@ def create_credential(*, event_id: str, name: str, kind: str, zones: list[str] |
         bad_cps = set(checkpoints) - set(Checkpoint.objects.filter(event=event).values_list("checkpoint_id", flat=True))
         fields = {}
         if bad_zones:
-            fields["zones"] = [f"Unknown zone {z}." for z in sorted(bad_zones)]
+            fields["zones"] = [interpolate(_("Unknown zone %(zone)s."), zone=z) for z in sorted(bad_zones)]
         if bad_cps:
-            fields["checkpoints"] = [f"Unknown checkpoint {c}." for c in sorted(bad_cps)]
+            fields["checkpoints"] = [interpolate(_("Unknown checkpoint %(checkpoint)s."), checkpoint=c)
+                                     for c in sorted(bad_cps)]
         if fields:
             raise InvalidInput(_("Unknown zones or checkpoints."), fields=fields)
         return Credential.objects.create(event=event, name=name, kind=kind, zones=zones, checkpoints=checkpoints,
