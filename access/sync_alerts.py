@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 
 from django.db import connection
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from access.offline_limits import late_upload_seconds
 from access.sync_replay import OfflineScan
@@ -17,14 +19,17 @@ from core.localtime import format_clock
 from events.vocabulary import Direction
 
 
+REFUSED = _("refused")
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def reason_words(reason: str | None):
+def reason_words(reason: str | None) -> Promise:
     """A reason in an alert's words: its label, inside a sentence (people never read reason
-    codes: ../shared/STYLE.md), translated when the alert is read."""
-    return lower_first(Reason(reason).label) if reason in Reason.values else AlertText("reason.refused")
+    codes: ../shared/STYLE.md), in the reader's language."""
+    return lower_first(Reason(reason).label) if reason in Reason.values else REFUSED
 
 
 # The refused scan, the ticket (seat, zone), the accepted scan before it with its device and gate,

@@ -36,7 +36,6 @@ TEXTS: dict[str, Promise] = {
     "device.at_gate": _("%(device)s at %(gate)s"),
     "device.another": _("another device"),
     "gate.unknown": _("a gate"),
-    "reason.refused": _("refused"),
     "reason.count": _("%(reason)s (%(count)d)"),
     # offline_conflict: two devices let one ticket in.
     "conflict": _("Seat %(seat)s (%(zone)s) may have let two people in: %(admitted)s; %(refused)s."),
