@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -17,6 +18,7 @@ from access.models import Credential
 from access.scan_input import parse_scan, scan_problems  # noqa: F401
 from access.vocabulary import CredentialKind, Reason, ScanResult
 from core import schema
+from core.errors import interpolate
 from devices.auth import IsScanner, IsSupervisor
 from devices.throttling import DeviceThrottle, ScanThrottle
 from events.models import Event
@@ -74,7 +76,7 @@ class CredentialQRView(APIView):
     def get(self, request, credential_id: str):
         fmt = request.query_params.get("format", "svg")
         if fmt not in ("svg", "png"):
-            raise ValidationError({"format": ["Must be svg or png."]})
+            raise ValidationError({"format": [_("Must be svg or png.")]})
         credential = get_object_or_404(Credential, pk=credential_id)
         return qr_response(services.credential_code(credential), fmt, credential.credential_id)
 
@@ -157,9 +159,9 @@ def ticket_state_json(ticket: Ticket) -> dict:
 
 def _query_problem(q) -> str | None:
     if not isinstance(q, str) or not q.strip():
-        return "Required: a seat (A-12), ticket id or reference."
+        return _("Required: a seat (A-12), ticket id or reference.")
     if len(q) > services.MAX_QUERY_LENGTH or "\x00" in q:
-        return f"At most {services.MAX_QUERY_LENGTH} characters, no NUL."
+        return interpolate(_("At most %(count)d characters, no NUL."), count=services.MAX_QUERY_LENGTH)
     return None
 
 
@@ -192,7 +194,7 @@ _MANUAL_REQUEST = inline_serializer("ManualScanRequest", {
 def parse_manual(data) -> dict:
     """Strict, like access/scan_input.py: wrong types are problems, never coerced."""
     if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        raise ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
     errors: dict[str, list[str]] = {}
     problem = _query_problem(data.get("q"))
     if problem:
@@ -205,12 +207,13 @@ def parse_manual(data) -> dict:
     except ValueError:
         pass
     if scan_id is None:
-        errors["scan_id"] = ["Required, a UUID string."]
+        errors["scan_id"] = [_("Required, a UUID string.")]
     note = data.get("note")
     if note is None:
         note = ""
     elif not isinstance(note, str) or len(note) > services.MAX_NOTE_LENGTH or "\x00" in note:
-        errors["note"] = [f"A string of at most {services.MAX_NOTE_LENGTH} characters, no NUL."]
+        errors["note"] = [interpolate(_("A string of at most %(count)d characters, no NUL."),
+                                      count=services.MAX_NOTE_LENGTH)]
     if errors:
         raise ValidationError(errors)
     return {"query": data["q"], "direction": data["direction"], "scan_id": scan_id, "note": note.strip()}

@@ -13,6 +13,7 @@ from access.offline_limits import evidence_caps
 from access.sync_replay import OfflineScan, classify, stored_responses
 from access.vocabulary import Reason, ScanResult
 from alerts.services import clock, device_words, raise_alert
+from alerts.texts import AlertText
 from alerts.vocabulary import AlertKind
 from events import codes
 
@@ -113,9 +114,8 @@ def _store_evidence(device, items: list[OfflineScan]) -> list[uuid.UUID]:
             minute = timezone.now().strftime("%Y%m%d%H%M")
             raise_alert(
                 event_id=device.event_id, kind=AlertKind.REVOKED_DEVICE,
-                message=(f"Revoked device {device_words(device)} uploaded {len(stored)} offline "
-                         f"scan{'s' if len(stored) != 1 else ''} at {clock(device.event_id, timezone.now())}: kept "
-                         "as evidence, not applied; nobody was let in or out."),
+                message=AlertText("revoked.upload", device=device_words(device), count=len(stored),
+                                  at=clock(device.event_id, timezone.now())),
                 data={"device_id": device.device_id, "quarantined": len(stored),
                       "scan_ids": [str(s) for s in stored[:50]]},
                 dedupe_key=f"quarantine:{device.device_id}:{minute}",
@@ -125,12 +125,12 @@ def _store_evidence(device, items: list[OfflineScan]) -> list[uuid.UUID]:
 
 def _evidence_cap_alert(device, *, stored_total: int, dropped: int, total_reached: bool) -> None:
     per_minute, total = evidence_caps()
-    cap = f"its total of {total}" if total_reached else f"{per_minute} a minute"
+    cap = (AlertText("revoked.cap_total", total=total) if total_reached
+           else AlertText("revoked.cap_per_minute", per_minute=per_minute))
     raise_alert(
         event_id=device.event_id, kind=AlertKind.REVOKED_DEVICE,
-        message=(f"Revoked device {device_words(device)} keeps uploading scans (last at "
-                 f"{clock(device.event_id, timezone.now())}): evidence is capped at {cap}; further uploads are "
-                 "refused and not stored. Find the phone."),
+        message=AlertText("revoked.capped", device=device_words(device), at=clock(device.event_id, timezone.now()),
+                          cap=cap),
         data={"device_id": device.device_id, "evidence_cap": True, "stored": stored_total, "discarded": dropped,
               "per_minute_cap": per_minute, "total_cap": total},
         dedupe_key=f"evidence_cap:{device.device_id}",  # once per device, however long the flood

@@ -6,6 +6,7 @@ import gzip
 
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -34,7 +35,7 @@ def _since(request) -> int | None:
     if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ValidationError({"since": ["Must be a version number (a non-negative integer) from a previous manifest."]})
+        raise ValidationError({"since": [_("Must be a version number (a non-negative integer) from a previous manifest.")]})
     return int(raw)
 
 
@@ -99,19 +100,19 @@ def parse_sync(data) -> list[dict]:
     """The whole upload is validated before anything is applied: one bad scan is a 400 that
     writes nothing, with `fields` naming each problem as `scans[<i>].<field>`."""
     if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Expected a JSON object with a \"scans\" list."]})
+        raise ValidationError({"non_field_errors": [_("Expected a JSON object with a \"scans\" list.")]})
     scans = data.get("scans")
     if not isinstance(scans, list):
-        raise ValidationError({"scans": ["Required, a list of scans."]})
+        raise ValidationError({"scans": [_("Required, a list of scans.")]})
     if len(scans) > MAX_SYNC_SCANS:
-        raise ValidationError({"scans": [f"At most {MAX_SYNC_SCANS} scans per request."]})
+        raise ValidationError({"scans": [_("At most %(count)d scans per request.") % {"count": MAX_SYNC_SCANS}]})
     parsed, errors = [], {}
     for i, item in enumerate(scans):
         try:
             scan = parse_scan(item, require_scanned_at=True)
             if "\x00" in scan["code"]:
                 # PostgreSQL text cannot hold NUL; refuse it here, before any scan is applied.
-                raise ValidationError({"code": ["Contains a NUL character."]})
+                raise ValidationError({"code": [_("Contains a NUL character.")]})
             parsed.append(scan)
         except ValidationError as exc:
             detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}

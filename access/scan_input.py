@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from events.vocabulary import Direction
@@ -15,39 +16,39 @@ def scan_problems(item, *, require_scanned_at: bool) -> tuple[dict | None, dict]
     """Strict validation of one scan: (clean data, {}) or (None, {field: [problems]}).
     Wrong types are problems, never coerced."""
     if not isinstance(item, dict):
-        return None, {"non_field_errors": ["Expected a JSON object."]}
+        return None, {"non_field_errors": [_("Expected a JSON object.")]}
     errors: dict[str, list[str]] = {}
     code = item.get("code")
     if not isinstance(code, str) or not code:
-        errors["code"] = ["Required, a non-empty string."]
+        errors["code"] = [_("Required, a non-empty string.")]
     elif len(code) > 2000:
-        errors["code"] = ["Too long."]
+        errors["code"] = [_("Too long.")]
     direction = item.get("direction")
     if direction not in Direction.values:
-        errors["direction"] = ["Must be \"in\" or \"out\"."]
+        errors["direction"] = [_("Must be \"in\" or \"out\".")]
     raw_id = item.get("scan_id")
     scan_id = None
     if not isinstance(raw_id, str):
-        errors["scan_id"] = ["Required, a UUID string."]
+        errors["scan_id"] = [_("Required, a UUID string.")]
     else:
         try:
             scan_id = uuid.UUID(raw_id)
         except ValueError:
-            errors["scan_id"] = ["Must be a UUID."]
+            errors["scan_id"] = [_("Must be a UUID.")]
     raw_at = item.get("scanned_at")
     scanned_at = None
     if raw_at is None:
         if require_scanned_at:
-            errors["scanned_at"] = ["Required for sync."]
+            errors["scanned_at"] = [_("Required for sync.")]
     elif not isinstance(raw_at, str):
-        errors["scanned_at"] = ["Must be an ISO 8601 time with offset."]
+        errors["scanned_at"] = [_("Must be an ISO 8601 time with offset.")]
     else:
         try:
             scanned_at = parse_datetime(raw_at)
         except ValueError:
             scanned_at = None
         if scanned_at is None or scanned_at.tzinfo is None:
-            errors["scanned_at"] = ["Must be an ISO 8601 time with offset."]
+            errors["scanned_at"] = [_("Must be an ISO 8601 time with offset.")]
     if errors:
         return None, errors
     return {"code": code, "direction": direction, "scan_id": scan_id, "scanned_at": scanned_at}, {}

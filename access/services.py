@@ -17,12 +17,13 @@ from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access.models import Credential, Scan, ScanNote
 from access.signals import scan_decided
 from access.vocabulary import CredentialKind, Reason, ScanMode, ScanResult
 from core import live_messages
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, interpolate
 from core.live import publish_on_commit
 from events import codes
 from events.models import Checkpoint, Event, Zone
@@ -54,23 +55,24 @@ def create_credential(*, event_id: str, name: str, kind: str, zones: list[str] |
                       checkpoints: list[str] | None = None, valid_from: datetime | None = None,
                       valid_until: datetime | None = None) -> Credential:
     if kind not in CredentialKind.values:
-        raise InvalidInput("kind must be staff or vip.", fields={"kind": ["Must be staff or vip."]})
+        raise InvalidInput(_("kind must be staff or vip."), fields={"kind": [_("Must be staff or vip.")]})
     if valid_from and valid_until and valid_until <= valid_from:
-        raise InvalidInput("valid_until must be after valid_from.", fields={"valid_until": ["Must be after valid_from."]})
+        raise InvalidInput(_("valid_until must be after valid_from."), fields={"valid_until": [_("Must be after valid_from.")]})
     with transaction.atomic():
         event = Event.objects.filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(_("No such event."))
         zones, checkpoints = sorted(set(zones or [])), sorted(set(checkpoints or []))
         bad_zones = set(zones) - set(Zone.objects.filter(event=event).values_list("zone_id", flat=True))
         bad_cps = set(checkpoints) - set(Checkpoint.objects.filter(event=event).values_list("checkpoint_id", flat=True))
         fields = {}
         if bad_zones:
-            fields["zones"] = [f"Unknown zone {z}." for z in sorted(bad_zones)]
+            fields["zones"] = [interpolate(_("Unknown zone %(zone)s."), zone=z) for z in sorted(bad_zones)]
         if bad_cps:
-            fields["checkpoints"] = [f"Unknown checkpoint {c}." for c in sorted(bad_cps)]
+            fields["checkpoints"] = [interpolate(_("Unknown checkpoint %(checkpoint)s."), checkpoint=c)
+                                     for c in sorted(bad_cps)]
         if fields:
-            raise InvalidInput("Unknown zones or checkpoints.", fields=fields)
+            raise InvalidInput(_("Unknown zones or checkpoints."), fields=fields)
         return Credential.objects.create(event=event, name=name, kind=kind, zones=zones, checkpoints=checkpoints,
                                          valid_from=valid_from, valid_until=valid_until)
 
@@ -79,11 +81,11 @@ def update_credential(*, credential_id: str, name: str, zones: list[str], checkp
                       valid_from: datetime | None, valid_until: datetime | None) -> Credential:
     """Edit a credential (admin); kind and event are fixed, revocation has its own service."""
     if valid_from and valid_until and valid_until <= valid_from:
-        raise InvalidInput("valid_until must be after valid_from.")
+        raise InvalidInput(_("valid_until must be after valid_from."))
     with transaction.atomic():
         credential = Credential.objects.select_for_update().filter(pk=credential_id).first()
         if credential is None:
-            raise NotFound("No such credential.")
+            raise NotFound(_("No such credential."))
         credential.name, credential.zones, credential.checkpoints = name, sorted(set(zones)), sorted(set(checkpoints))
         credential.valid_from, credential.valid_until = valid_from, valid_until
         credential.save(update_fields=["name", "zones", "checkpoints", "valid_from", "valid_until"])
@@ -94,7 +96,7 @@ def revoke_credential(*, credential_id: str) -> Credential:
     with transaction.atomic():
         credential = Credential.objects.select_for_update().filter(pk=credential_id).first()
         if credential is None:
-            raise NotFound("No such credential.")
+            raise NotFound(_("No such credential."))
         if credential.revoked_at is None:
             credential.revoked_at = timezone.now()
             credential.save(update_fields=["revoked_at"])
@@ -192,7 +194,7 @@ def scan(*, device, code: str, direction: str, scan_id: uuid.UUID, scanned_at: d
     is in the response. (The negative-control tests run their own unguarded variant of the
     database function: tests/access/unguarded_scan.py.)"""
     if direction not in Direction.values:
-        raise InvalidInput("direction must be in or out.", fields={"direction": ["Must be in or out."]})
+        raise InvalidInput(_("direction must be in or out."), fields={"direction": [_("Must be in or out.")]})
     common = dict(direction=direction, scan_id=scan_id, scanned_at=scanned_at, effective_at=effective_at,
                   mode=mode, late=late)
     try:
@@ -261,7 +263,7 @@ def manual_scan(*, device, query: str, direction: str, scan_id: uuid.UUID, note:
     `manual`, the supervisor's device, and a ScanNote (what was typed, why) in the same
     transaction. The answer is POST /api/v1/scan's plus `mode`."""
     if direction not in Direction.values:
-        raise InvalidInput("direction must be in or out.", fields={"direction": ["Must be in or out."]})
+        raise InvalidInput(_("direction must be in or out."), fields={"direction": [_("Must be in or out.")]})
     found = find_ticket(event_id=device.event_id, query=query)
     common = dict(direction=direction, scan_id=scan_id, scanned_at=None, effective_at=None, mode=ScanMode.MANUAL,
                   late=False, code="")

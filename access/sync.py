@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access.evidence import quarantine
 from access.offline_limits import EARLIEST, LATEST, MAX_SYNC_SCANS, SYNC_CHUNK, late_upload_seconds
@@ -18,7 +19,7 @@ from access.sync_alerts import late_alert, offline_conflicts
 from access.sync_replay import OfflineScan, apply_scans, stored_responses
 from access.vocabulary import ScanResult
 from core import live_messages
-from core.errors import InvalidInput
+from core.errors import InvalidInput, interpolate
 from core.live import publish_on_commit
 
 
@@ -35,8 +36,8 @@ def sync_scans(*, device, scans: list[dict], now: datetime | None = None, chunk:
     answer and writes nothing. A revoked device's scans are stored as quarantined evidence, up to a
     cap (evidence.quarantine)."""
     if len(scans) > MAX_SYNC_SCANS:
-        raise InvalidInput(f"At most {MAX_SYNC_SCANS} scans per sync.",
-                           fields={"scans": [f"At most {MAX_SYNC_SCANS} scans."]})
+        raise InvalidInput(interpolate(_("At most %(count)d scans per sync."), count=MAX_SYNC_SCANS),
+                           fields={"scans": [interpolate(_("At most %(count)d scans."), count=MAX_SYNC_SCANS)]})
     now = now or timezone.now()
     offset = timedelta(milliseconds=device.clock_offset_ms or 0)
     late_after = timedelta(seconds=late_upload_seconds())
@@ -48,12 +49,12 @@ def sync_scans(*, device, scans: list[dict], now: datetime | None = None, chunk:
         except OverflowError:
             effective = None
         if effective is None or not EARLIEST <= effective < LATEST:
-            bad[f"scans[{i}].scanned_at"] = ["Out of range once corrected by the device's clock offset."]
+            bad[f"scans[{i}].scanned_at"] = [_("Out of range once corrected by the device's clock offset.")]
             continue
         items.append(OfflineScan(index=i, code=s["code"], direction=s["direction"], scan_id=s["scan_id"],
                                  scanned_at=s["scanned_at"], effective_at=effective, late=now - effective > late_after))
     if bad:
-        raise InvalidInput("Some scans have an unusable scanned_at.", fields=bad)
+        raise InvalidInput(_("Some scans have an unusable scanned_at."), fields=bad)
 
     results: list[dict | None] = [None] * len(items)
     known = stored_responses(device, [it.scan_id for it in items])

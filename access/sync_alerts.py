@@ -6,33 +6,30 @@ import uuid
 from datetime import datetime
 
 from django.db import connection
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from access.offline_limits import late_upload_seconds
 from access.sync_replay import OfflineScan
-from access.vocabulary import Reason
+from access.vocabulary import Reason, ScanMode
 from alerts.services import clock, device_words, raise_alert
+from alerts.texts import AlertText, lower_first, sentences
 from alerts.vocabulary import AlertKind
 from core.localtime import format_clock
 from events.vocabulary import Direction
+
+
+REFUSED = _("refused")
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-# Words for the reasons an alert mentions (people never read reason codes: ../shared/STYLE.md).
-REASON_WORDS = {
-    Reason.INVALID_SIGNATURE: "invalid signature", Reason.UNKNOWN_TICKET: "unknown ticket",
-    Reason.WRONG_EVENT: "ticket for another event", Reason.NOT_SOLD: "not sold",
-    Reason.ALREADY_INSIDE: "already inside", Reason.ALREADY_USED: "already used, no re-entry",
-    Reason.NOT_INSIDE: "not inside", Reason.ZONE_NOT_ALLOWED: "zone not allowed at this gate",
-    Reason.DIRECTION_NOT_ALLOWED: "wrong direction for this gate", Reason.CREDENTIAL_REVOKED: "credential revoked",
-    Reason.EVENT_CLOSED: "doors closed", Reason.DEVICE_REVOKED: "device revoked",
-}
-
-
-def reason_words(reason: str | None) -> str:
-    return REASON_WORDS.get(reason, "refused") if reason else "refused"
+def reason_words(reason: str | None) -> Promise:
+    """A reason in an alert's words: its label, inside a sentence (people never read reason
+    codes: ../shared/STYLE.md), in the reader's language."""
+    return lower_first(Reason(reason).label) if reason in Reason.values else REFUSED
 
 
 # The refused scan, the ticket (seat, zone), the accepted scan before it with its device and gate,
@@ -70,15 +67,18 @@ def offline_conflicts(device, items: list[OfflineScan], answers: dict[uuid.UUID,
         if a_device == device.device_id:
             continue  # the same phone refused its own repeat scan at the door: no double admission
         earlier = eff is not None and eff < a_at
-        admitted_by = f"{a_name} at {a_gate}" if a_gate else (a_name or "another device")
-        how = "offline" if a_mode == "sync" else "online"
+        admitted_by = (AlertText("device.at_gate", device=a_name, gate=a_gate) if a_gate
+                       else a_name or AlertText("device.another"))
+        admitted = AlertText("conflict.admitted_offline" if a_mode == ScanMode.SYNC else "conflict.admitted_online",
+                             device=admitted_by, at=format_clock(a_at, tz))
+        refused = (AlertText("conflict.refused_at", device=device_words(device), at=format_clock(eff, tz),
+                             reason=reason_words(reason)) if eff
+                   else AlertText("conflict.refused", device=device_words(device), reason=reason_words(reason)))
+        conflict = AlertText("conflict", seat=seat_id, zone=zone, admitted=admitted, refused=refused)
         raise_alert(
             event_id=device.event_id, kind=AlertKind.OFFLINE_CONFLICT,
-            message=(f"Seat {seat_id} ({zone}) may have let two people in: {admitted_by} admitted it {how} at "
-                     f"{format_clock(a_at, tz)}; {device_words(device)} scanned it offline"
-                     f"{' at ' + format_clock(eff, tz) if eff else ''} and it was refused ({reason_words(reason)})."
-                     + (" The refused scan was made first: its phone uploaded late." if earlier else "")
-                     + " Check who is in that seat."),
+            message=sentences(conflict, *([AlertText("conflict.refused_first")] if earlier else []),
+                              AlertText("conflict.check_seat")),
             data={"ticket_id": ticket_id, "seat_id": seat_id,
                   "accepted": {"device_id": a_device, "scan_id": str(a_scan), "at": _iso(a_at), "mode": a_mode,
                                "checkpoint_id": a_cp, "applied_at": _iso(a_server)},
@@ -94,12 +94,10 @@ def offline_conflicts(device, items: list[OfflineScan], answers: dict[uuid.UUID,
 def late_alert(device, late: list[OfflineScan], now: datetime) -> None:
     oldest = min(it.effective_at for it in late)
     minutes = int((now - oldest).total_seconds() // 60)
-    count = f"{len(late)} scan{'s' if len(late) != 1 else ''}"
     raise_alert(
         event_id=device.event_id, kind=AlertKind.LATE_UPLOAD,
-        message=(f"{device_words(device)} uploaded {count} made offline more than "
-                 f"{late_upload_seconds() // 60} min before they reached the server; the oldest was made at "
-                 f"{clock(device.event_id, oldest)}, {minutes} min earlier. Figures for that time were incomplete."),
+        message=AlertText("upload.late", device=device_words(device), count=len(late),
+                          limit=late_upload_seconds() // 60, oldest=clock(device.event_id, oldest), minutes=minutes),
         data={"device_id": device.device_id, "count": len(late), "oldest_at": oldest.isoformat(),
               "delay_seconds": int((now - oldest).total_seconds()),
               "scan_ids": [str(it.scan_id) for it in late[:50]]},

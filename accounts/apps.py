@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Staff API tokens"
+    verbose_name = _("Staff API tokens")
     default_auto_field = "django.db.models.BigAutoField"

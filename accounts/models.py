@@ -3,6 +3,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 def hash_token(token: str) -> str:
@@ -15,11 +16,14 @@ class StaffToken(models.Model):
     """A staff API token (`Authorization: Token <token>`). Only its SHA-256 is stored: the token
     itself is shown once, when it is created, and a database dump cannot be replayed."""
 
-    key_hash = models.CharField(primary_key=True, max_length=64, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_tokens")
-    created_at = models.DateTimeField(auto_now_add=True)
+    key_hash = models.CharField(_("token hash"), primary_key=True, max_length=64, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_tokens",
+                             verbose_name=_("user"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("staff API token")
+        verbose_name_plural = _("staff API tokens")
         ordering = ["created_at"]
         constraints = [
             # A raw token (DRF keys are 40 hex characters) can never be stored here by mistake.

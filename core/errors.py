@@ -8,8 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
+
+
+def _formatted(template: str | Promise, values: dict) -> str:
+    return str(template) % values
+
+
+def interpolate(template: str | Promise, /, **values) -> Promise:
+    """`template % values`, made when the message is read, so in the reader's language: a lazy
+    template (`_("At most %(count)d tickets per hold.")`) with its values, which may be lazy too."""
+    return lazy(_formatted, str)(template, values)
+
+
+def _listed(problems: dict) -> str:
+    return "; ".join(f"{name}: {messages[0]}" for name, messages in problems.items())
+
+
+def problems_message(problems: dict[str, list]) -> Promise:
+    """An InvalidInput's message from its `fields` (`name: first problem; ...`), made when read."""
+    return lazy(_listed, str)(problems)
 
 
 class DomainError(Exception):

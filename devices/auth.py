@@ -4,6 +4,7 @@ The token is looked up by its SHA-256 on every request with no cache, so a revoc
 by any process is seen by every other process on the very next request (docs/adr/0005)."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -21,11 +22,11 @@ def _token_from(header: bytes) -> str | None:
     if not parts or parts[0].lower() != KEYWORD:
         return None
     if len(parts) != 2 or len(parts[1]) > 200:
-        raise exceptions.AuthenticationFailed("Malformed Device authorization header.", code="not_authenticated")
+        raise exceptions.AuthenticationFailed(_("Malformed Device authorization header."), code="not_authenticated")
     try:
         return parts[1].decode("ascii")
     except UnicodeDecodeError:
-        raise exceptions.AuthenticationFailed("Malformed Device authorization header.", code="not_authenticated")
+        raise exceptions.AuthenticationFailed(_("Malformed Device authorization header."), code="not_authenticated")
 
 
 def device_token_from_header(value: str) -> str | None:
@@ -49,10 +50,10 @@ class DeviceTokenAuthentication(BaseAuthentication):
             return None
         device = device_for_token(token)
         if device is None:
-            raise exceptions.AuthenticationFailed("Unknown device token.", code="not_authenticated")
+            raise exceptions.AuthenticationFailed(_("Unknown device token."), code="not_authenticated")
         if device.revoked_at is not None and not self.allow_revoked:
             revoked_device_attempt(device, path=request.path)
-            raise exceptions.AuthenticationFailed("This device has been revoked.", code="device_revoked")
+            raise exceptions.AuthenticationFailed(_("This device has been revoked."), code="device_revoked")
         return device, device
 
     def authenticate_header(self, request):

@@ -2,6 +2,7 @@ import hashlib
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import short_id
 from devices.vocabulary import DeviceRole
@@ -20,23 +21,27 @@ def hash_token(token: str) -> str:
 class Device(models.Model):
     """A paired scanner phone or box office terminal, bound to exactly one event."""
 
-    device_id = models.CharField(primary_key=True, max_length=16, default=device_id, editable=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="devices")
+    device_id = models.CharField(_("device id"), primary_key=True, max_length=16, default=device_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="devices", verbose_name=_("event"))
     checkpoint = models.ForeignKey("events.Checkpoint", on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="devices")
-    name = models.CharField(max_length=100)
-    role = models.CharField(max_length=12, choices=DeviceRole.choices, default=DeviceRole.STEWARD)
-    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    pairing_code = models.CharField(max_length=16, null=True, blank=True, unique=True, editable=False)
-    pairing_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    paired_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
-    app_version = models.CharField(max_length=40, blank=True, default="", editable=False)
-    clock_offset_ms = models.BigIntegerField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+                                   related_name="devices", verbose_name=_("checkpoint"),
+                                   help_text=_("The gate where it scans (none for a box-office terminal)."))
+    name = models.CharField(_("name"), max_length=100)
+    role = models.CharField(_("role"), max_length=12, choices=DeviceRole.choices, default=DeviceRole.STEWARD)
+    token_hash = models.CharField(_("token hash"), max_length=64, null=True, blank=True, unique=True, editable=False)
+    pairing_code = models.CharField(_("pairing code"), max_length=16, null=True, blank=True, unique=True,
+                                    editable=False)
+    pairing_expires_at = models.DateTimeField(_("pairing code expires at"), null=True, blank=True, editable=False)
+    paired_at = models.DateTimeField(_("paired at"), null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField(_("last heard from"), null=True, blank=True, editable=False)
+    app_version = models.CharField(_("app version"), max_length=40, blank=True, default="", editable=False)
+    clock_offset_ms = models.BigIntegerField(_("clock offset (ms)"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=DeviceRole.values), name="device_role_known"),

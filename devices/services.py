@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core import live_messages
 from core.errors import DomainError, InvalidInput, NotFound
@@ -56,17 +57,17 @@ def _expiry() -> datetime:
 def create_device(*, event_id: str, name: str, checkpoint_id: str | None,
                   role: str = DeviceRole.STEWARD) -> PairingCode:
     if role not in DeviceRole.values:
-        raise InvalidInput("Unknown role.", fields={"role": ["Must be steward or supervisor."]})
+        raise InvalidInput(_("Unknown role."), fields={"role": [_("Must be steward or supervisor.")]})
     with transaction.atomic():
         event = Event.objects.filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(_("No such event."))
         checkpoint = None
         if role != DeviceRole.OFFICE:
             checkpoint = Checkpoint.objects.filter(pk=checkpoint_id, event=event).first() if checkpoint_id else None
             if checkpoint is None:
-                raise InvalidInput("The checkpoint does not exist in this event.",
-                                   fields={"checkpoint_id": ["Unknown checkpoint for this event."]})
+                raise InvalidInput(_("The checkpoint does not exist in this event."),
+                                   fields={"checkpoint_id": [_("Unknown checkpoint for this event.")]})
         device = Device.objects.create(event=event, checkpoint=checkpoint, name=name, role=role,
                                        pairing_code=_new_code(), pairing_expires_at=_expiry())
     return PairingCode(device=device, pairing_code=device.pairing_code, pairing_expires_at=device.pairing_expires_at)
@@ -77,9 +78,9 @@ def issue_pairing_code(*, device_id: str) -> PairingCode:
     with transaction.atomic():
         device = Device.objects.select_for_update().filter(pk=device_id).first()
         if device is None:
-            raise NotFound("No such device.")
+            raise NotFound(_("No such device."))
         if device.revoked_at is not None:
-            raise InvalidInput("A revoked device cannot be paired again; create a new one.")
+            raise InvalidInput(_("A revoked device cannot be paired again; create a new one."))
         device.pairing_code, device.pairing_expires_at = _new_code(), _expiry()
         device.save(update_fields=["pairing_code", "pairing_expires_at"])
     return PairingCode(device=device, pairing_code=device.pairing_code, pairing_expires_at=device.pairing_expires_at)
@@ -110,11 +111,11 @@ def pair_device(*, pairing_code: str) -> Pairing:
 def rename_device(*, device_id: str, name: str) -> Device:
     """The only field staff edit on a device (event, checkpoint and role are fixed at creation)."""
     if not name or len(name) > 100:
-        raise InvalidInput("name must be 1 to 100 characters.")
+        raise InvalidInput(_("name must be 1 to 100 characters."))
     with transaction.atomic():
         device = Device.objects.select_for_update().filter(pk=device_id).first()
         if device is None:
-            raise NotFound("No such device.")
+            raise NotFound(_("No such device."))
         device.name = name
         device.save(update_fields=["name"])
     return device
@@ -127,7 +128,7 @@ def revoke_device(*, device_id: str, event_id: str | None = None) -> Device:
             qs = qs.filter(event_id=event_id)
         device = qs.first()
         if device is None:
-            raise NotFound("No such device.")
+            raise NotFound(_("No such device."))
         _revoke_locked(device)
     return device
 
@@ -170,12 +171,12 @@ def replace_device(*, device_id: str, name: str | None = None) -> Replacement:
     with transaction.atomic():
         old = Device.objects.select_for_update().filter(pk=device_id).first()
         if old is None:
-            raise NotFound("No such device.")
+            raise NotFound(_("No such device."))
         if old.role == DeviceRole.OFFICE:
-            raise InvalidInput("A box-office terminal is replaced from its office: issue a new pairing code there.")
+            raise InvalidInput(_("A box-office terminal is replaced from its office: issue a new pairing code there."))
         new_name = (name or "").strip() or replacement_name(old.name)
         if len(new_name) > 100:
-            raise InvalidInput("name must be 1 to 100 characters.")
+            raise InvalidInput(_("name must be 1 to 100 characters."))
         _revoke_locked(old)
         new = Device.objects.create(event_id=old.event_id, checkpoint_id=old.checkpoint_id, name=new_name, role=old.role,
                                     pairing_code=_new_code(), pairing_expires_at=_expiry())

@@ -50,17 +50,17 @@ class EventInSerializer(serializers.Serializer):
 
     def validate_timezone(self, value):
         if not is_time_zone(value):
-            raise serializers.ValidationError("Unknown time zone; use an IANA name such as Europe/Madrid or UTC.")
+            raise serializers.ValidationError(services.UNKNOWN_TIME_ZONE)
         return value
 
     def validate_currency(self, value):
         if not is_currency(value):
-            raise serializers.ValidationError("Unknown currency; use an ISO 4217 code such as EUR or USD.")
+            raise serializers.ValidationError(services.UNKNOWN_CURRENCY)
         return value
 
     def validate(self, data):
         if data["date_end"] <= data["date_start"]:
-            raise serializers.ValidationError({"date_end": ["Must be after date_start."]})
+            raise serializers.ValidationError({"date_end": [services.MUST_END_AFTER_START]})
         return data
 
 

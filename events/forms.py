@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from events.models import Checkpoint, Event, Zone
 
@@ -62,7 +63,7 @@ class EventScopedForm(forms.ModelForm):
             if isinstance(field, CheckboxesField):
                 field.choices = choices(event_id)
                 if not event_id:
-                    field.help_text = "Choose the event first: its names appear here. " + field.help_text
+                    field.help_text = _("Choose the event first: its names appear here.") + " " + field.help_text
 
     def event_id(self) -> str | None:
         if getattr(self.instance, "event_id", None):
@@ -77,7 +78,7 @@ class EventScopedForm(forms.ModelForm):
         data = super().clean()
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end <= start:
-            self.add_error("valid_until", "Must be after valid_from.")
+            self.add_error("valid_until", _("Must be after valid_from."))
         return data
 
 
@@ -101,29 +102,31 @@ def parse_seats(text: str, zones: dict[str, int]) -> list[str]:
         m = _ITEM.match(part)
         zone = m and (m["zone"] if m["zone"] in zones else by_lower.get(m["zone"].lower()))
         if not m:
-            problems.append(f"“{part}” is not a seat or a range (write B-7, B-1..B-40 or a zone code)")
+            problems.append(_("“%(part)s” is not a seat or a range (write B-7, B-1..B-40 or a zone code).")
+                            % {"part": part})
             continue
         if zone is None:
-            problems.append(f"“{part}”: this event has no zone {m['zone']}")
+            problems.append(_("“%(part)s”: this event has no zone %(zone)s.") % {"part": part, "zone": m["zone"]})
             continue
         if m["zone2"] and by_lower.get(m["zone2"].lower()) != zone:
-            problems.append(f"“{part}”: a range stays within one zone")
+            problems.append(_("“%(part)s”: a range stays within one zone.") % {"part": part})
             continue
         first = int(m["first"]) if m["first"] else 1
         last = int(m["last"]) if m["last"] else (first if m["first"] else zones[zone])
         if last < first:
-            problems.append(f"“{part}”: the range runs backwards")
+            problems.append(_("“%(part)s”: the range runs backwards.") % {"part": part})
         elif first < 1 or last > zones[zone]:
-            problems.append(f"“{part}”: zone {zone} has seats {zone}-1 to {zone}-{zones[zone]}")
+            problems.append(_("“%(part)s”: zone %(zone)s has seats %(zone)s-1 to %(zone)s-%(seats)d.")
+                            % {"part": part, "zone": zone, "seats": zones[zone]})
         elif len(seats) + last - first + 1 > MAX_SEATS_AT_ONCE:
-            problems.append(f"at most {MAX_SEATS_AT_ONCE} seats at once")
+            problems.append(_("At most %(count)d seats at once.") % {"count": MAX_SEATS_AT_ONCE})
             break
         else:
             seats.update(dict.fromkeys(f"{zone}-{n}" for n in range(first, last + 1)))
     if problems:
-        raise forms.ValidationError([p[0].upper() + p[1:] + "." for p in problems])
+        raise forms.ValidationError(problems)
     if not seats:
-        raise forms.ValidationError("Type the seats, for example B-1..B-40 or A-3, A-7.")
+        raise forms.ValidationError(_("Type the seats, for example B-1..B-40 or A-3, A-7."))
     return list(seats)
 
 

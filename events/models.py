@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import firestore_id, short_id
 from core.localtime import DEFAULT_TIME_ZONE, TIME_ZONE_MAX_LENGTH
@@ -56,25 +57,37 @@ class EventQuerySet(models.QuerySet):
 
 
 class Event(models.Model):
-    event_id = models.CharField(primary_key=True, max_length=20, default=firestore_id, editable=False)
-    name = models.CharField(max_length=200)
-    venue = models.CharField(max_length=200, blank=True, default="")
-    date_start = models.DateTimeField()
-    date_end = models.DateTimeField()
-    doors_open_minutes = models.PositiveIntegerField(default=720)
-    doors_close_minutes = models.PositiveIntegerField(default=360)
+    event_id = models.CharField(_("event id"), primary_key=True, max_length=20, default=firestore_id, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    venue = models.CharField(_("venue"), max_length=200, blank=True, default="")
+    date_start = models.DateTimeField(_("starts at"))
+    date_end = models.DateTimeField(_("ends at"))
+    doors_open_minutes = models.PositiveIntegerField(
+        _("doors open (minutes before the start)"), default=720,
+        help_text=_("Tickets are admitted from this many minutes before the start."))
+    doors_close_minutes = models.PositiveIntegerField(
+        _("doors close (minutes after the end)"), default=360,
+        help_text=_("Tickets are admitted until this many minutes after the end."))
     # events/{id}/setup/zones.status: the activation gate for ticket generation.
-    setup_status = models.BooleanField(default=False)
+    setup_status = models.BooleanField(
+        _("zones set up"), default=False,
+        help_text=_("Tickets can be generated only once the zones are set up and this is on."))
     # Locale and money (docs/adr/0024): times are stored as instants and shown in `timezone`.
-    timezone = models.CharField(max_length=TIME_ZONE_MAX_LENGTH, default=DEFAULT_TIME_ZONE)
-    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
-    language = models.CharField(max_length=2, choices=Language.choices, default=Language.SPANISH)
-    generated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    timezone = models.CharField(
+        _("time zone"), max_length=TIME_ZONE_MAX_LENGTH, default=DEFAULT_TIME_ZONE,
+        help_text=_("A name such as Europe/Madrid: every time people see for this event is on its clock."))
+    currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY,
+                                help_text=_("A three-letter code such as EUR."))
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.SPANISH,
+                                help_text=_("The language of the event's printed tickets, badges and reports."))
+    generated_at = models.DateTimeField(_("tickets generated at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = EventQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["-date_start"]
         constraints = [
             models.CheckConstraint(condition=Q(date_end__gt=F("date_start")), name="event_ends_after_start"),
@@ -106,17 +119,20 @@ class Event(models.Model):
 
 
 class Zone(models.Model):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="zones")
-    zone_id = models.CharField(max_length=16)
-    name = models.CharField(max_length=100)
-    color = models.CharField(max_length=7)
-    seats = models.PositiveIntegerField()
-    reentry = models.BooleanField(default=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="zones", verbose_name=_("event"))
+    zone_id = models.CharField(_("zone code"), max_length=16)
+    name = models.CharField(_("name"), max_length=100)
+    color = models.CharField(_("color"), max_length=7)
+    seats = models.PositiveIntegerField(_("seats"))
+    reentry = models.BooleanField(_("re-entry allowed"), default=False,
+                                  help_text=_("A ticket of this zone may go out and come back in."))
     # In the event's currency; copied onto each ticket when it is sold (Ticket.price).
-    price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
-    position = models.PositiveIntegerField(default=0)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("zone")
+        verbose_name_plural = _("zones")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "zone_id"], name="zone_unique_per_event"),
@@ -135,17 +151,19 @@ class SigningKey(models.Model):
     server: it is excluded from the API, the admin, logs and the Firestore mirror, and it is
     stored only encrypted under a key from the environment (events/keyring.py, docs/adr/0019)."""
 
-    key_id = models.CharField(primary_key=True, max_length=12, default=short_id, editable=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="signing_keys")
+    key_id = models.CharField(_("key id"), primary_key=True, max_length=12, default=short_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="signing_keys", verbose_name=_("event"))
     # The envelope: private key under a per-row data key, data key under the KEK `kek_id`.
-    private_key_sealed = models.BinaryField(editable=False)
-    data_key_wrapped = models.BinaryField(editable=False)
-    kek_id = models.CharField(max_length=16, editable=False)
-    public_key = models.BinaryField(editable=False)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    private_key_sealed = models.BinaryField(_("sealed private key"), editable=False)
+    data_key_wrapped = models.BinaryField(_("wrapped data key"), editable=False)
+    kek_id = models.CharField(_("key-encryption key"), max_length=16, editable=False)
+    public_key = models.BinaryField(_("public key"), editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(fields=["event"], condition=Q(active=True), name="one_active_signing_key_per_event"),
@@ -181,15 +199,19 @@ def checkpoint_id() -> str:
 class Checkpoint(models.Model):
     """A gate. `zones` empty means every zone of the event is admitted here."""
 
-    checkpoint_id = models.CharField(primary_key=True, max_length=16, default=checkpoint_id, editable=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="checkpoints")
-    name = models.CharField(max_length=100)
-    zones = ArrayField(models.CharField(max_length=16), default=list, blank=True)
-    directions = models.CharField(max_length=4, choices=CheckpointDirections.choices,
+    checkpoint_id = models.CharField(_("checkpoint id"), primary_key=True, max_length=16, default=checkpoint_id,
+                                     editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="checkpoints", verbose_name=_("event"))
+    name = models.CharField(_("name"), max_length=100)
+    zones = ArrayField(models.CharField(max_length=16), default=list, blank=True, verbose_name=_("zones"),
+                       help_text=_("The codes of the zones admitted here; none means every zone."))
+    directions = models.CharField(_("directions"), max_length=4, choices=CheckpointDirections.choices,
                                   default=CheckpointDirections.BOTH)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
         db_table = "access_checkpoint"  # moved from access/ in issue 15; the table keeps its name
         ordering = ["name"]
         constraints = [

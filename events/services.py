@@ -7,8 +7,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput, NotFound, ZonesLocked
+from core.errors import InvalidInput, NotFound, ZonesLocked, interpolate, problems_message
 from core.localtime import DEFAULT_TIME_ZONE, is_time_zone
 from events.codes import new_keypair
 from events.currencies import DEFAULT_CURRENCY, is_currency
@@ -17,6 +18,10 @@ from events.signals import zone_changed
 from events.vocabulary import CheckpointDirections
 
 PRICE_MAX = Decimal("99999999.99")  # DecimalField(max_digits=10, decimal_places=2)
+NO_SUCH_EVENT = _("No such event.")
+UNKNOWN_TIME_ZONE = _("Unknown time zone; use an IANA name such as Europe/Madrid or UTC.")
+UNKNOWN_CURRENCY = _("Unknown currency; use an ISO 4217 code such as EUR or USD.")
+MUST_END_AFTER_START = _("Must be after date_start.")
 
 
 @dataclass(frozen=True)
@@ -52,13 +57,13 @@ def check_locale(*, timezone: str | None = None, currency: str | None = None, la
     """Refuse an unknown IANA time zone, a currency outside ISO 4217 or a language we do not print in."""
     problems: dict[str, list[str]] = {}
     if timezone is not None and not is_time_zone(timezone):
-        problems["timezone"] = ["Unknown time zone; use an IANA name such as Europe/Madrid or UTC."]
+        problems["timezone"] = [UNKNOWN_TIME_ZONE]
     if currency is not None and not is_currency(currency):
-        problems["currency"] = ["Unknown currency; use an ISO 4217 code such as EUR or USD."]
+        problems["currency"] = [UNKNOWN_CURRENCY]
     if language is not None and language not in Language.values:
-        problems["language"] = [f"Must be one of: {', '.join(Language.values)}."]
+        problems["language"] = [interpolate(_("Must be one of: %(values)s."), values=", ".join(Language.values))]
     if problems:
-        raise InvalidInput("; ".join(f"{k}: {v[0]}" for k, v in problems.items()), fields=problems)
+        raise InvalidInput(problems_message(problems), fields=problems)
 
 
 def check_price(price, *, field_name: str = "price") -> Decimal:
@@ -70,8 +75,9 @@ def check_price(price, *, field_name: str = "price") -> Decimal:
     cents = Decimal("0.01")
     if (value is None or isinstance(price, (bool, float)) or not value.is_finite() or value < 0
             or value > PRICE_MAX or value != value.quantize(cents)):
-        raise InvalidInput(f"{field_name} must be a decimal from 0.00 to {PRICE_MAX} with at most two decimals.",
-                           fields={field_name: ["Must be a decimal from 0.00 with at most two decimals."]})
+        raise InvalidInput(interpolate(_("%(field)s must be a decimal from 0.00 to %(max)s with at most two decimals."),
+                                       field=field_name, max=PRICE_MAX),
+                           fields={field_name: [_("Must be a decimal from 0.00 with at most two decimals.")]})
     return value.quantize(cents)
 
 
@@ -94,7 +100,7 @@ def create_event(
     language: str = Language.SPANISH,
 ) -> Event:
     if date_end <= date_start:
-        raise InvalidInput("date_end must be after date_start.", fields={"date_end": ["Must be after date_start."]})
+        raise InvalidInput(_("date_end must be after date_start."), fields={"date_end": [MUST_END_AFTER_START]})
     check_locale(timezone=timezone, currency=currency, language=language)
     with transaction.atomic():
         event = Event.objects.create(
@@ -117,7 +123,7 @@ def rotate_signing_key(*, event_id: str) -> SigningKey:
     with transaction.atomic():
         event = Event.objects.select_for_update().filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(NO_SUCH_EVENT)
         SigningKey.objects.filter(event=event, active=True).update(active=False)
         return _create_key(event)
 
@@ -152,12 +158,13 @@ def setup_zones(*, event_id: str, status: bool, zones: list[ZoneSpec] | None) ->
     with transaction.atomic():
         event = Event.objects.select_for_update().filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(NO_SUCH_EVENT)
         current = list(event.zones.all())
         if zones is not None:
             ids = [z.zone_id for z in zones]
             if len(set(ids)) != len(ids):
-                raise InvalidInput("zone_id must be unique within the event.", fields={"zones": ["Duplicate zone_id."]})
+                raise InvalidInput(_("zone_id must be unique within the event."),
+                                   fields={"zones": [_("Duplicate zone_id.")]})
             prices = {z.zone_id: z.price for z in current}
             wanted = [(z.zone_id, z.name, z.color.upper(), z.seats, z.reentry,
                        check_price(z.price, field_name="zones") if z.price is not None
@@ -176,7 +183,7 @@ def setup_zones(*, event_id: str, status: bool, zones: list[ZoneSpec] | None) ->
                     ]
                 )
         if status and not current:
-            raise InvalidInput("Cannot activate a setup without zones.", fields={"status": ["No zones configured."]})
+            raise InvalidInput(_("Cannot activate a setup without zones."), fields={"status": [_("No zones configured.")]})
         if event.setup_status != status:
             event.setup_status = status
             event.save(update_fields=["setup_status"])
@@ -190,17 +197,19 @@ def update_event(*, event_id: str, name: str, venue: str, date_start: datetime, 
     `timezone`, `currency` and `language` left None keep their value. The currency can change
     only until the first ticket is sold (zone prices keep their numbers: nothing is converted)."""
     if date_end <= date_start:
-        raise InvalidInput("date_end must be after date_start.")
+        raise InvalidInput(_("date_end must be after date_start."))
     check_locale(timezone=timezone, currency=currency, language=language)
     with transaction.atomic():
         event = Event.objects.select_for_update().filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(NO_SUCH_EVENT)
         if currency is not None and currency != event.currency and event.tickets.filter(status=False).exists():
             # The prices already taken are numbers in the old currency; relabelling them would
             # change every revenue figure without a cent changing hands.
-            raise InvalidInput(f"Tickets have been sold in {event.currency}; the currency can no longer change.",
-                               fields={"currency": [f"Tickets have been sold in {event.currency}."]})
+            raise InvalidInput(interpolate(_("Tickets have been sold in %(currency)s; the currency can no longer "
+                                             "change."), currency=event.currency),
+                               fields={"currency": [interpolate(_("Tickets have been sold in %(currency)s."),
+                                                                currency=event.currency)]})
         event.name, event.venue = name, venue
         event.date_start, event.date_end = date_start, date_end
         event.doors_open_minutes, event.doors_close_minutes = doors_open_minutes, doors_close_minutes
@@ -226,22 +235,22 @@ def update_zone(*, event_id: str, zone_id: str, name: str | None = None, color: 
     scan at the moment of each scan; phones working offline learn it with their next manifest."""
     problems: dict[str, list[str]] = {}
     if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 100):
-        problems["name"] = ["Required, at most 100 characters."]
+        problems["name"] = [_("Required, at most 100 characters.")]
     if color is not None and (not isinstance(color, str) or not re.fullmatch(COLOR_REGEX, color)):
-        problems["color"] = ["Must be a colour like #C0392B."]
+        problems["color"] = [_("Must be a colour like #C0392B.")]
     if reentry is not None and not isinstance(reentry, bool):
-        problems["reentry"] = ["Must be true or false."]
+        problems["reentry"] = [_("Must be true or false.")]
     if problems:
-        raise InvalidInput("; ".join(f"{k}: {v[0]}" for k, v in problems.items()), fields=problems)
+        raise InvalidInput(problems_message(problems), fields=problems)
     if price is not None:
         price = check_price(price)
     with transaction.atomic():
         # Lock order as in setup_zones and generation: the event row first, then the zone.
         if not Event.objects.select_for_update().filter(pk=event_id).exists():
-            raise NotFound("No such event.")
+            raise NotFound(NO_SUCH_EVENT)
         zone = Zone.objects.select_for_update().filter(event_id=event_id, zone_id=zone_id).first()
         if zone is None:
-            raise NotFound("No such zone in this event.")
+            raise NotFound(_("No such zone in this event."))
         wanted = {"name": name.strip() if name is not None else None, "color": color.upper() if color else None,
                   "reentry": reentry, "price": price}
         changes = {k: [getattr(zone, k), v] for k, v in wanted.items() if v is not None and v != getattr(zone, k)}
@@ -261,31 +270,32 @@ def update_zone(*, event_id: str, zone_id: str, name: str | None = None, color: 
 def create_checkpoint(*, event_id: str, name: str, zones: list[str] | None = None,
                       directions: str = CheckpointDirections.BOTH) -> Checkpoint:
     if directions not in CheckpointDirections.values:
-        raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
+        raise InvalidInput(_("directions must be in, out or both."), fields={"directions": [_("Must be in, out or both.")]})
     with transaction.atomic():
         event = Event.objects.filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(NO_SUCH_EVENT)
         zones = sorted(set(zones or []))
         known = set(Zone.objects.filter(event=event).values_list("zone_id", flat=True))
         unknown = [z for z in zones if z not in known]
         if unknown:
-            raise InvalidInput(f"Unknown zones: {', '.join(unknown)}.", fields={"zones": [f"Unknown zone {z}." for z in unknown]})
+            raise InvalidInput(interpolate(_("Unknown zones: %(zones)s."), zones=", ".join(unknown)),
+                               fields={"zones": [interpolate(_("Unknown zone %(zone)s."), zone=z) for z in unknown]})
         return Checkpoint.objects.create(event=event, name=name, zones=zones, directions=directions)
 
 
 def update_checkpoint(*, checkpoint_id: str, name: str, zones: list[str], directions: str) -> Checkpoint:
     """Edit a gate (admin). The event is fixed; zones must exist in it."""
     if directions not in CheckpointDirections.values:
-        raise InvalidInput("directions must be in, out or both.", fields={"directions": ["Must be in, out or both."]})
+        raise InvalidInput(_("directions must be in, out or both."), fields={"directions": [_("Must be in, out or both.")]})
     with transaction.atomic():
         checkpoint = Checkpoint.objects.select_for_update().filter(pk=checkpoint_id).first()
         if checkpoint is None:
-            raise NotFound("No such checkpoint.")
+            raise NotFound(_("No such checkpoint."))
         zones = sorted(set(zones or []))
         unknown = set(zones) - set(Zone.objects.filter(event_id=checkpoint.event_id).values_list("zone_id", flat=True))
         if unknown:
-            raise InvalidInput(f"Unknown zones: {', '.join(sorted(unknown))}.")
+            raise InvalidInput(interpolate(_("Unknown zones: %(zones)s."), zones=", ".join(sorted(unknown))))
         checkpoint.name, checkpoint.zones, checkpoint.directions = name, zones, directions
         checkpoint.save(update_fields=["name", "zones", "directions"])
     return checkpoint

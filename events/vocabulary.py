@@ -2,21 +2,23 @@
 person goes through a gate, and which ways a gate lets them. Models, constraints, serializers,
 services and the scan code take them from here; the values are the wire values of API.md.
 
-Labels equal the values on purpose: they are what the admin has always shown, and a label change
-would be a migration for nothing a scan sees."""
+The labels are the words people read (the admin's forms and lists, exports), translated
+(docs/adr/0029); the values never change. A label change is a migration of Django's state only
+(no SQL)."""
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Direction(models.TextChoices):
     """The `direction` of a scan."""
 
-    IN = "in", "in"
-    OUT = "out", "out"
+    IN = "in", _("Entry")
+    OUT = "out", _("Exit")
 
 
 class CheckpointDirections(models.TextChoices):
     """Which scan directions a checkpoint (gate) admits."""
 
-    IN = Direction.IN.value, "in"
-    OUT = Direction.OUT.value, "out"
-    BOTH = "both", "both"
+    IN = Direction.IN.value, _("Entry only")
+    OUT = Direction.OUT.value, _("Exit only")
+    BOTH = "both", _("Entry and exit")

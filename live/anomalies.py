@@ -28,6 +28,7 @@ from access.vocabulary import Reason, ScanResult
 from alerts.models import Alert
 from access.sync_alerts import reason_words
 from alerts.services import clock, device_words, event_time_zone, raise_alert
+from alerts.texts import AlertText
 from alerts.vocabulary import AlertKind
 from devices.models import Device
 from devices.vocabulary import SCANNER_ROLES
@@ -113,7 +114,8 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
     raised: list[int] = []
     if rejected < settings.ANOMALY_REJECTED_BURST and forged < settings.ANOMALY_INVALID_SIGNATURE_BURST:
         return raised
-    name = Checkpoint.objects.filter(pk=checkpoint_id).values_list("name", flat=True).first() or "a gate"
+    name = Checkpoint.objects.filter(pk=checkpoint_id).values_list("name", flat=True).first()
+    gate = name or AlertText("gate.unknown")
     if rejected >= settings.ANOMALY_REJECTED_BURST and not _recent(event_id, AlertKind.REJECTED_BURST, "checkpoint",
                                                                       checkpoint_id):
         with connection.cursor() as cur:
@@ -125,9 +127,9 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
             reasons = {r or "unknown": n for r, n in cur.fetchall()}
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.REJECTED_BURST,
-            message=(f"{rejected} scan{'s' if rejected != 1 else ''} refused at {name} in the {window} s up to {clock(event_id, timezone.now())}; "
-                     "most often: " + ", ".join(f"{reason_words(r)} ({n})" for r, n in list(reasons.items())[:3])
-                     + "."),
+            message=AlertText("burst.refused", count=rejected, gate=gate, window=window, at=clock(event_id, timezone.now()),
+                              reasons=[AlertText("reason.count", reason=reason_words(r), count=n)
+                                       for r, n in list(reasons.items())[:3]]),
             data={"checkpoint": checkpoint_id, "checkpoint_name": name, "count": rejected, "window_s": window,
                   "threshold": settings.ANOMALY_REJECTED_BURST, "reasons": reasons},
             dedupe_key=f"rejected_burst:{checkpoint_id}:{_bucket()}")
@@ -137,8 +139,8 @@ def check_checkpoint(event_id: str, checkpoint_id: str) -> list[int]:
                                                                              "checkpoint", checkpoint_id):
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.INVALID_SIGNATURE_BURST,
-            message=(f"{forged} code{'s' if forged != 1 else ''} with an invalid signature at {name} in the {window} s up to "
-                     f"{clock(event_id, timezone.now())}: possible forgeries."),
+            message=AlertText("burst.forged", count=forged, gate=gate, window=window,
+                              at=clock(event_id, timezone.now())),
             data={"checkpoint": checkpoint_id, "checkpoint_name": name, "count": forged, "window_s": window,
                   "threshold": settings.ANOMALY_INVALID_SIGNATURE_BURST},
             dedupe_key=f"invalid_signature_burst:{checkpoint_id}:{_bucket()}")
@@ -169,8 +171,8 @@ def check_zone_capacity(event_id: str, zone_id: str) -> int | None:
     share = round(100.0 * inside / seats, 1)
     return raise_alert(
         event_id=event_id, kind=AlertKind.ZONE_CAPACITY,
-        message=(f"Zone {name} is at {share}% of capacity at {clock(event_id, timezone.now(), seconds=False)}: "
-                 f"{inside} of {seats} seats taken."),
+        message=AlertText("zone.full", zone=name, pct=share, at=clock(event_id, timezone.now(), seconds=False),
+                          inside=inside, seats=seats),
         data={"zone_id": zone_id, "zone": name, "inside": inside, "seats": seats, "pct": share, "threshold_pct": pct},
         dedupe_key=f"zone_capacity:{zone_id}:{_bucket()}")
 
@@ -194,11 +196,10 @@ def check_devices(event_id: str) -> list[int]:
         since = device.last_seen_at or device.paired_at
         minutes = int((timezone.now() - since).total_seconds() // 60)
         zone_name = zone_name or event_time_zone(event_id)
-        when = f"{clock(event_id, since, zone_name=zone_name)}, {minutes} min ago"
         alert_id = raise_alert(
             event_id=event_id, kind=AlertKind.DEVICE_SILENT,
-            message=(f"Device {device_words(device)} is silent: last heard at {when}." if device.last_seen_at else
-                     f"Device {device_words(device)} is silent: paired at {when}, and not heard from since."),
+            message=AlertText("silent.heard" if device.last_seen_at else "silent.paired", device=device_words(device),
+                              at=clock(event_id, since, zone_name=zone_name), minutes=minutes),
             data={"device_id": device.device_id, "device": device.name, "checkpoint": device.checkpoint_id,
                   "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
                   "silent_s": settings.ANOMALY_DEVICE_SILENT_S},

@@ -1,6 +1,7 @@
 """Platform tables that belong to no domain app: the Firestore outbox (docs/adr/0011)."""
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 OUTBOX_KINDS = ("event", "zones", "keys", "ticket", "credential")
 # I = the source row was inserted (the drain may `create` without reading Firestore first),
@@ -15,14 +16,16 @@ class OutboxEntry(models.Model):
     payload: the drain mirrors the document's state as PostgreSQL holds it when it drains."""
 
     id = models.BigAutoField(primary_key=True)
-    kind = models.CharField(max_length=16)
-    event_id = models.CharField(max_length=20)
-    key = models.CharField(max_length=64, blank=True, default="")  # ticket doc_id / credential_id
-    path = models.CharField(max_length=200)  # the Firestore document path
-    op = models.CharField(max_length=1)
-    created_at = models.DateTimeField(db_default=models.functions.Now())
+    kind = models.CharField(_("kind"), max_length=16)
+    event_id = models.CharField(_("event id"), max_length=20)
+    key = models.CharField(_("key"), max_length=64, blank=True, default="")  # ticket doc_id / credential_id
+    path = models.CharField(_("document path"), max_length=200)  # the Firestore document path
+    op = models.CharField(_("operation"), max_length=1)
+    created_at = models.DateTimeField(_("created at"), db_default=models.functions.Now())
 
     class Meta:
+        verbose_name = _("mirror outbox entry")
+        verbose_name_plural = _("mirror outbox entries")
         db_table = "ticketcore_outbox"
         ordering = ["id"]
         constraints = [

@@ -9,6 +9,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -48,13 +49,13 @@ def _office_for(request, office_id: str) -> Office:
     """The office, as seen by this caller: an office device sees only its own office (404 for
     any other, of its event or not), staff see every office."""
     if len(office_id) > OFFICE_ID_MAX_LENGTH:
-        raise NotFound("No such office.")
+        raise NotFound(_("No such office."))
     qs = Office.objects.select_related("event", "device")
     if isinstance(request.auth, Device):
         qs = qs.filter(device_id=request.auth.device_id)
     office = qs.filter(pk=office_id).first()
     if office is None:
-        raise NotFound("No such office.")
+        raise NotFound(_("No such office."))
     return office
 
 
@@ -67,16 +68,16 @@ def office_json(office: Office, counts: dict | None = None) -> dict:
 
 def _ticket_list(data, field: str = "tickets") -> list[str]:
     if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        raise ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
     value = data.get(field)
     if not isinstance(value, list) or not value:
-        raise ValidationError({field: ["Required, a non-empty list of ticket ids."]})
+        raise ValidationError({field: [_("Required, a non-empty list of ticket ids.")]})
     if len(value) > services.MAX_TICKETS_PER_CALL:
-        raise ValidationError({field: [f"At most {services.MAX_TICKETS_PER_CALL} tickets."]})
+        raise ValidationError({field: [_("At most %(count)d tickets.") % {"count": services.MAX_TICKETS_PER_CALL}]})
     if not all(isinstance(t, str) and 0 < len(t) <= services.TICKET_ID_MAX_LENGTH and "\x00" not in t for t in value):
-        raise ValidationError({field: ["Must be ticket id strings."]})
+        raise ValidationError({field: [_("Must be ticket id strings.")]})
     if len(set(value)) != len(value):
-        raise ValidationError({field: ["Duplicate ticket ids."]})
+        raise ValidationError({field: [_("Duplicate ticket ids.")]})
     return value
 
 
@@ -122,7 +123,7 @@ class OfficeListView(APIView):
         data = request.data
         name = data.get("name") if isinstance(data, dict) else None
         if not isinstance(name, str) or not name.strip() or len(name) > 100:
-            raise ValidationError({"name": ["Required, a non-empty string of at most 100 characters."]})
+            raise ValidationError({"name": [_("Required, a non-empty string of at most 100 characters.")]})
         created = services.create_office(event_id=event_id, name=name.strip())
         office = created.office
         return Response({
@@ -135,7 +136,7 @@ class OfficeListView(APIView):
     @extend_schema(responses={200: OfficeOut}, summary="Offline offices of an event, with reconciliation numbers")
     def get(self, request, event_id: str):
         if not Event.objects.filter(pk=event_id).exists():
-            raise NotFound("No such event.")
+            raise NotFound(_("No such event."))
         offices = Office.objects.select_related("device").filter(event_id=event_id)[:500]
         return Response({"results": [office_json(o) for o in offices], "next": None, "previous": None})
 
@@ -177,7 +178,7 @@ class OfficeUnassignView(APIView):
 def _parse_sale(item, index: int, errors: dict) -> services.SaleIn | None:
     prefix = f"sales[{index}]"
     if not isinstance(item, dict):
-        errors[prefix] = ["Expected a JSON object."]
+        errors[prefix] = [_("Expected a JSON object.")]
         return None
     sale_id = ticket_id = sold_at = None
     raw_id = item.get("sale_id")
@@ -186,10 +187,10 @@ def _parse_sale(item, index: int, errors: dict) -> services.SaleIn | None:
     except ValueError:
         pass
     if sale_id is None:
-        errors[f"{prefix}.sale_id"] = ["Required, a UUID string."]
+        errors[f"{prefix}.sale_id"] = [_("Required, a UUID string.")]
     ticket_id = item.get("ticket_id")
     if not isinstance(ticket_id, str) or not 0 < len(ticket_id) <= services.TICKET_ID_MAX_LENGTH or "\x00" in ticket_id:
-        errors[f"{prefix}.ticket_id"] = ["Required, a ticket id string."]
+        errors[f"{prefix}.ticket_id"] = [_("Required, a ticket id string.")]
     raw_at = item.get("sold_at")
     if isinstance(raw_at, str) and len(raw_at) <= 64:
         try:
@@ -197,9 +198,9 @@ def _parse_sale(item, index: int, errors: dict) -> services.SaleIn | None:
         except ValueError:
             sold_at = None
     if sold_at is None or sold_at.tzinfo is None:
-        errors[f"{prefix}.sold_at"] = ["Required, an ISO 8601 time with offset."]
+        errors[f"{prefix}.sold_at"] = [_("Required, an ISO 8601 time with offset.")]
     elif not SOLD_AT_EARLIEST <= sold_at < SOLD_AT_LATEST:
-        errors[f"{prefix}.sold_at"] = ["Out of range."]
+        errors[f"{prefix}.sold_at"] = [_("Out of range.")]
     buyer = item.get("buyer")
     if buyer is not None:
         try:
@@ -251,9 +252,9 @@ class OfficeSyncView(APIView):
         data = request.data
         sales = data.get("sales") if isinstance(data, dict) else None
         if not isinstance(sales, list):
-            raise ValidationError({"sales": ["Required, a list of sales."]})
+            raise ValidationError({"sales": [_("Required, a list of sales.")]})
         if len(sales) > services.MAX_SALES_PER_SYNC:
-            raise ValidationError({"sales": [f"At most {services.MAX_SALES_PER_SYNC} sales per request."]})
+            raise ValidationError({"sales": [_("At most %(count)d sales per request.") % {"count": services.MAX_SALES_PER_SYNC}]})
         errors: dict = {}
         parsed = []
         for i, item in enumerate(sales):

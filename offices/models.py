@@ -8,6 +8,7 @@ the office it is assigned to; sales and assignments are never deleted. See
 docs/adr/0013-offline-office-money.md."""
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import short_id
 from events.models import Event
@@ -22,14 +23,18 @@ def office_id() -> str:
 class Office(models.Model):
     """A box office that sells its assigned tickets offline and syncs the sales later."""
 
-    office_id = models.CharField(primary_key=True, max_length=16, default=office_id, editable=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="offices")
-    name = models.CharField(max_length=100)
+    office_id = models.CharField(_("box office id"), primary_key=True, max_length=16, default=office_id,
+                                 editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="offices", verbose_name=_("event"))
+    name = models.CharField(_("name"), max_length=100)
     # The office's terminal authenticates as this device (`Authorization: Device <token>`).
-    device = models.OneToOneField("devices.Device", on_delete=models.PROTECT, related_name="office")
-    created_at = models.DateTimeField(auto_now_add=True)
+    device = models.OneToOneField("devices.Device", on_delete=models.PROTECT, related_name="office",
+                                  verbose_name=_("terminal"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("box office")
+        verbose_name_plural = _("box offices")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -42,16 +47,20 @@ class OfficeAssignment(models.Model):
     office sold it. Rows are never deleted (the reconciliation counts them)."""
 
     id = models.BigAutoField(primary_key=True)
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="assignments")
-    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="assignments",
+                               verbose_name=_("box office"))
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                              verbose_name=_("event"))
     ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="office_assignments",
-                               db_index=False)
-    assigned_at = models.DateTimeField(db_default=models.functions.Now())
-    assigned_by = models.CharField(max_length=150, blank=True, default="")
-    returned_at = models.DateTimeField(null=True, blank=True)
-    returned_by = models.CharField(max_length=150, blank=True, default="")
+                               db_index=False, verbose_name=_("ticket"))
+    assigned_at = models.DateTimeField(_("assigned at"), db_default=models.functions.Now())
+    assigned_by = models.CharField(_("assigned by"), max_length=150, blank=True, default="")
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    returned_by = models.CharField(_("returned by"), max_length=150, blank=True, default="")
 
     class Meta:
+        verbose_name = _("ticket assigned to a box office")
+        verbose_name_plural = _("tickets assigned to box offices")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["ticket"], condition=Q(returned_at__isnull=True),
@@ -73,20 +82,23 @@ class OfficeSale(models.Model):
     (idempotent retries replay `response`). A rejected sale is kept as evidence: the office took
     money for it (docs/adr/0013). Append-only: a trigger refuses UPDATE and DELETE."""
 
-    sale_id = models.UUIDField(primary_key=True)
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="sales")
-    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    sale_id = models.UUIDField(_("sale id"), primary_key=True)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="sales", verbose_name=_("box office"))
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                              verbose_name=_("event"))
     ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, null=True, related_name="office_sales",
-                               db_index=False)
-    ticket_ref = models.CharField(max_length=48)  # the ticket_id exactly as the office sent it
-    result = models.CharField(max_length=8)
-    reason = models.CharField(max_length=16, null=True, blank=True)
-    sold_at = models.DateTimeField()  # the office's local clock, as sent
-    buyer = models.JSONField(null=True, blank=True)
-    received_at = models.DateTimeField(db_default=models.functions.Now())
-    response = models.JSONField()
+                               db_index=False, verbose_name=_("ticket"))
+    ticket_ref = models.CharField(_("ticket id as sent"), max_length=48)  # the ticket_id exactly as the office sent it
+    result = models.CharField(_("result"), max_length=8, choices=SaleResult.choices)
+    reason = models.CharField(_("reason"), max_length=16, null=True, blank=True, choices=SaleReason.choices)
+    sold_at = models.DateTimeField(_("sold at (box-office clock)"))  # the office's local clock, as sent
+    buyer = models.JSONField(_("buyer"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), db_default=models.functions.Now())
+    response = models.JSONField(_("answer given"))
 
     class Meta:
+        verbose_name = _("box-office sale")
+        verbose_name_plural = _("box-office sales")
         ordering = ["received_at"]
         constraints = [
             models.CheckConstraint(condition=Q(result__in=SaleResult.values), name="office_sale_result_known"),

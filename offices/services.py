@@ -11,11 +11,13 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alerts.services import clock, raise_alert
+from alerts.texts import AlertText, lower_first
 from alerts.vocabulary import AlertKind
 from core import live_messages
-from core.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable
+from core.errors import DomainError, InvalidInput, NotFound, SeatsUnavailable, interpolate
 from core.live import publish_on_commit
 from devices.services import create_device
 from devices.vocabulary import DeviceRole
@@ -81,14 +83,14 @@ class SyncResult:
 
 def _check_ticket_ids(ticket_ids) -> list[str]:
     if not isinstance(ticket_ids, list) or not ticket_ids:
-        raise InvalidInput("tickets must be a non-empty list of ticket ids.", fields={"tickets": ["Must be a non-empty list."]})
+        raise InvalidInput(_("tickets must be a non-empty list of ticket ids."), fields={"tickets": [_("Must be a non-empty list.")]})
     if len(ticket_ids) > MAX_TICKETS_PER_CALL:
-        raise InvalidInput(f"At most {MAX_TICKETS_PER_CALL} tickets per call.",
-                           fields={"tickets": [f"At most {MAX_TICKETS_PER_CALL} tickets."]})
+        raise InvalidInput(interpolate(_("At most %(count)d tickets per call."), count=MAX_TICKETS_PER_CALL),
+                           fields={"tickets": [interpolate(_("At most %(count)d tickets."), count=MAX_TICKETS_PER_CALL)]})
     if not all(isinstance(t, str) and 0 < len(t) <= TICKET_ID_MAX_LENGTH for t in ticket_ids):
-        raise InvalidInput("Each ticket id must be a non-empty string.", fields={"tickets": ["Must be ticket id strings."]})
+        raise InvalidInput(_("Each ticket id must be a non-empty string."), fields={"tickets": [_("Must be ticket id strings.")]})
     if len(set(ticket_ids)) != len(ticket_ids):
-        raise InvalidInput("A ticket appears twice in the list.", fields={"tickets": ["Duplicate ticket ids."]})
+        raise InvalidInput(_("A ticket appears twice in the list."), fields={"tickets": [_("Duplicate ticket ids.")]})
     return ticket_ids
 
 
@@ -96,11 +98,11 @@ def create_office(*, event_id: str, name: str) -> OfficeCreated:
     """An office and its own `office` device (no checkpoint); the office pairs with the returned
     one-time code through POST /api/v1/devices/pair."""
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        raise InvalidInput("name must be a non-empty string of at most 100 characters.",
-                           fields={"name": ["Required, at most 100 characters."]})
+        raise InvalidInput(_("name must be a non-empty string of at most 100 characters."),
+                           fields={"name": [_("Required, at most 100 characters.")]})
     with transaction.atomic():
         if not Event.objects.filter(pk=event_id).exists():
-            raise NotFound("No such event.")
+            raise NotFound(_("No such event."))
         pairing = create_device(event_id=event_id, name=f"Office {name}"[:100], checkpoint_id=None, role=DeviceRole.OFFICE)
         office = Office.objects.create(event_id=event_id, name=name, device=pairing.device)
     return OfficeCreated(office=office, pairing_code=pairing.pairing_code, pairing_expires_at=pairing.pairing_expires_at)
@@ -109,11 +111,11 @@ def create_office(*, event_id: str, name: str) -> OfficeCreated:
 def rename_office(*, office_id: str, name: str) -> Office:
     """The only field staff edit on an office (admin)."""
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        raise InvalidInput("name must be a non-empty string of at most 100 characters.")
+        raise InvalidInput(_("name must be a non-empty string of at most 100 characters."))
     with transaction.atomic():
         office = Office.objects.select_for_update().filter(pk=office_id).first()
         if office is None:
-            raise NotFound("No such office.")
+            raise NotFound(_("No such office."))
         office.name = name.strip()
         office.save(update_fields=["name"])
     return office
@@ -125,7 +127,7 @@ def _office(office_id: str, *, lock: bool = False) -> Office:
         qs = qs.select_for_update(of=("self",))
     office = qs.filter(pk=office_id).first()
     if office is None:
-        raise NotFound("No such office.")
+        raise NotFound(_("No such office."))
     return office
 
 
@@ -207,8 +209,8 @@ def sync_sales(*, office: Office, sales: list[SaleIn]) -> SyncResult:
     stored answer and writes nothing. Every rejected sale raises an `office_conflict` alert (the
     office has taken money for it)."""
     if len(sales) > MAX_SALES_PER_SYNC:
-        raise InvalidInput(f"At most {MAX_SALES_PER_SYNC} sales per sync.",
-                           fields={"sales": [f"At most {MAX_SALES_PER_SYNC} sales."]})
+        raise InvalidInput(interpolate(_("At most %(count)d sales per sync."), count=MAX_SALES_PER_SYNC),
+                           fields={"sales": [interpolate(_("At most %(count)d sales."), count=MAX_SALES_PER_SYNC)]})
     results: list[dict | None] = [None] * len(sales)
     order = sorted(range(len(sales)), key=lambda i: (sales[i].sold_at, i))
     accepted = rejected = 0
@@ -255,13 +257,6 @@ def _apply_sale(office: Office, sale: SaleIn) -> tuple[dict, bool]:
     raise AssertionError("unreachable")
 
 
-# Why an office's sale was refused, in the words of its alert (people never read reason codes).
-_SALE_REFUSED_WORDS = {
-    SaleReason.ALREADY_SOLD: "the seat was already sold",
-    SaleReason.NOT_ASSIGNED: "the seat is not assigned to this office",
-}
-
-
 def _apply_sale_once(office: Office, sale: SaleIn) -> tuple[dict, bool]:
     ticket = (Ticket.objects.select_for_update(no_key=True)
               .filter(event_id=office.event_id, ticket_id=sale.ticket_id)
@@ -301,12 +296,12 @@ def _apply_sale_once(office: Office, sale: SaleIn) -> tuple[dict, bool]:
     else:
         raise_alert(
             event_id=office.event_id, kind=AlertKind.OFFICE_CONFLICT,
-            message=(f"Box office {office.name} sold "
-                     + (f"seat {ticket['seat_id']}" if ticket else "a ticket")
-                     + f" on {clock(office.event_id, sale.sold_at, date=True)}, but the sale was refused: "
-                     + (_SALE_REFUSED_WORDS.get(reason, "it could not be applied") if ticket
-                        else "this event has no such ticket")
-                     + ". Money was taken without a valid ticket: refund or re-seat the buyer."),
+            # Why, in the words of the reason's label (people never read reason codes).
+            message=(AlertText("office.refused_seat", office=office.name, seat=ticket["seat_id"],
+                               at=clock(office.event_id, sale.sold_at, date=True),
+                               why=lower_first(SaleReason(reason).label)) if ticket
+                     else AlertText("office.refused_unknown", office=office.name,
+                                    at=clock(office.event_id, sale.sold_at, date=True))),
             data={"office_id": office.office_id, "sale_id": str(sale.sale_id), "ticket_id": sale.ticket_id,
                   "seat_id": ticket["seat_id"] if ticket else None, "reason": reason,
                   "sold_at": sale.sold_at.isoformat(), "previously_assigned": previously_assigned},

@@ -1,13 +1,15 @@
 """A box office sale's words, defined once (../shared/STYLE.md, "One vocabulary per rule"); the
-values are fixed by API.md ("Offline office")."""
+values are fixed by API.md ("Offline office"); the labels are translated words (docs/adr/0029)."""
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SaleResult(models.TextChoices):
-    ACCEPTED = "accepted", "accepted"
-    REJECTED = "rejected", "rejected"
+    ACCEPTED = "accepted", pgettext_lazy("box-office sale", "Accepted")
+    REJECTED = "rejected", pgettext_lazy("box-office sale", "Refused")
 
 
 class SaleReason(models.TextChoices):
-    NOT_ASSIGNED = "not_assigned", "not_assigned"
-    ALREADY_SOLD = "already_sold", "already_sold"
+    NOT_ASSIGNED = "not_assigned", _("Seat not assigned to this office")
+    ALREADY_SOLD = "already_sold", _("Seat already sold elsewhere")

@@ -3,6 +3,7 @@ import io
 
 import segno
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, parse_bool
-from core.errors import Irreversible
+from core.errors import Irreversible, interpolate
 from events.codes import active_key, ticket_code
 from events.models import Event
 from tickets import selectors, services
@@ -144,7 +145,8 @@ class TicketListView(APIView):
         q = request.query_params
         state = q.get("state")
         if state is not None and state not in TicketState.values:
-            raise ValidationError({"state": [f"Must be one of: {', '.join(TicketState.values)}."]})
+            raise ValidationError({"state": [interpolate(_("Must be one of: %(values)s."),
+                                                         values=", ".join(TicketState.values))]})
         qs = selectors.tickets_for_event(
             event_id,
             zone=q.get("zone"),
@@ -173,7 +175,7 @@ class TicketDetailView(APIView):
                                 "office; ledger `updated`), `seat_row` corrects the row (ledger `updated`)."))
     def patch(self, request, event_id: str, ticket_id: str):
         if isinstance(request.data, dict) and ({"access_status", "access_entry"} & set(request.data)):
-            raise Irreversible("access_status and access_entry change only by scanning.")
+            raise Irreversible(_("access_status and access_entry change only by scanning."))
         data = TicketPatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         actor = request.user.get_username()
@@ -189,7 +191,7 @@ class TicketQRView(APIView):
     def get(self, request, event_id: str, ticket_id: str):
         fmt = request.query_params.get("format", "svg")
         if fmt not in ("svg", "png"):
-            raise ValidationError({"format": ["Must be svg or png."]})
+            raise ValidationError({"format": [_("Must be svg or png.")]})
         ticket = get_object_or_404(Ticket, event_id=event_id, ticket_id=ticket_id)
         return qr_response(ticket_code(ticket), fmt, f"{ticket.seat_id}")
 

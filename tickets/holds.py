@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext_lazy as _
 
 from core import live_messages
-from core.errors import DomainError, HoldExpired, InvalidInput, NotFound, SeatsUnavailable
+from core.errors import DomainError, HoldExpired, InvalidInput, NotFound, SeatsUnavailable, interpolate, problems_message
 from core.ids import firestore_id
 from core.live import publish_on_commit
 from events.models import Event
@@ -77,34 +78,35 @@ class SweepResult:
 
 def _check_ticket_ids(ticket_ids) -> list[str]:
     if not isinstance(ticket_ids, list) or not ticket_ids:
-        raise InvalidInput("tickets must be a non-empty list of ticket ids.", fields={"tickets": ["Must be a non-empty list."]})
+        raise InvalidInput(_("tickets must be a non-empty list of ticket ids."), fields={"tickets": [_("Must be a non-empty list.")]})
     if len(ticket_ids) > MAX_TICKETS_PER_HOLD:
-        raise InvalidInput(f"At most {MAX_TICKETS_PER_HOLD} tickets per hold.",
-                           fields={"tickets": [f"At most {MAX_TICKETS_PER_HOLD} tickets."]})
+        raise InvalidInput(interpolate(_("At most %(count)d tickets per hold."), count=MAX_TICKETS_PER_HOLD),
+                           fields={"tickets": [interpolate(_("At most %(count)d tickets."), count=MAX_TICKETS_PER_HOLD)]})
     if not all(isinstance(t, str) and 0 < len(t) <= TICKET_ID_MAX_LENGTH for t in ticket_ids):
-        raise InvalidInput("Each ticket id must be a non-empty string.", fields={"tickets": ["Must be ticket id strings."]})
+        raise InvalidInput(_("Each ticket id must be a non-empty string."), fields={"tickets": [_("Must be ticket id strings.")]})
     if len(set(ticket_ids)) != len(ticket_ids):
-        raise InvalidInput("A ticket appears twice in the list.", fields={"tickets": ["Duplicate ticket ids."]})
+        raise InvalidInput(_("A ticket appears twice in the list."), fields={"tickets": [_("Duplicate ticket ids.")]})
     return ticket_ids
 
 
 def _check_hold_seconds(hold_seconds) -> int:
     if isinstance(hold_seconds, bool) or not isinstance(hold_seconds, int) or not 1 <= hold_seconds <= HOLD_SECONDS_MAX:
-        raise InvalidInput(f"hold_seconds must be an integer from 1 to {HOLD_SECONDS_MAX}.",
-                           fields={"hold_seconds": [f"Must be an integer from 1 to {HOLD_SECONDS_MAX}."]})
+        raise InvalidInput(interpolate(_("hold_seconds must be an integer from 1 to %(max)d."), max=HOLD_SECONDS_MAX),
+                           fields={"hold_seconds": [interpolate(_("Must be an integer from 1 to %(max)d."),
+                                                                max=HOLD_SECONDS_MAX)]})
     return hold_seconds
 
 
-def _buyer_problem(value, depth: int = 0) -> str | None:
+def _buyer_problem(value, depth: int = 0):
     if depth > BUYER_MAX_DEPTH:
-        return f"Nested deeper than {BUYER_MAX_DEPTH} levels."
+        return interpolate(_("Nested deeper than %(depth)d levels."), depth=BUYER_MAX_DEPTH)
     if isinstance(value, str):
         if "\x00" in value:
-            return "Contains a NUL character."
+            return _("Contains a NUL character.")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return "Contains text that is not valid Unicode."
+            return _("Contains text that is not valid Unicode.")
         return None
     if isinstance(value, dict):
         for k, v in value.items():
@@ -120,25 +122,25 @@ def _buyer_problem(value, depth: int = 0) -> str | None:
         return None
     if value is None or isinstance(value, (bool, int, float)):
         return None
-    return "Unsupported value."
+    return _("Unsupported value.")
 
 
 def check_buyer(buyer) -> dict:
     """The buyer goes verbatim into the append-only ledger, so it must be a JSON object, small,
     without NUL characters (jsonb refuses them) and valid Unicode."""
     if not isinstance(buyer, dict):
-        raise InvalidInput("buyer must be a JSON object.", fields={"buyer": ["Must be a JSON object."]})
+        raise InvalidInput(_("buyer must be a JSON object."), fields={"buyer": [_("Must be a JSON object.")]})
     problem = _buyer_problem(buyer)
     if problem is None:
         try:
             size = len(json.dumps(buyer, ensure_ascii=False, allow_nan=False).encode("utf-8"))
         except ValueError:
-            problem = "NaN and Infinity are not JSON."
+            problem = _("NaN and Infinity are not JSON.")
         else:
             if size > BUYER_MAX_BYTES:
-                problem = f"At most {BUYER_MAX_BYTES} bytes of JSON."
+                problem = interpolate(_("At most %(bytes)d bytes of JSON."), bytes=BUYER_MAX_BYTES)
     if problem:
-        raise InvalidInput(f"buyer: {problem}", fields={"buyer": [problem]})
+        raise InvalidInput(problems_message({"buyer": [problem]}), fields={"buyer": [problem]})
     return buyer
 
 
@@ -148,7 +150,7 @@ def _gone(hold_id: str) -> DomainError:
     """A hold with no rows: over (409 hold_expired) if it ever existed, else unknown (404)."""
     if selectors.hold_ever_existed(hold_id):
         return HoldExpired()
-    return NotFound("No such hold.")
+    return NotFound(_("No such hold."))
 
 
 def _ledger_released(by_hold: dict[str, list[int]], *, by: str) -> None:
@@ -203,7 +205,7 @@ def take_hold(
                 .values_list("pk", "ticket_id", "status", "status_offline")
             )
             if not rows and not Event.objects.filter(pk=event_id).exists():
-                raise NotFound("No such event.")
+                raise NotFound(_("No such event."))
             by_pk = {r[0]: r[1] for r in rows}
             unavailable = set(ticket_ids) - set(by_pk.values())
             unavailable |= {r[1] for r in rows if not r[2] or r[3]}
@@ -273,7 +275,7 @@ def checkout(*, hold_id: str, buyer: dict, actor: str = "") -> CheckoutResult:
         # Each ticket takes its zone's price at this moment (tickets.services.mark_sold).
         sold = mark_sold(members, channel=SaleChannel.ONLINE, online_only=True)
         if len(sold) != len(members):  # impossible while the triggers of migration 0005 stand
-            raise HoldExpired("The held tickets are no longer available.")
+            raise HoldExpired(_("The held tickets are no longer available."))
         append_sold_ledger(sold, {"hold_id": hold_id, "channel": "online", "buyer": buyer, "by": actor})
         tickets = list(Ticket.objects.filter(pk__in=members).order_by("id"))
         publish_on_commit(event_id, live_messages.SalesChange(

@@ -1,4 +1,5 @@
 """Staff API for the sales offices (thin: serializers + services + selectors)."""
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -50,7 +51,7 @@ class HoldInSerializer(serializers.Serializer):
 
     def validate_tickets(self, value):
         if len(set(value)) != len(value):
-            raise serializers.ValidationError("Duplicate ticket ids.")
+            raise serializers.ValidationError(_("Duplicate ticket ids."))
         return value
 
 
@@ -89,7 +90,7 @@ def seat_json(row: dict) -> dict:
 def _hold_id(hold_id: str) -> str:
     # Hold ids are Firestore-style ids; anything longer cannot exist, so skip the database.
     if len(hold_id) > HOLD_ID_MAX_LENGTH:
-        raise NotFound("No such hold.")
+        raise NotFound(_("No such hold."))
     return hold_id
 
 
@@ -105,7 +106,7 @@ class SeatListView(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)  # the only query for a non-empty page
         if not page and not Event.objects.filter(pk=event_id).exists():
-            raise NotFound("No such event.")
+            raise NotFound(_("No such event."))
         return paginator.get_paginated_response([seat_json(r) for r in page])
 
 
@@ -176,5 +177,5 @@ class SalesStatusView(APIView):
     def get(self, request, event_id: str):
         body = selectors.sales_status(event_id)
         if body is None:
-            raise NotFound("No such event.")
+            raise NotFound(_("No such event."))
         return Response(body)

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from events.models import COLOR_REGEX, Event, Zone
 from tickets.references import MAX_LENGTH as REFERENCE_MAX_LENGTH
@@ -24,7 +25,7 @@ TICKET_VERSION_SEQ = "tickets_ticket_version_seq"
 class SaleChannel(models.TextChoices):
     """How a ticket was sold; the keys of `channels` in GET /api/v1/events/{id}/sales."""
 
-    ONLINE = "online", _("Online")  # checkout of a hold (tickets/holds.py)
+    ONLINE = "online", pgettext_lazy("sales channel", "Online")  # checkout of a hold (tickets/holds.py)
     BOX_OFFICE = "box_office", _("Box office")  # an office's uploaded sale (offices/services.py)
     MANUAL = "manual", _("Sold by staff")  # staff sale: admin, PATCH status false, sell_tickets
 
@@ -57,35 +58,41 @@ class Ticket(models.Model):
     """One seat of one event: the atomic unit of admission (TMT ticket anatomy)."""
 
     id = models.BigAutoField(primary_key=True)
-    ticket_id = models.CharField(max_length=48)  # {event_id}-{doc_id}; unique by constraint (no LIKE index)
-    doc_id = models.CharField(max_length=20)
+    ticket_id = models.CharField(_("ticket id"), max_length=48)  # {event_id}-{doc_id}; unique by constraint (no LIKE index)
+    doc_id = models.CharField(_("document id"), max_length=20)
     # No single-column FK indexes: (event, seat_id) and (event, zone_id, id) lead with event, and
     # zones are never deleted once tickets exist. Fewer indexes = cheaper scans (docs/adr/0007).
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets", db_index=False)
-    zone_ref = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="tickets", db_index=False)
-    zone_id = models.CharField(max_length=16)  # the zone's code, e.g. "A" (domain name, not the FK)
-    zone = models.CharField(max_length=100)  # the zone's display name
-    color = models.CharField(max_length=7)
-    seat_id = models.CharField(max_length=32)  # {zone_id}-{seat_number}
-    seat_number = models.PositiveIntegerField()
-    seat_row = models.CharField(max_length=50, default="por asignar")
-    status = models.BooleanField(default=True)  # true = available, false = sold
-    status_offline = models.BooleanField(default=False)  # assigned to an offline office
-    access_status = models.BooleanField(default=False)  # scanned for entry at least once
-    access_entry = models.BooleanField(default=False)  # inside the venue now
-    date_start = models.DateTimeField()
-    date_end = models.DateTimeField()
-    event_name = models.CharField(max_length=200)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets", db_index=False,
+                              verbose_name=_("event"))
+    zone_ref = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="tickets", db_index=False,
+                                 verbose_name=_("zone"))
+    zone_id = models.CharField(_("zone code"), max_length=16)  # the zone's code, e.g. "A" (domain name, not the FK)
+    zone = models.CharField(_("zone name"), max_length=100)  # the zone's display name
+    color = models.CharField(_("color"), max_length=7)
+    seat_id = models.CharField(_("seat"), max_length=32)  # {zone_id}-{seat_number}
+    seat_number = models.PositiveIntegerField(_("seat number"))
+    seat_row = models.CharField(_("row"), max_length=50, default="por asignar")
+    status = models.BooleanField(_("available"), default=True)  # true = available, false = sold
+    status_offline = models.BooleanField(_("assigned to a box office"), default=False)  # assigned to an offline office
+    access_status = models.BooleanField(_("has entered"), default=False)  # scanned for entry at least once
+    access_entry = models.BooleanField(_("inside now"), default=False)  # inside the venue now
+    date_start = models.DateTimeField(_("starts at"))
+    date_end = models.DateTimeField(_("ends at"))
+    event_name = models.CharField(_("event name"), max_length=200)
     # The short code a person types (tickets/references.py); set at generation, never changes.
-    reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, default=new_reference, editable=False)
+    reference = models.CharField(_("reference"), max_length=REFERENCE_MAX_LENGTH, default=new_reference,
+                                 editable=False,
+                                 help_text=_("The short code printed on the ticket, typed when its code cannot be read."))
     # Set by every sale from the zone's price at that moment; None while unsold, and for sales
     # made before prices existed (migration 0010 leaves them unknown rather than invent 0.00).
-    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    channel = models.CharField(max_length=10, choices=SaleChannel.choices, null=True, blank=True)
-    version = models.BigIntegerField(db_default=NextVal(TICKET_VERSION_SEQ), editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, null=True, blank=True)
+    channel = models.CharField(_("sales channel"), max_length=10, choices=SaleChannel.choices, null=True, blank=True)
+    version = models.BigIntegerField(_("version"), db_default=NextVal(TICKET_VERSION_SEQ), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["ticket_id"], name="ticket_id_unique"),
@@ -118,14 +125,16 @@ class LedgerEntry(models.Model):
     """Append-only history of a ticket. A database trigger refuses UPDATE and DELETE."""
 
     id = models.BigAutoField(primary_key=True)
-    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="ledger", db_index=False)  # ledger_ticket_idx
-    date = models.DateTimeField(db_default=models.functions.Now())
-    action = models.CharField(max_length=16)
-    metadata = models.JSONField(default=dict, blank=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="ledger", db_index=False,  # ledger_ticket_idx
+                               verbose_name=_("ticket"))
+    date = models.DateTimeField(_("date"), db_default=models.functions.Now())
+    action = models.CharField(_("action"), max_length=16)
+    metadata = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
-        verbose_name_plural = "ledger entries"
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.CheckConstraint(condition=Q(action__in=LEDGER_ACTIONS), name="ledger_action_known"),
         ]
@@ -147,14 +156,18 @@ class TicketHold(models.Model):
     held."""
 
     id = models.BigAutoField(primary_key=True)
-    hold_id = models.CharField(max_length=20)
+    hold_id = models.CharField(_("hold id"), max_length=20)
     # No separate FK indexes: `one_hold_per_ticket` indexes ticket, and nothing looks holds up by event.
-    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
-    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
-    locked_up = models.DateTimeField()  # expiry; compared with the database clock, never Python's
-    created_at = models.DateTimeField(db_default=models.functions.Now())
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                              verbose_name=_("event"))
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                               verbose_name=_("ticket"))
+    locked_up = models.DateTimeField(_("expires at"))  # expiry; compared with the database clock, never Python's
+    created_at = models.DateTimeField(_("created at"), db_default=models.functions.Now())
 
     class Meta:
+        verbose_name = _("checkout hold")
+        verbose_name_plural = _("checkout holds")
         db_table = "tickets_blocked"
         ordering = ["id"]
         constraints = [

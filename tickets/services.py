@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import (
     AlreadyGenerated,
@@ -21,6 +22,7 @@ from core.errors import (
     SeatsUnavailable,
     SetupInactive,
     TicketLocked,
+    interpolate,
 )
 from core.ids import firestore_ids
 from events.models import Event
@@ -106,7 +108,7 @@ def generate_tickets(*, event_id: str) -> GenerationResult:
         # The event row lock serialises racing generations; the second sees generated_at set.
         event = Event.objects.select_for_update().filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(_("No such event."))
         if not event.setup_status:
             raise SetupInactive()
         if event.generated_at is not None or Ticket.objects.filter(event_id=event_id).exists():
@@ -114,7 +116,8 @@ def generate_tickets(*, event_id: str) -> GenerationResult:
         zones = list(event.zones.all())
         total = sum(z.seats for z in zones)
         if total > settings.TICKETCORE_MAX_SEATS_PER_EVENT:
-            raise InvalidInput(f"The event has {total} seats; at most {settings.TICKETCORE_MAX_SEATS_PER_EVENT} are allowed.")
+            raise InvalidInput(interpolate(_("The event has %(seats)d seats; at most %(max)d are allowed."),
+                                           seats=total, max=settings.TICKETCORE_MAX_SEATS_PER_EVENT))
         now = timezone.now()
         doc_ids = iter(firestore_ids(total))
         references = iter(new_references(total))  # distinct; the event has no tickets yet
@@ -143,14 +146,15 @@ def generate_tickets(*, event_id: str) -> GenerationResult:
     return GenerationResult(event_id=event_id, generated=total)
 
 
-def lock_reason(ticket: Ticket) -> str | None:
-    """Why a ticket may not be sold or unsold by hand right now (None when it may)."""
+def lock_reason(ticket: Ticket):
+    """Why a ticket may not be sold or unsold by hand right now, as the message that says so
+    (None when it may)."""
     if ticket.status_offline:
-        return "assigned to an offline office"
+        return _("The ticket is assigned to an offline office.")
     from tickets.selectors import active_hold_id
 
     if active_hold_id(ticket) is not None:
-        return "held by an online checkout"
+        return _("The ticket is held by an online checkout.")
     return None
 
 
@@ -164,15 +168,15 @@ def update_ticket(
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().filter(event_id=event_id, ticket_id=ticket_id).first()
         if ticket is None:
-            raise NotFound("No such ticket in this event.")
+            raise NotFound(_("No such ticket in this event."))
         changes: dict = {}
         selling = False
         if status is not None and status != ticket.status:
             if status and ticket.access_status:
-                raise Irreversible("A scanned ticket cannot be made available again.")
+                raise Irreversible(_("A scanned ticket cannot be made available again."))
             reason = lock_reason(ticket)
             if reason:
-                raise TicketLocked(f"The ticket is {reason}.")
+                raise TicketLocked(reason)
             changes["status"] = [ticket.status, status]
             selling = not status
             if status:  # un-selling: the sale's price and channel go with it

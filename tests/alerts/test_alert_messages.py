@@ -1,6 +1,7 @@
-"""Every alert reads as words a person can act on (../shared/STYLE.md, issue 16 item 6): it names
-the device, its gate and the seat, says when on the event's own clock with the UTC offset, and
-carries no internal id or reason code in its message; `data` keeps the ids for machines.
+"""Every alert reads as words a person can act on (../shared/STYLE.md, issue 16 items 4 and 6): it
+names the device, its gate and the seat, says when on the event's own clock with the UTC offset,
+and carries no internal id or reason code in its message, in English and in Spanish; `data` keeps
+the ids for machines.
 
 Each alert is raised by its real code path (offline sync, revoked phone, anomaly checks, box
 office upload) for an event in Asia/Kolkata (UTC+05:30 all year, so the expected wall clock does
@@ -14,7 +15,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from access import services as access_services
 from access.models import Scan
@@ -59,16 +60,25 @@ def clock(at, *, seconds=True) -> str:
     return at.astimezone(ZoneInfo(ZONE)).strftime("%H:%M:%S" if seconds else "%H:%M") + f" {OFFSET}"
 
 
+def words(alert: Alert, language: str) -> str:
+    """The alert as a reader in `language` gets it (the row read back, as the API and admin do)."""
+    with translation.override(language):
+        return Alert.objects.get(pk=alert.pk).words()
+
+
 def assert_readable(alert: Alert, *ids: str) -> str:
-    """No internal id, no reason or alert code, no ISO instant and no UTC clock in the words."""
-    message = alert.message
-    for value in ids:
-        assert value and value not in message, f"{value!r} in {message!r}"
-    for code in CODES:
-        assert not re.search(rf"\b{code}\b", message), f"code {code!r} in {message!r}"
-    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", message), message  # no ISO 8601
-    assert "(UTC+00:00)" not in message
-    return message
+    """No internal id, no reason or alert code, no ISO instant and no UTC clock in the words, in
+    either language; the Spanish is not the English. Returns the English, which `message` keeps."""
+    english, spanish = words(alert, "en"), words(alert, "es")
+    assert english == alert.message and spanish != english, (english, spanish)
+    for message in (english, spanish):
+        for value in ids:
+            assert value and value not in message, f"{value!r} in {message!r}"
+        for code in CODES:
+            assert not re.search(rf"\b{code}\b", message), f"code {code!r} in {message!r}"
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", message), message  # no ISO 8601
+        assert "(UTC+00:00)" not in message
+    return english
 
 
 def only_alert(event, kind) -> Alert:
@@ -95,7 +105,12 @@ def test_offline_conflict_names_the_seat_both_phones_their_gates_and_the_local_t
     assert "Seat A-1 (Ringside)" in message
     assert "North 1 at Gate North 1 admitted it online at " + clock(admitted.server_time) in message
     assert "; South 2 at Gate South 2 scanned it offline at " + clock(refused.effective_at) in message
-    assert "already inside" in message
+    assert "refused (already inside)" in message
+    assert words(alert, "es") == (
+        f"Puede que hayan entrado dos personas con el asiento A-1 (Ringside): North 1 en Gate North 1 la admitió "
+        f"en línea a las {clock(admitted.server_time)}; South 2 en Gate South 2 la escaneó sin conexión a las "
+        f"{clock(refused.effective_at)} y fue rechazada (ya está dentro). El escaneo rechazado se hizo antes: su "
+        "móvil lo subió tarde. Compruebe quién ocupa ese asiento.")
     # Machines still get every id.
     assert alert.data["ticket_id"] == ticket_id and alert.data["accepted"]["device_id"] == north.device_id
     assert alert.data["rejected"]["reason"] == Reason.ALREADY_INSIDE
@@ -115,6 +130,8 @@ def test_late_upload_names_the_phone_its_gate_and_when_the_oldest_scan_was_made(
     assert message.startswith("East 3 at Gate East 3 uploaded 2 scans made offline")
     effective = Scan.objects.filter(device=phone).order_by("effective_at").first().effective_at
     assert f"the oldest was made at {clock(effective)}, 47 min earlier" in message
+    assert words(alert, "es").startswith("East 3 en Gate East 3 subió 2 escaneos hechos sin conexión más de ")
+    assert f"el más antiguo se hizo a las {clock(effective)}, 47 min antes." in words(alert, "es")
     assert alert.data["device_id"] == phone.device_id and alert.data["count"] == 2
 
 
@@ -146,6 +163,9 @@ def test_a_revoked_phones_upload_and_connection_attempts_name_it_and_its_gate(ev
         assert any(m in message for m in moments), (message, moments)
     assert "uploaded 1 offline scan at" in quarantined.message and "not applied" in quarantined.message
     assert "evidence is capped at its total of 2" in capped.message
+    assert "las pruebas se limitan a un total de 2" in words(capped, "es")
+    assert words(quarantined, "es").startswith("El dispositivo revocado West 4 en Gate West 4 subió 1 escaneo sin "
+                                               "conexión a las ")
     assert attempt.message.startswith("Revoked device West 4 at Gate West 4 tried to connect at ")
     assert attempt.data["device_id"] == lost.device_id
 
@@ -169,7 +189,9 @@ def test_bursts_at_a_gate_name_it_and_say_why_in_words(ev, settings, forged):
     else:
         alert = only_alert(ev, AlertKind.REJECTED_BURST)
         assert alert.message.startswith("3 scans refused at Gate North 1 in the 60 s up to ")
-        assert "most often: already inside (2), invalid signature (1)." in alert.message
+        assert "most often: already inside (2), not a valid ticket (fake or damaged code) (1)." in alert.message
+        assert "motivos más frecuentes: ya está dentro (2), entrada no válida (código falso o dañado) (1)." \
+            in words(alert, "es")
         assert alert.data["reasons"] == {"already_inside": 2, "invalid_signature": 1}
     message = assert_readable(alert, door.checkpoint_id, door.device_id)
     assert clock(before)[:5] in message and OFFSET in message  # HH:MM of now, on the event's clock
@@ -189,10 +211,13 @@ def test_a_full_zone_and_a_silent_phone_are_named_with_local_times(ev, settings)
 
     full = only_alert(ev, AlertKind.ZONE_CAPACITY)
     assert full.message.startswith("Zone Ringside is at 100.0% of capacity at ")
+    assert words(full, "es").startswith("La zona Ringside está al 100,0 % de su aforo a las ")  # a decimal comma
     assert "5 of 5 seats taken" in assert_readable(full) and OFFSET in full.message
     silent = only_alert(ev, AlertKind.DEVICE_SILENT)
     message = assert_readable(silent, door.device_id, door.checkpoint_id)
     assert message == f"Device South 2 at Gate South 2 is silent: last heard at {clock(heard)}, 20 min ago."
+    assert words(silent, "es") == (f"El dispositivo South 2 en Gate South 2 no da señal: la última fue a las "
+                                   f"{clock(heard)}, hace 20 min.")
     assert silent.data["device_id"] == door.device_id
 
 
@@ -211,17 +236,27 @@ def test_an_office_conflict_names_the_office_the_seat_and_the_local_sale_time(ev
     day = sold_at.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M")
     message = assert_readable(not_ours, office.office_id, free[1])
     assert message == (f"Box office Taquilla Norte sold seat B-4 on {day} {OFFSET}, but the sale was refused: "
-                       "the seat is not assigned to this office. Money was taken without a valid ticket: "
+                       "seat not assigned to this office. Money was taken without a valid ticket: "
                        "refund or re-seat the buyer.")
+    assert words(not_ours, "es") == (f"La taquilla Taquilla Norte vendió el asiento B-4 el {day} {OFFSET}, pero la "
+                                     "venta se rechazó: asiento no asignado a esta taquilla. Se cobró sin una entrada "
+                                     "válida: devuelva el dinero o reubique al comprador.")
     message = assert_readable(unknown, office.office_id, "no-such-ticket")
     assert "sold a ticket on " in message and "this event has no such ticket" in message
     assert not_ours.data["ticket_id"] == free[1] and not_ours.data["reason"] == SaleReason.NOT_ASSIGNED
 
 
-def test_every_reason_has_words():
-    from access.sync_alerts import REASON_WORDS
+def test_every_reason_has_words_in_every_language():
+    """An alert names a reason by its label (access.vocabulary), never by its code."""
+    from access.sync_alerts import reason_words
 
-    assert set(REASON_WORDS) == set(Reason.values)
-    assert all(" " in words or words.isalpha() for words in REASON_WORDS.values())
-    assert not set(REASON_WORDS.values()) & set(Reason.values)
+    for language in ("en", "es"):
+        with translation.override(language):
+            said = {reason: str(reason_words(reason)) for reason in Reason.values}
+        assert not set(said.values()) & set(Reason.values), said
+        assert all(" " in text for text in said.values()), said
+        assert len(set(said.values())) == len(said), said
+    with translation.override("es"):
+        assert str(reason_words(Reason.ALREADY_INSIDE)) == "ya está dentro"
+        assert str(reason_words(None)) == "rechazado"
 

@@ -76,7 +76,9 @@ BACKWARD = "ALTER TABLE tickets_ticket ALTER COLUMN reference DROP NOT NULL;"
 
 class Migration(migrations.Migration):
 
-    dependencies = [("tickets", "0009_ticket_reference_price_channel")]
+    # It switches the outbox trigger off and on again, so the trigger must exist first: without this
+    # line only the order the graph happened to be walked in put mirror's 0002 before it.
+    dependencies = [("tickets", "0009_ticket_reference_price_channel"), ("mirror", "0002_outbox_triggers")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
