@@ -76,7 +76,9 @@ PAGES = [
                                "created (offices/services.py)"),
     Page("admin box office list", "/admin/offices/office/", login=True, night=True, data=NIGHT_DATA,
          pending=MODEL_NAMES),
-    Page("admin alert list", "/admin/alerts/alert/", login=True, night=True, data=NIGHT_DATA, pending=MODEL_NAMES),
+    Page("admin alert list", "/admin/alerts/alert/", login=True, night=True, data=NIGHT_DATA,
+         pending=MODEL_NAMES + "; then alerts/admin.py shows Alert.words() (the message in the reader's language, "
+                               "srvmodels' alerts/texts.py) instead of `message` (the English as raised)"),
     Page("admin ledger list", "/admin/tickets/ledgerentry/", login=True, night=True, data=NIGHT_DATA,
          pending=MODEL_NAMES),
     Page("post-event report", "/admin/events/event/{event_id}/report/", login=True, night=True,
