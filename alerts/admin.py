@@ -1,28 +1,25 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from alerts.models import Alert
 from alerts.services import acknowledge_alert
 from alerts.vocabulary import AlertKind
 from core.localtime import LocalTimesAdminMixin
-
-# What each kind is called on screen (the dashboard's static/dashboard/alerts.js says the same).
-KIND_WORDS = {
-    AlertKind.OFFLINE_CONFLICT: "Offline conflict", AlertKind.REJECTED_BURST: "Rejected burst",
-    AlertKind.INVALID_SIGNATURE_BURST: "Forgery attempts", AlertKind.REVOKED_DEVICE: "Revoked device",
-    AlertKind.DEVICE_SILENT: "Device silent", AlertKind.ZONE_CAPACITY: "Zone capacity",
-    AlertKind.LATE_UPLOAD: "Late upload", AlertKind.OFFICE_CONFLICT: "Office conflict",
-}
+from core.words import label
 
 
 class KindFilter(admin.SimpleListFilter):
-    title = "kind"
+    """By kind, in the vocabulary's words (AlertKind's labels, as the dashboard says them)."""
+
+    title = _("kind")
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        return list(KIND_WORDS.items())
+        return AlertKind.choices
 
     def queryset(self, request, queryset):
-        return queryset.filter(kind=self.value()) if self.value() else queryset
+        return queryset.filter(kind=self.value()) if self.value() in AlertKind.values else queryset
 
 
 @admin.register(Alert)
@@ -41,13 +38,13 @@ class AlertAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     list_select_related = ("event",)
     actions = ["acknowledge_alerts"]
 
-    @admin.display(description="event", ordering="event__name")
+    @admin.display(description=_("event"), ordering="event__name")
     def event_name(self, obj):
         return obj.event.name
 
-    @admin.display(description="kind", ordering="kind")
+    @admin.display(description=_("kind"), ordering="kind")
     def what(self, obj):
-        return KIND_WORDS.get(obj.kind, obj.kind)
+        return label(AlertKind, obj.kind)
 
     def has_add_permission(self, request):
         return False
@@ -58,8 +55,9 @@ class AlertAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Acknowledge selected alerts", permissions=["view"])
+    @admin.action(description=_("Acknowledge selected alerts"), permissions=["view"])
     def acknowledge_alerts(self, request, queryset):
         changed = sum(acknowledge_alert(alert_id=pk, user=request.user.get_username()).changed
                       for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"Acknowledged {changed} alert(s).", messages.SUCCESS)
+        self.message_user(request, ngettext("Acknowledged %(count)d alert.", "Acknowledged %(count)d alerts.",
+                                            changed) % {"count": changed}, messages.SUCCESS)

@@ -7,6 +7,8 @@ from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from backoffice import admin_checkpoints, admin_tickets, admin_views  # noqa: F401  (registers their admins)
 from backoffice.admin_event_form import EventForm
@@ -36,38 +38,38 @@ class EventAdmin(admin.ModelAdmin):
         css = {"all": ("backoffice/admin.css",)}
         js = ("backoffice/admin.js",)
 
-    @admin.display(description="starts (local time)", ordering="date_start")
+    @admin.display(description=_("starts (local time)"), ordering="date_start")
     def starts(self, obj):
         return format_local(obj.date_start, obj.timezone)
 
-    @admin.display(description="set-up")
+    @admin.display(description=_("set-up"))
     def progress(self, obj):
         if obj.generated_at:
-            return "tickets generated"
-        return "active, tickets not generated" if obj.setup_status else "not active yet"
+            return _("tickets generated")
+        return _("active, tickets not generated") if obj.setup_status else _("not active yet")
 
-    @admin.display(description="seats")
+    @admin.display(description=_("seats"))
     def seat_count(self, obj):
         return f"{sum(z.seats for z in obj.zones.all()):,}"
 
     @admin.display(description="")
     def links(self, obj):
         u = urls(obj.event_id)
-        return format_html('<a href="{}">set-up</a> · <a href="{}">tickets</a> · <a href="{}">live dashboard</a>',
-                           u["page"], u["tickets"], u["dashboard"])
+        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+                           u["page"], _("set-up"), u["tickets"], _("tickets"), u["dashboard"], _("live dashboard"))
 
-    @admin.display(description="active")
+    @admin.display(description=_("active"))
     def activation(self, obj):
         if obj.pk is None:
-            return "Not yet: save the event and its zones first, then activate it (step 3 above)."
-        return ("Yes: the zones are final and tickets can be generated." if obj.setup_status
-                else "No: use “Activate” in step 3 above once the zones are right.")
+            return _("Not yet: save the event and its zones first, then activate it (step 3 above).")
+        return (_("Yes: the zones are final and tickets can be generated.") if obj.setup_status
+                else _("No: use “Activate” in step 3 above once the zones are right."))
 
-    @admin.display(description="tickets generated")
+    @admin.display(description=_("tickets generated"))
     def generated(self, obj):
-        return format_local(obj.generated_at, obj.timezone) if obj.generated_at else "Not yet (step 4 above)."
+        return format_local(obj.generated_at, obj.timezone) if obj.generated_at else _("Not yet (step 4 above).")
 
-    @admin.display(description="created")
+    @admin.display(description=_("created"))
     def created(self, obj):
         return format_local(obj.created_at, obj.timezone)
 
@@ -95,7 +97,7 @@ class EventAdmin(admin.ModelAdmin):
         event = self.get_object(request, unquote(object_id)) if object_id else None
         context = dict(extra_context or {})
         if event is not None:
-            context.update(title="Event set-up", subtitle=event.name, guide=steps(event), stock=stock(event) if event.generated_at else None,
+            context.update(title=gettext("Event set-up"), subtitle=event.name, guide=steps(event), stock=stock(event) if event.generated_at else None,
                            urls=urls(event.event_id))
         with timezone.override(time_zone(event.timezone) if event else timezone.get_current_timezone()):
             response = super().changeform_view(request, object_id, form_url, context)
@@ -107,7 +109,7 @@ class EventAdmin(admin.ModelAdmin):
         inlines = super().get_inline_instances(request, obj)
         for inline in inlines:
             if isinstance(inline, ZoneInline) and inline.locked(obj):
-                inline.verbose_name_plural = (
+                inline.verbose_name_plural = _(
                     "Zones: tickets exist, so zone codes and seat counts are fixed; "
                     "name, colour, re-entry and price can still change")
         return inlines
@@ -115,8 +117,8 @@ class EventAdmin(admin.ModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         # A new event goes on with its set-up on its own page (the guide), not back to the list.
         if "_addanother" not in request.POST and "_popup" not in request.POST:
-            self.message_user(request, f"“{obj.name}” was created. Next: its zones, then activate it.",
-                              messages.SUCCESS)
+            self.message_user(request, gettext("“%(name)s” was created. Next: its zones, then activate it.") % {
+                "name": obj.name}, messages.SUCCESS)
             return HttpResponseRedirect(urls(obj.event_id)["page"])
         return super().response_add(request, obj, post_url_continue)
 
@@ -157,25 +159,27 @@ class EventAdmin(admin.ModelAdmin):
                 ]
                 services.setup_zones(event_id=event.pk, status=event.setup_status, zones=specs)
             except DomainError as exc:
-                self.message_user(request, f"The zones were not saved: {admin_views.plain(exc)}", messages.ERROR)
+                self.message_user(request, gettext("The zones were not saved: %(why)s") % {
+                    "why": admin_views.plain(exc)}, messages.ERROR)
 
     def construct_change_message(self, request, form, formsets, add=False):
         # Zones are saved by the setup service, not by the formsets, so log a plain message.
         return [{"added": {}}] if add else [{"changed": {"fields": list(form.changed_data)}}]
 
-    @admin.action(description="Activate (the zones are final; tickets may be generated)")
+    @admin.action(description=_("Activate (the zones are final; tickets may be generated)"))
     def activate_action(self, request, queryset):
         for event in queryset:
             try:
                 services.setup_zones(event_id=event.pk, status=True, zones=None)
-                self.message_user(request, f"{event.name}: active.", messages.SUCCESS)
+                self.message_user(request, gettext("%(event)s: active.") % {"event": event.name}, messages.SUCCESS)
             except DomainError as exc:
                 self.message_user(request, f"{event.name}: {admin_views.plain(exc)}", messages.ERROR)
 
-    @admin.action(description="Generate tickets…")
+    @admin.action(description=_("Generate tickets…"))
     def generate_tickets_action(self, request, queryset):
         events = list(queryset[:2])
         if len(events) != 1:
-            self.message_user(request, "Generate tickets for one event at a time: tick just one.", messages.WARNING)
+            self.message_user(request, gettext("Generate tickets for one event at a time: tick just one."),
+                              messages.WARNING)
             return None
         return HttpResponseRedirect(urls(events[0].event_id)["generate"])

@@ -1,6 +1,8 @@
 """Gates (checkpoints) of an event: a name, the zones admitted there ticked by name, directions."""
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin_zones import swatch
 from core.errors import DomainError
@@ -10,20 +12,20 @@ from events.models import Checkpoint, Event
 
 
 class CheckpointForm(EventScopedForm):
-    zones = CheckboxesField(label="Zones admitted", unknown="Unknown zone(s) in this event: %(value)s.",
-                            help_text="None ticked = all zones.")
+    zones = CheckboxesField(label=_("Zones admitted"), unknown=_("Unknown zone(s) in this event: %(value)s."),
+                            help_text=_("None ticked = all zones."))
 
     class Meta:
         model = Checkpoint
         fields = ("event", "name", "zones", "directions")
-        labels = {"directions": "Directions"}
-        help_texts = {"directions": "in: entrance only · out: exit only · both: entrance and exit."}
+        labels = {"directions": _("Directions")}
+        help_texts = {"directions": _("Which way people may go through this gate.")}
 
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(admin.ModelAdmin):
     form = CheckpointForm
-    list_display = ("name", "event", "zones_admitted", "directions")
+    list_display = ("name", "event_name", "zones_admitted", "directions")
     list_filter = ("event", "directions")
     search_fields = ("name", "checkpoint_id")
     fields = ("event", "name", "zones", "directions")
@@ -34,20 +36,24 @@ class CheckpointAdmin(admin.ModelAdmin):
         js = ("backoffice/admin.js",)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        title = "Change gate" if object_id else "Add a gate"
+        title = gettext("Change gate") if object_id else gettext("Add a gate")
         return super().changeform_view(request, object_id, form_url, {"title": title, **(extra_context or {})})
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"title": "Gates (checkpoints)", **(extra_context or {})})
+        return super().changelist_view(request, {"title": gettext("Gates (checkpoints)"), **(extra_context or {})})
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("event__zones")
 
-    @admin.display(description="zones admitted")
+    @admin.display(description=_("event"), ordering="event__name")
+    def event_name(self, obj):
+        return obj.event.name
+
+    @admin.display(description=_("zones admitted"))
     def zones_admitted(self, obj):
         zones = [z for z in obj.event.zones.all() if not obj.zones or z.zone_id in obj.zones]
         if not obj.zones:
-            return "All zones"
+            return _("All zones")
         return format_html_join(", ", "{}", ((swatch(z.color, z.name),) for z in zones))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

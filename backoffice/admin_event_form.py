@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.localtime import DEFAULT_TIME_ZONE, time_zone_names
 from core.localtime import zone as time_zone
@@ -12,12 +14,12 @@ from events.models import Language
 from tickets.models import Ticket
 
 FIELD_WORDS = (
-    ("date_start", "Starts", "Local time at the venue (the event's time zone)."),
-    ("date_end", "Ends", "Local time at the venue (the event's time zone)."),
-    ("doors_open_minutes", "Doors open (minutes before the start)",
-     "From then on the door phones admit tickets. 720 = twelve hours before."),
-    ("doors_close_minutes", "Doors close (minutes after the end)",
-     "After that a ticket is refused as “event closed”. 360 = six hours after."),
+    ("date_start", _("Starts"), _("Local time at the venue (the event's time zone).")),
+    ("date_end", _("Ends"), _("Local time at the venue (the event's time zone).")),
+    ("doors_open_minutes", _("Doors open (minutes before the start)"),
+     _("From then on the door phones admit tickets. 720 = twelve hours before.")),
+    ("doors_close_minutes", _("Doors close (minutes after the end)"),
+     _("After that a ticket is refused as “doors closed”. 360 = six hours after.")),
 )
 
 
@@ -32,15 +34,15 @@ class EventForm(forms.ModelForm):
     Madrid, whatever zone the page was shown in."""
 
     timezone = forms.ChoiceField(
-        label="Time zone", choices=[], required=False, initial=DEFAULT_TIME_ZONE,
-        help_text="The venue's time zone. Every time shown to people (admin, printed tickets, reports) "
-                  "is on this clock, including the start and end typed below.")
+        label=_("Time zone"), choices=[], required=False, initial=DEFAULT_TIME_ZONE,
+        help_text=_("The venue's time zone. Every time shown to people (admin, printed tickets, reports) "
+                    "is on this clock, including the start and end typed below."))
     currency = forms.ChoiceField(
-        choices=[], required=False, initial=DEFAULT_CURRENCY,
-        help_text="Currency of the zone prices (ISO 4217). It cannot change once tickets have been sold.")
+        label=_("Currency"), choices=[], required=False, initial=DEFAULT_CURRENCY,
+        help_text=_("Currency of the zone prices (ISO 4217). It cannot change once tickets have been sold."))
     language = forms.ChoiceField(
-        choices=Language.choices, required=False, initial=Language.SPANISH,
-        help_text="Language of printed tickets, badges and reports.")
+        label=_("Language"), choices=Language.choices, required=False, initial=Language.SPANISH,
+        help_text=_("Language of printed tickets, badges and reports."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,11 +69,11 @@ class EventForm(forms.ModelForm):
                 wall_clock = timezone.make_naive(data[name], shown_in)
                 data[name] = timezone.make_aware(wall_clock, chosen)
         if data.get("date_start") and data.get("date_end") and data["date_end"] <= data["date_start"]:
-            self.add_error("date_end", "Must be after date_start.")
+            self.add_error("date_end", gettext("Must be after the start."))
         before = self.instance
         if (not before._state.adding and data.get("currency") and data["currency"] != before.currency
                 and Ticket.objects.filter(event_id=before.pk, status=False).exists()):
             # The prices already taken are numbers in the old currency (events.services.update_event).
-            self.add_error("currency", f"Tickets have been sold in {before.currency}, so the currency can no "
-                                       "longer change.")
+            self.add_error("currency", gettext("Tickets have been sold in %(currency)s, so the currency can no "
+                                               "longer change.") % {"currency": before.currency})
         return data

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from backoffice import selectors
 from core.localtime import format_local
@@ -50,8 +52,10 @@ def urls(event_id: str) -> dict[str, str]:
     }
 
 
-def _n(count: int, one: str, many: str) -> str:
-    return f"{count:,} {one if count == 1 else many}"
+def _n(count: int, words: str) -> str:
+    """`1 seat`, `1,200 seats`: `words` is ngettext's choice for `count`, with %(n)s for the number
+    (the calls stay literal so that makemessages finds them)."""
+    return words % {"n": f"{count:,}"}
 
 
 def steps(event: Event) -> list[Step]:
@@ -60,68 +64,77 @@ def steps(event: Event) -> list[Step]:
     seats = sum(z.seats for z in zones)
     got = selectors.progress(event.event_id)
     generated = event.generated_at is not None
-    when = f"{format_local(event.date_start, event.timezone)} to {format_local(event.date_end, event.timezone)}"
-    language = Language(event.language).label
+    when = {"start": format_local(event.date_start, event.timezone), "end": format_local(event.date_end, event.timezone),
+            "zone": event.timezone, "currency": event.currency, "language": Language(event.language).label}
+    details = (_("%(venue)s, %(start)s to %(end)s, on the clock of %(zone)s. Prices in %(currency)s; tickets print "
+                 "in %(language)s. Edit them in the form below.") % {**when, "venue": event.venue} if event.venue
+               else _("No venue yet; %(start)s to %(end)s, on the clock of %(zone)s. Prices in %(currency)s; tickets "
+                      "print in %(language)s. Edit them in the form below.") % when)
     result = [
-        Step(1, "Event details", True,
-             f"{event.venue or 'No venue yet'}, {when}, on the clock of {event.timezone}. "
-             f"Prices in {event.currency}; tickets print in {language}. Edit them in the form below."),
-        Step(2, "Zones", bool(zones),
-             (f"{_n(len(zones), 'zone', 'zones')}, {_n(seats, 'seat', 'seats')}. " if zones else
-              "Add at least one zone in the Zones table below: a short code (A), a name, a colour, "
-              "the number of seats, whether people may go out and back in, and the price. ")
-             + ("Zone codes and seat counts are now fixed (the tickets are named after them); names, colours, "
-                "re-entry and prices can still change, and a new price applies to sales from then on."
+        Step(1, _("Event details"), True, details),
+        Step(2, _("Zones"), bool(zones),
+             (_n(len(zones), ngettext("%(n)s zone", "%(n)s zones", len(zones))) + ", "
+              + _n(seats, ngettext("%(n)s seat", "%(n)s seats", seats)) + ". " if zones else
+              _("Add at least one zone in the Zones table below: a short code (A), a name, a colour, the number of "
+                "seats, whether people may go out and back in, and the price.") + " ")
+             + (_("Zone codes and seat counts are now fixed (the tickets are named after them); names, colours, "
+                  "re-entry and prices can still change, and a new price applies to sales from then on.")
                 if generated else "")),
     ]
     if event.setup_status:
-        activate = Step(3, "Activate", True, "Active: the zones are final and tickets can be generated."
-                        + ("" if generated else " Deactivate to change zone codes or seat counts."))
+        activate = Step(3, _("Activate"), True, _("Active: the zones are final and tickets can be generated.")
+                        + ("" if generated else " " + _("Deactivate to change zone codes or seat counts.")))
         if not generated:
-            activate.links.append(Link("Deactivate", u["activate"], "post", "off"))
+            activate.links.append(Link(_("Deactivate"), u["activate"], "post", "off"))
     else:
-        activate = Step(3, "Activate", False,
-                        "Activating says the zones are final, so that tickets can be generated. Until tickets "
-                        "exist you can deactivate again and change them." + ("" if zones else " Add zones first."))
+        activate = Step(3, _("Activate"), False,
+                        _("Activating says the zones are final, so that tickets can be generated. Until tickets "
+                          "exist you can deactivate again and change them.") + ("" if zones else " " + _("Add zones first.")))
         if zones:
-            activate.links.append(Link("Activate", u["activate"], "post", "on"))
+            activate.links.append(Link(_("Activate"), u["activate"], "post", "on"))
     result.append(activate)
+    tickets = _n(seats, ngettext("%(n)s ticket", "%(n)s tickets", seats))
     if generated:
-        result.append(Step(4, "Generate tickets", True,
-                           f"{_n(seats, 'ticket', 'tickets')} generated on "
-                           f"{format_local(event.generated_at, event.timezone)}.", [Link("See the tickets", u["tickets"])]))
+        result.append(Step(4, _("Generate tickets"), True,
+                           _("%(tickets)s generated on %(when)s.") % {
+                               "tickets": tickets, "when": format_local(event.generated_at, event.timezone)},
+                           [Link(_("See the tickets"), u["tickets"])]))
     else:
-        result.append(Step(4, "Generate tickets", False,
-                           f"Creates one ticket per seat, each with its own QR code and reference: "
-                           f"{_n(seats, 'ticket', 'tickets')}." + ("" if event.setup_status else " Activate first."),
-                           [Link(f"Generate {seats:,} tickets…", u["generate"], "button")] if event.setup_status else []))
+        result.append(Step(4, _("Generate tickets"), False,
+                           _("Creates one ticket per seat, each with its own QR code and reference: %(tickets)s.") % {
+                               "tickets": tickets} + ("" if event.setup_status else " " + _("Activate first.")),
+                           [Link(_n(seats, ngettext("Generate %(n)s ticket…", "Generate %(n)s tickets…", seats)),
+                                 u["generate"], "button")] if event.setup_status else []))
     result.append(Step(
-        5, "Gates, door phones, credentials, box offices", bool(got.gates and got.devices),
-        f"{_n(got.gates, 'gate', 'gates')} · {_n(got.devices, 'door phone', 'door phones')} · "
-        f"{_n(got.credentials, 'credential', 'credentials')} · {_n(got.offices, 'box office', 'box offices')}. "
-        "Each door phone belongs to a gate; pair it by scanning its QR code.",
-        [Link("Gates", u["gates"]), Link("+ gate", u["add_gate"]), Link("Door phones", u["devices"]),
-         Link("+ door phone", u["add_device"]), Link("Credentials", u["credentials"]),
-         Link("+ credential", u["add_credential"]), Link("Box offices", u["offices"]),
-         Link("+ box office", u["add_office"]), Link("Pairing sheet (PDF)", u["pairing_pdf"], "file"),
-         Link("Badges (PDF)", u["badges_pdf"], "file")]))
+        5, _("Gates, door phones, credentials, box offices"), bool(got.gates and got.devices),
+        " · ".join([_n(got.gates, ngettext("%(n)s gate", "%(n)s gates", got.gates)),
+                    _n(got.devices, ngettext("%(n)s door phone", "%(n)s door phones", got.devices)),
+                    _n(got.credentials, ngettext("%(n)s credential", "%(n)s credentials", got.credentials)),
+                    _n(got.offices, ngettext("%(n)s box office", "%(n)s box offices", got.offices))]) + ". "
+        + _("Each door phone belongs to a gate; pair it by scanning its QR code."),
+        [Link(_("Gates"), u["gates"]), Link(_("+ gate"), u["add_gate"]), Link(_("Door phones"), u["devices"]),
+         Link(_("+ door phone"), u["add_device"]), Link(_("Credentials"), u["credentials"]),
+         Link(_("+ credential"), u["add_credential"]), Link(_("Box offices"), u["offices"]),
+         Link(_("+ box office"), u["add_office"]), Link(_("Pairing sheet (PDF)"), u["pairing_pdf"], "file"),
+         Link(_("Badges (PDF)"), u["badges_pdf"], "file")]))
     result.append(Step(
-        6, "Sell and print", got.sold_or_assigned > 0,
-        "Sell seats to a buyer, hand seats to a box office, print tickets. The stock table below shows "
-        "what is left." if generated else "Generate tickets first (step 4).",
-        [Link("Sell seats…", u["sell"], "button"), Link("Give seats to a box office…", u["assign"], "button"),
-         Link("Tickets", u["tickets"]), Link("Print tickets (A4 PDF)", u["tickets_pdf"], "file"),
-         Link("Print tickets (80 mm printer)", u["tickets_thermal"], "file"),
-         Link("Tickets (CSV)", u["tickets_csv"], "file")] if generated else []))
+        6, _("Sell and print"), got.sold_or_assigned > 0,
+        _("Sell seats to a buyer, hand seats to a box office, print tickets. The stock table below shows what is "
+          "left.") if generated else _("Generate tickets first (step 4)."),
+        [Link(_("Sell seats…"), u["sell"], "button"), Link(_("Give seats to a box office…"), u["assign"], "button"),
+         Link(_("Tickets"), u["tickets"]), Link(_("Print tickets (A4 PDF)"), u["tickets_pdf"], "file"),
+         Link(_("Print tickets (80 mm printer)"), u["tickets_thermal"], "file"),
+         Link(_("Tickets (CSV)"), u["tickets_csv"], "file")] if generated else []))
     result.append(Step(
-        7, "Doors and live dashboard", got.scanned,
-        f"Doors open {format_local(event.doors_open_at, event.timezone)} and close "
-        f"{format_local(event.doors_close_at, event.timezone)}. The dashboard shows entries, gates, "
-        "door phones and alerts as they happen.", [Link("Live dashboard", u["dashboard"])]))
+        7, _("Doors and live dashboard"), got.scanned,
+        _("Doors open %(open)s and close %(close)s. The dashboard shows entries, gates, door phones and alerts as "
+          "they happen.") % {"open": format_local(event.doors_open_at, event.timezone),
+                             "close": format_local(event.doors_close_at, event.timezone)},
+        [Link(_("Live dashboard"), u["dashboard"])]))
     result.append(Step(
-        8, "Report", timezone.now() > event.date_end,
-        "After the night: attendance by gate and zone, peaks, queues, no-shows, rejections and sales.",
-        [Link("Report", u["report"]), Link("Tickets (CSV)", u["tickets_csv"], "file")]))
+        8, _("Report"), timezone.now() > event.date_end,
+        _("After the night: attendance by gate and zone, peaks, queues, no-shows, rejections and sales."),
+        [Link(_("Report"), u["report"]), Link(_("Tickets (CSV)"), u["tickets_csv"], "file")]))
     for step in result:
         if not step.done:
             step.next = True

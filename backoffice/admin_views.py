@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from backoffice.admin_guide import urls
 from backoffice.forms import AssignForm, SellForm
@@ -29,9 +31,9 @@ from tickets.models import Ticket, TicketState
 from tickets.selectors import with_state
 
 PLAIN = {
-    SetupInactive: "The event is not active yet: activate it (step 3) before generating tickets.",
-    AlreadyGenerated: "Tickets were already generated for this event.",
-    ZonesLocked: "Tickets exist, so zone codes and seat counts can no longer change.",
+    SetupInactive: gettext_lazy("The event is not active yet: activate it (step 3) before generating tickets."),
+    AlreadyGenerated: gettext_lazy("Tickets were already generated for this event."),
+    ZonesLocked: gettext_lazy("Tickets exist, so zone codes and seat counts can no longer change."),
 }
 
 
@@ -39,20 +41,32 @@ def plain(exc: DomainError) -> str:
     """What a person reads about a refused change."""
     if isinstance(exc, SeatsUnavailable):
         return not_for_sale(exc.extra.get("tickets", []))
-    return PLAIN.get(type(exc), exc.message)
+    return str(PLAIN.get(type(exc), exc.message))
+
+
+def _seat_list(listed: list[str], more: int) -> str:
+    """`A-1 (sold), A-2 (inside)` and, past the first twenty, how many more."""
+    if more > 0:
+        return ngettext("%(seats)s and %(more)s more", "%(seats)s and %(more)s more", more) % {
+            "seats": ", ".join(listed), "more": more}
+    return ", ".join(listed)
+
+
+def _with_state(seat: str, state: str) -> str:
+    return f"{seat} ({TicketState(state).label.lower()})"
 
 
 def not_for_sale(ticket_ids: list[str]) -> str:
     rows = with_state(Ticket.objects.filter(ticket_id__in=ticket_ids)).values_list("seat_id", "state")
-    listed = [f"{seat} ({TicketState(state).label.lower()})" for seat, state in rows[:20]]
-    more = len(ticket_ids) - len(listed)
-    return "These seats cannot be taken now: " + ", ".join(listed) + (f" and {more} more." if more > 0 else ".")
+    listed = [_with_state(seat, state) for seat, state in rows[:20]]
+    return _("These seats cannot be taken now: %(seats)s.") % {
+        "seats": _seat_list(listed, len(ticket_ids) - len(listed))}
 
 
 def _event(model_admin, request, object_id: str, *, change: bool = True) -> Event:
     event = model_admin.get_object(request, object_id)
     if event is None:
-        raise Http404("No such event.")
+        raise Http404(_("No such event."))
     if change and not model_admin.has_change_permission(request, event):
         raise PermissionDenied
     return event
@@ -79,8 +93,8 @@ def activate(model_admin, request, object_id: str):
     except DomainError as exc:
         model_admin.message_user(request, plain(exc), messages.ERROR)
     else:
-        model_admin.message_user(request, "Activated: tickets can now be generated (step 4)." if status else
-                                 "Deactivated: zone codes and seat counts can change again.", messages.SUCCESS)
+        model_admin.message_user(request, _("Activated: tickets can now be generated (step 4).") if status else
+                                 _("Deactivated: zone codes and seat counts can change again."), messages.SUCCESS)
     return _back(event)
 
 
@@ -94,11 +108,12 @@ def generate(model_admin, request, object_id: str):
         except DomainError as exc:
             model_admin.message_user(request, plain(exc), messages.ERROR)
         else:
-            model_admin.message_user(request, f"Generated {result.generated:,} tickets. Next: gates, door phones "
-                                              "and box offices (step 5).", messages.SUCCESS)
+            model_admin.message_user(request, _("Generated %(count)s tickets. Next: gates, door phones and box "
+                                                "offices (step 5).") % {"count": f"{result.generated:,}"},
+                                     messages.SUCCESS)
         return _back(event)
     return _page(model_admin, request, "generate_confirm.html", event, zones=zones,
-                 seats=sum(z.seats for z in zones), title=f"Generate tickets for {event.name}?")
+                 seats=sum(z.seats for z in zones), title=_("Generate tickets for %(event)s?") % {"event": event.name})
 
 
 def _seat_rows(event: Event, seat_ids: list[str]) -> list[dict]:
@@ -107,11 +122,10 @@ def _seat_rows(event: Event, seat_ids: list[str]) -> list[dict]:
 
 
 def _refused(rows: list[dict], allowed: str = TicketState.AVAILABLE) -> str | None:
-    bad = [f"{r['seat_id']} ({TicketState(r['state']).label.lower()})" for r in rows if r["state"] != allowed]
+    bad = [_with_state(r["seat_id"], r["state"]) for r in rows if r["state"] != allowed]
     if not bad:
         return None
-    return ("Not available: " + ", ".join(bad[:20]) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "")
-            + ". Nothing was changed.")
+    return _("Not available: %(seats)s. Nothing was changed.") % {"seats": _seat_list(bad[:20], len(bad) - 20)}
 
 
 def _summary(rows: list[dict]) -> tuple[list[dict], Decimal]:
@@ -126,14 +140,15 @@ def _summary(rows: list[dict]) -> tuple[list[dict], Decimal]:
 
 
 def sell_page(model_admin, request, event: Event, form: SellForm, **context):
-    return _page(model_admin, request, "sell.html", event, form=form, title=f"Sell seats: {event.name}", **context)
+    return _page(model_admin, request, "sell.html", event, form=form,
+                 title=_("Sell seats: %(event)s") % {"event": event.name}, **context)
 
 
 def sell(model_admin, request, object_id: str):
     """A staff sale of typed seats to one buyer, shown with its total first, then confirmed."""
     event = _event(model_admin, request, object_id)
     if event.generated_at is None:
-        model_admin.message_user(request, "Generate the tickets first (step 4).", messages.WARNING)
+        model_admin.message_user(request, _("Generate the tickets first (step 4)."), messages.WARNING)
         return _back(event)
     form = SellForm(request.POST if request.method == "POST" else None, event=event,
                     initial={"seats": request.GET.get("seats", "")})
@@ -154,12 +169,14 @@ def sell(model_admin, request, object_id: str):
             event_id=event.event_id, ticket_ids=[r["ticket_id"] for r in rows], actor=request.user.get_username(),
             metadata={"buyer": form.buyer()})
     except DomainError as exc:
-        form.add_error("seats", plain(exc) + " Nothing was sold.")
+        form.add_error("seats", _("%(why)s Nothing was sold.") % {"why": plain(exc)})
         return sell_page(model_admin, request, event, form)
     taken = sum(result.prices.values(), Decimal("0.00"))
-    model_admin.message_user(request, f"Sold {len(result.sold):,} seats ({compress_seats(seat_ids)}) to "
-                                      f"{form.cleaned_data['name']} for {taken:,.2f} {event.currency}.",
-                             messages.SUCCESS)
+    model_admin.message_user(request, ngettext(
+        "Sold %(count)s seat (%(seats)s) to %(buyer)s for %(amount)s %(currency)s.",
+        "Sold %(count)s seats (%(seats)s) to %(buyer)s for %(amount)s %(currency)s.", len(result.sold)) % {
+        "count": f"{len(result.sold):,}", "seats": compress_seats(seat_ids), "buyer": form.cleaned_data["name"],
+        "amount": f"{taken:,.2f}", "currency": event.currency}, messages.SUCCESS)
     return _back(event, "#stock")
 
 
@@ -173,14 +190,14 @@ def _next_url(request) -> str | None:
 
 def assign_page(model_admin, request, event: Event, form: AssignForm, **context):
     return _page(model_admin, request, "assign.html", event, form=form, next=_next_url(request) or "",
-                 title=f"Give seats to a box office: {event.name}", **context)
+                 title=_("Give seats to a box office: %(event)s") % {"event": event.name}, **context)
 
 
 def assign(model_admin, request, object_id: str):
     """Hand typed seats to one of the event's box offices (offices.services.assign_tickets)."""
     event = _event(model_admin, request, object_id)
     if event.generated_at is None:
-        model_admin.message_user(request, "Generate the tickets first (step 4).", messages.WARNING)
+        model_admin.message_user(request, _("Generate the tickets first (step 4)."), messages.WARNING)
         return _back(event)
     form = AssignForm(request.POST if request.method == "POST" else None, event=event,
                       initial={"seats": request.GET.get("seats", ""), "office": request.GET.get("office")})
@@ -196,8 +213,11 @@ def assign(model_admin, request, object_id: str):
         result = office_services.assign_tickets(office_id=office.office_id, ticket_ids=[r["ticket_id"] for r in rows],
                                                 actor=request.user.get_username())
     except DomainError as exc:
-        form.add_error("seats", plain(exc) + " Nothing was given to the office.")
+        form.add_error("seats", _("%(why)s Nothing was given to the office.") % {"why": plain(exc)})
         return assign_page(model_admin, request, event, form)
-    model_admin.message_user(request, f"{office.name} now has {len(result.assigned):,} more seats to sell "
-                                      f"({compress_seats(seat_ids)}).", messages.SUCCESS)
+    model_admin.message_user(request, ngettext(
+        "%(office)s now has %(count)s more seat to sell (%(seats)s).",
+        "%(office)s now has %(count)s more seats to sell (%(seats)s).", len(result.assigned)) % {
+        "office": office.name, "count": f"{len(result.assigned):,}", "seats": compress_seats(seat_ids)},
+        messages.SUCCESS)
     return HttpResponseRedirect(_next_url(request) or urls(event.event_id)["page"] + "#stock")

@@ -6,11 +6,13 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from events.models import Zone
 
-FIXED_AFTER_GENERATION = (
-    "Fixed: tickets exist for these seats, and each ticket is named after its zone code and seat number."
+FIXED_AFTER_GENERATION = _(
+    "Fixed once tickets exist: each ticket is named after its zone code and seat number."
 )
 DEFAULT_COLOR = "#2E86C1"
 
@@ -35,20 +37,20 @@ class ColorInput(forms.TextInput):
 
 
 class ZoneForm(forms.ModelForm):
-    color = forms.RegexField(regex=r"^#[0-9A-Fa-f]{6}$", initial=DEFAULT_COLOR, widget=ColorInput, label="Colour",
-                             error_messages={"invalid": "Pick a colour."},
-                             help_text="Printed on the tickets and shown on the door phones.")
-    price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False,
-                               help_text="Ticket price in the event's currency. Empty means 0.00.")
+    color = forms.RegexField(regex=r"^#[0-9A-Fa-f]{6}$", initial=DEFAULT_COLOR, widget=ColorInput,
+                             label=_("Colour"), error_messages={"invalid": _("Pick a colour.")},
+                             help_text=_("Printed on the tickets and shown on the door phones."))
+    price = forms.DecimalField(label=_("Price"), max_digits=10, decimal_places=2, min_value=0, required=False,
+                               help_text=_("Ticket price in the event's currency. Empty means 0.00."))
 
     class Meta:
         model = Zone
         fields = ("zone_id", "name", "color", "seats", "reentry", "price")
-        labels = {"zone_id": "Code", "reentry": "Re-entry"}
+        labels = {"zone_id": _("Code"), "name": _("Name"), "seats": _("Seats"), "reentry": _("Re-entry")}
         help_texts = {
-            "zone_id": "A short code printed in every seat number (A gives A-1, A-2…). " + FIXED_AFTER_GENERATION,
+            "zone_id": _("A short code printed in every seat number (A gives A-1, A-2…). Fixed once tickets exist."),
             "seats": FIXED_AFTER_GENERATION,
-            "reentry": "Ticked: people may go out and come back in. Unticked: a ticket that leaves is used up.",
+            "reentry": _("Ticked: people may go out and come back in. Unticked: a ticket that leaves is used up."),
         }
 
     def clean_color(self):
@@ -80,7 +82,7 @@ class ZoneInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         price = formset.form.base_fields.get("price")
         if price is not None:
-            price.label = f"Price ({obj.currency})" if obj is not None else "Price"
+            price.label = gettext("Price (%(currency)s)") % {"currency": obj.currency} if obj is not None else _("Price")
         return formset
 
     def has_add_permission(self, request, obj=None):

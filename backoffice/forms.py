@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
 from events.forms import SeatsField, event_seat_counts
@@ -11,7 +12,7 @@ from tickets.holds import check_buyer
 
 
 class SeatsForm(forms.Form):
-    seats = SeatsField(label="Seats")
+    seats = SeatsField(label=_("Seats"))
 
     def __init__(self, *args, event: Event, **kwargs):
         super().__init__(*args, **kwargs)
@@ -22,11 +23,11 @@ class SeatsForm(forms.Form):
 class SellForm(SeatsForm):
     """A staff sale: the seats and who bought them (kept in each ticket's `sold` ledger entry)."""
 
-    name = forms.CharField(label="Buyer's name", max_length=200)
-    email = forms.EmailField(label="Email", required=False)
-    phone = forms.CharField(label="Phone", max_length=40, required=False)
-    note = forms.CharField(label="Note", max_length=500, required=False,
-                           help_text="Anything staff should know later (invoice number, paid how).")
+    name = forms.CharField(label=_("Buyer's name"), max_length=200)
+    email = forms.EmailField(label=_("Email"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False,
+                           help_text=_("Anything staff should know later (invoice number, paid how)."))
 
     def clean(self):
         data = super().clean()
@@ -44,7 +45,7 @@ class SellForm(SeatsForm):
 
 
 class AssignForm(SeatsForm):
-    office = forms.ModelChoiceField(label="Box office", queryset=Office.objects.none(), empty_label=None)
+    office = forms.ModelChoiceField(label=_("Box office"), queryset=Office.objects.none(), empty_label=None)
 
     field_order = ["office", "seats"]
 

@@ -13,13 +13,22 @@ from django.contrib import admin
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from backoffice import report
 from backoffice.exports import DATASETS
 from backoffice.report_api import target_wait
-from backoffice.report_timeline import MINUTE
+from backoffice.report_timeline import MINUTE, State
 from core.errors import InvalidInput
 from core.localtime import utc_offset_label
+
+
+# A phone's state over the night in words (the legend of the timeline says the same).
+PHONE_STATE_WORDS = {
+    State.ONLINE: pgettext_lazy("network", "online"),
+    State.OFFLINE: gettext_lazy("offline (scans uploaded later)"),
+    State.SILENT: gettext_lazy("silent (no scan for over 5 minutes)"),
+}
 
 
 def _at(iso: str | None, fmt: str = "%H:%M") -> str:
@@ -67,7 +76,8 @@ def _timeline(body: dict) -> dict:
             left = max(0.0, (a - start).total_seconds() / span * 100)
             width = max(0.3, min(100.0 - left, (b - a).total_seconds() / span * 100))
             bars.append({"state": seg["state"], "left": f"{left:.3f}", "width": f"{width:.3f}",
-                         "title": f"{seg['state']}: {_at(seg['from'])} – {_at(seg['to'])}"})
+                         "title": f"{PHONE_STATE_WORDS.get(seg['state'], seg['state'])}: "
+                                  f"{_at(seg['from'])} – {_at(seg['to'])}"})
         rows.append({**phone, "bars": bars})
     return {"rows": rows, "start": _at(minutes[0]), "end": _at(end.isoformat())}
 

@@ -1,4 +1,7 @@
 """Admin building blocks shared by the apps."""
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 
 class ReadOnlyAdminMixin:
@@ -13,3 +16,25 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def yes_no(value) -> str:
+    """A yes/no value as the admin's tick or cross, its alternative text in the page's language:
+    Django's own (admin_list._boolean_icon) writes Python's "True"/"False" into `alt`."""
+    if value is None:
+        return format_html('<img src="{}" alt="{}">', static("admin/img/icon-unknown.svg"), _("Unknown"))
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{'yes' if value else 'no'}.svg"),
+                       _("Yes") if value else _("No"))
+
+
+def boolean_column(model, field: str, description=None):
+    """A list column for `field` drawn with yes_no(); titled with the field's verbose name unless
+    `description` says otherwise; sorted by the field."""
+
+    def column(*args):  # (obj), or (model_admin, obj) as a method of the ModelAdmin it is set on
+        return yes_no(getattr(args[-1], field))
+
+    column.short_description = description or model._meta.get_field(field).verbose_name
+    column.admin_order_field = field
+    column.__name__ = f"{field}_icon"
+    return column

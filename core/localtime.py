@@ -9,6 +9,8 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from django.conf import settings
+
 DEFAULT_TIME_ZONE = "UTC"
 TIME_ZONE_MAX_LENGTH = 64
 
@@ -65,23 +67,30 @@ def format_clock(value: datetime | None, zone_name: str, *, seconds: bool = True
     return format_local(value, zone_name, fmt="%H:%M:%S" if seconds else "%H:%M")
 
 
+def _server_zone() -> str:
+    return settings.TIME_ZONE if is_time_zone(settings.TIME_ZONE) else DEFAULT_TIME_ZONE
+
+
 def _follow(obj, path: str):
     for name in path.split("."):
         obj = getattr(obj, name, None) if obj is not None else None
     return obj
 
 
-def local_time_column(field: str, description: str, *, zone: str = "event.timezone"):
+def local_time_column(field: str, description, *, zone: str | None = "event.timezone"):
     """An admin column (list_display) or read-only field showing `obj.<field>` on the clock of the
     row's own event, with the offset: `2026-12-05 21:30:05 (UTC+01:00)`. `zone` is the attribute
-    path from a row to its IANA zone name (list_select_related should follow it). Sorting uses the
-    stored instant."""
+    path from a row to its IANA zone name (list_select_related should follow it), or None for rows
+    that belong to no event (the server's own zone, settings.TIME_ZONE). `description` may be a
+    lazy translation: it is read when the page is drawn, in that request's language. Sorting uses
+    the stored instant."""
 
     def column(obj):
         value = getattr(obj, field)
         if value is None:
             return "-"  # the admin's empty-value dash (a read-only field would print None)
-        return format_local(value, _follow(obj, zone) or DEFAULT_TIME_ZONE, fmt="%Y-%m-%d %H:%M:%S")
+        name = _follow(obj, zone) if zone else _server_zone()
+        return format_local(value, name or DEFAULT_TIME_ZONE, fmt="%Y-%m-%d %H:%M:%S")
 
     column.short_description = description
     column.admin_order_field = field
@@ -97,12 +106,14 @@ class LocalTimesAdminMixin:
     fields are not for this mixin: it shows them read-only."""
 
     local_times: tuple[str, ...] = ()
-    local_time_zone = "event.timezone"  # attribute path from a row to its event's zone name
+    # Attribute path from a row to its event's zone name; None: the row has no event (server zone).
+    local_time_zone: str | None = "event.timezone"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)  # a ModelAdmin's model, or an inline's own (not its parent's)
         for name in self.local_times:
-            label = str(self.model._meta.get_field(name).verbose_name)
+            # The field's verbose name as it is (lazy): each page reads it in its own language.
+            label = self.model._meta.get_field(name).verbose_name
             setattr(self, f"{name}_local", local_time_column(name, label, zone=self.local_time_zone))
 
     def _local_names(self, names) -> list:

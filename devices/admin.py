@@ -11,7 +11,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
+from core.adminutils import yes_no
 from core.errors import DomainError
 from core.localtime import LocalTimesAdminMixin, format_local
 from core.urls import public_url
@@ -46,36 +50,39 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     actions = ["revoke_devices", "replace_lost_phone", "new_pairing_code"]
     list_select_related = ("event", "checkpoint")
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, obj):
         if obj.revoked_at:
-            return mark_safe('<b style="color:#C0392B">revoked</b>')
+            return format_html('<b style="color:#C0392B">{}</b>', pgettext_lazy("device", "revoked"))
         if obj.paired_at is None:
-            return "not paired"
-        return mark_safe('<b style="color:#27AE60">online</b>') if services.is_online(obj) else "offline"
+            return _("not paired")
+        if services.is_online(obj):
+            return format_html('<b style="color:#27AE60">{}</b>', pgettext_lazy("network", "online"))
+        return pgettext_lazy("network", "offline")
 
-    @admin.display(description="gate", ordering="checkpoint__name")
+    @admin.display(description=_("gate"), ordering="checkpoint__name")
     def gate(self, obj):
-        return obj.checkpoint.name if obj.checkpoint else "box office"
+        return obj.checkpoint.name if obj.checkpoint else _("box office")
 
-    @admin.display(description="event", ordering="event__name")
+    @admin.display(description=_("event"), ordering="event__name")
     def event_name(self, obj):
         return obj.event.name
 
-    @admin.display(boolean=True, description="revoked")
+    @admin.display(description=pgettext_lazy("device", "revoked"), ordering="revoked_at")
     def revoked(self, obj):
-        return obj.revoked_at is not None
+        return yes_no(obj.revoked_at is not None)
 
-    @admin.display(description="pairing code")
+    @admin.display(description=_("pairing code"))
     def pairing(self, obj):
         if obj.pk is None:
-            return "Save the device to get a one-time pairing code."
+            return _("Save the device to get a one-time pairing code.")
         if not has_valid_pairing_code(obj):
-            return "No valid pairing code (use the action “Issue a new pairing code”)."
+            return _("No valid pairing code (use the action “Issue a new pairing code”).")
         url = public_url(f"/scanner/?pair={obj.pairing_code}", self.request)
-        return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — expires {} — '
-                           '<a href="{}">{}</a></p>', mark_safe(pairing_qr_svg(url)), obj.pairing_code,
-                           format_local(obj.pairing_expires_at, obj.event.timezone), url, url)
+        return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — {} — <a href="{}">{}</a></p>',
+                           mark_safe(pairing_qr_svg(url)), obj.pairing_code,
+                           _("expires %(time)s") % {"time": format_local(obj.pairing_expires_at, obj.event.timezone)},
+                           url, url)
 
     def get_form(self, request, obj=None, **kwargs):
         self.request = request
@@ -122,11 +129,12 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
             "devices": queryset.select_related("event", "checkpoint").order_by("name"), "action": action,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, **context})
 
-    @admin.action(description="Revoke selected devices (asks first)", permissions=["change"])
+    @admin.action(description=_("Revoke selected devices (asks first)"), permissions=["change"])
     def revoke_devices(self, request, queryset):
         if request.POST.get("confirm") != "yes":
             count = queryset.count()
-            title = f"Revoke {queryset.get().name}?" if count == 1 else f"Revoke {count} devices?"
+            title = (gettext("Revoke %(name)s?") % {"name": queryset.get().name} if count == 1
+                     else gettext("Revoke %(count)d devices?") % {"count": count})
             return self._confirm(request, queryset, action="revoke_devices", title=title,
                                  template="admin/devices/device/confirm_revoke.html")
         names = []
@@ -135,43 +143,47 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
                 services.revoke_device(device_id=device.pk)
                 names.append(f"{device.name} ({device.checkpoint.name})" if device.checkpoint else device.name)
         if names:
-            self.message_user(request, f"Revoked {', '.join(names)}: their tokens stopped working at once.",
-                              messages.SUCCESS)
+            self.message_user(request, ngettext(
+                "Revoked %(names)s: its token stopped working at once.",
+                "Revoked %(names)s: their tokens stopped working at once.", len(names)) % {"names": ", ".join(names)},
+                messages.SUCCESS)
         else:
-            self.message_user(request, "Nothing to revoke: the selected devices were revoked already.", messages.INFO)
+            self.message_user(request, _("Nothing to revoke: the selected devices were revoked already."),
+                              messages.INFO)
         return None
 
-    @admin.action(description="Replace lost phone (revoke it, pair a new one for the same gate)",
+    @admin.action(description=_("Replace lost phone (revoke it, pair a new one for the same gate)"),
                   permissions=["change"])
     def replace_lost_phone(self, request, queryset):
         if queryset.count() != 1:
-            self.message_user(request, "Select one device to replace: each new phone gets its own pairing code.",
+            self.message_user(request, _("Select one device to replace: each new phone gets its own pairing code."),
                               messages.WARNING)
             return None
         device = queryset.select_related("checkpoint").get()
         if device.role == DeviceRole.OFFICE:
-            self.message_user(request, "A box-office terminal is re-paired from its office "
-                                       "(Offices → “Issue a new pairing code”).", messages.WARNING)
+            self.message_user(request, _("A box-office terminal is re-paired from its office "
+                                         "(Box offices → “Issue a new pairing code”)."), messages.WARNING)
             return None
         if request.POST.get("confirm") != "yes":
-            return self._confirm(request, queryset, action="replace_lost_phone", title="Replace a lost phone?",
+            return self._confirm(request, queryset, action="replace_lost_phone", title=_("Replace a lost phone?"),
                                  template="admin/devices/device/confirm_replace.html",
                                  new_name=services.replacement_name(device.name))
         try:
             replaced = services.replace_device(device_id=device.pk)
         except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            self.message_user(request, exc.message, messages.ERROR)  # the service's words, translated there
             return None
         # Redirect, so that reloading the page shows the code again instead of replacing again.
         url = reverse("admin:devices_device_pairing", args=[replaced.new.pk])
         return HttpResponseRedirect(f"{url}?replaces={replaced.old.pk}")
 
-    @admin.action(description="Issue a new pairing code (re-pair)", permissions=["change"])
+    @admin.action(description=_("Issue a new pairing code (re-pair)"), permissions=["change"])
     def new_pairing_code(self, request, queryset):
         for device in queryset:
             try:
                 code = services.issue_pairing_code(device_id=device.pk)
-                self.message_user(request, f"{device.name}: new pairing code {code.pairing_code}", messages.SUCCESS)
+                self.message_user(request, _("%(name)s: new pairing code %(code)s") % {
+                    "name": device.name, "code": code.pairing_code}, messages.SUCCESS)
             except DomainError as exc:
                 self.message_user(request, f"{device.name}: {exc.message}", messages.ERROR)
 
@@ -187,7 +199,7 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
         if request.GET.get("replaces"):
             replaced = Device.objects.filter(pk=request.GET["replaces"], event_id=device.event_id).first()
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "device": device,
-                   "title": f"Pair {device.name}", "replaced": replaced,
+                   "title": gettext("Pair %(name)s") % {"name": device.name}, "replaced": replaced,
                    "replaced_at": format_local(replaced.revoked_at, device.event.timezone) if replaced else "",
                    "valid": has_valid_pairing_code(device)}
         if context["valid"]:

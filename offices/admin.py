@@ -9,11 +9,14 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.adminutils import ReadOnlyAdminMixin
 from core.errors import DomainError
-from core.localtime import format_local
+from core.localtime import LocalTimesAdminMixin, format_local
 from core.urls import public_url
+from core.words import label
 from devices import services as device_services
 from offices import selectors, services
 from offices.models import Office, OfficeAssignment, OfficeSale
@@ -29,8 +32,8 @@ class OfficeAdmin(admin.ModelAdmin):
     """Offline box offices with their reconciliation: assigned = sold + returned + outstanding.
     Tickets are assigned and returned through the API (POST /api/v1/offices/{id}/assign|unassign)."""
 
-    list_display = ("name", "office_id", "event", "assigned", "sold", "returned", "outstanding", "rejected_sales",
-                    "device_status")
+    list_display = ("name", "office_id", "event_name", "assigned", "sold", "returned", "outstanding",
+                    "rejected_sales", "device_status")
     list_filter = ("event",)
     search_fields = ("name", "office_id")
     fields = ("event", "name", "office_id", "device", "pairing", "reconciliation")
@@ -65,77 +68,85 @@ class OfficeAdmin(admin.ModelAdmin):
             n_rejected=Coalesce(Subquery(rejected), 0),
         )
 
-    @admin.display(description="assigned", ordering="n_assigned")
+    @admin.display(description=_("event"), ordering="event__name")
+    def event_name(self, obj):
+        return obj.event.name
+
+    @admin.display(description=_("given"), ordering="n_assigned")
     def assigned(self, obj):
         return obj.n_assigned
 
-    @admin.display(description="sold", ordering="n_sold")
+    @admin.display(description=pgettext_lazy("box office", "sold"), ordering="n_sold")
     def sold(self, obj):
         return obj.n_sold
 
-    @admin.display(description="returned", ordering="n_returned")
+    @admin.display(description=_("returned"), ordering="n_returned")
     def returned(self, obj):
         return obj.n_returned
 
-    @admin.display(description="outstanding", ordering="n_outstanding")
+    @admin.display(description=_("still at the office"), ordering="n_outstanding")
     def outstanding(self, obj):
         return obj.n_outstanding
 
-    @admin.display(description="rejected sales (refunds due)")
+    @admin.display(description=_("refused sales (refunds due)"))
     def rejected_sales(self, obj):
         n = obj.n_rejected
-        return mark_safe(f'<b style="color:#C0392B">{n}</b>') if n else 0
+        return format_html('<b style="color:#C0392B">{}</b>', n) if n else 0
 
-    @admin.display(description="device")
+    @admin.display(description=_("office terminal"))
     def device_status(self, obj):
         if obj.device.revoked_at:
-            return mark_safe('<b style="color:#C0392B">revoked</b>')
-        return "paired" if obj.device.paired_at else "not paired"
+            return format_html('<b style="color:#C0392B">{}</b>', pgettext_lazy("device", "revoked"))
+        return _("paired") if obj.device.paired_at else _("not paired")
 
-    @admin.display(description="reconciliation")
+    @admin.display(description=_("reconciliation"))
     def reconciliation(self, obj):
         if obj._state.adding:  # office_id has a default, so a new office already has a pk
             return "—"
         c, m = selectors.reconciliation_counts(obj.office_id), selectors.reconciliation_money(obj.office_id)
         cur = m["currency"]
+        refused_note = _("at the seats' zone prices today")
+        if m["refunds_unvalued"]:
+            refused_note = _("at the seats' zone prices today; %(count)s for unknown tickets not valued") % {
+                "count": m["refunds_unvalued"]}
         rows = [
-            ("Seats given to the office", c["assigned"], "", ""),
-            ("Sold by the office", c["sold"], _money(m["sold_amount"], cur), "the cash the office should hand in"),
-            ("Returned online unsold", c["returned"], "", ""),
-            ("Still at the office, unsold (outstanding)", c["outstanding"], _money(m["outstanding_value"], cur),
-             "worth this at today's prices if all sell"),
-            ("Sales refused: refunds due", c["rejected_sales"], _money(m["refunds_due_amount"], cur),
-             "at the seats' zone prices today" + (f"; {m['refunds_unvalued']} for unknown tickets not valued"
-                                                  if m["refunds_unvalued"] else "")),
+            (_("Seats given to the office"), c["assigned"], "", ""),
+            (_("Sold by the office"), c["sold"], _money(m["sold_amount"], cur), _("the cash the office should hand in")),
+            (_("Returned online unsold"), c["returned"], "", ""),
+            (_("Still at the office, unsold"), c["outstanding"], _money(m["outstanding_value"], cur),
+             _("worth this at today's prices if all sell")),
+            (_("Sales refused: refunds due"), c["rejected_sales"], _money(m["refunds_due_amount"], cur), refused_note),
         ]
         body = format_html_join("", '<tr data-row="{}"><th>{}</th><td class="num">{}</td><td class="num">{}</td>'
                                     "<td>{}</td></tr>", ((i, *r) for i, r in enumerate(rows)))
         give = reverse("admin:events_event_assign", args=[obj.event_id])
         back = reverse("admin:offices_office_change", args=[obj.office_id])
         return format_html(
-            '<table class="tc-money"><thead><tr><th></th><th class="num">Seats</th><th class="num">Money</th>'
-            "<th></th></tr></thead><tbody>{}</tbody></table>"
-            "<p>Seats given = sold + returned + still at the office. A refused sale is a seat the office sold "
-            "after it was sold elsewhere or taken back: the buyer paid for a seat they cannot have, so refund "
-            "them or seat them elsewhere (a new sale by staff). Each also raised an alert.</p>"
-            '<p><a class="button" href="{}?{}">Give seats to this office…</a></p>',
-            body, give, urlencode({"office": obj.office_id, "next": back}))
+            '<table class="tc-money"><thead><tr><th></th><th class="num">{}</th><th class="num">{}</th>'
+            "<th></th></tr></thead><tbody>{}</tbody></table><p>{}</p>"
+            '<p><a class="button" href="{}?{}">{}</a></p>',
+            _("Seats"), _("Money"), body,
+            _("Seats given = sold + returned + still at the office. A refused sale is a seat the office sold "
+              "after it was sold elsewhere or taken back: the buyer paid for a seat they cannot have, so refund "
+              "them or seat them elsewhere (a new sale by staff). Each also raised an alert."),
+            give, urlencode({"office": obj.office_id, "next": back}), _("Give seats to this office…"))
 
-    @admin.display(description="pairing code")
+    @admin.display(description=_("pairing code"))
     def pairing(self, obj):
         if obj._state.adding:  # office_id has a default, so a new office already has a pk
-            return "Save the office to get a one-time pairing code for its terminal."
+            return _("Save the office to get a one-time pairing code for its terminal.")
         device = obj.device
         if device.revoked_at:
-            return "The office's device is revoked."
+            return _("The office's terminal is revoked.")
         if not device.pairing_code or (device.pairing_expires_at and device.pairing_expires_at < timezone.now()):
-            return "No valid pairing code (use the action “Issue a new pairing code”)."
+            return _("No valid pairing code (use the action “Issue a new pairing code”).")
         url = public_url(f"/scanner/?pair={device.pairing_code}", self.request)
         buf = io.BytesIO()
         segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True)
-        return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — expires {}</p>',
+        return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — {}</p>',
                            mark_safe(buf.getvalue().decode()), device.pairing_code,
-                           format_local(device.pairing_expires_at, obj.event.timezone))
+                           _("expires %(time)s") % {"time": format_local(device.pairing_expires_at,
+                                                                         obj.event.timezone)})
 
     def save_model(self, request, obj, form, change):
         try:
@@ -148,66 +159,83 @@ class OfficeAdmin(admin.ModelAdmin):
             raise
         obj.pk = obj.office_id = created.office.office_id
         obj.device_id = created.office.device_id
-        self.message_user(request, f"Office created; pairing code {created.pairing_code}", messages.SUCCESS)
+        self.message_user(request, _("Box office created; the pairing code of its terminal is %(code)s.") % {
+            "code": created.pairing_code}, messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         return False  # assignments and sales reference offices
 
-    @admin.action(description="Issue a new pairing code for the office terminal")
+    @admin.action(description=_("Issue a new pairing code for the office terminal"))
     def new_pairing_code(self, request, queryset):
         for office in queryset:
             try:
                 code = device_services.issue_pairing_code(device_id=office.device_id)
-                self.message_user(request, f"{office.name}: new pairing code {code.pairing_code}", messages.SUCCESS)
+                self.message_user(request, _("%(name)s: new pairing code %(code)s") % {
+                    "name": office.name, "code": code.pairing_code}, messages.SUCCESS)
             except DomainError as exc:
                 self.message_user(request, f"{office.name}: {exc.message}", messages.ERROR)
 
 
-SALE_WORDS = {
-    SaleReason.ALREADY_SOLD: "refused: the seat was already sold elsewhere",
-    SaleReason.NOT_ASSIGNED: "refused: the seat was not this office's",
-}
-
-
 class SaleOutcomeFilter(admin.SimpleListFilter):
-    title = "outcome"
+    """Accepted, or refused and why, in the vocabulary's words (SaleResult and SaleReason labels)."""
+
+    title = _("outcome")
     parameter_name = "outcome"
 
     def lookups(self, request, model_admin):
-        return [(SaleResult.ACCEPTED, "accepted"), *SALE_WORDS.items()]
+        return [(SaleResult.ACCEPTED, SaleResult.ACCEPTED.label), *SaleReason.choices]
 
     def queryset(self, request, queryset):
         if self.value() == SaleResult.ACCEPTED:
             return queryset.filter(result=SaleResult.ACCEPTED)
-        if self.value() in SALE_WORDS:
+        if self.value() in SaleReason.values:
             return queryset.filter(result=SaleResult.REJECTED, reason=self.value())
         return queryset
 
 
 @admin.register(OfficeSale)
-class OfficeSaleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OfficeSaleAdmin(LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Uploaded office sales are evidence: read-only (a trigger refuses changes too)."""
 
-    list_display = ("received_at", "office", "seat", "outcome", "sold_at")
+    list_display = ("received_at", "office_name", "seat", "outcome", "sold_at")
     list_filter = (SaleOutcomeFilter, "office")
     search_fields = ("sale_id", "ticket_ref")
-    list_select_related = ("office", "ticket")
+    list_select_related = ("office__event", "ticket")
+    # On the office's event's clock, with the offset.
+    local_times = ("received_at", "sold_at")
+    local_time_zone = "office.event.timezone"
 
-    @admin.display(description="seat")
+    @admin.display(description=_("box office"), ordering="office__name")
+    def office_name(self, obj):
+        return obj.office.name
+
+    @admin.display(description=_("seat"))
     def seat(self, obj):
-        return obj.ticket.seat_id if obj.ticket else f"unknown ticket {obj.ticket_ref}"
+        return obj.ticket.seat_id if obj.ticket else _("unknown ticket %(ref)s") % {"ref": obj.ticket_ref}
 
-    @admin.display(description="outcome", ordering="result")
+    @admin.display(description=_("outcome"), ordering="result")
     def outcome(self, obj):
-        return SALE_WORDS.get(obj.reason, "accepted") if obj.result == SaleResult.REJECTED else "accepted"
+        if obj.result != SaleResult.REJECTED:
+            return label(SaleResult, obj.result)
+        return _("%(refused)s: %(why)s") % {"refused": label(SaleResult, obj.result), "why": label(SaleReason, obj.reason)}
 
 
 @admin.register(OfficeAssignment)
-class OfficeAssignmentAdmin(admin.ModelAdmin):
-    list_display = ("office", "ticket", "assigned_at", "assigned_by", "returned_at", "returned_by")
+class OfficeAssignmentAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
+    list_display = ("office_name", "seat", "assigned_at", "assigned_by", "returned_at", "returned_by")
     list_filter = ("office", ("returned_at", admin.EmptyFieldListFilter))
     search_fields = ("ticket__ticket_id", "ticket__seat_id")
-    list_select_related = ("office", "ticket")
+    list_select_related = ("office__event", "ticket")
+    local_times = ("assigned_at", "returned_at")
+    local_time_zone = "office.event.timezone"
+
+    @admin.display(description=_("box office"), ordering="office__name")
+    def office_name(self, obj):
+        return obj.office.name
+
+    @admin.display(description=_("seat"), ordering="ticket__seat_id")
+    def seat(self, obj):
+        return obj.ticket.seat_id
 
     def has_add_permission(self, request):
         return False

@@ -427,6 +427,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"  # the same trusted-proxy rule as pairing
+# The locked-out page in the person's language and in minutes (axes' own is one English sentence).
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 
 # A revoked device's sync uploads are stored as quarantined evidence up to these caps per device;
 # the rest is answered `rejected`/`device_revoked` and not stored (access/evidence.py).

@@ -9,6 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from access.vocabulary import Reason
 from tests.backoffice.report_scenario import build_night
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +42,8 @@ def test_report_page_shows_the_night_in_words_and_local_time(staff_client, night
     # The event's clock with its offset, never UTC: the peak (5 inside) at 20:03 Madrid time.
     assert "All times on the event's clock: Europe/Madrid (UTC+01:00)" in html
     assert "20:03 (UTC+01:00)" in html and "19:03" not in html
-    # Reasons in words; codes never shown as text.
-    assert "Already used, no re-entry in this zone" in html and "Ticket never sold" in html
-    assert ">already_used<" not in html
+    # Reasons in the vocabulary's words (that no code is left: tests/backoffice/test_admin_words.py).
+    assert f">{Reason.ALREADY_USED.label}<" in html and f">{Reason.NOT_SOLD.label}<" in html
     # The entry-flow table and the zones' no-shows.
     assert f'data-checkpoint="{night.checkpoints["North"].checkpoint_id}"' in html
     assert '<td class="num" data-field="no_shows">1</td>' in html  # zone A

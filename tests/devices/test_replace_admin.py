@@ -125,7 +125,7 @@ def test_device_times_are_on_the_events_clock(admin_client, madrid):
 def test_the_pairing_page_of_a_paired_device_says_so(admin_client, madrid):
     device, _ = make_device(madrid, name="North 1")
     page = admin_client.get(f"{CHANGELIST}{device.pk}/pairing/").content.decode()
-    assert "no valid pairing code (it is paired)" in page and 'id="pairing-qr"' not in page
+    assert "This device is paired and has no valid pairing code." in page and 'id="pairing-qr"' not in page
     # Sorting by a local-time column (the 5th: last seen) sorts by the stored instant.
     other, _ = make_device(madrid, name="South 2")
     Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
