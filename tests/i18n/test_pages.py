@@ -57,10 +57,8 @@ PAGES = [
                  "models.py) and the admin's own texts (backoffice/admin.py, */admin.py)"),
     Page("admin events", "/admin/events/event/", login=True,
          pending="the event admin's columns, filters and actions (backoffice/admin.py, events/models.py)"),
-    Page("dashboard events", "/dashboard/", login=True,
-         pending="templates/dashboard/*.html and live/dashboard.py: mark the page texts"),
-    Page("dashboard of an event", "/dashboard/events/{event_id}/", login=True,
-         pending="templates/dashboard/event.html; its JS texts: static/dashboard/*.js through gettext.js"),
+    Page("dashboard events", "/dashboard/", login=True, data=LANGUAGE_NAMES),
+    Page("dashboard of an event", "/dashboard/events/{event_id}/", login=True, data=LANGUAGE_NAMES),
     # Not here: /api/docs/ (its only server-rendered text is the title, "TicketCore API"; Swagger UI
     # writes the rest, in English only, for developers, like the schema's descriptions).
     Page("door scanner", "/scanner/",
