@@ -21,6 +21,8 @@ from core.localtime import local, utc_offset_label
 from events.models import Event
 from live import selectors, series
 
+EVENTS_LISTED = 100
+
 # --------------------------------------------------------------------------- pages (staff session)
 
 
@@ -44,13 +46,21 @@ def _starts(event: Event) -> str:
     return f"{_day_and_time(start)} ({utc_offset_label(start)})"
 
 
+def _row(event: Event, now) -> dict:
+    """An event of the list and its doors: open now, opening later (when, on its clock), or closed."""
+    doors = "open" if event.doors_are_open(now) else "later" if now < event.doors_open_at else "closed"
+    return {"event": event, "doors": doors, "starts": _starts(event),
+            "opens": _day_and_time(local(event.doors_open_at, event.timezone))}
+
+
 @never_cache
 @staff_member_required
 def event_list(request):
+    """Tonight's and the coming events first (soonest first), then past ones (latest first)."""
     now = timezone.now()
-    events = Event.objects.order_by("-date_start")[:100]
-    rows = [{"event": e, "live": e.doors_are_open(now), "starts": _starts(e)} for e in events]
-    return render(request, "dashboard/index.html", {"rows": rows})
+    coming = list(Event.objects.filter(date_end__gte=now).order_by("date_start", "event_id")[:EVENTS_LISTED])
+    past = list(Event.objects.filter(date_end__lt=now).order_by("-date_start")[:EVENTS_LISTED - len(coming)])
+    return render(request, "dashboard/index.html", {"rows": [_row(e, now) for e in coming + past]})
 
 
 @never_cache

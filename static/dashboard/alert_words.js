@@ -5,7 +5,7 @@
 // alert, a kind this page does not know) shows its stored message instead.
 import { gettext, interpolate, ngettext } from "../i18n/gettext.js";
 import { REASONS } from "./panels.js";
-import { fmt, pctText, time } from "./format.js";
+import { dayTime, fmt, pctText, time } from "./format.js";
 import * as state from "./state.js";
 
 const say = (text, values) => interpolate(text, values, true);
@@ -114,8 +114,8 @@ function officeConflict(d) {
   const why = d.seat_id ? SALE_REFUSED[d.reason] || gettext("it could not be applied") : gettext("this event has no such ticket");
   return [
     d.seat_id
-      ? say(gettext("%(office)s sold seat %(seat)s at %(time)s, but the sale was refused: %(why)s."), { office, seat: d.seat_id, time: time(d.sold_at), why })
-      : say(gettext("%(office)s sold a ticket at %(time)s, but the sale was refused: %(why)s."), { office, time: time(d.sold_at), why }),
+      ? say(gettext("%(office)s sold seat %(seat)s on %(when)s, but the sale was refused: %(why)s."), { office, seat: d.seat_id, when: dayTime(d.sold_at), why })
+      : say(gettext("%(office)s sold a ticket on %(when)s, but the sale was refused: %(why)s."), { office, when: dayTime(d.sold_at), why }),
     gettext("Money was taken without a valid ticket: refund or re-seat the buyer."),
   ].join(" ");
 }

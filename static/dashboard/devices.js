@@ -44,7 +44,7 @@ function revokeCell(d) {
 }
 
 function role(d) {
-  const words = d.office_name ? interpolate(gettext("Box office %(office)s"), { office: d.office_name }, true) : ROLES[d.role] || d.role;
+  const words = ROLES[d.role] || d.role;
   return d.app_version ? interpolate(gettext("%(role)s · version %(version)s"), { role: words, version: d.app_version }, true) : words;
 }
 
@@ -63,7 +63,8 @@ export function renderDevices() {
   for (const d of devices) {
     const offset = d.clock_offset_ms;
     tbody.appendChild(h("tr", { "data-device-id": d.device_id, "data-status": d.status },
-      h("td", null, h("div", null, d.name), h("div", { class: "dev-role" }, role(d))),
+      // A box office terminal goes by its office's name ("Taquilla Norte").
+      h("td", null, h("div", null, d.office_name || d.name), h("div", { class: "dev-role" }, role(d))),
       h("td", null, d.checkpoint_name || "–"),
       h("td", null, h("span", { class: `pill ${PILLS[d.status] || "pill-muted"}`, "data-field": "status" }, STATUS[d.status] || d.status)),
       lastSeen(d),

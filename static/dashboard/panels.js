@@ -22,16 +22,20 @@ export function renderCounts() {
   const t = snap.totals || {};
   const before = $("v-accepted").textContent;
   setText("v-inside", fmt(t.inside));
-  setText("v-occupancy", pctText(t.occupancy_pct || 0));
-  setText("v-seats", fmt(t.seats));
-  setText("v-credentials-inside", fmt(t.credentials_inside));
+  setText("v-inside-sub", [
+    interpolate(ngettext("%(share)s of %(n)s seat", "%(share)s of %(n)s seats", t.seats || 0),
+      { share: pctText(t.occupancy_pct || 0), n: fmt(t.seats || 0) }, true),
+    interpolate(gettext("%(n)s staff and VIP"), { n: fmt(t.credentials_inside || 0) }, true),
+  ].join(" · "));
   $("m-occupancy").style.width = `${Math.min(100, t.occupancy_pct || 0)}%`;
   setText("v-accepted", fmt(t.accepted));
-  setText("v-entries", fmt(t.entries));
-  setText("v-exits", fmt(t.exits));
+  setText("v-accepted-sub", [
+    interpolate(ngettext("%(n)s in", "%(n)s in", t.entries || 0), { n: fmt(t.entries || 0) }, true),
+    interpolate(ngettext("%(n)s out", "%(n)s out", t.exits || 0), { n: fmt(t.exits || 0) }, true),
+  ].join(" · "));
   setText("v-rejected", fmt(t.rejected));
   const all = (t.accepted || 0) + (t.rejected || 0);
-  setText("v-reject-rate", pctText(all ? pct(t.rejected, all) : 0));
+  setText("v-rejected-sub", interpolate(gettext("%(share)s of all scans"), { share: pctText(all ? pct(t.rejected, all) : 0) }, true));
   setText("v-per-minute", fmt(t.per_minute));
   const busiest = (snap.checkpoints || []).slice().sort((a, b) => b.per_minute - a.per_minute)[0];
   setText("v-busiest", busiest && busiest.per_minute

@@ -19,9 +19,11 @@ export function renderSales() {
   if (!s || !s.totals) return;
   const t = s.totals;
   setText("v-sold", fmt(t.sold));
-  setText("v-sold-pct", pctText(pct(t.sold, t.seats)));
-  setText("v-held", fmt(t.held));
-  setText("v-available", fmt(t.available));
+  setText("v-sold-sub", [
+    pctText(pct(t.sold, t.seats)),
+    interpolate(ngettext("%(n)s held", "%(n)s held", t.held || 0), { n: fmt(t.held || 0) }, true),
+    interpolate(ngettext("%(n)s available", "%(n)s available", t.available || 0), { n: fmt(t.available || 0) }, true),
+  ].join(" · "));
   setText("sales-note", `${fmt(t.sold)} / ${fmt(t.seats)}`);
   renderSalesChart(s);
   renderRevenue(s);
