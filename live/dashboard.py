@@ -12,10 +12,9 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
-
 from django.utils.dateformat import format as date_format
 from django.utils.translation import pgettext
+from django.views.decorators.cache import never_cache
 
 from core.localtime import local, utc_offset_label
 from events.models import Event
