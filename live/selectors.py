@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -195,17 +196,31 @@ def device_status(device: Device, now=None) -> str:
     return "offline"
 
 
+def _office(device: Device):
+    """The box office a terminal serves (offices.Office, its reverse one-to-one), or None."""
+    try:
+        return device.office
+    except ObjectDoesNotExist:
+        return None
+
+
 def devices(event_id: str) -> list[dict]:
+    """The event's devices; a box office's terminal also names its office (`office_id`,
+    `office_name`), so that the dashboard can word the office's alerts."""
     now = timezone.now()
-    rows = Device.objects.filter(event_id=event_id).select_related("checkpoint").order_by("name", "device_id")
-    return [
-        {"device_id": d.device_id, "name": d.name, "role": d.role,
-         "checkpoint": d.checkpoint_id, "checkpoint_name": d.checkpoint.name if d.checkpoint else None,
-         "status": device_status(d, now), "revoked": d.revoked_at is not None,
-         "last_seen_at": d.last_seen_at.isoformat() if d.last_seen_at else None,
-         "clock_offset_ms": d.clock_offset_ms, "app_version": d.app_version or None}
-        for d in rows
-    ]
+    rows = (Device.objects.filter(event_id=event_id).select_related("checkpoint", "office")
+            .order_by("name", "device_id"))
+    out = []
+    for d in rows:
+        office = _office(d)
+        out.append(
+            {"device_id": d.device_id, "name": d.name, "role": d.role,
+             "checkpoint": d.checkpoint_id, "checkpoint_name": d.checkpoint.name if d.checkpoint else None,
+             "status": device_status(d, now), "revoked": d.revoked_at is not None,
+             "last_seen_at": d.last_seen_at.isoformat() if d.last_seen_at else None,
+             "clock_offset_ms": d.clock_offset_ms, "app_version": d.app_version or None,
+             "office_id": office.office_id if office else None, "office_name": office.name if office else None})
+    return out
 
 
 def recent_scans(event_id: str, *, limit: int = 25) -> list[dict]:

@@ -1,15 +1,11 @@
-// The alerts card and tile: open alerts first, each with its Acknowledge button.
+// The alerts card and tile: open alerts first, each in the dashboard's words (alert_words.js)
+// with its Acknowledge button.
+import { gettext, interpolate, ngettext } from "../i18n/gettext.js";
+import { alertText, kindLabel, kindLevel } from "./alert_words.js";
 import { acknowledgeAlert } from "./api.js";
 import { $, h, setText, toast } from "./dom.js";
 import { ago, fmt, time } from "./format.js";
 import * as state from "./state.js";
-
-const KIND = {
-  offline_conflict: ["Offline conflict", "bad"], rejected_burst: ["Rejected burst", "warn"],
-  invalid_signature_burst: ["Forgery attempts", "bad"], revoked_device: ["Revoked device", "bad"],
-  device_silent: ["Device silent", "warn"], zone_capacity: ["Zone capacity", "bad"],
-  late_upload: ["Late upload", "info"], office_conflict: ["Office conflict", "warn"],
-};
 
 export function renderAlerts() {
   const list = $("alerts");
@@ -19,21 +15,22 @@ export function renderAlerts() {
   const open = alerts.filter((a) => !a.acknowledged);
   setText("v-alerts", fmt(open.length));
   $("v-alerts").className = `tile-value${open.length ? " bad" : " ok"}`;
-  setText("v-alerts-sub", open.length ? `${(KIND[open[0].kind] || ["Alert"])[0]} · ${ago(open[0].created_at)}` : "all clear");
-  setText("alerts-note", open.length ? `${open.length} open` : "");
+  setText("v-alerts-sub", open.length ? `${kindLabel(open[0].kind)} · ${ago(open[0].created_at)}` : gettext("all clear"));
+  setText("alerts-note", open.length ? interpolate(ngettext("%(n)s open", "%(n)s open", open.length), { n: fmt(open.length) }, true) : "");
   list.textContent = "";
   if (!alerts.length) {
-    list.appendChild(h("li", { class: "empty" }, "No alerts. Bursts of rejections, forgeries, silent devices and full zones show up here."));
+    list.appendChild(h("li", { class: "empty" }, gettext("No alerts. Bursts of refusals, forgeries, silent devices and full zones show up here.")));
     return;
   }
   for (const a of alerts) {
-    const [label, level] = KIND[a.kind] || ["Alert", "info"];
+    const level = kindLevel(a.kind);
     const action = a.acknowledged
-      ? h("span", { class: "muted small" }, `✓ ${a.acknowledged_by || "acknowledged"}`)
-      : h("button", { class: "btn btn-small", type: "button", "data-action": "ack", onclick: (ev) => acknowledge(a, ev.currentTarget) }, "Acknowledge");
+      ? h("span", { class: "muted small" }, a.acknowledged_by
+        ? interpolate(gettext("✓ handled by %(user)s"), { user: a.acknowledged_by }, true) : gettext("✓ handled"))
+      : h("button", { class: "btn btn-small", type: "button", "data-action": "ack", onclick: (ev) => acknowledge(a, ev.currentTarget) }, gettext("Acknowledge"));
     list.appendChild(h("li", { class: `alert ${level}${a.acknowledged ? " acked" : ""}`, "data-alert-id": String(a.id), "data-kind": a.kind },
-      h("span", { class: `kind kind-${level}` }, label),
-      h("div", { class: "msg" }, h("div", null, a.message), h("div", { class: "when" }, `${time(a.created_at)} · ${ago(a.created_at)}`)),
+      h("span", { class: `kind kind-${level}` }, kindLabel(a.kind)),
+      h("div", { class: "msg" }, h("div", { class: "text" }, alertText(a)), h("div", { class: "when" }, `${time(a.created_at)} · ${ago(a.created_at)}`)),
       action));
   }
 }
@@ -44,7 +41,7 @@ async function acknowledge(alert, button) {
     state.acknowledgeAlert(await acknowledgeAlert(alert.id));
   } catch (e) {
     button.disabled = false;
-    toast(`Could not acknowledge: ${e.message}`, true);
+    toast(interpolate(gettext("Could not acknowledge: %(error)s"), { error: e.message }, true), true);
     return;
   }
   renderAlerts();

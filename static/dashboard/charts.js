@@ -1,9 +1,10 @@
 // The two charts, drawn with the vendored Chart.js (static/vendor/chartjs, a classic script that
 // sets window.Chart): scans per minute by gate (the last 30 minutes, or the whole night on
 // request), and sales by zone.
+import { gettext, interpolate, pgettext } from "../i18n/gettext.js";
 import { nightSeries } from "./api.js";
 import { $, setText, toast } from "./dom.js";
-import { GATE_COLORS, alpha, clockParts, offsetAt, time, timeZone } from "./format.js";
+import { GATE_COLORS, alpha, clockName, clockParts, locale, time } from "./format.js";
 import * as state from "./state.js";
 
 const charts = {};
@@ -17,6 +18,7 @@ function chartDefaults() {
   defaults.borderColor = "rgba(138,150,173,0.12)";
   defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
   defaults.font.size = 11;
+  defaults.locale = locale(); // tick and tooltip numbers in the page's language
 }
 
 /** Creates the chart on first use, then swaps its data without animation. */
@@ -67,12 +69,12 @@ export function renderRateChart() {
   const labels = series.minutes.map((m) => clockParts(m, { seconds: false }).clock);
   const last = series.minutes[series.minutes.length - 1];
   const x = charts.rate ? charts.rate.options.scales.x : RATE.options.scales.x;
-  x.title.text = `${timeZone()} time (${offsetAt(last)})`;
+  x.title.text = clockName(last);
   x.ticks.callback = roundTicks(labels);
   const datasets = order.map((cp, i) => {
     const color = GATE_COLORS[i % GATE_COLORS.length];
     return {
-      label: names[cp] || "Unknown gate", data: (series.checkpoints[cp] || new Array(labels.length).fill(0)).slice(),
+      label: names[cp] || gettext("Unknown gate"), data: (series.checkpoints[cp] || new Array(labels.length).fill(0)).slice(),
       borderColor: color, backgroundColor: alpha(color, 0.12), fill: true, tension: 0.35,
       pointRadius: 0, pointHoverRadius: 4, borderWidth: 2,
     };
@@ -87,7 +89,8 @@ function renderRangeNote() {
   const series = state.chartSeries();
   const first = series && series.minutes[0];
   const night = state.chartRange() === "night";
-  setText("rate-note", night && first ? `since ${time(first, { seconds: false })}` : night ? "loading…" : "");
+  setText("rate-note", night && first ? interpolate(gettext("since %(time)s"), { time: time(first, { seconds: false }) }, true)
+    : night ? gettext("loading…") : "");
   for (const b of document.querySelectorAll("[data-range]")) {
     const on = b.dataset.range === state.chartRange();
     b.classList.toggle("on", on);
@@ -102,7 +105,7 @@ export function loadNight() {
   if (loading) return loading;
   loading = nightSeries()
     .then((series) => { state.setNightSeries(series); })
-    .catch((e) => { toast(`Could not load the whole night: ${e.message}`, true); })
+    .catch((e) => { toast(interpolate(gettext("Could not load the whole night: %(error)s"), { error: e.message }, true), true); })
     .finally(() => { loading = null; renderRateChart(); });
   return loading;
 }
@@ -135,10 +138,10 @@ export function renderSalesChart(sales) {
   const labels = zones.map((z) => z.zone || z.zone_id);
   const col = (z, a) => alpha(z.color || colors[z.zone_id], a);
   const datasets = [
-    { label: "Sold", data: zones.map((z) => z.sold), backgroundColor: zones.map((z) => col(z, 1)) },
-    { label: "Held", data: zones.map((z) => z.held), backgroundColor: zones.map((z) => col(z, 0.55)) },
-    { label: "Box office", data: zones.map((z) => z.offline), backgroundColor: zones.map((z) => col(z, 0.3)) },
-    { label: "Available", data: zones.map((z) => z.available), backgroundColor: "#243049" },
+    { label: pgettext("seats", "Sold"), data: zones.map((z) => z.sold), backgroundColor: zones.map((z) => col(z, 1)) },
+    { label: pgettext("seats", "Held"), data: zones.map((z) => z.held), backgroundColor: zones.map((z) => col(z, 0.55)) },
+    { label: pgettext("seats", "At a box office"), data: zones.map((z) => z.offline), backgroundColor: zones.map((z) => col(z, 0.3)) },
+    { label: pgettext("seats", "Available"), data: zones.map((z) => z.available), backgroundColor: "#243049" },
   ].map((d) => ({ ...d, borderRadius: 4, borderSkipped: false, barThickness: 18 }));
   draw("sales", "chart-sales", SALES, labels, datasets);
 }

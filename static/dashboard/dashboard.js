@@ -6,10 +6,14 @@
 // their part. `scan` messages only feed the "Latest scans" list. The modules:
 //   state.js   the figures, changed only through its functions
 //   live.js    the socket, its reconnection, the HTTP poll while it is down, the stale banner
-//   panels.js  tiles, gates, zones, sales, latest scans, mirror (administrators only: the server
+//   panels.js  tiles, gates, zones, latest scans, mirror (administrators only: the server
 //              sends its state to them alone); charts.js the two charts and the chart's range
-//   format.js  numbers, and times on the event's clock with its offset (event.timezone)
-//   alerts.js, devices.js   the cards with buttons (api.js: the staff API calls)
+//   sales.js   tickets sold and revenue (per zone, per channel, in the event's currency)
+//   format.js  numbers and money in the page's language, and times on the event's clock with
+//              its offset (event.timezone)
+//   alerts.js, devices.js   the cards with buttons (api.js: the staff API calls); alert_words.js
+//              each alert in words
+// Every text a person reads goes through ../i18n/gettext.js (docs/adr/0029).
 // No dependencies but the vendored Chart.js (static/vendor/chartjs).
 import { renderAlerts } from "./alerts.js";
 import { loadNight, setupRangeToggle } from "./charts.js";
@@ -17,7 +21,8 @@ import { flash } from "./dom.js";
 import { refreshAges, renderDevices } from "./devices.js";
 import { currentSocket, markAsOf, reconnectNow, startLive } from "./live.js";
 import { setTimeZone } from "./format.js";
-import { renderCounts, renderFeed, renderMirror, renderSales } from "./panels.js";
+import { renderCounts, renderFeed, renderMirror } from "./panels.js";
+import { renderSales } from "./sales.js";
 import * as state from "./state.js";
 
 function renderAll() {
@@ -66,7 +71,7 @@ function handle(msg) {
     case "sales": if (msg.totals) { state.setSales(msg); renderSales(); } break;
     case "alert": if (state.upsertAlert(msg)) flash("tile-alerts"); renderAlerts(); break;
     case "alert_ack": state.acknowledgeAlert(msg); renderAlerts(); break;
-    case "devices": state.setDevices(msg.devices); renderDevices(); break;
+    case "devices": state.setDevices(msg.devices); renderDevices(); renderAlerts(); break; // alerts name devices
     case "device": if (msg.revoked) state.markDeviceRevoked(msg.device_id); renderDevices(); break;
     case "mirror": state.setMirror(msg); renderMirror(); break;
     case "feed": state.setLive({ redis: !!msg.redis }); break; // live.js shows it

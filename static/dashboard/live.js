@@ -5,6 +5,7 @@
 // same snapshot over HTTP; the moment that poll answers again (the server is back) it reconnects
 // at once. A poll that lands on the login page means the session is gone: the page says so and
 // links to the login instead of retrying as if the network were down.
+import { gettext, interpolate } from "../i18n/gettext.js";
 import { $, setText } from "./dom.js";
 import { ago, time } from "./format.js";
 import * as state from "./state.js";
@@ -51,7 +52,7 @@ export function reconnectNow() {
 }
 
 export function markAsOf(iso) {
-  setText("asof", `as of ${time(iso || new Date().toISOString())}`);
+  setText("asof", interpolate(gettext("as of %(time)s"), { time: time(iso || new Date().toISOString()) }, true));
 }
 
 function setConn(kind, text) {
@@ -78,15 +79,16 @@ function renderStale() {
   $("stale-signin").hidden = !signedOut;
   const age = ago(new Date(lastDataAt).toISOString());
   const asOf = time(new Date(lastDataAt).toISOString());
+  const values = { time: asOf, age, every: POLL_MS / 1000 };
   if (signedOut) {
-    setText("stale-title", "Signed out: these figures are stale");
-    setText("stale-text", `This browser's session has ended, so the live feed refuses it. Figures as of ${asOf} (${age}).`);
+    setText("stale-title", gettext("Signed out: these figures are stale"));
+    setText("stale-text", interpolate(gettext("This browser's session has ended, so the live feed refuses it. Figures as of %(time)s (%(age)s)."), values, true));
   } else if (serverAnswers) {
-    setText("stale-title", "Not live: figures may be out of date");
-    setText("stale-text", `The live feed is down; figures are re-read every ${POLL_MS / 1000} s, last at ${asOf} (${age}). Reconnecting…`);
+    setText("stale-title", gettext("Not live: figures may be out of date"));
+    setText("stale-text", interpolate(gettext("The live feed is down; figures are re-read every %(every)s s, last at %(time)s (%(age)s). Reconnecting…"), values, true));
   } else {
-    setText("stale-title", "Not live: these figures are stale");
-    setText("stale-text", `The server cannot be reached. Last figures at ${asOf} (${age}). Reconnecting…`);
+    setText("stale-title", gettext("Not live: these figures are stale"));
+    setText("stale-text", interpolate(gettext("The server cannot be reached. Last figures at %(time)s (%(age)s). Reconnecting…"), values, true));
   }
 }
 
@@ -94,8 +96,8 @@ function renderStale() {
 // seconds, only the scan stream pauses.
 function showLive() {
   const live = state.snapshot() && state.snapshot().live;
-  if (live && live.redis === false) setConn("wait", "Live · database only");
-  else setConn("live", "Live");
+  if (live && live.redis === false) setConn("wait", gettext("Live · database only"));
+  else setConn("live", gettext("Live"));
 }
 
 function connect() {
@@ -109,7 +111,7 @@ function connect() {
     return;
   }
   socket = ws;
-  setConn("wait", attempt ? "Reconnecting…" : "Connecting…");
+  setConn("wait", attempt ? gettext("Reconnecting…") : gettext("Connecting…"));
   ws.onopen = () => {
     attempt = 0;
     signedOut = false;
@@ -149,12 +151,13 @@ function scheduleReconnect() {
   const cap = signedOut ? SIGNED_OUT_RETRY_MS : RETRY_MAX_MS;
   const delay = Math.min(cap, 1000 * 2 ** (attempt - 1)) + Math.random() * 1000;
   const at = Date.now() + delay;
-  const label = () => `${signedOut ? "Signed out" : "Offline"} · retry in `;
-  setConn("down", `${label()}${Math.ceil(delay / 1000)} s`);
+  const label = (left) => interpolate(signedOut ? gettext("Signed out · retry in %(n)s s") : gettext("Offline · retry in %(n)s s"),
+    { n: left }, true);
+  setConn("down", label(Math.ceil(delay / 1000)));
   clearInterval(reconnectTimer);
   reconnectTimer = setInterval(() => {
     const left = Math.ceil((at - Date.now()) / 1000);
-    if (left <= 0) { clearInterval(reconnectTimer); connect(); } else setConn("down", `${label()}${left} s`);
+    if (left <= 0) { clearInterval(reconnectTimer); connect(); } else setConn("down", label(left));
   }, 250);
   startPolling();
 }

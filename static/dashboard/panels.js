@@ -1,36 +1,45 @@
-// The tiles, the gates table, the zone bars, the sales figures, the latest scans and the mirror
-// tile, each drawn from the state.
-import { renderRateChart, renderSalesChart } from "./charts.js";
+// The tiles, the gates table, the zone bars, the latest scans and the mirror tile, each drawn
+// from the state (the sales and revenue: sales.js).
+import { gettext, interpolate, ngettext, pgettext } from "../i18n/gettext.js";
+import { renderRateChart } from "./charts.js";
 import { $, flash, h, setText } from "./dom.js";
-import { GATE_COLORS, alpha, clockParts, fmt, offsetAt, pct, pctText, time, timeZone } from "./format.js";
+import { GATE_COLORS, alpha, clockName, clockParts, fmt, pct, pctText, seconds, time } from "./format.js";
 import * as state from "./state.js";
 
-const REASONS = {
-  invalid_signature: "invalid signature", unknown_ticket: "unknown ticket", wrong_event: "wrong event",
-  not_sold: "not sold", already_inside: "already inside", already_used: "already used",
-  not_inside: "not inside", zone_not_allowed: "zone not allowed", direction_not_allowed: "wrong direction",
-  credential_revoked: "credential revoked", event_closed: "doors closed", device_revoked: "device revoked",
+// Why a scan was refused, in words (every reason code: tests/test_vocabulary.py).
+export const REASONS = {
+  invalid_signature: gettext("invalid signature"), unknown_ticket: gettext("unknown ticket"),
+  wrong_event: gettext("ticket for another event"), not_sold: gettext("not sold"),
+  already_inside: gettext("already inside"), already_used: gettext("already used, no re-entry"),
+  not_inside: gettext("not inside"), zone_not_allowed: gettext("zone not allowed at this gate"),
+  direction_not_allowed: gettext("wrong direction for this gate"), credential_revoked: gettext("credential revoked"),
+  event_closed: gettext("doors closed"), device_revoked: gettext("device revoked"),
 };
-const DIRECTIONS = { in: "entry only", out: "exit only", both: "entry and exit" };
+const DIRECTIONS = { in: gettext("entry only"), out: gettext("exit only"), both: gettext("entry and exit") };
 
 export function renderCounts() {
   const snap = state.snapshot();
   const t = snap.totals || {};
   const before = $("v-accepted").textContent;
   setText("v-inside", fmt(t.inside));
-  setText("v-occupancy", pctText(t.occupancy_pct || 0));
-  setText("v-seats", fmt(t.seats));
-  setText("v-credentials-inside", fmt(t.credentials_inside));
+  setText("v-inside-sub", [
+    interpolate(ngettext("%(share)s of %(n)s seat", "%(share)s of %(n)s seats", t.seats || 0),
+      { share: pctText(t.occupancy_pct || 0), n: fmt(t.seats || 0) }, true),
+    interpolate(gettext("%(n)s staff and VIP"), { n: fmt(t.credentials_inside || 0) }, true),
+  ].join(" · "));
   $("m-occupancy").style.width = `${Math.min(100, t.occupancy_pct || 0)}%`;
   setText("v-accepted", fmt(t.accepted));
-  setText("v-entries", fmt(t.entries));
-  setText("v-exits", fmt(t.exits));
+  setText("v-accepted-sub", [
+    interpolate(ngettext("%(n)s in", "%(n)s in", t.entries || 0), { n: fmt(t.entries || 0) }, true),
+    interpolate(ngettext("%(n)s out", "%(n)s out", t.exits || 0), { n: fmt(t.exits || 0) }, true),
+  ].join(" · "));
   setText("v-rejected", fmt(t.rejected));
   const all = (t.accepted || 0) + (t.rejected || 0);
-  setText("v-reject-rate", all ? pctText(pct(t.rejected, all)) : "0%");
+  setText("v-rejected-sub", interpolate(gettext("%(share)s of all scans"), { share: pctText(all ? pct(t.rejected, all) : 0) }, true));
   setText("v-per-minute", fmt(t.per_minute));
   const busiest = (snap.checkpoints || []).slice().sort((a, b) => b.per_minute - a.per_minute)[0];
-  setText("v-busiest", busiest && busiest.per_minute ? `busiest: ${busiest.name}` : "no scans in the last minute");
+  setText("v-busiest", busiest && busiest.per_minute
+    ? interpolate(gettext("busiest: %(gate)s"), { gate: busiest.name }, true) : gettext("no scans in the last minute"));
   if (before !== $("v-accepted").textContent && before !== "–") flash("tile-accepted");
   renderGates();
   renderZones();
@@ -43,7 +52,7 @@ function renderGates() {
   const max = Math.max(1, ...rows.map((c) => c.per_minute), 0);
   tbody.textContent = "";
   if (!rows.length) {
-    tbody.appendChild(h("tr", null, h("td", { colspan: "6", class: "empty" }, "No gates yet: create checkpoints in the admin.")));
+    tbody.appendChild(h("tr", null, h("td", { colspan: "6", class: "empty" }, gettext("No gates yet: create them in the admin."))));
     return;
   }
   rows.forEach((c, i) => {
@@ -64,13 +73,13 @@ function renderZones() {
   const snap = state.snapshot();
   const box = $("zones");
   const threshold = (snap.thresholds || {}).zone_capacity_pct || 95;
-  setText("capacity-note", `alert at ${threshold}%`);
+  setText("capacity-note", interpolate(gettext("alert at %(share)s"), { share: pctText(threshold) }, true));
   box.textContent = "";
   for (const z of snap.zones || []) {
     const p = pct(z.inside, z.seats);
     const near = p >= threshold;
-    const badge = near ? h("span", { class: "badge badge-bad" }, "near capacity")
-      : p >= 80 ? h("span", { class: "badge badge-warn" }, "filling") : null;
+    const badge = near ? h("span", { class: "badge badge-bad" }, gettext("near capacity"))
+      : p >= 80 ? h("span", { class: "badge badge-warn" }, gettext("filling")) : null;
     box.appendChild(h("div", { class: `zone-row${near ? " near" : ""}`, "data-zone": z.zone_id },
       h("div", { class: "zone-top" },
         h("span", { class: "zone-name" }, h("span", { class: "dot", style: `background:${z.color}` }), z.name, badge),
@@ -81,20 +90,9 @@ function renderZones() {
   }
   const c = snap.credentials || {};
   box.appendChild(h("div", { class: "zone-extra" },
-    h("span", null, "Staff & VIP inside"),
-    h("span", null, h("b", { id: "v-credentials-zone" }, fmt(c.inside)), ` (${fmt(c.staff)} staff, ${fmt(c.vip)} VIP)`)));
-}
-
-export function renderSales() {
-  const s = state.snapshot().sales;
-  if (!s || !s.totals) return;
-  const t = s.totals;
-  setText("v-sold", fmt(t.sold));
-  setText("v-sold-pct", pctText(pct(t.sold, t.seats)));
-  setText("v-held", fmt(t.held));
-  setText("v-available", fmt(t.available));
-  setText("sales-note", `${fmt(t.sold)} / ${fmt(t.seats)}`);
-  renderSalesChart(s);
+    h("span", null, gettext("Staff and VIP inside")),
+    h("span", null, h("b", { id: "v-credentials-zone" }, fmt(c.inside)),
+      " ", interpolate(gettext("(%(staff)s staff, %(vip)s VIP)"), { staff: fmt(c.staff), vip: fmt(c.vip) }, true))));
 }
 
 export function renderFeed() {
@@ -106,16 +104,16 @@ export function renderFeed() {
   const zoneNames = state.zoneNames();
   const devices = state.deviceNames();
   list.textContent = "";
-  setText("feed-note", feed.length ? `newest first · ${timeZone()} time (${offsetAt()})` : "");
+  setText("feed-note", feed.length ? interpolate(gettext("newest first · %(clock)s"), { clock: clockName() }, true) : "");
   if (!feed.length) {
-    list.appendChild(h("li", { class: "empty" }, "No scans yet."));
+    list.appendChild(h("li", { class: "empty" }, gettext("No scans yet.")));
     return;
   }
   for (const s of feed.slice(0, 24)) {
     const ok = s.result === "accepted";
-    const what = s.direction === "out" ? "exit" : s.direction === "in" ? "entry" : "accepted";
-    const where = [names[s.checkpoint] || "unknown gate", devices[s.device]].filter(Boolean).join(" · ");
-    const why = ok ? `${what} · ${where}` : `${REASONS[s.reason] || "rejected"} · ${where}`;
+    const what = s.direction === "out" ? gettext("exit") : s.direction === "in" ? gettext("entry") : gettext("accepted");
+    const where = [names[s.checkpoint] || gettext("unknown gate"), devices[s.device]].filter(Boolean).join(" · ");
+    const why = ok ? `${what} · ${where}` : `${REASONS[s.reason] || gettext("refused")} · ${where}`;
     const { clock, offset } = clockParts(s.at);
     list.appendChild(h("li", { "data-result": s.result },
       h("span", { class: "t", title: time(s.at) }, clock, h("span", { class: "tz" }, ` ${offset}`)),
@@ -133,14 +131,16 @@ export function renderMirror() {
     return;
   }
   tile.hidden = false;
+  const pending = m.pending || 0;
   if (!m.enabled) {
-    setText("v-mirror", "Off");
-    setText("v-mirror-sub", `${fmt(m.pending || 0)} changes waiting`);
+    setText("v-mirror", pgettext("mirror", "Off"));
+    setText("v-mirror-sub", interpolate(ngettext("%(n)s change waiting", "%(n)s changes waiting", pending), { n: fmt(pending) }, true));
     $("v-mirror").className = "tile-value";
     return;
   }
   const lag = m.oldest_age_s;
-  setText("v-mirror", lag === null || lag === undefined ? "In sync" : lag < 1 ? "< 1 s" : `${Math.round(lag)} s`);
+  setText("v-mirror", lag === null || lag === undefined ? gettext("In sync") : seconds(lag));
   $("v-mirror").className = `tile-value ${m.last_error || lag > 30 ? "warn" : "ok"}`;
-  setText("v-mirror-sub", m.last_error ? `error: ${m.last_error}` : `${fmt(m.pending || 0)} pending · lag`);
+  setText("v-mirror-sub", m.last_error ? interpolate(gettext("error: %(error)s"), { error: m.last_error }, true)
+    : interpolate(ngettext("%(n)s change waiting to be copied", "%(n)s changes waiting to be copied", pending), { n: fmt(pending) }, true));
 }

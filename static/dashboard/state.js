@@ -147,3 +147,14 @@ export function zoneColors() {
   for (const z of current.zones || []) colors[z.zone_id] = z.color;
   return colors;
 }
+
+/** The device of an id (every device of the event, revoked ones too), or undefined. */
+export function deviceById(deviceId) {
+  return (current.devices || []).find((d) => d.device_id === deviceId);
+}
+
+/** A box office's name, from its terminal in the devices list (live.selectors.devices). */
+export function officeName(officeId) {
+  const d = (current.devices || []).find((x) => x.office_id && x.office_id === officeId);
+  return d ? d.office_name : null;
+}

@@ -195,9 +195,9 @@ def _whole_words(values) -> re.Pattern | None:
 def _has_words(text: str, neutral: re.Pattern | None) -> bool:
     """Whether anything is left in `text` but data, names, words the catalogue declares the same
     in both languages, UTC offsets, digits and punctuation."""
-    text = _NEUTRAL.sub(" ", text)
-    if neutral is not None:
+    if neutral is not None:  # first: data may have digits in it (a user "i18n-manager")
         text = neutral.sub(" ", text)
+    text = _NEUTRAL.sub(" ", text)
     return bool(_LETTER.search(text))
 
 

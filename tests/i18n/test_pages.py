@@ -13,6 +13,7 @@ import pytest
 from django.template import engines
 from django.test import Client, RequestFactory
 from django.utils import translation
+from selenium.webdriver.support.ui import WebDriverWait
 
 from core.localtime import time_zone_names
 from events.currencies import CURRENCIES
@@ -52,6 +53,7 @@ class Page:
     data: tuple[str, ...] = ()  # the page's data, the same in every language
     pending: str | None = None  # the work left before this page passes
     night: bool = False  # on the busy night of tests/backoffice/report_scenario.py (scans, sales, alerts)
+    ready: str | None = None  # browser pages: a script expression, true once the page's scripts ran
 
 
 PAGES = [
@@ -83,10 +85,8 @@ PAGES = [
          pending=MODEL_NAMES),
     Page("post-event report", "/admin/events/event/{event_id}/report/", login=True, night=True,
          data=(*NIGHT_DATA, *SYMBOLS), pending=MODEL_NAMES),
-    Page("dashboard events", "/dashboard/", login=True,
-         pending="templates/dashboard/*.html and live/dashboard.py: mark the page texts"),
-    Page("dashboard of an event", "/dashboard/events/{event_id}/", login=True,
-         pending="templates/dashboard/event.html; its JS texts: static/dashboard/*.js through gettext.js"),
+    Page("dashboard events", "/dashboard/", login=True, data=LANGUAGE_NAMES),
+    Page("dashboard of an event", "/dashboard/events/{event_id}/", login=True, data=LANGUAGE_NAMES),
     # Not here: /api/docs/ (its only server-rendered text is the title, "TicketCore API"; Swagger UI
     # writes the rest, in English only, for developers, like the schema's descriptions).
     Page("door scanner", "/scanner/",
@@ -97,6 +97,10 @@ PAGES = [
 # Pages whose texts scripts write: read in a real Chromium speaking each language.
 BROWSER_PAGES = [
     Page("admin login (browser)", "/admin/login/"),
+    # Served by granian (no WebSocket): the page's "not live" words are read too. Its live texts,
+    # alerts and revenue in both languages: tests/live/test_dashboard_languages_browser.py.
+    Page("dashboard of an event (browser)", "/dashboard/events/{event_id}/", login=True,
+         data=(*LANGUAGE_NAMES, "Ringside", "General"), ready="window.ticketcoreLive !== undefined"),
     Page("door scanner (browser)", "/scanner/",
          pending="static/scanner/*.js (words.js, result.js, status.js, pairing.js, ...): every text through "
                  "gettext.js; templates/scanner/index.html"),
@@ -163,18 +167,29 @@ def test_the_language_switch_speaks_each_language(catalogue):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page", _params(BROWSER_PAGES))
-def test_no_english_left_on_the_spanish_page_in_a_browser(page, app_server, browser_in, catalogue):
+def test_no_english_left_on_the_spanish_page_in_a_browser(page, app_server, browser_in, catalogue, gala):
     """After the page's scripts ran, in Chromium set to each language (its Accept-Language and
     navigator.languages). The texts scripts write count as much as the server's."""
     seen = {}
+    path = page.path.format(event_id=gala.event_id)
     for language in ("es", "en"):
         driver = browser_in(language)
-        driver.get(f"{app_server}{page.path}")
+        if page.login:  # through the admin's login form, which sends the browser back to the page
+            driver.get(f"{app_server}/admin/login/?next={path}")
+            driver.find_element("id", "id_username").send_keys(STAFF[0])
+            driver.find_element("id", "id_password").send_keys(STAFF[1])
+            driver.find_element("css selector", "input[type=submit]").click()
+            WebDriverWait(driver, 15).until(lambda d: d.current_url.endswith(path), "no redirect after login")
+        else:
+            driver.get(f"{app_server}{path}")
+        if page.ready:
+            WebDriverWait(driver, 15).until(lambda d: d.execute_script(f"return {page.ready}"), "scripts did not run")
         driver.execute_async_script(  # the page and its module scripts have run
             "const done = arguments[arguments.length - 1];"
             "if (document.readyState === 'complete') setTimeout(done, 300);"
             "else addEventListener('load', () => setTimeout(done, 300));")
         seen[language] = browser_texts(driver)
-    report = english_left(page.name, seen["es"], seen["en"], catalogue=catalogue, data=page.data)
+    report = english_left(page.name, seen["es"], seen["en"], catalogue=catalogue,
+                          data={*page.data, *EVENT_DATA, STAFF[0]})
     assert not report, str(report)
     assert seen["es"] != seen["en"]

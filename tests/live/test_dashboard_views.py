@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.models import Alert
 from alerts.services import raise_alert
 from devices.services import revoke_device
+from events import services as event_services
 from tests.conftest import device_client, make_device
 from tests.events.test_api import assert_error
 
@@ -57,7 +61,9 @@ def test_dashboard_page_renders_the_database_snapshot_and_works_offline(staff_cl
     assert re.search(r'src="/static/dashboard/dashboard\.[0-9a-f]{12}\.js"', html)
     # A venue network may have no internet: nothing is loaded from another host.
     assert not re.search(r'(src|href)="(https?:)?//', html)
-    assert 'name="csrfmiddlewaretoken"' not in html and "data-csrf-token=" in html
+    # The buttons post with the page's token (data-csrf-token); the one form is the language switch.
+    assert "data-csrf-token=" in html and html.count("<form") == html.count('name="csrfmiddlewaretoken"') == 1
+    assert 'action="/i18n/setlang/"' in html
     assert staff_client.get("/dashboard/events/nope/").status_code == 404
 
 
@@ -73,6 +79,28 @@ def test_snapshot_json_fallback(staff_client, generated_event):
 def test_event_index_lists_events(staff_client, event):
     r = staff_client.get("/dashboard/")
     assert r.status_code == 200 and f"/dashboard/events/{event.event_id}/" in r.content.decode()
+
+
+def test_event_index_puts_tonight_first_and_says_when_doors_open_in_the_chosen_language(staff_client):
+    now = timezone.now()
+
+    def make(name, starts_in):
+        return event_services.create_event(name=name, venue="Arena", timezone="Europe/Madrid",
+                                           date_start=now + starts_in, date_end=now + starts_in + timedelta(hours=3))
+
+    past, later, tonight = make("Past", -timedelta(days=3)), make("Later", timedelta(days=40)), make("Tonight", timedelta(hours=1))
+    for language, opens, day in (("en", "Open from ", "%a"), ("es", "Abren el ", None)):
+        html = staff_client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert html.index("Tonight") < html.index("Later") < html.index("Past")  # soonest first, the past last
+        when = later.doors_open_at.astimezone(ZoneInfo("Europe/Madrid"))
+        words = f"{opens}{when.strftime(day) if day else ES_DAYS[when.weekday()]} {when.day} "
+        assert words in html, words
+        assert ("Closed" if language == "en" else "Cerradas") in html  # the past event's doors
+        assert f"{when:%H:%M}" in html and f"{tonight.date_start.astimezone(ZoneInfo('Europe/Madrid')):%H:%M} (UTC+0" in html
+    assert past.event_id in html
+
+
+ES_DAYS = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]  # Django's Spanish day abbreviations
 
 
 def test_vendored_chart_library_is_committed_with_its_license():
