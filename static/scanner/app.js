@@ -31,7 +31,7 @@ import { relabelManual, wireManual } from "./manual.js";
 import { $, CONFIG } from "./page.js";
 import { extractPairingCode, pair } from "./pairing.js";
 import { syncQueue } from "./queue.js";
-import { hideResult, relabelLast } from "./result.js";
+import { clearResult, hideResult, relabelLast } from "./result.js";
 import { ignored, metrics, onCameraCode, onKeyDown, record, submit, uuid4 } from "./scanning.js";
 import * as state from "./state.js";
 import { renderDirection, renderHeader, renderManifestState, renderStatus } from "./status.js";
@@ -236,7 +236,7 @@ function openMenu(open) {
  * moment (a pairing error, an answer on screen) goes rather than stay in the old one. */
 function relabel() {
   writeTexts();
-  hideResult();
+  clearResult();
   $("pair-error").hidden = true;
   writeHandedOver();
   if (cameraWords) cameraNote(cameraWords);

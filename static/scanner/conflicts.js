@@ -25,6 +25,9 @@ export async function refreshConflicts() {
   state.setPaused("conflict");
   $("conflicts-title").textContent = interpolate(ngettext("%(count)s offline admission was refused by the server",
     "%(count)s offline admissions were refused by the server", conflicts.length), { count: number(conflicts.length) }, true);
+  $("conflicts-lead").textContent = ngettext(
+    "This ticket was let in while offline, but another gate had already admitted it. Tell a supervisor.",
+    "These tickets were let in while offline, but another gate had already admitted them. Tell a supervisor.", conflicts.length);
   const list = $("conflicts-list");
   list.replaceChildren();
   for (const scan of conflicts) {

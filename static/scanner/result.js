@@ -97,6 +97,14 @@ export function hideResult() {
   delete document.body.dataset.result;
 }
 
+/** Hidden, and its words gone: after a language switch, nothing on the page stays in the old one. */
+export function clearResult() {
+  hideResult();
+  for (const id of ["result-title", "result-direction", "result-reason", "result-foot", "result-credential-kind"]) {
+    $(id).textContent = "";
+  }
+}
+
 let lastShown = null; // the last answer's (kind, response, scan), for a language switch
 
 /** The line under the viewfinder again, in the language now in use. */

@@ -41,7 +41,6 @@ export const TEXTS = {
   "call-title": () => gettext("Call a supervisor"),
   "call-wait": () => gettext("Do not let them in yet."),
   "call-aside": () => gettext("Ask the guest to step aside and keep their ticket or phone."),
-  "conflicts-lead": () => gettext("These tickets were let in while offline, but another gate had already admitted them. Tell a supervisor."),
   "conflicts-paused": () => interpolate(gettext("Scanning is paused until you tap “%(button)s”."), { button: gettext("Got it") }, true),
   "got-it": () => gettext("Got it"),
   unpair: () => gettext("Unpair this phone"),
