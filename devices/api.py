@@ -35,7 +35,8 @@ class HeartbeatSerializer(serializers.Serializer):
 
 def event_brief(event: Event) -> dict:
     return {"event_id": event.event_id, "name": event.name, "date_start": event.date_start.isoformat(),
-            "date_end": event.date_end.isoformat(), "venue": event.venue}
+            "date_end": event.date_end.isoformat(), "venue": event.venue,
+            "timezone": event.timezone}  # a paired phone shows times on the event's clock before its offline list comes
 
 
 def checkpoint_brief(cp) -> dict | None:
@@ -103,7 +104,7 @@ class PairView(APIView):
             OpenApiExample("paired scanner", response_only=True, status_codes=["201"], value={
                 "device_id": "dvF3k9Qp2Rs7Xb1L", "token": "9YfQ2m7LkR4sXb8NwP3vZc6HjT1dGe5A-q8Rk2Lm4Tz", "role": DeviceRole.STEWARD.value,
                 "event": {"event_id": schema.EVENT_ID, "name": "Fight Night", "date_start": "2026-11-28T20:00:00+01:00",
-                          "date_end": "2026-11-29T01:00:00+01:00", "venue": "Arena"},
+                          "date_end": "2026-11-29T01:00:00+01:00", "venue": "Arena", "timezone": "Europe/Madrid"},
                 "checkpoint": {"checkpoint_id": "cpN4x8Wm2Qa", "name": "North gate", "zones": ["A", "B"],
                                "directions": "both"}}),
         ],

@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import get_language, get_language_info, gettext
 from django.views.decorators.http import require_safe
 
 from core import i18n
@@ -39,6 +40,7 @@ WASM = "vendor/barcode-detector/zxing_reader.wasm"
 # here would be missing offline (tests/scanner/test_pages.py checks the list is complete).
 ASSETS = [
     "i18n/gettext.js",
+    "i18n/language_switch.css",
     "scanner/app.css",
     "scanner/api.js",
     "scanner/app.js",
@@ -47,6 +49,7 @@ ASSETS = [
     "scanner/connection.js",
     "scanner/feedback.js",
     "scanner/kinds.js",
+    "scanner/language.js",
     "scanner/local.js",
     "scanner/manifest.js",
     "scanner/manual.js",
@@ -59,6 +62,7 @@ ASSETS = [
     "scanner/state.js",
     "scanner/status.js",
     "scanner/store.js",
+    "scanner/texts.js",
     "scanner/venue.js",
     "scanner/words.js",
     "scanner/icon.svg",
@@ -121,6 +125,7 @@ def build_version() -> str:
 
 
 def _config() -> dict:
+    # The same in every language: the service worker keeps one copy of the page for all of them.
     return {
         "api": "/api/v1",
         "health": reverse("healthz"),  # asked every second while the door is quiet (connection.js)
@@ -128,6 +133,9 @@ def _config() -> dict:
         "sw": f"{SCOPE}sw.js",
         "wasm": static(WASM),
         "app_version": f"{APP_VERSION}+{build_version()}",
+        # The language switch names each language in its own words (static/scanner/language.js).
+        "languages": [{"code": code, "name": get_language_info(code)["name_local"].capitalize()}
+                      for code in i18n.language_codes()],
     }
 
 
@@ -159,9 +167,11 @@ def service_worker(request):
 def webmanifest(request):
     manifest = {
         "id": SCOPE,
-        "name": "TicketCore Door Scanner",
-        "short_name": "Scanner",
-        "description": "Scan tickets and credentials at the door, online or offline.",
+        # In the language of whoever installs the app (what the phone's home screen shows).
+        "name": "TicketCore · " + gettext("Door scanner"),
+        "short_name": gettext("Scanner"),
+        "description": gettext("Scan tickets and credentials at the door, online or offline."),
+        "lang": get_language(),
         "start_url": SCOPE,
         "scope": SCOPE,
         "display": "standalone",

@@ -21,6 +21,7 @@
 export const LANGUAGES = ["es", "en"];
 export const DEFAULT_LANGUAGE = "en";
 const COOKIE = "django_language";
+const COOKIE_AGE_S = 365 * 24 * 3600; // settings.LANGUAGE_COOKIE_AGE
 const LOAD_TIMEOUT_MS = 3000;
 
 /** The catalogue's address for a language: one address per language, so it can be cached. */
@@ -99,6 +100,18 @@ export async function loadCatalogue(lang = chooseLanguage()) {
 }
 
 await loadCatalogue(language);
+
+/**
+ * The switch for a page that must work without the server (the door scanner, offline): the same
+ * cookie Django's set_language writes (so the server answers in it too), then the catalogue.
+ * The page rewrites its own texts afterwards. False, and English, if the catalogue cannot be had.
+ */
+export async function switchLanguage(lang) {
+  const chosen = supported(lang);
+  if (!chosen) return false;
+  document.cookie = `${COOKIE}=${chosen}; path=/; max-age=${COOKIE_AGE_S}; samesite=lax`;
+  return loadCatalogue(chosen);
+}
 
 export function gettext(msgid) {
   const value = catalog[msgid];

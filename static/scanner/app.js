@@ -9,31 +9,35 @@
 //   manifest.js    the offline ticket list, read back and refreshed
 //   local.js       the keys and this phone's own admissions, for offline checks
 //   result.js, status.js, conflicts.js, manual.js, words.js   what the steward sees and reads
+//   texts.js, language.js   the page's own texts, and the language switch that rewrites them
 //   kinds.js       what a read value is (a ticket's code, a box office's link, ...)
 //   venue.js       what the offline list says about gates, zones and the doors, in event time
 // Under them: offline.js (the offline rules), store.js (IndexedDB), camera.js, feedback.js, and
-// page.js (the page's settings and elements).
+// page.js (the page's settings and elements), and ../i18n/gettext.js (the translations).
 // Imports stay shallow: app.js is six imports above the deepest module (app, connection, queue,
-// conflicts, words, venue, state). collectstatic rewrites imports to hashed names in passes, one
+// conflicts, words, venue, gettext). collectstatic rewrites imports to hashed names in passes, one
 // level per pass when the files come in the worst order (docs/adr/0021); ticketcore/staticfiles.py
 // allows twelve.
 // Contract: shared/API.md ("Scanning", "Devices", "Door scanner app"); design: docs/adr/0015.
+import { gettext, interpolate, ngettext } from "../i18n/gettext.js";
 import { onPairingLost } from "./api.js";
 import { QrCamera, prepareReader } from "./camera.js";
 import { refreshConflicts } from "./conflicts.js";
 import { heartbeat, startTicker, stopTicker } from "./connection.js";
 import { played, unlockAudio } from "./feedback.js";
 import { loadLocal, refreshManifest } from "./manifest.js";
-import { wireManual } from "./manual.js";
+import { wireLanguage } from "./language.js";
+import { relabelManual, wireManual } from "./manual.js";
 import { $, CONFIG } from "./page.js";
 import { extractPairingCode, pair } from "./pairing.js";
 import { syncQueue } from "./queue.js";
-import { hideResult } from "./result.js";
+import { clearResult, hideResult, relabelLast } from "./result.js";
 import { ignored, metrics, onCameraCode, onKeyDown, record, submit, uuid4 } from "./scanning.js";
 import * as state from "./state.js";
-import { renderDirection, renderHeader, renderStatus } from "./status.js";
+import { renderDirection, renderHeader, renderManifestState, renderStatus } from "./status.js";
 import { forgetDevice, loadDevice, saveDevice } from "./store.js";
-import { cameraProblem } from "./words.js";
+import { writeTexts } from "./texts.js";
+import { cameraProblem, number } from "./words.js";
 
 state.setDevice(loadDevice());
 
@@ -63,16 +67,22 @@ async function startScanning() {
   renderStatus();
   await loadLocal();
   if (!camera) {
-    camera = new QrCamera($("video"), onCameraCode, (error) => {
-      $("camera-msg").hidden = false;
-      $("camera-msg").textContent = cameraProblem(error);
-    });
+    camera = new QrCamera($("video"), onCameraCode, (error) => cameraNote(() => cameraProblem(error)));
   }
   camera.start();
   refreshConflicts();
   heartbeat();
   refreshManifest();
   startTicker();
+}
+
+// What is wrong with the camera, kept as a function: written again after a language switch.
+let cameraWords = null;
+
+function cameraNote(words) {
+  cameraWords = words;
+  $("camera-msg").hidden = false;
+  $("camera-msg").textContent = words();
 }
 
 function stopScanning() {
@@ -139,14 +149,21 @@ async function showRevoked() {
     saveDevice(revoked);
   }
   // The contract lets a revoked phone hand over its queue: stored as quarantined evidence.
-  const handed = await syncQueue({ evenIfRevoked: true });
-  $("revoked-queue").textContent = handed ? `${handed} offline scan(s) were handed over as evidence.` : "";
+  handedOver = await syncQueue({ evenIfRevoked: true });
+  writeHandedOver();
+}
+
+let handedOver = 0;
+
+function writeHandedOver() {
+  $("revoked-queue").textContent = handedOver ? interpolate(ngettext("%(count)s offline scan was handed over as evidence.",
+    "%(count)s offline scans were handed over as evidence.", handedOver), { count: number(handedOver) }, true) : "";
 }
 
 function showUnpaired() {
   state.setStopped(true);
   forgetPairing();
-  showPairing("This phone's pairing is no longer valid (it was re-paired or removed). Pair it again.");
+  showPairing(gettext("This phone's pairing is no longer valid (it was re-paired or removed). Pair it again."));
 }
 
 onPairingLost((why) => (why === "revoked" ? showRevoked() : showUnpaired()));
@@ -192,27 +209,64 @@ function wire() {
   }
   $("result").addEventListener("click", hideResult);
   wireManual({ submit, record, uuid4 });
+  $("menu-open").addEventListener("click", () => openMenu(true));
+  $("menu-close").addEventListener("click", () => openMenu(false));
   $("unpair").addEventListener("click", () => {
-    if (!confirm("Unpair this phone? It will need a new pairing code.")) return;
+    if (!confirm(gettext("Unpair this phone? It will need a new pairing code."))) return;
+    openMenu(false);
     forgetPairing();
     showPairing();
   });
+  wireLanguage(relabel);
+}
+
+// ------------------------------------------------------------------------------ this phone's menu, languages
+
+function openMenu(open) {
+  $("menu").hidden = !open;
+  if (open) {
+    hideResult();
+    document.body.dataset.sheet = "menu";
+  } else if (document.body.dataset.sheet === "menu") {
+    delete document.body.dataset.sheet;
+  }
+}
+
+/** After a language switch: every text on screen again, in the new language. A message of the
+ * moment (a pairing error, an answer on screen) goes rather than stay in the old one. */
+function relabel() {
+  writeTexts();
+  clearResult();
+  $("pair-error").hidden = true;
+  writeHandedOver();
+  if (cameraWords) cameraNote(cameraWords);
+  relabelLast();
+  if (state.device() && state.screen() === "scan") {
+    renderHeader();
+    renderDirection();
+    renderStatus();
+    renderManifestState();
+    refreshConflicts();
+    relabelManual();
+  }
+  document.body.dataset.language = document.documentElement.lang;
 }
 
 async function boot() {
+  writeTexts();
   wire();
+  document.body.dataset.language = document.documentElement.lang;
   if (!window.isSecureContext) {
     // Camera, service worker and WebCrypto exist only over HTTPS (or on localhost).
-    $("camera-msg").hidden = false;
-    $("camera-msg").textContent = "Not a secure (HTTPS) address: no camera, no offline checks. Open the app over HTTPS.";
+    cameraNote(() => gettext("Not a secure (HTTPS) address: no camera, no offline checks. Open the app over HTTPS."));
   }
   registerServiceWorker();
   prepareReader(CONFIG.wasm).then(
     () => { document.body.dataset.reader = "ready"; },
     (error) => {
       document.body.dataset.reader = "failed";
-      $("camera-msg").hidden = false;
-      $("camera-msg").textContent = `QR reader failed to load (${error}). Use a hardware scanner.`;
+      cameraNote(() => interpolate(gettext("QR reader failed to load (%(problem)s). Use a hardware scanner."),
+        { problem: String(error) }, true));
     },
   );
   const code = new URLSearchParams(location.search).get("pair");

@@ -3,12 +3,14 @@
 // with a reason: POST /api/v1/scan/manual, the same scan as the camera's, so a used ticket stays
 // used. A typed full code is scanned like a read one. A steward gets a screen that says what to
 // do instead: wait, and call a supervisor.
+import { gettext, interpolate } from "../i18n/gettext.js";
 import { ApiError, NetworkError, api, handleAuthError } from "./api.js";
 import { learn } from "./local.js";
 import { parseCode } from "./offline.js";
 import { $ } from "./page.js";
 import { hideResult, showResult } from "./result.js";
 import * as state from "./state.js";
+import { TEXTS, sentence } from "./texts.js";
 import { formatTime } from "./words.js";
 import { reentry } from "./venue.js";
 
@@ -26,8 +28,7 @@ export function wireManual(scanningModule) {
   $("manual-admit").addEventListener("submit", admit);
   $("manual-admit").addEventListener("change", () => { $("manual-error").hidden = true; });
   $("call-open").addEventListener("click", () => {
-    const checkpoint = (state.device() || {}).checkpoint;
-    $("call-gate").textContent = (checkpoint && checkpoint.name) || "this gate";
+    writeCall();
     openSheet("call");
   });
   $("call-close").addEventListener("click", () => closeSheet("call"));
@@ -50,7 +51,7 @@ async function lookup(event) {
     scanning.submit(value, "manual");
     return;
   }
-  out.textContent = "Looking up…";
+  out.textContent = gettext("Looking up…");
   try {
     found = await api(`/scan/lookup?q=${encodeURIComponent(value)}`);
     renderTicket(found);
@@ -58,35 +59,42 @@ async function lookup(event) {
   } catch (error) {
     if (handleAuthError(error)) return;
     if (error instanceof ApiError) {
-      out.textContent = error.status === 404 ? `${error.message} Check the seat or the printed code: “${value}”.` : error.message;
+      out.textContent = error.status === 404
+        ? interpolate(gettext("No ticket in this event has that seat, number or code: “%(query)s”. Check it and try again."), { query: value }, true)
+        : error.message;
     } else {
       const manifest = state.manifest();
       const known = manifest && manifest.tickets.get(value);
       out.textContent = known
-        ? `Offline. ${value}: ${known.status ? "not sold" : "sold"}, ${known.access_entry ? "inside" : "not inside"}. Letting in by hand needs the network.`
-        : "Offline: looking up and letting in by hand need the network.";
+        ? interpolate(gettext("Offline. %(ticket)s: %(state)s Letting in by hand needs the network."), { ticket: value, state: verdict(known) }, true)
+        : gettext("Offline: looking up and letting in by hand need the network.");
     }
   }
 }
 
-const NOT_SOLD = { available: "Not sold", held: "In someone's checkout, not sold", box_office: "At a box office, not sold" };
+const NOT_SOLD = {
+  available: () => gettext("Not sold: cannot enter."),
+  held: () => gettext("In someone's checkout, not sold: cannot enter."),
+  box_office: () => gettext("At a box office, not sold: cannot enter."),
+};
 
 /** In words, what the server will most likely answer (it decides, under the ticket's lock). */
 function verdict(ticket) {
   const state = ticket.state || (ticket.status ? "available" : ticket.access_entry ? "inside" : ticket.access_status ? "out" : "sold");
-  if (NOT_SOLD[state]) return `${NOT_SOLD[state]}: cannot enter.`;
-  if (state === "inside") return "Inside now.";
-  if (state === "out") return reentry(ticket.zone_id) === false ? "Has left. No re-entry in this zone." : "Has left; may come back in.";
-  return "Sold, never entered.";
+  if (NOT_SOLD[state]) return NOT_SOLD[state]();
+  if (state === "inside") return gettext("Inside now.");
+  if (state === "out") return reentry(ticket.zone_id) === false ? gettext("Has left. No re-entry in this zone.") : gettext("Has left; may come back in.");
+  return gettext("Sold, never entered.");
 }
 
 function renderTicket(ticket) {
   const out = $("manual-out");
   out.replaceChildren();
-  const rows = [["Seat", ticket.seat_id], ["Zone", ticket.zone], ["Row", ticket.seat_row], ["State", verdict(ticket)]];
-  if (ticket.reference) rows.push(["Printed code", ticket.reference]);
+  const rows = [[TEXTS.seat(), ticket.seat_id], [gettext("Zone"), ticket.zone], [TEXTS.row(), ticket.seat_row],
+    [gettext("State"), verdict(ticket)]];
+  if (ticket.reference) rows.push([gettext("Printed code"), ticket.reference]);
   if (ticket.first_entry) {
-    rows.push(["First entry", `${formatTime(ticket.first_entry.at)} ${ticket.first_entry.checkpoint_name || ""}`.trim()]);
+    rows.push([gettext("First entry"), `${formatTime(ticket.first_entry.at)} ${ticket.first_entry.checkpoint_name || ""}`.trim()]);
   }
   const dl = document.createElement("dl");
   dl.className = "lookup";
@@ -107,16 +115,36 @@ function renderTicket(ticket) {
 
 function offerAdmission() {
   $("manual-admit").reset();
-  const out = state.direction() === "out";
-  $("manual-submit").textContent = out ? "Record exit by hand" : "Let in by hand";
+  writeSubmit();
   $("manual-error").hidden = true;
   $("manual-admit").hidden = false;
 }
 
+function writeSubmit() {
+  $("manual-submit").textContent = state.direction() === "out" ? gettext("Record exit by hand") : gettext("Let in by hand");
+}
+
+/** The call screen's last step, naming this gate in bold. */
+function writeCall() {
+  const checkpoint = (state.device() || {}).checkpoint;
+  const gate = document.createElement("strong");
+  gate.textContent = (checkpoint && checkpoint.name) || gettext("this gate");
+  sentence($("call-supervisor"), gettext("Call a supervisor to %(gate)s. They can check the ticket by its seat, its number or the code printed under the QR, and let it in."), { gate });
+}
+
+/** The texts these screens write themselves, again after a language switch. */
+export function relabelManual() {
+  writeSubmit();
+  writeCall();
+  if (found && $("manual-out").dataset.ticket) renderTicket(found);
+}
+
+/** What the supervisor chose, in the words they read (the record keeps what they saw), and their note. */
 function reasonGiven() {
   const chosen = document.querySelector('input[name="manual-reason"]:checked');
   const note = $("manual-note").value.trim();
-  return chosen ? `${chosen.value}${note ? `: ${note}` : ""}`.slice(0, 500) : "";
+  const words = chosen ? chosen.closest("label").textContent.trim() : "";
+  return chosen ? `${words}${note ? `: ${note}` : ""}`.slice(0, 500) : "";
 }
 
 async function admit(event) {
@@ -125,7 +153,7 @@ async function admit(event) {
   const note = reasonGiven();
   const error = $("manual-error");
   if (!note) {
-    error.textContent = "Choose why the code cannot be scanned.";
+    error.textContent = gettext("Choose why the code cannot be scanned.");
     error.hidden = false;
     return;
   }
@@ -147,7 +175,7 @@ async function admit(event) {
     if (handleAuthError(failure)) return;
     error.hidden = false;
     error.textContent = failure instanceof NetworkError
-      ? "No answer from the server. Try again: it is sent as the same admission, never twice."
+      ? gettext("No answer from the server. Try again: it is sent as the same admission, never twice.")
       : failure.message;
   } finally {
     $("manual-submit").disabled = false;

@@ -1,5 +1,6 @@
 // Pairing: a one-time code (typed, or read from the admin's device QR, which encodes
 // /scanner/?pair=CODE) becomes this phone's device token (POST /api/v1/devices/pair).
+import { gettext, interpolate } from "../i18n/gettext.js";
 import { ApiError, api } from "./api.js";
 import { codeKind } from "./kinds.js";
 import { $ } from "./page.js";
@@ -19,19 +20,21 @@ export function extractPairingCode(value) {
   return /^[A-Za-z0-9 -]{4,24}$/.test(text) ? text.replace(/[\s-]/g, "").toUpperCase() : null;
 }
 
-const OFFICE_CODE = "This is a box-office pairing code: it pairs the box-office terminal, not a door scanner. Ask the admin for a scanner pairing code.";
+const officeCode = () => gettext("This is a box-office pairing code: it pairs the box-office terminal, not a door scanner. Ask the admin for a scanner pairing code.");
 
 /** Pairs this phone; resolves to null once paired, or to what to tell the steward. */
 export async function pair(raw) {
   // A box office's pairing link works once: never spend it on a door scanner.
-  if (codeKind(raw) === "box_office") return OFFICE_CODE;
+  if (codeKind(raw) === "box_office") return officeCode();
   const code = extractPairingCode(raw);
-  if (!code) return "That is not a pairing code. It has 10 letters and digits.";
+  if (!code) return gettext("That is not a pairing code. It has 10 letters and digits.");
   $("pair-submit").disabled = true;
-  $("pair-submit").textContent = "Pairing…";
+  $("pair-submit").textContent = gettext("Pairing…");
   try {
     const body = await api("/devices/pair", { method: "POST", body: { pairing_code: code }, auth: false, timeout: 10000 });
-    if (body.role !== "steward" && body.role !== "supervisor") return `${OFFICE_CODE} That code is now used: ask the admin for a new one for the box office too.`;
+    if (body.role !== "steward" && body.role !== "supervisor") {
+      return `${officeCode()} ${gettext("That code is now used: ask the admin for a new one for the box office too.")}`;
+    }
     const previous = state.device();
     const device = {
       device_id: body.device_id, token: body.token, role: body.role, event: body.event,
@@ -49,12 +52,12 @@ export async function pair(raw) {
   } catch (error) {
     if (error instanceof ApiError) {
       return error.code === "pairing_invalid"
-        ? "This pairing code is unknown, already used or expired. Ask the admin for a new one."
-        : `Pairing refused: ${error.message}`;
+        ? gettext("This pairing code is unknown, already used or expired. Ask the admin for a new one.")
+        : interpolate(gettext("Pairing refused: %(message)s"), { message: error.message }, true);
     }
-    return "No connection to the server. Pairing needs the network once; try again.";
+    return gettext("No connection to the server. Pairing needs the network once; try again.");
   } finally {
     $("pair-submit").disabled = false;
-    $("pair-submit").textContent = "Pair";
+    $("pair-submit").textContent = gettext("Pair");
   }
 }

@@ -1,34 +1,35 @@
 // The answer to a scan, full screen (colour first, then sound), and the last answer under the
 // viewfinder. The same answer may be shown again for a code still in front of the camera
 // (scanning.js): then it says so, and nothing new was asked of the server.
+import { gettext, interpolate, pgettext } from "../i18n/gettext.js";
 import { signal } from "./feedback.js";
 import { codeKind } from "./kinds.js";
 import { $ } from "./page.js";
 import * as state from "./state.js";
-import { REASONS, formatTime, noWayBack, reasonText } from "./words.js";
+import { REASONS, credentialKind, formatTime, noWayBack, reasonText, reasonWords } from "./words.js";
 
 const RESULT_MS = { accepted: 1000, queued: 1200, rejected: 2200 };
-const TITLES = { accepted: "ACCEPTED", queued: "ACCEPTED OFFLINE", rejected: "REJECTED" };
+const TITLES = { accepted: () => gettext("ACCEPTED"), queued: () => gettext("ACCEPTED OFFLINE"), rejected: () => gettext("REJECTED") };
 
 let resultTimer = null;
 
 function text(response, scan) {
-  if (response.reason === "invalid_signature" && codeKind(scan.code) === "other") return REASONS.not_a_code;
+  if (response.reason === "invalid_signature" && codeKind(scan.code) === "other") return REASONS.not_a_code();
   return reasonText(response, scan.direction, state.allowedDirections());
 }
 
 function foot(outcome, scan, repeat) {
   const { kind, response } = outcome;
-  if (repeat) return "Same code again: the answer above, not scanned again.";
-  if (outcome.manual) return kind === "accepted" ? "Checked by hand by a supervisor." : "Checked by hand: refused.";
-  if (kind === "queued") return "Checked on this phone. Queued; uploads when the network is back.";
+  if (repeat) return gettext("Same code again: the answer above, not scanned again.");
+  if (outcome.manual) return kind === "accepted" ? gettext("Checked by hand by a supervisor.") : gettext("Checked by hand: refused.");
+  if (kind === "queued") return gettext("Checked on this phone. Queued; uploads when the network is back.");
   const steward = (state.device() || {}).role !== "supervisor";
   // A ticket's code that does not verify may be a torn one: the way out is a supervisor.
   const damaged = (response.reason === "invalid_signature" && codeKind(scan.code) === "code") || response.reason === "unreadable";
   if (kind === "rejected" && damaged && steward && scan.source !== "manual") {
-    return "Damaged code? Tap “Can't scan?” and call a supervisor.";
+    return interpolate(gettext("Damaged code? Tap “%(button)s” and call a supervisor."), { button: gettext("Can't scan?") }, true);
   }
-  return outcome.offline ? "Checked on this phone (offline)." : "";
+  return outcome.offline ? gettext("Checked on this phone (offline).") : "";
 }
 
 /** `outcome` is {kind: accepted | queued | rejected, response, offline, manual?}; `scan` what was
@@ -42,8 +43,8 @@ export function showResult(outcome, scan, { repeat = false } = {}) {
   el.dataset.repeat = repeat ? "1" : "";
   el.dataset.mode = outcome.manual ? "manual" : outcome.offline ? "offline" : "online";
   el.className = `result result--${kind}`;
-  $("result-title").textContent = TITLES[kind];
-  $("result-direction").textContent = scan.direction === "out" ? "EXIT" : "ENTRY";
+  $("result-title").textContent = TITLES[kind]();
+  $("result-direction").textContent = scan.direction === "out" ? pgettext("direction", "EXIT") : pgettext("direction", "ENTRY");
   $("result-reason").textContent = text(response, scan);
   $("result-warning").hidden = !noWayBack(response, scan.direction);
   $("result-foot").textContent = foot(outcome, scan, repeat);
@@ -63,7 +64,7 @@ export function showResult(outcome, scan, { repeat = false } = {}) {
     $("result-row-box").hidden = !ticket.seat_row;
   }
   if (credential) {
-    $("result-credential-kind").textContent = (credential.kind || "").toUpperCase();
+    $("result-credential-kind").textContent = credentialKind(credential.kind);
     $("result-credential-name").textContent = credential.name || "";
   }
   el.hidden = false;
@@ -96,11 +97,28 @@ export function hideResult() {
   delete document.body.dataset.result;
 }
 
+/** Hidden, and its words gone: after a language switch, nothing on the page stays in the old one. */
+export function clearResult() {
+  hideResult();
+  for (const id of ["result-title", "result-direction", "result-reason", "result-foot", "result-credential-kind"]) {
+    $(id).textContent = "";
+  }
+}
+
+let lastShown = null; // the last answer's (kind, response, scan), for a language switch
+
+/** The line under the viewfinder again, in the language now in use. */
+export function relabelLast() {
+  if (lastShown) renderLast(...lastShown);
+}
+
 function renderLast(kind, response, scan) {
+  lastShown = [kind, response, scan];
   const last = $("last");
   const ticket = response.ticket || {};
   const who = ticket.seat_id || ticket.zone || (response.credential && response.credential.name) || "";
-  const what = kind === "rejected" ? (REASONS[response.reason] || response.reason || "").replace(/\.$/, "") : kind === "queued" ? "accepted offline" : "accepted";
+  const what = kind === "rejected" ? reasonWords(response.reason).replace(/\.$/, "")
+    : kind === "queued" ? gettext("accepted offline") : gettext("accepted");
   last.hidden = false;
   last.className = `last last--${kind}`;
   $("last-text").textContent = `${who ? `${who} · ` : ""}${what}`;

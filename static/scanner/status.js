@@ -1,9 +1,11 @@
 // The scan screen's bars: online or offline and the upload queue, the event and checkpoint, the
 // direction switch (with its warning when people who leave cannot come back), the offline list's
 // size. The status follows the state by itself (subscribe).
+import { gettext, interpolate, ngettext, pgettext } from "../i18n/gettext.js";
 import { $ } from "./page.js";
 import * as state from "./state.js";
 import { noReentryHere } from "./venue.js";
+import { number } from "./words.js";
 
 export function renderStatus() {
   const mode = state.mode();
@@ -14,10 +16,11 @@ export function renderStatus() {
   $("offline-banner").hidden = !offline;
   const net = $("net");
   net.className = `net ${offline ? "offline" : syncing ? "syncing" : "online"}`;
-  net.textContent = offline ? "Offline" : syncing ? "Syncing" : "Online";
-  $("queue").textContent = `${pending} queued`;
+  net.textContent = offline ? pgettext("network", "Offline") : syncing ? pgettext("network", "Syncing") : pgettext("network", "Online");
+  $("queue").textContent = interpolate(ngettext("%(count)s queued", "%(count)s queued", pending), { count: number(pending) }, true);
   $("queue").classList.toggle("has-queue", pending > 0);
-  $("banner-queue").textContent = pending === 1 ? "1 scan waiting to upload" : `${pending} scans waiting to upload`;
+  $("banner-queue").textContent = interpolate(ngettext("%(count)s scan waiting to upload", "%(count)s scans waiting to upload", pending),
+    { count: number(pending) }, true);
   document.body.dataset.pending = String(pending);
 }
 
@@ -32,9 +35,9 @@ state.subscribe((key, value) => {
 export function renderHeader() {
   const device = state.device();
   $("event-name").textContent = (device.event && device.event.name) || "";
-  $("checkpoint-name").textContent = (device.checkpoint && device.checkpoint.name) || "Checkpoint";
+  $("checkpoint-name").textContent = (device.checkpoint && device.checkpoint.name) || gettext("Gate");
   const supervisor = device.role === "supervisor";
-  $("role").textContent = supervisor ? "Supervisor" : "Steward";
+  $("role").textContent = supervisor ? gettext("Supervisor") : gettext("Steward");
   $("manual-open").hidden = !supervisor;
   $("call-open").hidden = supervisor;
 }
@@ -44,11 +47,12 @@ export function renderManifestState() {
   const m = state.manifest();
   const el = $("manifest-state");
   if (!m) {
-    el.textContent = "No offline list yet";
+    el.textContent = gettext("No offline list yet");
     document.body.dataset.manifest = "none";
     return;
   }
-  el.textContent = `${m.tickets.size} tickets offline`;
+  el.textContent = interpolate(ngettext("%(count)s ticket offline", "%(count)s tickets offline", m.tickets.size),
+    { count: number(m.tickets.size) }, true);
   document.body.dataset.manifest = "ready";
   document.body.dataset.manifestVersion = String(m.version);
 }
@@ -59,7 +63,7 @@ export function renderDirection() {
   const both = allowed.length === 2;
   $("direction").hidden = !both;
   $("direction-fixed").hidden = both;
-  $("direction-fixed").textContent = allowed[0] === "in" ? "Entry only" : "Exit only";
+  $("direction-fixed").textContent = allowed[0] === "in" ? gettext("Entry only") : gettext("Exit only");
   for (const button of document.querySelectorAll("#direction button")) {
     const active = button.dataset.dir === state.direction();
     button.classList.toggle("active", active);
@@ -77,5 +81,5 @@ function renderReentry() {
   document.body.dataset.reentryWarning = zones.length ? "shown" : "";
   if (!zones.length) return;
   const names = zones.map((z) => z.name).join(", ");
-  $("reentry-text").textContent = `${names}: whoever goes out cannot come back in.`;
+  $("reentry-text").textContent = interpolate(gettext("%(zones)s: whoever goes out cannot come back in."), { zones: names }, true);
 }

@@ -2,6 +2,7 @@
 // gates admit a zone, which zones have no re-entry, when the doors open and close, in the event's
 // own time (access/manifest.py sends the gates, zones, doors window and, when the event has one,
 // its time zone). Every function answers null or [] when the list is not there yet.
+import { language } from "../i18n/gettext.js";
 import * as state from "./state.js";
 
 const meta = () => (state.manifest() ? state.manifest().meta : null);
@@ -67,30 +68,49 @@ export function doors() {
   return { open: Date.parse(event.doors_open_at), close: Date.parse(event.doors_close_at) };
 }
 
+// Times: on the event's clock, with its offset, as the server writes them (core/localtime.py,
+// "21:30 (UTC+01:00)"), in the words of the language in use; the date too when it is not today
+// there. The zone is the offline list's, else the pairing's; a zone this browser does not know
+// falls back to the phone's own, still with its true offset.
+function eventZone() {
+  const event = (meta() && meta().event) || (state.device() && state.device().event);
+  return (event && event.timezone) || undefined;
+}
+
+const OPTIONS = {
+  clock: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  dated: { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  day: { year: "numeric", month: "numeric", day: "numeric" }, // which day it is there: compared, never shown
+  offset: { timeZoneName: "longOffset" }, // "GMT+01:00", parsed below: never shown as it is
+};
 const formats = new Map();
 
-function format(timeZone, withDate) {
-  const key = `${timeZone || ""}|${withDate}`;
+function format(kind, timeZone) {
+  const locale = kind === "clock" || kind === "dated" ? language : "en-US";
+  const key = `${locale}|${timeZone || ""}|${kind}`;
   if (!formats.has(key)) {
-    const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "shortOffset" };
-    if (withDate) Object.assign(options, { weekday: "short", day: "numeric", month: "short" });
     let formatter;
     try {
-      formatter = new Intl.DateTimeFormat([], { ...options, timeZone: timeZone || undefined });
+      formatter = new Intl.DateTimeFormat(locale, { ...OPTIONS[kind], timeZone });
     } catch {
-      formatter = new Intl.DateTimeFormat([], options); // an unknown zone name: the phone's own
+      formatter = new Intl.DateTimeFormat(locale, OPTIONS[kind]); // an unknown zone name: the phone's own
     }
     formats.set(key, formatter);
   }
   return formats.get(key);
 }
 
-/** A time in the event's time zone with its offset ("19:30 GMT+1"), with the date when it is not
- * today there ("Sat 28 Nov, 19:30 GMT+1"). */
+/** "UTC+01:00", "UTC-03:30", "UTC+00:00": the offset of the event's clock at `ms`. */
+export function offsetAt(ms, timeZone = eventZone()) {
+  const name = (format("offset", timeZone).formatToParts(ms).find((p) => p.type === "timeZoneName") || {}).value || "";
+  const m = /([+-])(\d{1,2})(?::?(\d{2}))?/.exec(name);
+  return m ? `UTC${m[1]}${m[2].padStart(2, "0")}:${m[3] || "00"}` : "UTC+00:00";
+}
+
+/** {text: "21:30 (UTC+01:00)", dated: false}, or with the date when `ms` is not today there:
+ * {text: "sáb, 28 nov, 21:30 (UTC+01:00)", dated: true}. */
 export function eventTime(ms, now = Date.now()) {
-  const event = meta() && meta().event;
-  const timeZone = event && event.timezone;
-  const day = (t) => format(timeZone, true).formatToParts(t).filter((p) => ["day", "month"].includes(p.type))
-    .map((p) => p.value).join(" ");
-  return format(timeZone, day(ms) !== day(now)).format(ms);
+  const timeZone = eventZone();
+  const dated = format("day", timeZone).format(ms) !== format("day", timeZone).format(now);
+  return { text: `${format(dated ? "dated" : "clock", timeZone).format(ms)} (${offsetAt(ms, timeZone)})`, dated };
 }

@@ -111,3 +111,7 @@ def test_gettext_js_copies_the_settings():
     assert [s.strip().strip('"') for s in languages.split(",")] == [code for code, _ in settings.LANGUAGES]
     assert re.search(r'export const DEFAULT_LANGUAGE = "(\w+)";', source).group(1) == settings.LANGUAGE_CODE
     assert re.search(r'const COOKIE = "(\w+)";', source).group(1) == settings.LANGUAGE_COOKIE_NAME
+    # switchLanguage() writes the cookie as Django's set_language does.
+    assert re.search(r"const COOKIE_AGE_S = 365 \* 24 \* 3600;", source) and settings.LANGUAGE_COOKIE_AGE == 365 * 24 * 3600
+    assert settings.LANGUAGE_COOKIE_SAMESITE == "Lax" and "samesite=lax" in source
+    assert settings.LANGUAGE_COOKIE_PATH == "/" and "path=/;" in source

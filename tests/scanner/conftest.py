@@ -24,6 +24,11 @@ from django.conf import settings
 from django.db import connection
 
 from tests.servers import wait_until_refused
+from ticketcore.management.commands.compile_catalogues import ROOT as CATALOGUE_ROOT, compile_all
+
+# The server these tests start serves /jsi18n/<lang>.json from the compiled catalogues: compile the
+# .po files of this checkout first (as `make test` and bin/ticketcore migrate do).
+compile_all([CATALOGUE_ROOT / "locale"])
 
 ROOT = Path(__file__).resolve().parents[2]
 # Screenshots refresh docs/screenshots only when asked (SCANNER_SCREENSHOTS_DIR=docs/screenshots);
@@ -115,8 +120,9 @@ def scanner_server(transactional_db):
 
 @pytest.fixture
 def browser(tmp_path):
-    """browser(video) -> a Chrome driver whose camera plays `video` (a .y4m) in a loop, sized
-    like a phone. Every browser opened is closed at the end of the test."""
+    """browser(video, language="es") -> a Chrome driver whose camera plays `video` (a .y4m) in a
+    loop, sized like a phone, speaking `language` (its Accept-Language and navigator.languages;
+    English unless told). Every browser opened is closed at the end of the test."""
     paths = browser_paths()
     if paths is None:
         pytest.skip(NO_BROWSER)
@@ -126,7 +132,7 @@ def browser(tmp_path):
 
     drivers = []
 
-    def open_browser(video: Path, *extra_args: str):
+    def open_browser(video: Path, *extra_args: str, language: str = "en"):
         options = webdriver.ChromeOptions()
         options.binary_location = chromium
         for arg in [
@@ -136,11 +142,12 @@ def browser(tmp_path):
             "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-video-capture={video}",
             "--autoplay-policy=no-user-gesture-required",
-            f"--user-data-dir={tmp_path / f'profile{len(drivers)}'}",
+            f"--user-data-dir={tmp_path / f'profile{len(drivers)}'}", f"--lang={language}",
             *extra_args,
         ]:
             options.add_argument(arg)
         options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
+        options.add_experimental_option("prefs", {"intl.accept_languages": language})
         options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
         driver.set_script_timeout(30)

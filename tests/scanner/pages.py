@@ -4,9 +4,7 @@ like a hardware scanner, pair it. The page reports its state in `document.body.d
 from __future__ import annotations
 
 from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import make_device
@@ -65,8 +63,14 @@ def dismiss(driver):
 
 
 def wedge(driver, code):
-    """A hardware scanner: the code typed fast at the page, then Enter."""
-    ActionChains(driver).send_keys(code + Keys.ENTER).perform()
+    """A hardware scanner: the code typed at the page within milliseconds, then Enter. The keys
+    are dispatched in the page in one go, as a scanner types them: WebDriver's own typing sends one
+    key per round trip, and on a loaded machine a pause between two of them grew past the app's
+    300 ms wedge gap (static/scanner/scanning.js), splitting one code into two reads."""
+    js(driver, """const at = document.activeElement || document.body;  // where the keys would land
+    for (const key of [...arguments[0], 'Enter']) {
+        at.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true, cancelable: true}));
+    }""", code)
 
 
 def pair_device(event, *, role="steward", directions="both", name="Door phone", zones=None):

@@ -75,7 +75,7 @@ def test_precache_lists_every_asset_of_the_app():
     """A file the page loads but the worker does not precache would be missing offline."""
     shipped = {f"scanner/{p.name}" for p in (ROOT / "static" / "scanner").iterdir() if p.is_file()}
     shipped |= {f"vendor/barcode-detector/{p.name}" for p in VENDOR.iterdir() if p.suffix in (".js", ".wasm")}
-    shipped.add("i18n/gettext.js")  # the translations reader every scanner module may import
+    shipped |= {"i18n/gettext.js", "i18n/language_switch.css"}  # the translations reader, the switch's look
     assert shipped == set(scanner.ASSETS)
     for name in scanner.ASSETS:
         assert finders.find(name), name
@@ -139,6 +139,6 @@ def test_every_reason_code_has_words():
                 "device_revoked"]
     app = (ROOT / "static" / "scanner" / "words.js").read_text()
     block = re.search(r"const REASONS = \{(.*?)\n\};", app, re.S).group(1)
-    mapped = dict(re.findall(r"^\s+(\w+): \"([^\"]+)\",$", block, re.M))
+    mapped = dict(re.findall(r"^\s+(\w+): \(\) => gettext\(\"([^\"]+)\"\),$", block, re.M))
     for code in contract:
         assert code in mapped and len(mapped[code]) > 10, code
