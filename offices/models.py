@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from core.ids import short_id
 from events.models import Event
-from offices.vocabulary import SaleReason, SaleResult
+from offices.vocabulary import PaymentMethod, SaleReason, SaleResult
 from tickets.models import Ticket
 
 
@@ -83,6 +83,8 @@ class OfficeSale(models.Model):
     reason = models.CharField(max_length=16, null=True, blank=True)
     sold_at = models.DateTimeField()  # the office's local clock, as sent
     buyer = models.JSONField(null=True, blank=True)
+    # How the buyer paid, as the terminal recorded it (null: not recorded, e.g. an older client).
+    payment_method = models.CharField(max_length=8, null=True, blank=True)
     received_at = models.DateTimeField(db_default=models.functions.Now())
     response = models.JSONField()
 
@@ -97,6 +99,8 @@ class OfficeSale(models.Model):
             ),
             models.UniqueConstraint(fields=["ticket"], condition=Q(result=SaleResult.ACCEPTED),
                                     name="one_accepted_office_sale_per_ticket"),
+            models.CheckConstraint(condition=Q(payment_method__isnull=True) | Q(payment_method__in=PaymentMethod.values),
+                                   name="office_sale_payment_method_known"),
         ]
         indexes = [
             models.Index(fields=["office", "received_at"], name="office_sale_office_idx"),

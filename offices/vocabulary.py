@@ -11,3 +11,10 @@ class SaleResult(models.TextChoices):
 class SaleReason(models.TextChoices):
     NOT_ASSIGNED = "not_assigned", "not_assigned"
     ALREADY_SOLD = "already_sold", "already_sold"
+
+
+class PaymentMethod(models.TextChoices):
+    """How a box office's buyer paid, as the clerk recorded it (a record: TicketCore moves no money)."""
+
+    CASH = "cash", "cash"
+    CARD = "card", "card"

@@ -117,13 +117,18 @@ def test_codes_that_are_not_tickets_get_their_own_words(browser, scanner_server,
     driver.find_element(By.ID, "pair-scan").click()
     wait(driver, lambda d: d.find_element(By.ID, "pair-error").is_displayed(), 30)
     assert "box-office pairing code" in driver.find_element(By.ID, "pair-error").text
+    assert f"{scanner_server.url}/office/" in driver.find_element(By.ID, "pair-error").text  # where it belongs
     assert Device.objects.get(pk=office.office.device_id).pairing_code == office.pairing_code  # not spent
     screenshot(driver, "pairing-box-office-code")
 
-    # Its bare code, typed, cannot be told apart: spent, but the phone does not become a box office.
+    # Its bare code, typed, cannot be told apart: spent, so its pairing goes to the box-office
+    # terminal of this device (which opens paired), and the door scanner stays unpaired.
     driver.find_element(By.ID, "pair-code").send_keys(office.pairing_code + "\n")
-    wait(driver, lambda d: "now used" in d.find_element(By.ID, "pair-error").text)
+    wait(driver, lambda d: "box-office terminal at" in d.find_element(By.ID, "pair-error").text)
+    assert f"{scanner_server.url}/office/" in driver.find_element(By.ID, "pair-error").text
     assert body(driver, "screen") == "pairing" and js(driver, "return localStorage.getItem('tc.scanner.device')") is None
+    handed = js(driver, "return JSON.parse(localStorage.getItem('tc.office.device'))")
+    assert (handed["role"], handed["office"]["office_id"]) == ("office", office.office.office_id)
 
     # Paired as a door scanner, the same link in front of the camera gets its own answer, unsent.
     _, code = pair_device(event, name="North")
