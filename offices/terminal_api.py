@@ -149,8 +149,8 @@ STOCK_TICKET_FIELDS = {
     "seat_number": serializers.IntegerField(), "seat_row": serializers.CharField(),
     "code": serializers.CharField(help_text="the signed QR payload: the terminal draws the buyer's QR from it"),
     "reference": serializers.CharField(help_text="the short code printed under the QR"),
-    "state": serializers.ChoiceField(choices=TicketState.choices,
-                                     help_text="box_office: still for sale here; sold (inside, out): sold by this office"),
+    "state": serializers.CharField(help_text=f"one of {', '.join(TicketState.values)}: box_office is still for sale "
+                                   "here; sold (inside, out) was sold by this office"),
     "price": serializers.CharField(allow_null=True, help_text="what it was sold for, once sold"),
 }
 StockOut = inline_serializer("OfficeStock", {
