@@ -13,7 +13,7 @@ export function renderPicker() {
   if (zones.length && !zones.some((z) => z.zone_id === state.zone())) state.setZone(zones[0].zone_id);
   $("zones").replaceChildren(...zones.map((zone) => {
     const { available } = stock.counts(zone.zone_id);
-    const tab = el("button", { type: "button", className: "zone-tab", dataset: { zone: zone.zone_id },
+    const tab = el("button", { type: "button", className: "zone-tab", dataset: { zone: zone.zone_id, color: zone.color },
       "aria-pressed": String(zone.zone_id === state.zone()) },
     el("span", { className: "swatch", dataset: { color: zone.color } }),
     el("span", { className: "zone-name", textContent: zone.name }),
