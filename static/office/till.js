@@ -90,7 +90,7 @@ export async function renderTill() {
   const ok = synced && PAYMENT_METHODS.every((m) => cents(serverMethod(m).sold_amount) === local.methods[m].expected_cents)
     && server.sold === local.sold;
   document.body.dataset.reconciled = !server ? "unknown" : !synced ? "pending" : ok ? "yes" : "no";
-  $("till-body").replaceChildren(counts, table);
+  $("till-body").replaceChildren(counts, el("div", { className: "till-scroll" }, table));
   $("till-server-state").textContent = !server ? gettext("Not compared with the server yet.")
     : local.pending ? gettext("Some sales are still waiting to upload: the server's figures will change.")
       : ok ? gettext("This device and the server agree.") : gettext("This device and the server disagree: call a supervisor.");

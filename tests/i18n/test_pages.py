@@ -63,6 +63,7 @@ PAGES = [
          pending="templates/dashboard/event.html; its JS texts: static/dashboard/*.js through gettext.js"),
     # Not here: /api/docs/ (its only server-rendered text is the title, "TicketCore API"; Swagger UI
     # writes the rest, in English only, for developers, like the schema's descriptions).
+    Page("box-office terminal", "/office/"),
     Page("door scanner", "/scanner/",
          pending="templates/scanner/index.html: mark the page texts; the shell is cached by the service worker, "
                  "so texts that must follow a later language switch are better written by JS (gettext.js)"),
@@ -71,6 +72,7 @@ PAGES = [
 # Pages whose texts scripts write: read in a real Chromium speaking each language.
 BROWSER_PAGES = [
     Page("admin login (browser)", "/admin/login/"),
+    Page("box-office terminal (browser)", "/office/"),
     Page("door scanner (browser)", "/scanner/",
          pending="static/scanner/*.js (words.js, result.js, status.js, pairing.js, ...): every text through "
                  "gettext.js; templates/scanner/index.html"),

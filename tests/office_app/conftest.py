@@ -13,7 +13,7 @@ from tests.scanner.conftest import browser, scanner_server  # noqa: F401  (fixtu
 from tests.scanner.video import blank_video
 
 SCREENSHOTS = Path(os.environ.get("OFFICE_SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="office-shots-"))
-TABLET = {"width": 1180, "height": 820}
+TABLET = (1180, 820)  # a counter tablet, landscape
 
 
 @pytest.fixture
@@ -22,9 +22,8 @@ def terminal(browser, tmp_path):
     video = blank_video(tmp_path / "blank.y4m")
 
     def open_terminal():
-        driver = browser(video)
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {**TABLET, "deviceScaleFactor": 1, "mobile": False})
+        driver = browser(video, f"--window-size={TABLET[0]},{TABLET[1]}", metrics=None)
+        driver.set_window_size(*TABLET)
         return driver
 
     return open_terminal

@@ -126,7 +126,7 @@ def browser(tmp_path):
 
     drivers = []
 
-    def open_browser(video: Path, *extra_args: str):
+    def open_browser(video: Path, *extra_args: str, metrics: dict | None = PHONE):
         options = webdriver.ChromeOptions()
         options.binary_location = chromium
         for arg in [
@@ -140,7 +140,8 @@ def browser(tmp_path):
             *extra_args,
         ]:
             options.add_argument(arg)
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
+        if metrics:  # None: a desktop window (the box-office terminal's tests size it themselves)
+            options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
         options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
         driver.set_script_timeout(30)
