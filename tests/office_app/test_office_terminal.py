@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 
 from tests.backoffice.test_print_readback import page_codes, page_sizes_mm
 from tests.conftest import make_event
-from tests.office_app.conftest import screenshot
+from tests.office_app.conftest import SCREENSHOTS, screenshot
 from tests.office_app.pages import body, js, local_sales, open_paired, pick, seat_state, sell, wait
 from tests.scanner.conftest import requested_urls
 from tests.scanner.pages import off_origin
@@ -51,6 +51,17 @@ def print_pdf(driver, layout: str) -> bytes:
     js(driver, "document.body.dataset.layout = arguments[0]", layout)
     out = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
     return base64.b64decode(out["data"])
+
+
+def save_first_page(data: bytes, name: str) -> None:
+    """The printed page as a picture, beside the screenshots (docs/screenshots/office-print-*.png)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        document[0].render(scale=150 / 72).to_pil().save(SCREENSHOTS / f"office-{name}.png")
+    finally:
+        document.close()
 
 
 def test_sells_offline_prints_syncs_shows_the_conflict_and_reconciles(terminal, scanner_server):
@@ -107,7 +118,8 @@ def test_sells_offline_prints_syncs_shows_the_conflict_and_reconciles(terminal, 
     assert len(sizes) == 3 and all(abs(w - 80) < 1 for w, _ in sizes), sizes  # one ticket a page, 80 mm wide
     a4 = print_pdf(driver, "a4")
     assert [(round(w), round(h)) for w, h in page_sizes_mm(a4)] == [(210, 297)] * 3
-    for data in (thermal, a4):
+    for layout, data in (("thermal", thermal), ("a4", a4)):
+        save_first_page(data, f"print-{layout}")
         read = [c.text for page in page_codes(data) for c in page]
         assert [verify(code).object_id for code in read] == [ids["A-2"], ids["A-3"], ids["B-1"]]
     # The print view as the screen would show it, decoded from a Chromium screenshot.
