@@ -11,16 +11,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
 
 from core.adminutils import yes_no
 from core.errors import DomainError
 from core.localtime import LocalTimesAdminMixin, format_local
-from core.urls import public_url
 from devices import services
 from devices.models import Device
+from devices.pairing_links import pairing_url
 from devices.vocabulary import DeviceRole
 
 
@@ -78,7 +77,7 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
             return _("Save the device to get a one-time pairing code.")
         if not has_valid_pairing_code(obj):
             return _("No valid pairing code (use the action “Issue a new pairing code”).")
-        url = public_url(f"/scanner/?pair={obj.pairing_code}", self.request)
+        url = pairing_url(self.request, obj.pairing_code, obj.role)
         return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — {} — <a href="{}">{}</a></p>',
                            mark_safe(pairing_qr_svg(url)), obj.pairing_code,
                            _("expires %(time)s") % {"time": format_local(obj.pairing_expires_at, obj.event.timezone)},
@@ -203,7 +202,7 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
                    "replaced_at": format_local(replaced.revoked_at, device.event.timezone) if replaced else "",
                    "valid": has_valid_pairing_code(device)}
         if context["valid"]:
-            url = public_url(f"/scanner/?pair={device.pairing_code}", request)
+            url = pairing_url(request, device.pairing_code, device.role)
             context.update(url=url, qr=mark_safe(pairing_qr_svg(url, scale=8)),
                            expires=format_local(device.pairing_expires_at, device.event.timezone))
         return TemplateResponse(request, "admin/devices/device/pairing.html", context)

@@ -8,10 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import schema
-from core.urls import public_url
 from devices import services
 from devices.auth import IsDevice
 from devices.models import Device
+from devices.pairing_links import pairing_url  # backoffice/print_api.py imports it from here too
 from devices.throttling import DeviceThrottle, PairingFailures
 from devices.vocabulary import SCANNER_ROLES, DeviceRole
 from events.models import Event
@@ -56,10 +56,6 @@ def device_json(device: Device) -> dict:
     }
 
 
-def pairing_url(request, code: str) -> str:
-    return public_url(f"/scanner/?pair={code}", request)
-
-
 class DeviceListView(APIView):
     @extend_schema(request=DeviceInSerializer, responses={201: dict}, summary="Create a device; get a one-time pairing code")
     def post(self, request):
@@ -68,7 +64,7 @@ class DeviceListView(APIView):
         result = services.create_device(**data.validated_data)
         return Response({**device_json(result.device), "pairing_code": result.pairing_code,
                          "pairing_expires_at": result.pairing_expires_at.isoformat(),
-                         "pairing_url": pairing_url(request, result.pairing_code)}, status=status.HTTP_201_CREATED)
+                         "pairing_url": pairing_url(request, result.pairing_code, result.device.role)}, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: dict}, summary="Devices of an event (?event_id=)", operation_id="v1_devices_list")
     def get(self, request):
@@ -139,7 +135,7 @@ class PairingCodeView(APIView):
         result = services.issue_pairing_code(device_id=device_id)
         return Response({**device_json(result.device), "pairing_code": result.pairing_code,
                          "pairing_expires_at": result.pairing_expires_at.isoformat(),
-                         "pairing_url": pairing_url(request, result.pairing_code)}, status=status.HTTP_201_CREATED)
+                         "pairing_url": pairing_url(request, result.pairing_code, result.device.role)}, status=status.HTTP_201_CREATED)
 
 
 class HeartbeatView(APIView):

@@ -35,12 +35,16 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 APP_VERSION = "scanner/1.0"
 SCOPE = "/scanner/"
+SW_TEMPLATE = "includes/service_worker.js"  # shared with the box-office terminal (offices/terminal.py)
 WASM = "vendor/barcode-detector/zxing_reader.wasm"
 # Everything the page loads. The service worker precaches exactly this list, so a file missing
 # here would be missing offline (tests/scanner/test_pages.py checks the list is complete).
 ASSETS = [
     "i18n/gettext.js",
     "i18n/language_switch.css",
+    "common/http.js",  # shared with the box-office terminal (static/office/)
+    "common/idb.js",
+    "common/pairing_code.js",
     "scanner/app.css",
     "scanner/api.js",
     "scanner/app.js",
@@ -98,10 +102,16 @@ def _asset_path(name: str) -> Path:
 
 
 def _compute_version() -> str:
-    digest = hashlib.sha256(APP_VERSION.encode())
-    for template in ("scanner/index.html", "scanner/sw.js"):
+    return app_build_version(APP_VERSION, ("scanner/index.html", SW_TEMPLATE), ASSETS)
+
+
+def app_build_version(app_version: str, templates, assets) -> str:
+    """A hash of an installable app's templates and assets as served (the box-office terminal's
+    too: offices/terminal.py)."""
+    digest = hashlib.sha256(app_version.encode())
+    for template in templates:
         digest.update(Path(get_template(template).origin.name).read_bytes())
-    for name in ASSETS:
+    for name in assets:
         # In production the URL is the collected file's content-hashed name (the manifest entry
         # the worker precaches), so the version follows what is SERVED, not the source tree,
         # and imports are rewritten to hashed names, so a changed module changes app.js's name
@@ -153,8 +163,9 @@ def app(request):
 def service_worker(request):
     precache = [SCOPE, f"{SCOPE}manifest.webmanifest", *[static(name) for name in ASSETS],
                 *[reverse("jsi18n-json", kwargs={"language": code}) for code in i18n.language_codes()]]
-    body = get_template("scanner/sw.js").render({
+    body = get_template(SW_TEMPLATE).render({
         "version": build_version(), "scope": SCOPE, "precache_json": json.dumps(precache), "health": reverse("healthz"),
+        "cache_prefix": "tc-scanner-",
     })
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     # Browsers check for a new worker on each navigation; never let an HTTP cache hide it.

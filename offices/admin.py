@@ -15,9 +15,9 @@ from django.utils.translation import pgettext_lazy
 from core.adminutils import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.localtime import LocalTimesAdminMixin, format_local
-from core.urls import public_url
 from core.words import label
 from devices import services as device_services
+from devices.pairing_links import pairing_url
 from offices import selectors, services
 from offices.models import Office, OfficeAssignment, OfficeSale
 from offices.vocabulary import SaleReason, SaleResult
@@ -140,7 +140,7 @@ class OfficeAdmin(admin.ModelAdmin):
             return _("The office's terminal is revoked.")
         if not device.pairing_code or (device.pairing_expires_at and device.pairing_expires_at < timezone.now()):
             return _("No valid pairing code (use the action “Issue a new pairing code”).")
-        url = public_url(f"/scanner/?pair={device.pairing_code}", self.request)
+        url = pairing_url(self.request, device.pairing_code, device.role)
         buf = io.BytesIO()
         segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True)
         return format_html('<div>{}</div><p><code style="font-size:1.4em">{}</code> — {}</p>',

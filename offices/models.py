@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.ids import short_id
 from events.models import Event
-from offices.vocabulary import SaleReason, SaleResult
+from offices.vocabulary import PaymentMethod, SaleReason, SaleResult
 from tickets.models import Ticket
 
 
@@ -93,6 +93,9 @@ class OfficeSale(models.Model):
     reason = models.CharField(_("reason"), max_length=16, null=True, blank=True, choices=SaleReason.choices)
     sold_at = models.DateTimeField(_("sold at (box-office clock)"))  # the office's local clock, as sent
     buyer = models.JSONField(_("buyer"), null=True, blank=True)
+    # How the buyer paid, as the terminal recorded it (null: not recorded, e.g. an older client).
+    payment_method = models.CharField(_("payment method"), max_length=8, null=True, blank=True,
+                                      choices=PaymentMethod.choices)
     received_at = models.DateTimeField(_("received at"), db_default=models.functions.Now())
     response = models.JSONField(_("answer given"))
 
@@ -109,6 +112,8 @@ class OfficeSale(models.Model):
             ),
             models.UniqueConstraint(fields=["ticket"], condition=Q(result=SaleResult.ACCEPTED),
                                     name="one_accepted_office_sale_per_ticket"),
+            models.CheckConstraint(condition=Q(payment_method__isnull=True) | Q(payment_method__in=PaymentMethod.values),
+                                   name="office_sale_payment_method_known"),
         ]
         indexes = [
             models.Index(fields=["office", "received_at"], name="office_sale_office_idx"),

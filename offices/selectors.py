@@ -2,6 +2,8 @@
 the tickets an office holds."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -93,3 +95,55 @@ def reconciliation_money(office_id: str) -> dict | None:
         cur.execute(_MONEY_SQL, {"office": office_id, "rejected": SaleResult.REJECTED.value})
         row = cur.fetchone()
     return dict(zip(RECONCILIATION_MONEY, row)) if row else None
+
+
+# The office's sales by payment method (the end-of-shift screen of the box-office terminal):
+# accepted sales at the price the ticket was sold for (the cash the till should hold for that
+# method), refused sales valued like the refunds above (the seat's zone price today).
+_PAYMENT_SQL = """
+SELECT s.payment_method, s.result, count(*),
+       coalesce(sum(CASE WHEN s.result = %(accepted)s THEN t.price ELSE z.price END), 0)
+FROM offices_officesale s
+LEFT JOIN tickets_ticket t ON t.id = s.ticket_id
+LEFT JOIN events_zone z ON z.id = t.zone_ref_id
+WHERE s.office_id = %(office)s
+GROUP BY s.payment_method, s.result
+"""
+
+
+def payment_totals(office_id: str) -> dict[str | None, dict]:
+    """payment method (None: not recorded) -> {"sold", "sold_amount", "refunds_due",
+    "refunds_due_amount"} (counts and Decimals), one query."""
+    totals: dict[str | None, dict] = {}
+    with connection.cursor() as cur:
+        cur.execute(_PAYMENT_SQL, {"office": office_id, "accepted": SaleResult.ACCEPTED.value})
+        for method, result, count, amount in cur.fetchall():
+            row = totals.setdefault(method, {"sold": 0, "sold_amount": Decimal(0), "refunds_due": 0,
+                                             "refunds_due_amount": Decimal(0)})
+            key = "sold" if result == SaleResult.ACCEPTED else "refunds_due"
+            row[key] += count
+            row[f"{key}_amount"] += amount
+    return totals
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def office_money(office_id: str) -> dict:
+    """The money side of an office's reconciliation as JSON (GET /api/v1/offices/{id}, `money`):
+    what its accepted sales were sold for and the refunds due, in total and by payment method
+    (`cash`, `card`, and null for sales uploaded without one)."""
+    money = reconciliation_money(office_id) or {"currency": None, "sold_amount": Decimal(0),
+                                                "refunds_due_amount": Decimal(0)}
+    methods = payment_totals(office_id)
+    return {
+        "currency": money["currency"],
+        "sold_amount": _money(money["sold_amount"]),
+        "refunds_due_amount": _money(money["refunds_due_amount"]),
+        "payment_methods": [
+            {"payment_method": method, "sold": row["sold"], "sold_amount": _money(row["sold_amount"]),
+             "refunds_due": row["refunds_due"], "refunds_due_amount": _money(row["refunds_due_amount"])}
+            for method, row in sorted(methods.items(), key=lambda item: (item[0] is None, item[0] or ""))
+        ],
+    }

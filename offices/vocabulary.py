@@ -13,3 +13,10 @@ class SaleResult(models.TextChoices):
 class SaleReason(models.TextChoices):
     NOT_ASSIGNED = "not_assigned", _("Seat not assigned to this office")
     ALREADY_SOLD = "already_sold", _("Seat already sold elsewhere")
+
+
+class PaymentMethod(models.TextChoices):
+    """How a box office's buyer paid, as the clerk recorded it (a record: TicketCore moves no money)."""
+
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")

@@ -53,6 +53,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("dashboard/", include("live.dashboard_urls")),
     path("scanner/", include("devices.scanner_urls")),
+    path("office/", include("offices.terminal_urls")),  # the box-office terminal (docs/adr/0031)
     # Languages (docs/adr/0029): the switch posts here (Django's set_language: cookie, redirect);
     # the JavaScript apps' catalogue, one address per language so each can be kept offline.
     path("i18n/", include("django.conf.urls.i18n")),

@@ -4,8 +4,9 @@ docs/adr/0029): Django's migration state only, no SQL (`sqlmigrate` prints nothi
 
 import django.db.models.deletion
 import django.db.models.functions.datetime
-import offices.models
 from django.db import migrations, models
+
+import offices.models
 
 
 class Migration(migrations.Migration):

@@ -4,6 +4,7 @@
 // - IndexedDB "ticketcore-scanner": the offline manifest (meta in "kv", one row per ticket in
 //   "tickets", so a delta rewrites only the tickets that changed) and every scan made offline
 //   ("scans", keyed by scan_id; `pending` = 1 until the batch sync has answered it).
+import { done, openDatabase, result } from "../common/idb.js";
 
 const DEVICE_KEY = "tc.scanner.device";
 const DB_NAME = "ticketcore-scanner";
@@ -30,35 +31,14 @@ let dbPromise = null;
 
 function openDb() {
   if (!dbPromise) {
-    dbPromise = new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB_NAME, DB_VERSION);
-      request.onupgradeneeded = () => {
-        const db = request.result;
-        db.createObjectStore("kv");
-        db.createObjectStore("tickets", { keyPath: "ticket_id" });
-        const scans = db.createObjectStore("scans", { keyPath: "scan_id" });
-        scans.createIndex("pending", "pending");
-      };
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
+    dbPromise = openDatabase(DB_NAME, DB_VERSION, (db) => {
+      db.createObjectStore("kv");
+      db.createObjectStore("tickets", { keyPath: "ticket_id" });
+      const scans = db.createObjectStore("scans", { keyPath: "scan_id" });
+      scans.createIndex("pending", "pending");
     });
   }
   return dbPromise;
-}
-
-function done(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error || new Error("IndexedDB transaction aborted"));
-  });
-}
-
-function result(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
 }
 
 export async function kvGet(key) {

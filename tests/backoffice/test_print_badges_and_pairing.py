@@ -124,8 +124,9 @@ def test_pairing_sheet_codes_pair_the_unpaired_devices_and_old_codes_are_renewed
     printed = {name for name in rows if name in text}
     assert printed == {"Móvil fresco", "Móvil viejo", "Móvil caducado", "Taquilla 1"}
     # Each QR is that device's pairing URL with its current code (the database's, after printing).
-    current = {d.pairing_code: d.name for d in rows.values() if d.name in printed}
-    assert sorted(urls) == sorted(f"{PUBLIC}/scanner/?pair={code}" for code in current)
+    current = {d.pairing_code: d for d in rows.values() if d.name in printed}
+    assert sorted(urls) == sorted(f"{PUBLIC}/{'office' if d.role == 'office' else 'scanner'}/?pair={code}"
+                                  for code, d in current.items())  # a box office's opens its terminal
     assert rows["Móvil fresco"].pairing_code == devices["fresh"].pairing_code  # fresh enough: printed as it was
     assert rows["Móvil viejo"].pairing_code != devices["stale"].pairing_code  # renewed
     assert rows["Móvil caducado"].pairing_code != devices["expired"].pairing_code  # renewed
@@ -139,7 +140,7 @@ def test_pairing_sheet_codes_pair_the_unpaired_devices_and_old_codes_are_renewed
         assert format_local(rows[name].pairing_expires_at, event.timezone) in text
     # The printed codes work: the phone that opens the renewed URL is paired.
     code = urls[0].split("pair=")[1]
-    assert pair_device(pairing_code=code).device.name == current[code]
+    assert pair_device(pairing_code=code).device.name == current[code].name
 
 
 @pytest.mark.django_db

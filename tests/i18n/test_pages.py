@@ -89,6 +89,7 @@ PAGES = [
     Page("dashboard of an event", "/dashboard/events/{event_id}/", login=True, data=LANGUAGE_NAMES),
     # Not here: /api/docs/ (its only server-rendered text is the title, "TicketCore API"; Swagger UI
     # writes the rest, in English only, for developers, like the schema's descriptions).
+    Page("box-office terminal", "/office/"),
     # Its texts are written by its script (static/scanner/texts.js): here, the title; the rest below.
     Page("door scanner", "/scanner/"),
 ]
@@ -103,6 +104,7 @@ BROWSER_PAGES = [
     # Unpaired: the pairing screen, and every other screen's own texts (hidden, but written). What
     # the answers say, in both languages, is in tests/scanner (test_answers.py, test_manual_flow.py).
     Page("door scanner (browser)", "/scanner/", data=LANGUAGE_NAMES),
+    Page("box-office terminal (browser)", "/office/"),
 ]
 
 

@@ -75,7 +75,7 @@ def test_create_office_and_pair_its_terminal(api, anon, generated_event):
     assert r.status_code == 201, r.content
     paired, client = r.json(), device_client(r.json()["token"])
     assert created["office_id"].startswith("of") and created["pairing_code"] and created["event_id"] == generated_event.event_id
-    assert created["pairing_url"].endswith(f"/scanner/?pair={created['pairing_code']}")
+    assert created["pairing_url"].endswith(f"/office/?pair={created['pairing_code']}")  # the box-office terminal
     assert paired["office"] == {"office_id": created["office_id"], "name": "Gate kiosk"}
     assert paired["role"] == "office" and paired["checkpoint"] is None
     device = Device.objects.get(pk=paired["device_id"])

@@ -24,7 +24,8 @@ from django.conf import settings
 from django.db import connection
 
 from tests.servers import wait_until_refused
-from ticketcore.management.commands.compile_catalogues import ROOT as CATALOGUE_ROOT, compile_all
+from ticketcore.management.commands.compile_catalogues import ROOT as CATALOGUE_ROOT
+from ticketcore.management.commands.compile_catalogues import compile_all
 
 # The server these tests start serves /jsi18n/<lang>.json from the compiled catalogues: compile the
 # .po files of this checkout first (as `make test` and bin/ticketcore migrate do).
@@ -132,7 +133,7 @@ def browser(tmp_path):
 
     drivers = []
 
-    def open_browser(video: Path, *extra_args: str, language: str = "en"):
+    def open_browser(video: Path, *extra_args: str, language: str = "en", metrics: dict | None = PHONE):
         options = webdriver.ChromeOptions()
         options.binary_location = chromium
         for arg in [
@@ -146,7 +147,8 @@ def browser(tmp_path):
             *extra_args,
         ]:
             options.add_argument(arg)
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
+        if metrics:  # None: a desktop window (the box-office terminal's tests size it themselves)
+            options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
         options.add_experimental_option("prefs", {"intl.accept_languages": language})
         options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)

@@ -20,8 +20,19 @@ from tests.conftest import code_for, make_device, make_event, sell
 from tests.scanner.conftest import requested_urls, screenshot
 from tests.scanner.language import Speaker, english_left_on, in_both_languages
 from tests.scanner.netcut import CuttableProxy
-from tests.scanner.pages import (body, dismiss, js, metrics, open_paired, pair_device, result_text, scanner_state, wait,
-                                 wait_for_result, wedge)
+from tests.scanner.pages import (
+    body,
+    dismiss,
+    js,
+    metrics,
+    open_paired,
+    pair_device,
+    result_text,
+    scanner_state,
+    wait,
+    wait_for_result,
+    wedge,
+)
 from tests.scanner.test_words import clock, same_day
 from tests.scanner.video import blank_video, timeline_video
 
@@ -158,15 +169,21 @@ def test_codes_that_are_not_tickets_get_their_own_words(browser, scanner_server,
     screenshot(driver, f"{language}-pairing")
     driver.find_element(By.ID, "pair-scan").click()
     wait(driver, lambda d: d.find_element(By.ID, "pair-error").is_displayed(), 30)
-    assert driver.find_element(By.ID, "pair-error").text == office_words
+    pair_error = driver.find_element(By.ID, "pair-error").text
+    assert pair_error.startswith(office_words), pair_error
+    assert f"{scanner_server.url}/office/" in pair_error  # where it belongs
     assert Device.objects.get(pk=office.office.device_id).pairing_code == office.pairing_code  # not spent
     screenshot(driver, f"{language}-pairing-box-office-code")
 
-    # Its bare code, typed, cannot be told apart: spent, but the phone does not become a box office.
+    # Its bare code, typed, cannot be told apart: spent, so its pairing goes to the box-office
+    # terminal of this device (which opens paired), and the door scanner stays unpaired.
     driver.find_element(By.ID, "pair-code").send_keys(office.pairing_code + "\n")
-    spent = say("That code is now used: ask the admin for a new one for the box office too.")
-    wait(driver, lambda d: d.find_element(By.ID, "pair-error").text == f"{office_words} {spent}")
+    handed_words = say("This was a box-office pairing code. This device is now paired as that box office: "
+                       "open the box-office terminal at %s").replace("%s", f"{scanner_server.url}/office/")
+    wait(driver, lambda d: d.find_element(By.ID, "pair-error").text == handed_words)
     assert body(driver, "screen") == "pairing" and js(driver, "return localStorage.getItem('tc.scanner.device')") is None
+    handed = js(driver, "return JSON.parse(localStorage.getItem('tc.office.device'))")
+    assert (handed["role"], handed["office"]["office_id"]) == ("office", office.office.office_id)
 
     # Paired as a door scanner, the same link in front of the camera gets its own answer, unsent.
     _, code = pair_device(event, name="North")

@@ -16,8 +16,19 @@ from selenium.webdriver.common.keys import Keys
 
 from tests.conftest import code_for, make_device, make_event, sell
 from tests.scanner.conftest import ROOT, requested_urls, screenshot
-from tests.scanner.pages import (FORGED, body, dismiss, js, off_origin, open_paired, pair_device, shown, wait,
-                                 wait_for_result, wedge)
+from tests.scanner.pages import (
+    FORGED,
+    body,
+    dismiss,
+    js,
+    off_origin,
+    open_paired,
+    pair_device,
+    shown,
+    wait,
+    wait_for_result,
+    wedge,
+)
 from tests.scanner.video import blank_video, codes_video
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,8 +1,10 @@
-// TicketCore door scanner service worker (served from {{ scope }}sw.js by devices/scanner.py).
-// Precaches the app so an installed phone opens it with no network; the API is never cached:
-// the app itself decides what to do when the server cannot be reached (docs/adr/0015).
+// The service worker of TicketCore's installable apps (served from {{ scope }}sw.js: the door
+// scanner by devices/scanner.py, the box-office terminal by offices/terminal.py).
+// Precaches the app so an installed device opens it with no network; the API is never cached:
+// the app itself decides what to do when the server cannot be reached (docs/adr/0015, 0031).
 const VERSION = "{{ version }}";
-const CACHE = `tc-scanner-${VERSION}`;
+const PREFIX = "{{ cache_prefix }}"; // one per app: the apps share the origin's caches
+const CACHE = `${PREFIX}${VERSION}`;
 const SHELL = "{{ scope }}";
 const HEALTH = "{{ health }}"; // the app's are-you-there probe: always the network, never a cache
 const PRECACHE = {{ precache_json|safe }};
@@ -19,7 +21,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const key of await caches.keys()) {
-      if (key.startsWith("tc-scanner-") && key !== CACHE) await caches.delete(key);
+      if (key.startsWith(PREFIX) && key !== CACHE) await caches.delete(key);
     }
     await self.clients.claim();
   })());

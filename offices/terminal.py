@@ -1,0 +1,134 @@
+"""The box-office terminal web app: the page at /office/, its web app manifest and its service
+worker, built like the door scanner (devices/scanner.py, docs/adr/0015) and sharing its service
+worker template and build version. The app is static (templates/office, static/office,
+static/common, static/vendor/qr) and talks only to the device API with the office's `Device`
+token: /api/v1/devices/*, /api/v1/offices/{id}, its /stock and /sync. Design:
+docs/adr/0031-box-office-terminal.md."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import get_template
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from core import i18n
+from devices.scanner import SW_TEMPLATE, app_build_version
+
+APP_VERSION = "office/1.0"
+SCOPE = "/office/"
+# Everything the page loads; the service worker precaches exactly this list
+# (tests/office_app/test_pages.py checks it against the files and the modules' imports).
+ASSETS = [
+    "i18n/gettext.js",
+    "common/http.js",
+    "common/idb.js",
+    "common/pairing_code.js",
+    "office/api.js",
+    "office/app.css",
+    "office/app.js",
+    "office/checkout.js",
+    "office/conflicts.js",
+    "office/connection.js",
+    "office/format.js",
+    "office/page.js",
+    "office/picker.js",
+    "office/print.css",
+    "office/sales.js",
+    "office/state.js",
+    "office/stock.js",
+    "office/store.js",
+    "office/tickets.js",
+    "office/till.js",
+    "office/icon.svg",
+    "vendor/qr/index.js",
+]
+MODULES = [name for name in ASSETS if name.endswith(".js") and name != "office/app.js"]
+
+# Same origin only, no inline script or style: the QR is drawn as SVG elements by script.
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+])
+
+
+def _compute_version() -> str:
+    return app_build_version(APP_VERSION, ("office/index.html", SW_TEMPLATE), ASSETS)
+
+
+@lru_cache(maxsize=1)
+def _cached_version() -> str:
+    return _compute_version()
+
+
+def build_version() -> str:
+    """Changes whenever the page or any asset changes (cached per process except under DEBUG)."""
+    return _compute_version() if settings.DEBUG else _cached_version()
+
+
+def _config() -> dict:
+    return {
+        "api": "/api/v1",
+        "health": reverse("healthz"),
+        "scope": SCOPE,
+        "sw": f"{SCOPE}sw.js",
+        "scanner": reverse("scanner"),
+        "app_version": f"{APP_VERSION}+{build_version()}",
+    }
+
+
+@require_safe
+def app(request):
+    response = render(request, "office/index.html", {"config": _config(), "modules": MODULES})
+    response["Cache-Control"] = "no-cache"
+    response["Content-Security-Policy"] = CSP
+    response["Permissions-Policy"] = "camera=(), microphone=()"
+    response["Referrer-Policy"] = "no-referrer"  # the pairing code is in this page's URL
+    return response
+
+
+@require_safe
+def service_worker(request):
+    precache = [SCOPE, f"{SCOPE}manifest.webmanifest", *[static(name) for name in ASSETS],
+                *[reverse("jsi18n-json", kwargs={"language": code}) for code in i18n.language_codes()]]
+    body = get_template(SW_TEMPLATE).render({
+        "version": build_version(), "scope": SCOPE, "precache_json": json.dumps(precache), "health": reverse("healthz"),
+        "cache_prefix": "tc-office-",
+    })
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = SCOPE
+    return response
+
+
+@require_safe
+def webmanifest(request):
+    manifest = {
+        "id": SCOPE,
+        "name": _("TicketCore Box Office"),
+        "short_name": _("Box office"),
+        "description": _("Sell the box office's seats and hand over tickets, online or offline."),
+        "start_url": SCOPE,
+        "scope": SCOPE,
+        "display": "standalone",
+        "background_color": "#0f172a",
+        "theme_color": "#0f172a",
+        "icons": [{"src": static("office/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = JsonResponse(manifest, content_type="application/manifest+json")
+    response["Cache-Control"] = "no-cache"
+    return response
