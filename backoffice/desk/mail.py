@@ -35,7 +35,6 @@ from tickets.models import Ticket
 log = logging.getLogger(__name__)
 
 MAX_TICKETS_PER_EMAIL = 50  # a family or a group; a larger order is printed, not mailed
-CONTEXT = "email"
 
 
 class NotSold(DomainError):
@@ -63,19 +62,19 @@ class SentEmail:
 
 
 def _ticket_line(ticket: Ticket) -> str:
-    return pgettext(CONTEXT, "%(zone)s · seat %(seat)s · row %(row)s · reference %(reference)s") % {
+    return pgettext("email", "%(zone)s · seat %(seat)s · row %(row)s · reference %(reference)s") % {
         "zone": ticket.zone, "seat": ticket.seat_number, "row": words.row_text(ticket.seat_row),
         "reference": ticket.reference}
 
 
 def _body(event: Event, tickets: list[Ticket], name: str) -> str:
     when = format_local(event.date_start, event.timezone)
-    lines = [pgettext(CONTEXT, "Hello %(name)s,") % {"name": name} if name else pgettext(CONTEXT, "Hello,"), ""]
-    lines.append(pgettext(CONTEXT, "Here are your tickets for %(event)s.") % {"event": event.name})
+    lines = [pgettext("email", "Hello %(name)s,") % {"name": name} if name else pgettext("email", "Hello,"), ""]
+    lines.append(pgettext("email", "Here are your tickets for %(event)s.") % {"event": event.name})
     lines.append(f"{event.venue} · {when}" if event.venue else when)
     lines.append("")
     lines += [f"- {_ticket_line(t)}" for t in tickets]
-    lines += ["", pgettext(CONTEXT, "The tickets are in the attached PDF. Show each ticket's QR code at the door, "
+    lines += ["", pgettext("email", "The tickets are in the attached PDF. Show each ticket's QR code at the door, "
                                     "printed or on your phone: each ticket admits one person once. If a code does "
                                     "not scan, give its reference."), ""]
     return "\n".join(lines)
@@ -93,9 +92,10 @@ def send_tickets(*, event_id: str, ticket_ids: list[str], to: str, name: str = "
         raise NotSold(unsold)
     with words.in_print_language(event, language):
         pdf = io.BytesIO()
-        render_tickets(event=event, tickets=selection.rows(), zones=selection.zones, layout=Layout.A4, out=pdf)
+        render_tickets(event=event, tickets=selection.rows(), zones=selection.zones, layout=Layout.A4, out=pdf,
+                       language=language)
         # One line whatever the event's name holds: a header with a line break is refused.
-        subject = " ".join((pgettext(CONTEXT, "Your tickets: %(event)s") % {"event": event.name}).split())
+        subject = " ".join((pgettext("email", "Your tickets: %(event)s") % {"event": event.name}).split())
         message = EmailMessage(subject=subject, body=_body(event, tickets, name), to=[to])
         message.attach(f"tickets-{event.event_id}.pdf", pdf.getvalue(), "application/pdf")
     try:

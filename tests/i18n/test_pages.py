@@ -61,6 +61,10 @@ PAGES = [
          pending="templates/dashboard/*.html and live/dashboard.py: mark the page texts"),
     Page("dashboard of an event", "/dashboard/events/{event_id}/", login=True,
          pending="templates/dashboard/event.html; its JS texts: static/dashboard/*.js through gettext.js"),
+    # The desk shows who is signed in ("i18n-manager": its "i18n" counts as a code, "manager" is
+    # data) and the language switch (each language in its own words).
+    Page("sales desk events", "/desk/", login=True, data=(*LANGUAGE_NAMES, "manager")),
+    Page("sales desk of an event", "/desk/events/{event_id}/", login=True, data=(*LANGUAGE_NAMES, "manager")),
     # Not here: /api/docs/ (its only server-rendered text is the title, "TicketCore API"; Swagger UI
     # writes the rest, in English only, for developers, like the schema's descriptions).
     Page("door scanner", "/scanner/",
