@@ -6,13 +6,16 @@
 //   api.js      the API calls (session + CSRF)       live.js     the live feed socket
 //   seats.js    the seat map and its live state      order.js    the order and its phases
 //   handover.js QR codes, PDF, email after a sale    status.js   the sales figures
+//   zones.js    the zone tabs                         notice.js   what the order says
 //   format.js   money and times (event's clock)
 import { gettext } from "../i18n/gettext.js";
 import * as api from "./api.js";
 import { startLive } from "./live.js";
 import * as order from "./order.js";
 import * as map from "./seats.js";
+import { notice } from "./notice.js";
 import * as status from "./status.js";
+import * as zones from "./zones.js";
 
 function onMessage(msg) {
   if (msg.type === "snapshot") {
@@ -26,13 +29,13 @@ function onMessage(msg) {
 
 async function boot() {
   map.connect({ pick: order.pick, changed: order.seatsChanged, isSelected: order.isSelected, isMine: order.isMine,
-                shown: order.zoneShown });
+                shown: () => { order.zoneShown(); zones.render(); } });
   const kept = order.restore();
   let event;
   try {
     event = await api.event();
   } catch (error) {
-    order.notice(error.status === 0 ? gettext("The server cannot be reached: reload the page when the connection is back.")
+    notice(error.status === 0 ? gettext("The server cannot be reached: reload the page when the connection is back.")
                               : error.message, "bad");
     return;
   }

@@ -22,8 +22,9 @@ export function show(tickets, buyer, at = Date.now()) {
   $("sold-summary").textContent = interpolate(
     ngettext("%(count)s ticket sold to %(name)s · %(total)s", "%(count)s tickets sold to %(name)s · %(total)s", ids.length),
     { count: ids.length, name: buyer.name || "–", total: money(sum) }, true);
-  $("sold-at").textContent = interpolate(gettext("Sold at %(time)s. Show the codes to the buyer, print them or email them."),
-                                         { time: clock(new Date(at)) }, true);
+  $("sold-at").textContent = interpolate(ngettext(
+    "Sold at %(time)s. Show the code to the buyer, print it or email it.",
+    "Sold at %(time)s. Show the codes to the buyer, print them or email them.", ids.length), { time: clock(new Date(at)) }, true);
   $("sold-tickets").replaceChildren(...sale.tickets.map((t) => {
     const label = labelOf(t.zone, t.seat_row, t.seat_number);
     return h("figure", { class: "ticket", "data-ticket": t.ticket_id, style: `--zone:${t.color}` },

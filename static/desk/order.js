@@ -8,6 +8,7 @@ import { $, h } from "../dashboard/dom.js";
 import * as api from "./api.js";
 import { cents, clock, countdown, money } from "./format.js";
 import * as handover from "./handover.js";
+import { apiProblem, notice } from "./notice.js";
 import * as map from "./seats.js";
 
 const body = document.body;
@@ -19,47 +20,35 @@ let phase = "pick";
 const selection = new Set(); // ticket_ids, in the order they were picked
 let hold = null; // {hold_id, tickets, deadline (this browser's clock), expires_at}
 let ticker = null;
+// What each seat of the order looks like (label, colour, price in cents), noted when it is picked
+// and kept with the order, so a reload shows the order before its zones are read again.
+let known = {};
 
 export const isSelected = (ticketId) => selection.has(ticketId);
 export const isMine = (ticketId) => !!hold && hold.tickets.includes(ticketId);
 
 // --------------------------------------------------------------------------- words
 
-const seatNames = (ids) => ids.map((id) => {
+/** {label, color, cents} of a seat: from the map when it is there, else as noted. */
+function describe(id) {
   const seat = map.get(id);
-  return seat ? map.seatLabel(seat) : id;
-}).join(", ");
-
-export function notice(text, kind = "info") {
-  const box = $("notice");
-  box.textContent = text;
-  box.className = `notice notice-${kind}`;
-  box.hidden = !text;
+  const z = seat && map.zone(seat.zone_id);
+  if (seat && z) known[id] = { label: map.seatLabel(seat), color: z.color, cents: cents(z.price) };
+  return known[id] || { label: id, color: "#64748b", cents: 0 };
 }
 
-function apiProblem(error, what) {
-  if (error.status === 0) return interpolate(gettext("No answer from the server: %(what)s Try again."), { what }, true);
-  if (error.signedOut) return gettext("Your session has ended: sign in again (the link is at the top).");
-  return error.message;
-}
+const seatNames = (ids) => ids.map((id) => describe(id).label).join(", ");
 
 // --------------------------------------------------------------------------- drawing
 
-function total(ids) {
-  return ids.reduce((sum, id) => {
-    const seat = map.get(id);
-    const z = seat && map.zone(seat.zone_id);
-    return sum + (z ? cents(z.price) : 0);
-  }, 0);
-}
+const total = (ids) => ids.reduce((sum, id) => sum + describe(id).cents, 0);
 
 function line(id, removable) {
-  const seat = map.get(id);
-  const z = seat && map.zone(seat.zone_id);
+  const seat = describe(id);
   return h("li", { "data-ticket": id },
-    h("i", { class: "swatch", style: `--zone:${z ? z.color : "#64748b"}` }),
-    h("span", { class: "what" }, seat ? map.seatLabel(seat) : id),
-    h("span", { class: "price" }, z ? money(cents(z.price)) : ""),
+    h("i", { class: "swatch", style: `--zone:${seat.color}` }),
+    h("span", { class: "what" }, seat.label),
+    h("span", { class: "price" }, money(seat.cents)),
     removable ? h("button", { type: "button", class: "remove", "aria-label": gettext("Remove from the order"),
                               title: gettext("Remove from the order"), onclick: () => unpick(id) }, "×") : null);
 }
@@ -96,8 +85,10 @@ function render() {
 
 function save() {
   try {
+    const inOrder = [...selection, ...(hold ? hold.tickets : [])];
+    known = Object.fromEntries(inOrder.map((id) => [id, describe(id)]));
     sessionStorage.setItem(STORE, JSON.stringify({ selection: [...selection], hold, sale: handover.current(),
-                                                   zone: map.shownZone() }));
+                                                   zone: map.shownZone(), known }));
   } catch { /* private mode: the order lives as long as the page */ }
 }
 
@@ -129,7 +120,10 @@ function unpick(id) {
  * sale took leaves the order at once, and the clerk is told which. While this desk's own hold is
  * on its way, its seats turning "held" is that hold: judged when the answer comes. */
 export function seatsChanged(ids) {
-  if (phase !== "pick") return;
+  if (phase !== "pick") {
+    if (hold && ids.some(isMine)) render(); // its seats were (re)read: their words and prices
+    return;
+  }
   const lost = ids.filter((id) => selection.has(id) && !map.isFree(map.get(id)));
   if (!lost.length) return;
   for (const id of lost) selection.delete(id);
@@ -293,6 +287,7 @@ export function restore() {
     notice(gettext("The hold of this order ran out while the page was closed: its seats are free again."), "warn");
   }
   for (const id of (kept && kept.selection) || []) selection.add(id);
+  known = (kept && kept.known) || {};
   $("hold").addEventListener("click", takeHold);
   $("release").addEventListener("click", release);
   $("buyer").addEventListener("submit", checkout);

@@ -5,7 +5,7 @@
 import { gettext, interpolate } from "../i18n/gettext.js";
 import { $, h } from "../dashboard/dom.js";
 import * as api from "./api.js";
-import { cents, count, money, seatNumber } from "./format.js";
+import { cents, money, seatNumber } from "./format.js";
 
 const UNASSIGNED_ROW = "por asignar"; // the seeds' row before one is assigned
 const SOLD_STATES = new Set(["sold", "inside", "out"]);
@@ -32,8 +32,9 @@ export function connect(orderHooks) {
 export function setZones(list) {
   zones.clear();
   for (const z of list) zones.set(z.zone_id, z);
-  renderTabs();
 }
+
+export const allZones = () => [...zones.values()];
 
 // --------------------------------------------------------------------------- state
 
@@ -262,7 +263,6 @@ function render() {
 export async function showZone(zoneId) {
   shown = zoneId;
   hooks.shown(zoneId);
-  renderTabs();
   const z = zones.get(zoneId);
   $("zone-title").textContent = z ? z.name : "";
   $("zone-price").textContent = z ? money(cents(z.price)) : "";
@@ -276,32 +276,4 @@ export async function showZone(zoneId) {
         gettext("The seats could not be read. They are read again as soon as the connection is back.")));
     }
   }
-}
-
-// --------------------------------------------------------------------------- zone tabs
-
-let zoneCounts = new Map(); // zone_id -> the sales aggregate's row
-
-export function setCounts(aggregate) {
-  zoneCounts = new Map((aggregate.zones || []).map((z) => [z.zone_id, z]));
-  renderTabs();
-}
-
-function renderTabs() {
-  const box = $("zones");
-  box.replaceChildren();
-  for (const z of zones.values()) {
-    const c = zoneCounts.get(z.zone_id);
-    const free = c ? interpolate(gettext("%(count)s free"), { count: count(c.available) }, true) : "";
-    box.append(h("button", {
-      type: "button", role: "tab", class: `zone-tab${z.zone_id === shown ? " on" : ""}`, "data-zone": z.zone_id,
-      "aria-selected": z.zone_id === shown ? "true" : "false", style: `--zone:${z.color}`,
-      onclick: () => showZone(z.zone_id),
-    }, h("i", { class: "swatch" }), h("span", { class: "zone-name" }, z.name),
-    h("span", { class: "zone-meta" }, `${money(cents(z.price))}${free ? " · " + free : ""}`)));
-  }
-  const c = zoneCounts.get(shown);
-  $("zone-counts").textContent = c ? interpolate(
-    gettext("%(free)s free · %(held)s held · %(sold)s sold of %(seats)s"),
-    { free: count(c.available), held: count(c.held), sold: count(c.sold), seats: count(c.seats) }, true) : "";
 }

@@ -1,9 +1,10 @@
 // The live sales status: sold, held, at box offices and free per zone, and the revenue, from the
 // sales aggregate (GET /sales on start, then the live feed's `sales` messages and snapshots).
-import { gettext, interpolate } from "../i18n/gettext.js";
+import { gettext, ngettext, interpolate } from "../i18n/gettext.js";
 import { $, h } from "../dashboard/dom.js";
 import { cents, clock, count, money } from "./format.js";
 import * as map from "./seats.js";
+import * as zones from "./zones.js";
 
 const FIELDS = ["available", "held", "offline", "sold"];
 const CHANNELS = { online: () => gettext("online"), box_office: () => gettext("box offices"), manual: () => gettext("staff") };
@@ -15,7 +16,7 @@ function cells(row) {
 
 export function render(aggregate) {
   if (!aggregate || !aggregate.zones) return;
-  map.setCounts(aggregate);
+  zones.setCounts(aggregate);
   $("status").querySelector("tbody").replaceChildren(...aggregate.zones.map((row) => {
     const z = map.zone(row.zone_id);
     return h("tr", { "data-zone": row.zone_id },
@@ -29,7 +30,7 @@ export function render(aggregate) {
   }
   const channels = totals.channels || {};
   const parts = Object.keys(CHANNELS).filter((c) => channels[c] && channels[c].sold).map((c) =>
-    interpolate(gettext("%(channel)s: %(sold)s sold, %(revenue)s"),
+    interpolate(ngettext("%(channel)s: %(sold)s sold, %(revenue)s", "%(channel)s: %(sold)s sold, %(revenue)s", channels[c].sold),
                 { channel: CHANNELS[c](), sold: count(channels[c].sold), revenue: money(cents(channels[c].revenue)) }, true));
   $("channels").textContent = parts.join(" · ");
   $("status-note").textContent = interpolate(gettext("as of %(time)s"), { time: clock(new Date()) }, true);

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.desk.smtp_sink import SMTPSink
-from tests.i18n.conftest import NO_BROWSER, _browser_paths
+from tests.i18n.conftest import NO_BROWSER, _browser_paths, catalogue  # noqa: F401 (the fixture, and the .mo compiled)
 from tests.servers import child_env, server_process
 
 ROOT = Path(__file__).resolve().parents[2]
