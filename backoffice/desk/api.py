@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backoffice.desk.mail import MAX_TICKETS_PER_EMAIL, send_tickets
+from backoffice.desk.mail import MAX_TICKETS_PER_EMAIL, NotSold, send_tickets
 from core import schema
 from events.models import Language
 from tickets.holds import TICKET_ID_MAX_LENGTH
@@ -59,7 +59,7 @@ class EmailTicketsView(APIView):
                               ("other tickets", "unknown_tickets", "Not tickets of this event: X-1.",
                                {"tickets": ["Not tickets of this event."]}, {"tickets": ["X-1"]})),
             409: schema.error("Some tickets are not sold; nothing was sent.",
-                              ("unsold", "not_sold", "Only sold tickets can be sent: some of these tickets are "
+                              ("unsold", NotSold.code, "Only sold tickets can be sent: some of these tickets are "
                                "not sold.", {}, {"tickets": [schema.TICKET_ID]})),
             503: schema.error("The mail server did not accept the message.",
                               ("mail server down", "mail_unavailable", "The email could not be sent: the mail "

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from access.vocabulary import Reason
 from backoffice.printing import words
 from backoffice.printing.selection import select_tickets
 from backoffice.printing.tickets import Layout, render_tickets
@@ -38,7 +39,7 @@ MAX_TICKETS_PER_EMAIL = 50  # a family or a group; a larger order is printed, no
 
 
 class NotSold(DomainError):
-    code = "not_sold"
+    code = Reason.NOT_SOLD.value  # the scan's word for it: such a ticket admits nobody
     status = 409
     default_message = _("Only sold tickets can be sent: some of these tickets are not sold.")
 
