@@ -1,7 +1,9 @@
 // The live feed (ws /ws/events/{id}/live/, staff session): the desk listens for `snapshot` (on
 // every (re)connect), the `sales` aggregate and the `sales` changes seat by seat. While the socket
 // is down the page says so and retries (1, 2, 4, then every 5 s, jittered); a socket refused
-// because the session ended (close code 4403) is "signed out", retried slowly.
+// because the session ended (close code 4403) is "signed out", retried slowly. A server that lost
+// Redis keeps the socket but cannot pass on seat changes (`feed` {redis: false}): said too, and
+// the snapshot that follows Redis's return re-reads the map.
 import { gettext, interpolate } from "../i18n/gettext.js";
 import { $ } from "../dashboard/dom.js";
 
@@ -15,17 +17,20 @@ const CLOSE_FORBIDDEN = 4403;
 let socket = null;
 let attempt = 0;
 let signedOut = false;
+let paused = false; // connected, but the server lost Redis: seat changes do not arrive
 let timer = null;
 let handler = () => {};
 
 export const isLive = () => !!socket && socket.readyState === WebSocket.OPEN && !signedOut;
+// For the browser tests (and a curious operator's console): the socket in use.
+globalThis.ticketcoreDesk = { socket: () => socket };
 
 function show(kind, text) {
   const pill = $("conn");
   pill.className = `pill ${{ live: "pill-ok", wait: "pill-wait", down: "pill-bad" }[kind]}`;
   pill.dataset.state = kind;
   pill.textContent = text;
-  const stale = kind !== "live" && (attempt > 0 || signedOut);
+  const stale = kind !== "live" && (attempt > 0 || signedOut || paused);
   $("stale").hidden = !stale;
   $("stale-signin").hidden = !signedOut;
   document.body.dataset.live = kind === "live" ? "true" : "false";
@@ -68,10 +73,12 @@ function connect() {
     heard = Date.now();
     let msg;
     try { msg = JSON.parse(ev.data); } catch { return; }
-    if (msg.type === "snapshot") {
+    if (msg.type === "snapshot" || msg.type === "feed") {
       attempt = 0;
       signedOut = false;
-      show("live", gettext("Live"));
+      paused = msg.type === "feed" ? msg.redis === false : !!(msg.live && msg.live.redis === false);
+      if (paused) show("wait", gettext("Connected · seat changes paused"));
+      else show("live", gettext("Live"));
     }
     handler(msg);
   };

@@ -326,6 +326,17 @@ def test_two_clerks_in_two_languages_see_each_others_sales_at_once(desk_server, 
     no_english_left("handing over")
     screenshot(two.d, "es-handover")
 
+    # The socket drops and a hold is taken meanwhile that no message announces: once the page is
+    # back on the feed it reads the map again, without a reload.
+    one.d.execute_script("window.ticketcoreDesk.socket().close()")
+    one.wait(lambda: one.el("#conn").get_attribute("data-state") != "live", message="the drop did not show")
+    with connection.cursor() as cur:
+        cur.execute("INSERT INTO tickets_blocked (hold_id, event_id, ticket_id, locked_up, created_at) "
+                    "SELECT 'unannounced', event_id, id, clock_timestamp() + interval '10 minutes', clock_timestamp() "
+                    "FROM tickets_ticket WHERE event_id = %s AND seat_id = 'B-9'", [event.event_id])
+    one.wait(lambda: one.el("#conn").get_attribute("data-state") == "live", timeout=15, message="did not reconnect")
+    one.wait(lambda: one.look("B-9") == "held", message="the map was not read again after the reconnect")
+
     # A sale made by staff elsewhere (the admin's sell action, the API's PATCH) reaches the maps too.
     sell_tickets(event_id=event.event_id, ticket_ids=[tid(event, "B-7")], actor="boss")
     for desk in (one, two):
