@@ -7,9 +7,7 @@ Every wait polls the page with a deadline; nothing sleeps."""
 from __future__ import annotations
 
 import io
-import json
 import re
-import urllib.request
 import uuid
 from decimal import Decimal
 
@@ -17,97 +15,12 @@ import pytest
 from django.db import connection
 
 from accounts.services import create_staff_token
-from events.models import Event
-from events.services import ZoneSpec
-from tests.conftest import code_for, make_device, make_event
+from tests.conftest import code_for, make_device
 from tests.desk.conftest import screenshot
+from tests.desk.pages import PASSWORD, Desk, desk_event, http, tid
 from tickets.models import LedgerEntry, Ticket, TicketHold
-from tickets.services import generate_tickets
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ZONES = [
-    ZoneSpec(zone_id="A", name="Ringside", color="#C0392B", seats=12, price=Decimal("45.00")),
-    ZoneSpec(zone_id="B", name="Tribune", color="#2E86C1", seats=24, reentry=True, price=Decimal("20.00")),
-]
-PASSWORD = "pw-desk-clerk-1"
-
-
-def desk_event(name="Noche de Campeones", time_zone="America/Mexico_City"):
-    event = make_event(zones=ZONES, name=name)
-    Event.objects.filter(pk=event.pk).update(timezone=time_zone, currency="EUR")
-    generate_tickets(event_id=event.event_id)
-    return Event.objects.get(pk=event.pk)
-
-
-def tid(event, seat_id) -> str:
-    return Ticket.objects.get(event=event, seat_id=seat_id).ticket_id
-
-
-def http(url, *, method="GET", body=None, headers=None):
-    request = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
-
-
-class Desk:
-    """One clerk's browser on the desk page."""
-
-    def __init__(self, driver, base, event):
-        self.d, self.base, self.event = driver, base, event
-
-    def wait(self, predicate, timeout=10, message=""):
-        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        return WebDriverWait(self.d, timeout, poll_frequency=0.05,
-                             ignored_exceptions=[StaleElementReferenceException, NoSuchElementException]
-                             ).until(lambda d: predicate(), message)
-
-    def el(self, css):
-        from selenium.webdriver.common.by import By
-
-        return self.d.find_element(By.CSS_SELECTOR, css)
-
-    def els(self, css):
-        from selenium.webdriver.common.by import By
-
-        return self.d.find_elements(By.CSS_SELECTOR, css)
-
-    def text(self, css):
-        return self.el(css).text
-
-    def login_and_open(self, username):
-        self.d.get(f"{self.base}/desk/events/{self.event.event_id}/")
-        assert "/admin/login/" in self.d.current_url  # a staff page: sign in first
-        self.el("#id_username").send_keys(username)
-        self.el("#id_password").send_keys(PASSWORD)
-        self.el("input[type=submit]").click()
-        self.wait(lambda: self.d.current_url.endswith(f"/desk/events/{self.event.event_id}/"), message="not back")
-        self.wait(lambda: self.el("#conn").get_attribute("data-state") == "live", timeout=15, message="not live")
-
-    def seat(self, seat_id):
-        return self.el(f'#seats button[data-seat="{seat_id}"]')
-
-    def look(self, seat_id):
-        return self.seat(seat_id).get_attribute("data-look")
-
-    def zone(self, zone_id):
-        self.el(f'#zones [data-zone="{zone_id}"]').click()
-        self.wait(lambda: self.els(f'#seats button[data-seat="{zone_id}-1"]'), message=f"zone {zone_id} not shown")
-
-    def pick(self, *seat_ids):
-        for seat_id in seat_ids:
-            self.wait(lambda: self.look(seat_id) == "available", message=f"{seat_id} not free")
-            self.seat(seat_id).click()
-            self.wait(lambda: self.look(seat_id) == "selected", message=f"{seat_id} not selected")
-
-    def order_lines(self):
-        return [li.get_attribute("data-ticket") for li in self.els("#pick-list li")]
 
 
 def test_a_clerk_sells_seats_and_the_door_admits_them(desk_server, open_browser, smtp_sink, django_user_model):
@@ -264,81 +177,3 @@ def test_a_clerk_sells_seats_and_the_door_admits_them(desk_server, open_browser,
     errors = [e for e in desk.d.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]
               and "409" not in e["message"]]
     assert not errors, errors
-
-
-def test_two_clerks_in_two_languages_see_each_others_sales_at_once(desk_server, open_browser, django_user_model,
-                                                                   catalogue):
-    from tests.i18n.completeness import browser_texts, english_left
-    from tickets.services import sell_tickets
-
-    event = desk_event(name="Gala de Boxeo")
-    for name in ("clerk1", "clerk2"):
-        django_user_model.objects.create_user(name, password=PASSWORD, is_staff=True)
-    one = Desk(open_browser("en"), desk_server, event)
-    two = Desk(open_browser("es"), desk_server, event)
-    one.login_and_open("clerk1")
-    two.login_and_open("clerk2")
-    data = {"Gala de Boxeo", "Arena", "Ringside", "Tribune", "America/Mexico_City", "Ada Lovelace", "Español", "English"}
-
-    def no_english_left(stage):
-        report = english_left(f"sales desk, {stage}", browser_texts(two.d), browser_texts(one.d),
-                              catalogue=catalogue, data=data)
-        assert not report, str(report)
-
-    for desk in (one, two):
-        desk.zone("B")
-    one.pick("B-5", "B-6")
-    two.pick("B-6")
-    no_english_left("picking")
-    assert two.text("#hold") == "Reservar 1 asiento" and two.text("#pick-total") == "20,00 €"
-
-    # Clerk 2 holds B-6 first: clerk 1's order loses it at once, with the reason.
-    two.el("#hold").click()
-    two.wait(lambda: two.el("body").get_attribute("data-phase") == "held")
-    one.wait(lambda: one.look("B-6") == "held", message="clerk 1 did not see the hold")
-    one.wait(lambda: one.order_lines() == [tid(event, "B-5")])
-    assert "Taken by another sale just now: Tribune · seat 6" in one.text("#notice")
-    assert two.look("B-6") == "mine"
-
-    # A reload keeps clerk 2's hold and its countdown (the order lives in the tab).
-    two.d.refresh()
-    two.wait(lambda: two.el("#conn").get_attribute("data-state") == "live", timeout=15)
-    two.wait(lambda: two.el("body").get_attribute("data-phase") == "held", message="the hold was lost on reload")
-    two.wait(lambda: two.look("B-6") == "mine")
-    assert re.fullmatch(r"\d{1,2}:\d\d", two.text("#countdown"))
-    assert two.text("#held-list") == "Tribune · asiento 6\n20,00 €" and two.text("#held-total") == "20,00 €"
-    one.el("#hold").click()
-    one.wait(lambda: one.el("body").get_attribute("data-phase") == "held")
-    no_english_left("holding")
-    screenshot(two.d, "es-hold")
-
-    # Both check out; each sees the other's seat sold.
-    for desk, buyer in ((one, "Ada Lovelace"), (two, "Ada Lovelace")):
-        desk.el("#buyer-name").send_keys(buyer)
-        desk.el("#checkout").click()
-    for desk in (one, two):
-        desk.wait(lambda: desk.el("body").get_attribute("data-phase") == "sold")
-    one.wait(lambda: one.look("B-6") == "sold")
-    two.wait(lambda: two.look("B-5") == "sold")
-    assert two.text("#sold-summary") == "1 entrada vendida a Ada Lovelace · 20,00 €"
-    two.wait(lambda: two.d.execute_script("const i = document.querySelector('#sold-tickets img.qr');"
-                                          "return !!i && i.complete && i.naturalWidth > 0"), message="no QR image")
-    no_english_left("handing over")
-    screenshot(two.d, "es-handover")
-
-    # The socket drops and a hold is taken meanwhile that no message announces: once the page is
-    # back on the feed it reads the map again, without a reload.
-    one.d.execute_script("window.ticketcoreDesk.socket().close()")
-    one.wait(lambda: one.el("#conn").get_attribute("data-state") != "live", message="the drop did not show")
-    with connection.cursor() as cur:
-        cur.execute("INSERT INTO tickets_blocked (hold_id, event_id, ticket_id, locked_up, created_at) "
-                    "SELECT 'unannounced', event_id, id, clock_timestamp() + interval '10 minutes', clock_timestamp() "
-                    "FROM tickets_ticket WHERE event_id = %s AND seat_id = 'B-9'", [event.event_id])
-    one.wait(lambda: one.el("#conn").get_attribute("data-state") == "live", timeout=15, message="did not reconnect")
-    one.wait(lambda: one.look("B-9") == "held", message="the map was not read again after the reconnect")
-
-    # A sale made by staff elsewhere (the admin's sell action, the API's PATCH) reaches the maps too.
-    sell_tickets(event_id=event.event_id, ticket_ids=[tid(event, "B-7")], actor="boss")
-    for desk in (one, two):
-        desk.wait(lambda: desk.look("B-7") == "sold", message="a staff sale did not show")
-    two.wait(lambda: two.text('#status tr[data-zone="B"] [data-field="sold"]') == "3")
