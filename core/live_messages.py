@@ -8,7 +8,8 @@ them; `static/dashboard/dashboard.js` and tests/live read these. Value types are
 events in its test suite): a wrong value type must never fail a scan in production.
 
 Published after commit by services (`core.live.publish_on_commit`): `scan`, `sync`, `alert`,
-`alert_ack`, `device`, `sales` (a change: held, sold, released, offline, unassign). Sent by the
+`alert_ack`, `device`, `sales` (a change of seats: held, sold, released, offline, unassign,
+unsold), which the sales desk's seat map follows seat by seat (docs/adr/0032). Sent by the
 feed itself (live/feed.py, live/figures.py, live/consumers.py): `snapshot`, `gate_counts`, `sales`
 (the aggregate, with `totals`), `devices`, `mirror`, `feed`, `pong`."""
 from __future__ import annotations
@@ -188,16 +189,18 @@ class Device(LiveMessage):
 # The optional fields each action of a sales change carries (one set per shape it comes in).
 _SALES_SHAPES: dict[str, tuple[frozenset[str], ...]] = {
     "held": (frozenset({"hold_id", "expires_at"}),),
-    "sold": (frozenset({"hold_id"}), frozenset({"office_id"})),  # checkout | box-office sale
+    "sold": (frozenset({"hold_id"}), frozenset({"office_id"}), frozenset()),  # checkout | box office | staff
     "released": (frozenset({"reason", "hold_id"}), frozenset({"reason", "holds"})),  # release | sweep
     "offline": (frozenset({"office_id"}),),
     "unassign": (frozenset({"office_id"}),),
+    "unsold": (frozenset(),),  # a staff correction made sold tickets available again
 }
 
 
 @_msg
 class SalesChange(LiveMessage):
-    """Seats changed hands (tickets.holds, offices.services); `action` picks its fields (_SALES_SHAPES)."""
+    """Seats changed hands (tickets.holds, tickets.services, offices.services); `action` picks its
+    fields (_SALES_SHAPES)."""
 
     type: ClassVar[str] = "sales"
     OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"reason", "hold_id", "holds", "office_id", "expires_at"})

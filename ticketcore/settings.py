@@ -312,6 +312,21 @@ CELERY_BEAT_SCHEDULE["tickets_unlock"] = {
     "options": {"expires": TICKETS_UNLOCK_INTERVAL},
 }
 
+# --- Email: the sales desk sends buyers their tickets (backoffice/desk/mail.py, docs/adr/0032) ---
+# Django's mail framework; every setting from the environment. The desk sends while the clerk
+# waits, so EMAIL_TIMEOUT bounds how long a dead mail server can hold a request.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="TicketCore <tickets@localhost>")
+EMAIL_SUBJECT_PREFIX = ""  # buyers' mail, not admins'
+# --- end of email block -------------------------------------------------------------------------
+
 # Firestore mirror (PostgreSQL stays the source of truth; see docs/adr/0001).
 FIRESTORE_PROJECT_ID = env("FIRESTORE_PROJECT_ID", default="")
 FIRESTORE_EMULATOR_HOST = env("FIRESTORE_EMULATOR_HOST", default="")

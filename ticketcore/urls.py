@@ -36,6 +36,7 @@ api_v1 = [
     path("", include("offices.api_urls")),
     path("", include("alerts.api_urls")),
     path("", include("backoffice.print_urls")),
+    path("", include("backoffice.desk.api_urls")),
 ]
 
 urlpatterns = [
@@ -52,6 +53,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("dashboard/", include("live.dashboard_urls")),
+    path("desk/", include("backoffice.desk.urls")),  # the staff sales desk (docs/adr/0032)
     path("scanner/", include("devices.scanner_urls")),
     path("office/", include("offices.terminal_urls")),  # the box-office terminal (docs/adr/0031)
     # Languages (docs/adr/0029): the switch posts here (Django's set_language: cookie, redirect);

@@ -12,6 +12,7 @@ from events.codes import active_key
 from events.models import Event
 from tickets import holds, selectors
 from tickets.api import SalesOut, ticket_json
+from tickets.models import TicketState
 
 # ---------------------------------------------------------------------------------------------
 # Virtual office (online sales point): seats, holds, checkout, release, live sales status.
@@ -70,6 +71,10 @@ SeatPage = inline_serializer("SeatPage", {
         "ticket_id": serializers.CharField(), "seat_id": serializers.CharField(), "zone_id": serializers.CharField(),
         "zone": serializers.CharField(), "color": serializers.CharField(), "seat_row": serializers.CharField(),
         "available": serializers.BooleanField(),
+        "state": serializers.ChoiceField(
+            choices=TicketState.values,
+            help_text="why a seat is not available: held (a live checkout hold, may come free), box_office, "
+                      "sold, inside, out; `available` when it is"),
     }, many=True),
     "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
 })

@@ -134,12 +134,14 @@ def active_hold_id(ticket: Ticket) -> str | None:
     )
 
 
-SEAT_FIELDS = ("id", "ticket_id", "seat_id", "zone_id", "zone", "color", "seat_row", "available")
+SEAT_FIELDS = ("id", "ticket_id", "seat_id", "zone_id", "zone", "color", "seat_row", "available", "state")
 
 
 def seats_for_event(event_id: str, *, zone: str | None = None, available: bool | None = None) -> QuerySet:
     """Seats of an event as dicts with `available` (unsold, not assigned to an office, no live
-    hold). One SQL query per page: availability is a correlated EXISTS on the unique hold index."""
+    hold) and `state` (why not: held, box_office, sold...; a seat picker shows a held seat, which
+    may come free, apart from a sold one). One SQL query per page: availability is a correlated
+    EXISTS on the unique hold index, judged at the statement's start for both fields."""
     live_hold = Exists(TicketHold.objects.filter(ticket_id=OuterRef("pk"), locked_up__gt=StatementTimestamp()))
     qs = Ticket.objects.filter(event_id=event_id)
     if zone:
@@ -153,7 +155,7 @@ def seats_for_event(event_id: str, *, zone: str | None = None, available: bool |
     else:
         qs = qs.annotate(available=ExpressionWrapper(Q(status=True, status_offline=False) & ~live_hold,
                                                      output_field=BooleanField()))
-    return qs.values(*SEAT_FIELDS)
+    return qs.annotate(state=state_expression()).values(*SEAT_FIELDS)
 
 
 # Tickets are counted per zone first (one pass over the event's tickets, hash-joined to the few

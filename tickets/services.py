@@ -24,7 +24,9 @@ from core.errors import (
     TicketLocked,
     interpolate,
 )
+from core import live_messages
 from core.ids import firestore_ids
+from core.live import publish_on_commit
 from events.models import Event
 from mirror import outbox
 from tickets.models import LedgerEntry, SaleChannel, Ticket
@@ -202,6 +204,9 @@ def update_ticket(
             append_sold_ledger(sold, {"channel": SaleChannel.MANUAL.value, "by": actor, "changes": changes})
         else:
             append_ledger([ticket.pk], "updated", {"changes": changes, "by": actor})
+        if "status" in changes:  # the seat maps follow (docs/adr/0032)
+            publish_on_commit(event_id, live_messages.SalesChange(
+                event_id=event_id, action="sold" if selling else "unsold", tickets=[ticket.ticket_id]))
     ticket.refresh_from_db()
     return TicketUpdateResult(ticket=ticket, changes=changes)
 
@@ -235,6 +240,8 @@ def sell_tickets(*, event_id: str, ticket_ids: list[str], channel: str = SaleCha
             # made since the read). Report the seats as unavailable, never a 500.
             raise SeatsUnavailable([r[1] for r in rows])
         append_sold_ledger(sold, {"channel": channel, "by": actor, **(metadata or {})})
+        publish_on_commit(event_id, live_messages.SalesChange(event_id=event_id, action="sold",
+                                                             tickets=[r[1] for r in rows]))
     by_pk = {r[0]: r[1] for r in rows}
     return SaleResult(sold=[r[1] for r in rows], prices={by_pk[pk]: price for pk, price in sold.items()})
 

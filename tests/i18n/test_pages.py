@@ -87,6 +87,10 @@ PAGES = [
          data=(*NIGHT_DATA, *SYMBOLS), pending=MODEL_NAMES),
     Page("dashboard events", "/dashboard/", login=True, data=LANGUAGE_NAMES),
     Page("dashboard of an event", "/dashboard/events/{event_id}/", login=True, data=LANGUAGE_NAMES),
+    # The desk shows who is signed in ("i18n-manager": its "i18n" counts as a code, "manager" is
+    # data) and the language switch (each language in its own words).
+    Page("sales desk events", "/desk/", login=True, data=(*LANGUAGE_NAMES, "manager")),
+    Page("sales desk of an event", "/desk/events/{event_id}/", login=True, data=(*LANGUAGE_NAMES, "manager")),
     # Not here: /api/docs/ (its only server-rendered text is the title, "TicketCore API"; Swagger UI
     # writes the rest, in English only, for developers, like the schema's descriptions).
     Page("box-office terminal", "/office/"),

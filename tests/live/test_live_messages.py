@@ -52,6 +52,8 @@ SALES_CHANGE_KEYS = {  # type "sales" without totals: one line per shape
     ("held",): ["event_id", "action", "hold_id", "tickets", "expires_at"],
     ("sold", "hold"): ["event_id", "action", "hold_id", "tickets"],
     ("sold", "office"): ["event_id", "action", "office_id", "tickets"],
+    ("sold", "staff"): ["event_id", "action", "tickets"],
+    ("unsold",): ["event_id", "action", "tickets"],
     ("released", "released"): ["event_id", "action", "reason", "hold_id", "tickets"],
     ("released", "expired"): ["event_id", "action", "reason", "holds", "tickets"],
     ("offline",): ["event_id", "action", "office_id", "tickets"],
@@ -70,7 +72,7 @@ def expected_keys(kind: str, message: dict) -> list[str]:
 
 def sales_shape(message: dict) -> tuple:
     if message["action"] == "sold":
-        return ("sold", "hold" if "hold_id" in message else "office")
+        return ("sold", "hold" if "hold_id" in message else "office" if "office_id" in message else "staff")
     if message["action"] == "released":
         return ("released", message["reason"])
     return (message["action"],)
@@ -140,6 +142,9 @@ def test_a_sales_change_carries_only_its_actions_fields():
         live_messages.SalesChange(event_id="e", action="refunded", tickets=["t"])
     with pytest.raises(TypeError):  # released by whom: a reason is required
         live_messages.SalesChange(event_id="e", action="released", hold_id="h", tickets=["t"])
+    live_messages.SalesChange(event_id="e", action="unsold", tickets=["t"])  # a staff correction
+    with pytest.raises(TypeError):  # no hold or office is ever un-sold
+        live_messages.SalesChange(event_id="e", action="unsold", hold_id="h", tickets=["t"])
 
 
 def test_publish_on_commit_refuses_a_plain_dict():
@@ -182,10 +187,11 @@ def test_every_publish_call_builds_a_typed_message():
                     type_name = getattr(func, "attr", None) or getattr(func, "id", None)
                     assert type_name in types, f"{rel}:{node.lineno} publishes something that is not a typed message"
                     calls.append(rel)
-    # scan, sync, alert + ack, device revoked, holds x4, offices x3
+    # scan, sync, alert + ack, device revoked, holds x4, offices x3, staff sales x2
     assert sorted(set(calls)) == ["access/services.py", "access/sync.py", "alerts/services.py",
-                                  "devices/services.py", "offices/services.py", "tickets/holds.py"]
-    assert len(calls) == 12
+                                  "devices/services.py", "offices/services.py", "tickets/holds.py",
+                                  "tickets/services.py"]
+    assert len(calls) == 14
 
 
 # --------------------------------------------------------------------------- real messages
@@ -248,7 +254,8 @@ def test_scans_syncs_alerts_and_devices_on_the_wire(ev, listener):
     sync_scans(device=Device.objects.select_related("checkpoint").get(pk=lost.pk), scans=[
         {"code": code_for(ev, "A-3"), "direction": "in", "scan_id": uuid.uuid4(), "scanned_at": now}])
 
-    messages = listener.take(12)
+    messages = listener.take(13)
+    assert sales_shape(check(messages.pop(0)).wire()) == ("sold", "staff")  # sell() above
     kinds = [m["type"] for m in messages]
     assert kinds == ["scan"] * 4 + ["alert", "alert", "sync", "alert", "alert_ack", "device", "alert", "sync"], kinds
     for message in messages:
@@ -282,6 +289,25 @@ def test_holds_and_box_office_changes_on_the_wire(ev, listener):
                       ("released", "expired"), ("offline",), ("unassign",), ("sold", "office")], shapes
     for message in messages:
         assert message["event_id"] == ev.event_id
+        check(message)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_sales_and_corrections_on_the_wire(ev, listener):
+    """A sale by staff (admin, PATCH, sell_tickets) and its correction reach the seat maps too."""
+    from tickets.services import update_ticket
+
+    sold = sell(ev, "B-1", "B-2")
+    one = Ticket.objects.get(event=ev, seat_id="B-3").ticket_id
+    update_ticket(event_id=ev.event_id, ticket_id=one, actor="boss", status=False)
+    update_ticket(event_id=ev.event_id, ticket_id=one, actor="boss", status=True)
+    update_ticket(event_id=ev.event_id, ticket_id=one, actor="boss", seat_row="7")  # no change of hands: silent
+
+    messages = listener.take(4, timeout=2.0)
+    assert [sales_shape(m) for m in messages] == [("sold", "staff"), ("sold", "staff"), ("unsold",)], messages
+    assert [m["tickets"] for m in messages] == [sorted(sold, key=lambda t: Ticket.objects.get(ticket_id=t).pk),
+                                                [one], [one]]
+    for message in messages:
         check(message)
 
 

@@ -54,8 +54,9 @@ def test_seats_lists_availability(api, generated_event):
     body = api.get(url, {"zone": "A"}).json()
     assert [s["ticket_id"] for s in body["results"]] == a and body["next"] is None
     assert [s["available"] for s in body["results"]] == [False, False, False, True, True]
+    assert [s["state"] for s in body["results"]] == ["sold", "box_office", "held", "available", "available"]
     first = body["results"][0]
-    assert set(first) == {"ticket_id", "seat_id", "zone_id", "zone", "color", "seat_row", "available"}
+    assert set(first) == {"ticket_id", "seat_id", "zone_id", "zone", "color", "seat_row", "available", "state"}
     assert (first["seat_id"], first["zone_id"], first["zone"], first["color"], first["seat_row"]) == (
         "A-1", "A", "Ringside", "#C0392B", "por asignar")
     only = api.get(url, {"zone": "A", "available": "true"}).json()["results"]
