@@ -44,7 +44,7 @@ class Credential(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.kind})"
+        return f"{self.name} ({self.get_kind_display()})"
 
 
 class Scan(models.Model):

@@ -27,10 +27,10 @@ class AlertAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     """Anomaly alerts (live/anomalies.py): read-only; acknowledging is the only change, through
     the same service as the dashboard button and POST /api/v1/alerts/{id}/acknowledge."""
 
-    list_display = ("created_at", "what", "message", "event_name", "acknowledged_at", "acknowledged_by")
+    list_display = ("created_at", "what", "said", "event_name", "acknowledged_at", "acknowledged_by")
     list_filter = (("acknowledged_at", admin.EmptyFieldListFilter), KindFilter, "event")
     search_fields = ("message", "dedupe_key")
-    readonly_fields = ("event_name", "what", "message", "data", "dedupe_key", "created_at", "acknowledged_at",
+    readonly_fields = ("event_name", "what", "said", "data", "dedupe_key", "created_at", "acknowledged_at",
                        "acknowledged_by")
     fields = readonly_fields
     # Times read on the event's clock with its offset (core/localtime.py).
@@ -41,6 +41,10 @@ class AlertAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("event"), ordering="event__name")
     def event_name(self, obj):
         return obj.event.name
+
+    @admin.display(description=_("message"))
+    def said(self, obj):
+        return obj.words()  # in the reader's language (the stored `message` is the English as raised)
 
     @admin.display(description=_("kind"), ordering="kind")
     def what(self, obj):

@@ -50,7 +50,7 @@ class Device(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.device_id})"
+        return self.name
 
     @property
     def is_revoked(self) -> bool:

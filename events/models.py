@@ -97,7 +97,7 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.event_id})"
+        return self.name  # people read names, never internal ids (issue 17)
 
     @property
     def _doors(self) -> tuple[datetime, datetime]:
@@ -220,7 +220,7 @@ class Checkpoint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.checkpoint_id})"
+        return self.name
 
     def allows(self, direction: str) -> bool:
         return self.directions == CheckpointDirections.BOTH or self.directions == direction

@@ -38,7 +38,7 @@ class Office(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.office_id})"
+        return self.name
 
 
 class OfficeAssignment(models.Model):

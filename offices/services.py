@@ -82,7 +82,7 @@ def create_office(*, event_id: str, name: str) -> OfficeCreated:
     with transaction.atomic():
         if not Event.objects.filter(pk=event_id).exists():
             raise NotFound(_("No such event."))
-        pairing = create_device(event_id=event_id, name=f"Office {name}"[:100], checkpoint_id=None, role=DeviceRole.OFFICE)
+        pairing = create_device(event_id=event_id, name=name[:100], checkpoint_id=None, role=DeviceRole.OFFICE)
         office = Office.objects.create(event_id=event_id, name=name, device=pairing.device)
     return OfficeCreated(office=office, pairing_code=pairing.pairing_code, pairing_expires_at=pairing.pairing_expires_at)
 

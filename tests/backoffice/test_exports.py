@@ -164,7 +164,7 @@ def test_sales_csv(api, night):
 def test_offices_csv_and_xlsx(api, night):
     office = night.office
     expected = [
-        ["Office", "Taquilla Norte", office.office_id, "Office Taquilla Norte", "2", "1", "1", "0", "20.00", "1",
+        ["Office", "Taquilla Norte", office.office_id, "Taquilla Norte", "2", "1", "1", "0", "20.00", "1",
          "20.00", "EUR"],
         ["Sale channel", "Online", "online", "", "", "4", "", "", "80.00", "", "", "EUR"],
         ["Sale channel", "Box office", "box_office", "", "", "1", "", "", "20.00", "", "", "EUR"],

@@ -37,9 +37,6 @@ CLOCKS_AND_MONEY = (*time_zone_names(), "Etc", *CURRENCIES)
 # Symbols and file formats, the same in every language (the report's durations and downloads).
 SYMBOLS = ("s", "min", "h", "CSV", "XLSX", "JSON", "PDF")
 # What the admin pages below still need from helper srvmodels (the lead removes it after the merge).
-MODEL_NAMES = ("srvmodels: model, field and app verbose names (the admin's sidebar, columns, filters, breadcrumbs) "
-               "and the vocabularies' labels as words (reasons, results, modes, kinds, roles)")
-
 
 @dataclass(frozen=True)
 class Page:
@@ -65,26 +62,20 @@ PAGES = [
     Page("API 401", "/api/v1/events", status=401, kind="json"),
     Page("API 405", "/api/v1/events/{event_id}/tickets/generate", status=405, kind="json", login=True),
     Page("bad request (unknown host)", "/admin/login/", status=400, extra={"HTTP_HOST": "evil.example"}),
-    Page("admin index", "/admin/", login=True, pending=MODEL_NAMES),
-    Page("admin events", "/admin/events/event/", login=True, pending=MODEL_NAMES),
+    Page("admin index", "/admin/", login=True),
+    Page("admin events", "/admin/events/event/", login=True),
     # The pages an operations lead uses, on a night with scans, sales, a box office and alerts.
     Page("admin event set-up", "/admin/events/event/{event_id}/change/", login=True, night=True,
-         data=(*NIGHT_DATA, *CLOCKS_AND_MONEY, *SYMBOLS), pending=MODEL_NAMES),
+         data=(*NIGHT_DATA, *CLOCKS_AND_MONEY, *SYMBOLS)),
     Page("admin ticket list", "/admin/tickets/ticket/?event__event_id__exact={event_id}", login=True, night=True,
-         data=NIGHT_DATA, pending=MODEL_NAMES),
-    Page("admin scan list", "/admin/access/scan/", login=True, night=True, data=NIGHT_DATA, pending=MODEL_NAMES),
-    Page("admin device list", "/admin/devices/device/", login=True, night=True, data=NIGHT_DATA,
-         pending=MODEL_NAMES + "; and a box office's terminal is named 'Office <name>' in English when it is "
-                               "created (offices/services.py)"),
-    Page("admin box office list", "/admin/offices/office/", login=True, night=True, data=NIGHT_DATA,
-         pending=MODEL_NAMES),
-    Page("admin alert list", "/admin/alerts/alert/", login=True, night=True, data=NIGHT_DATA,
-         pending=MODEL_NAMES + "; then alerts/admin.py shows Alert.words() (the message in the reader's language, "
-                               "srvmodels' alerts/texts.py) instead of `message` (the English as raised)"),
-    Page("admin ledger list", "/admin/tickets/ledgerentry/", login=True, night=True, data=NIGHT_DATA,
-         pending=MODEL_NAMES),
+         data=NIGHT_DATA),
+    Page("admin scan list", "/admin/access/scan/", login=True, night=True, data=NIGHT_DATA),
+    Page("admin device list", "/admin/devices/device/", login=True, night=True, data=NIGHT_DATA),
+    Page("admin box office list", "/admin/offices/office/", login=True, night=True, data=NIGHT_DATA),
+    Page("admin alert list", "/admin/alerts/alert/", login=True, night=True, data=NIGHT_DATA),
+    Page("admin ledger list", "/admin/tickets/ledgerentry/", login=True, night=True, data=NIGHT_DATA),
     Page("post-event report", "/admin/events/event/{event_id}/report/", login=True, night=True,
-         data=(*NIGHT_DATA, *SYMBOLS), pending=MODEL_NAMES),
+         data=(*NIGHT_DATA, *SYMBOLS)),
     Page("dashboard events", "/dashboard/", login=True, data=LANGUAGE_NAMES),
     Page("dashboard of an event", "/dashboard/events/{event_id}/", login=True, data=LANGUAGE_NAMES),
     # The desk shows who is signed in ("i18n-manager": its "i18n" counts as a code, "manager" is
