@@ -45,7 +45,7 @@ def urls(event_id: str) -> dict[str, str]:
         "credentials": f"{admin}/access/credential/{scoped}",
         "add_credential": f"{admin}/access/credential/add/?event={event_id}",
         "offices": f"{admin}/offices/office/{scoped}", "add_office": f"{admin}/offices/office/add/?event={event_id}",
-        "dashboard": f"/dashboard/events/{event_id}/", "report": f"{page}/report/",
+        "dashboard": f"/dashboard/events/{event_id}/", "desk": f"/desk/events/{event_id}/", "report": f"{page}/report/",
         "tickets_pdf": f"{api}/tickets.pdf?layout=a4", "tickets_thermal": f"{api}/tickets.pdf?layout=thermal",
         "zone_pdf": f"{api}/tickets.pdf?layout=a4&zone=", "badges_pdf": f"{api}/badges.pdf",
         "pairing_pdf": f"{api}/pairing-sheet.pdf", "tickets_csv": f"{api}/exports/tickets.csv",
@@ -122,7 +122,7 @@ def steps(event: Event) -> list[Step]:
         _("Sell seats to a buyer, hand seats to a box office, print tickets. The stock table below shows what is "
           "left.") if generated else _("Generate tickets first (step 4)."),
         [Link(_("Sell seats…"), u["sell"], "button"), Link(_("Give seats to a box office…"), u["assign"], "button"),
-         Link(_("Tickets"), u["tickets"]), Link(_("Print tickets (A4 PDF)"), u["tickets_pdf"], "file"),
+         Link(_("Sales desk"), u["desk"]), Link(_("Tickets"), u["tickets"]), Link(_("Print tickets (A4 PDF)"), u["tickets_pdf"], "file"),
          Link(_("Print tickets (80 mm printer)"), u["tickets_thermal"], "file"),
          Link(_("Tickets (CSV)"), u["tickets_csv"], "file")] if generated else []))
     result.append(Step(

@@ -231,7 +231,9 @@ def main() -> None:
     say(f"  API docs:   {base}/api/docs/")
     if event_id:
         say(f"  Dashboard:  {base}/dashboard/events/{event_id}/")
+        say(f"  Sales desk: {base}/desk/events/{event_id}/")
     say(f"  Scanner:    {base}/scanner/")
+    say(f"  Box office: {base}/office/")
     if venue.public_url:
         # Phones open it with their camera app; pairing QR codes (admin) use this address too.
         say(terminal_qr(f"{base}/scanner/"))

@@ -128,7 +128,7 @@ def test_every_link_on_the_page_answers_a_staff_session(admin_client):
     event = make_event()
     generate_tickets(event_id=event.event_id)
     html = page(admin_client, event)
-    hrefs = {h.replace("&amp;", "&") for h in re.findall(r'href="(/(?:admin|api|dashboard|backoffice)[^"]*)"', html)}
+    hrefs = {h.replace("&amp;", "&") for h in re.findall(r'href="(/(?:admin|api|dashboard|desk|backoffice)[^"]*)"', html)}
     u = urls(event.event_id)
     assert set(u.values()) - {u["page"], u["activate"], u["generate"], u["zone_pdf"]} <= hrefs  # no buttons once generated
     assert u["zone_pdf"] + "A" in hrefs and u["zone_pdf"] + "B" in hrefs
