@@ -41,7 +41,7 @@ def _since(request) -> int | None:
 
 def _accepts_gzip(request) -> bool:
     for part in request.headers.get("Accept-Encoding", "").split(","):
-        coding, _, params = part.strip().partition(";")
+        coding, _sep, params = part.strip().partition(";")
         if coding.strip().lower() == "gzip" and params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
             return True
     return False

@@ -256,12 +256,12 @@ def update_zone(*, event_id: str, zone_id: str, name: str | None = None, color: 
         changes = {k: [getattr(zone, k), v] for k, v in wanted.items() if v is not None and v != getattr(zone, k)}
         if not changes:
             return ZoneUpdateResult(zone=zone)
-        for k, (_, after) in changes.items():
+        for k, (_before, after) in changes.items():
             setattr(zone, k, after)
         zone.save(update_fields=list(changes))
         # The tickets app rewrites its copies of the name and colour in this same transaction.
         replies = zone_changed.send(sender=Zone, zone=zone, changes=changes)
-        tickets_updated = sum(r for _, r in replies if isinstance(r, int))
+        tickets_updated = sum(r for _receiver, r in replies if isinstance(r, int))
     return ZoneUpdateResult(zone=zone, changes=changes, tickets_updated=tickets_updated)
 
 
