@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from access import services
 from access.models import Credential, Scan
 from access.vocabulary import CredentialKind, Reason, ScanMode, ScanResult
-from core.adminutils import ReadOnlyAdminMixin, boolean_column
+from core.adminutils import ByName, ReadOnlyAdminMixin, boolean_column
 from core.errors import DomainError
 from core.localtime import LocalTimesAdminMixin, format_local
 from core.localtime import zone as time_zone
@@ -47,7 +47,7 @@ class CredentialForm(EventScopedForm):
 class CredentialAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     form = CredentialForm
     list_display = ("name", "kind", "event_name", "zone_names", "gate_names", "validity", "inside_icon", "revoked_at")
-    list_filter = ("event", "kind", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = (("event", ByName), "kind", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "credential_id")
     fields = ("event", "name", "kind", "zones", "checkpoints", "valid_from", "valid_until", "qr", "inside",
               "revoked_at")
@@ -158,7 +158,8 @@ class ScanAdmin(LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("server_time", "outcome", "reason_words", "direction_words", "gate", "phone", "held_by",
                     "mode_words", "quarantined_icon", "late_icon")
-    list_filter = ("event", "result", "reason", "direction", "mode", "quarantined", "late", "checkpoint")
+    list_filter = (("event", ByName), "result", "reason", "direction", "mode", "quarantined", "late",
+                   ("checkpoint", ByName))
     search_fields = ("scan_id", "ticket__ticket_id", "ticket__seat_id", "device__name")
     search_help_text = _("A seat (A-12), a ticket id, a phone's name or a scan id.")
     list_select_related = ("event", "checkpoint", "device", "ticket", "credential")

@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 from alerts.models import Alert
 from alerts.services import acknowledge_alert
 from alerts.vocabulary import AlertKind
+from core.adminutils import ByName
 from core.localtime import LocalTimesAdminMixin
 from core.words import label
 
@@ -28,7 +29,7 @@ class AlertAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     the same service as the dashboard button and POST /api/v1/alerts/{id}/acknowledge."""
 
     list_display = ("created_at", "what", "said", "event_name", "acknowledged_at", "acknowledged_by")
-    list_filter = (("acknowledged_at", admin.EmptyFieldListFilter), KindFilter, "event")
+    list_filter = (("acknowledged_at", admin.EmptyFieldListFilter), KindFilter, ("event", ByName))
     search_fields = ("message", "dedupe_key")
     readonly_fields = ("event_name", "what", "said", "data", "dedupe_key", "created_at", "acknowledged_at",
                        "acknowledged_by")

@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin_zones import swatch
+from core.adminutils import ByName
 from core.errors import DomainError
 from events import services
 from events.forms import CheckboxesField, EventScopedForm
@@ -26,7 +27,7 @@ class CheckpointForm(EventScopedForm):
 class CheckpointAdmin(admin.ModelAdmin):
     form = CheckpointForm
     list_display = ("name", "event_name", "zones_admitted", "directions")
-    list_filter = ("event", "directions")
+    list_filter = (("event", ByName), "directions")
     search_fields = ("name", "checkpoint_id")
     fields = ("event", "name", "zones", "directions")
     list_select_related = ("event",)

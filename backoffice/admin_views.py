@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from backoffice.admin_guide import urls
 from backoffice.forms import AssignForm, SellForm
+from core.adminutils import money
 from core.errors import (
     AlreadyGenerated,
     DomainError,
@@ -173,10 +174,10 @@ def sell(model_admin, request, object_id: str):
         return sell_page(model_admin, request, event, form)
     taken = sum(result.prices.values(), Decimal("0.00"))
     model_admin.message_user(request, ngettext(
-        "Sold %(count)s seat (%(seats)s) to %(buyer)s for %(amount)s %(currency)s.",
-        "Sold %(count)s seats (%(seats)s) to %(buyer)s for %(amount)s %(currency)s.", len(result.sold)) % {
-        "count": f"{len(result.sold):,}", "seats": compress_seats(seat_ids), "buyer": form.cleaned_data["name"],
-        "amount": f"{taken:,.2f}", "currency": event.currency}, messages.SUCCESS)
+        "Sold %(count)s seat (%(seats)s) to %(buyer)s for %(amount)s.",
+        "Sold %(count)s seats (%(seats)s) to %(buyer)s for %(amount)s.", len(result.sold)) % {
+        "count": len(result.sold), "seats": compress_seats(seat_ids), "buyer": form.cleaned_data["name"],
+        "amount": money(taken, event.currency)}, messages.SUCCESS)
     return _back(event, "#stock")
 
 

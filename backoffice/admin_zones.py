@@ -1,6 +1,7 @@
 """The zones table on the event page: colour picker, seats, re-entry, price in the event's currency."""
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 from django import forms
@@ -80,9 +81,12 @@ class ZoneInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        price = formset.form.base_fields.get("price")
-        if price is not None:
-            price.label = gettext("Price (%(currency)s)") % {"currency": obj.currency} if obj is not None else _("Price")
+        if obj is not None and "price" in formset.form.base_fields:
+            # The price column names the event's currency. A copy for this form class only: the
+            # declared field itself is shared by every class made from ZoneForm, in every request.
+            price = copy.deepcopy(formset.form.base_fields["price"])
+            price.label = gettext("Price (%(currency)s)") % {"currency": obj.currency}
+            formset.form.base_fields = {**formset.form.base_fields, "price": price}
         return formset
 
     def has_add_permission(self, request, obj=None):

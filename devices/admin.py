@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.adminutils import yes_no
+from core.adminutils import ByName, yes_no
 from core.errors import DomainError
 from core.localtime import LocalTimesAdminMixin, format_local
 from devices import services
@@ -39,7 +39,7 @@ class DeviceAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     # Names, not ids (the search still finds a device by its id).
     list_display = ("name", "gate", "role", "status", "last_seen_at", "clock_offset_ms", "app_version", "revoked",
                     "event_name")
-    list_filter = ("event", "role", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = (("event", ByName), "role", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "device_id")
     fields = ("name", "event", "checkpoint", "role", "pairing", "paired_at", "last_seen_at", "clock_offset_ms",
               "app_version", "revoked_at")

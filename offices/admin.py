@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.adminutils import ReadOnlyAdminMixin
+from core.adminutils import ByName, ReadOnlyAdminMixin, money
 from core.errors import DomainError
 from core.localtime import LocalTimesAdminMixin, format_local
 from core.words import label
@@ -23,10 +23,6 @@ from offices.models import Office, OfficeAssignment, OfficeSale
 from offices.vocabulary import SaleReason, SaleResult
 
 
-def _money(amount, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
     """Offline box offices with their reconciliation: assigned = sold + returned + outstanding.
@@ -34,7 +30,7 @@ class OfficeAdmin(admin.ModelAdmin):
 
     list_display = ("name", "office_id", "event_name", "assigned", "sold", "returned", "outstanding",
                     "rejected_sales", "device_status")
-    list_filter = ("event",)
+    list_filter = (("event", ByName),)
     search_fields = ("name", "office_id")
     fields = ("event", "name", "office_id", "device", "pairing", "reconciliation")
     readonly_fields = ("office_id", "device", "pairing", "reconciliation")
@@ -111,11 +107,11 @@ class OfficeAdmin(admin.ModelAdmin):
                 "count": m["refunds_unvalued"]}
         rows = [
             (_("Seats given to the office"), c["assigned"], "", ""),
-            (_("Sold by the office"), c["sold"], _money(m["sold_amount"], cur), _("the cash the office should hand in")),
+            (_("Sold by the office"), c["sold"], money(m["sold_amount"], cur), _("the cash the office should hand in")),
             (_("Returned online unsold"), c["returned"], "", ""),
-            (_("Still at the office, unsold"), c["outstanding"], _money(m["outstanding_value"], cur),
+            (_("Still at the office, unsold"), c["outstanding"], money(m["outstanding_value"], cur),
              _("worth this at today's prices if all sell")),
-            (_("Sales refused: refunds due"), c["rejected_sales"], _money(m["refunds_due_amount"], cur), refused_note),
+            (_("Sales refused: refunds due"), c["rejected_sales"], money(m["refunds_due_amount"], cur), refused_note),
         ]
         body = format_html_join("", '<tr data-row="{}"><th>{}</th><td class="num">{}</td><td class="num">{}</td>'
                                     "<td>{}</td></tr>", ((i, *r) for i, r in enumerate(rows)))
@@ -198,7 +194,7 @@ class OfficeSaleAdmin(LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     """Uploaded office sales are evidence: read-only (a trigger refuses changes too)."""
 
     list_display = ("received_at", "office_name", "seat", "outcome", "sold_at")
-    list_filter = (SaleOutcomeFilter, "office")
+    list_filter = (SaleOutcomeFilter, ("office", ByName))
     search_fields = ("sale_id", "ticket_ref")
     list_select_related = ("office__event", "ticket")
     # On the office's event's clock, with the offset.
@@ -223,7 +219,7 @@ class OfficeSaleAdmin(LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 @admin.register(OfficeAssignment)
 class OfficeAssignmentAdmin(LocalTimesAdminMixin, admin.ModelAdmin):
     list_display = ("office_name", "seat", "assigned_at", "assigned_by", "returned_at", "returned_by")
-    list_filter = ("office", ("returned_at", admin.EmptyFieldListFilter))
+    list_filter = (("office", ByName), ("returned_at", admin.EmptyFieldListFilter))
     search_fields = ("ticket__ticket_id", "ticket__seat_id")
     list_select_related = ("office__event", "ticket")
     local_times = ("assigned_at", "returned_at")

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.adminutils import ReadOnlyAdminMixin, yes_no
+from core.adminutils import ByName, ReadOnlyAdminMixin, money, yes_no
 from core.localtime import LocalTimesAdminMixin
 from tickets import selectors
 from tickets.models import LEDGER_ACTIONS, LedgerEntry, Ticket, TicketHold, TicketState
@@ -72,7 +72,7 @@ class LedgerInline(LedgerWordsMixin, LocalTimesAdminMixin, ReadOnlyAdminMixin, a
 class TicketAdmin(LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("seat_id", "reference", "zone", "seat_row", "state", "sold_for", "channel")
     # People filter by the one state they read; the seed's four flags behind it stay on each ticket's page.
-    list_filter = ("event", TicketStateFilter, "zone", "channel")
+    list_filter = (("event", ByName), TicketStateFilter, "zone", "channel")
     list_select_related = ("event",)
     search_fields = ("ticket_id", "seat_id", "reference")
     search_help_text = _("A seat (A-12), a reference as printed on the ticket, or a ticket id.")
@@ -95,7 +95,7 @@ class TicketAdmin(LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("sold for"), ordering="price")
     def sold_for(self, obj):
-        return f"{obj.price} {obj.event.currency}" if obj.price is not None else "—"
+        return money(obj.price, obj.event.currency) if obj.price is not None else "—"
 
     @admin.display(description=_("state"), ordering="state")
     def state(self, obj):
@@ -108,7 +108,7 @@ class TicketAdmin(LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(LedgerWordsMixin, LocalTimesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("date", "seat", "what", "event_name")
-    list_filter = ("ticket__event", LedgerActionFilter)
+    list_filter = (("ticket__event", ByName), LedgerActionFilter)
     search_fields = ("ticket__ticket_id", "ticket__seat_id")
     search_help_text = _("A seat (A-12) or a ticket id.")
     fields = ("ticket", "seat", "date", "what", "metadata")
