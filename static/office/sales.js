@@ -124,8 +124,10 @@ function learn(sale, answer) {
     ticket.state = "sold";
     ticket.price = sale.price;
     saveStock(stock.meta, [ticket], []).catch(() => {});
-  } else if (answer.result === "rejected" && stock) {
-    stock.localSold.delete(sale.ticket_id); // not ours to sell: the next refresh says what it is now
+  } else if (answer.result === "rejected" && ticket) {
+    // Not this office's to sell any more: off the picker now; the next refresh says what it is.
+    ticket.state = "unavailable";
+    saveStock(stock.meta, [ticket], []).catch(() => {});
   }
   return updated;
 }
