@@ -152,6 +152,27 @@ def test_the_switch_cookie_beats_the_browsers_language(js_catalogue, local_serve
 
 
 @pytest.mark.browser
+def test_switching_without_the_server_writes_djangos_cookie(js_catalogue, local_server, browser_in):
+    """switchLanguage() (the door scanner's switch, which must work offline): the cookie Django's
+    set_language writes, then that language's texts; a language TicketCore does not speak is refused."""
+    driver = browser_in("en")
+    driver.get(f"{local_server}/healthz")
+    result = driver.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      import("/static/i18n/gettext.js").then(async (m) => {
+        const before = m.gettext("Already inside.");
+        const switched = await m.switchLanguage("es");
+        const refused = await m.switchLanguage("fr");
+        done({before, switched, refused, language: m.language, inside: m.gettext("Already inside.")});
+      }).catch((error) => done({error: String(error)}));""")
+    assert result == {"before": "Already inside.", "switched": True, "refused": False, "language": "es",
+                      "inside": "Ya está dentro."}, result
+    cookie = driver.get_cookie("django_language")
+    assert (cookie["value"], cookie["path"], cookie["sameSite"]) == ("es", "/", "Lax")
+    assert cookie["expiry"] - time.time() > 364 * 24 * 3600
+
+
+@pytest.mark.browser
 def test_without_its_catalogue_the_app_starts_in_english(js_catalogue, local_server, browser_in):
     """Offline with nothing cached (or a server that does not answer): English, not a dead app."""
     driver = browser_in("es")
