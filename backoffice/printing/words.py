@@ -16,56 +16,56 @@ from devices.vocabulary import DeviceRole
 from events.models import Language
 from tickets.models import Ticket
 
-CONTEXT = "printed"
+CONTEXT = "printed"  # the calls below spell it out: makemessages only reads literal contexts
 
 # Document titles (shown by PDF viewers)
-TICKETS_TITLE = pgettext_lazy(CONTEXT, "Tickets")
-BADGES_TITLE = pgettext_lazy(CONTEXT, "Credential badges")
+TICKETS_TITLE = pgettext_lazy("printed", "Tickets")
+BADGES_TITLE = pgettext_lazy("printed", "Credential badges")
 
 # Tickets
-DATE = pgettext_lazy(CONTEXT, "Date and time")
-VENUE = pgettext_lazy(CONTEXT, "Venue")
-ZONE = pgettext_lazy(CONTEXT, "Zone")
-SEAT = pgettext_lazy(CONTEXT, "Seat")
-ROW = pgettext_lazy(CONTEXT, "Row")
-REFERENCE = pgettext_lazy(CONTEXT, "Reference")
-REFERENCE_HELP = pgettext_lazy(CONTEXT, "If the code does not scan, give this reference at the door")
-ADMITS_ONE = pgettext_lazy(CONTEXT, "Admits one person")
-REENTRY_ALLOWED = pgettext_lazy(CONTEXT, "You may leave and come back in")
-NO_REENTRY = pgettext_lazy(CONTEXT, "No re-entry once you leave")
-ROW_UNASSIGNED = pgettext_lazy(CONTEXT, "to be assigned")
+DATE = pgettext_lazy("printed", "Date and time")
+VENUE = pgettext_lazy("printed", "Venue")
+ZONE = pgettext_lazy("printed", "Zone")
+SEAT = pgettext_lazy("printed", "Seat")
+ROW = pgettext_lazy("printed", "Row")
+REFERENCE = pgettext_lazy("printed", "Reference")
+REFERENCE_HELP = pgettext_lazy("printed", "If the code does not scan, give this reference at the door")
+ADMITS_ONE = pgettext_lazy("printed", "Admits one person")
+REENTRY_ALLOWED = pgettext_lazy("printed", "You may leave and come back in")
+NO_REENTRY = pgettext_lazy("printed", "No re-entry once you leave")
+ROW_UNASSIGNED = pgettext_lazy("printed", "to be assigned")
 
 # Badges
-STAFF = pgettext_lazy(CONTEXT, "Staff")
-VIP = pgettext_lazy(CONTEXT, "VIP")
-ALLOWED_ZONES = pgettext_lazy(CONTEXT, "Allowed zones")
-ALL_ZONES = pgettext_lazy(CONTEXT, "All zones")
-GATES = pgettext_lazy(CONTEXT, "Gates")
-ALL_GATES = pgettext_lazy(CONTEXT, "All gates")
-VALID_FROM = pgettext_lazy(CONTEXT, "Valid from")
-VALID_UNTIL = pgettext_lazy(CONTEXT, "Valid until")
-BADGE_NOTE = pgettext_lazy(CONTEXT, "Personal credential: show it at every gate")
+STAFF = pgettext_lazy("printed", "Staff")
+VIP = pgettext_lazy("printed", "VIP")
+ALLOWED_ZONES = pgettext_lazy("printed", "Allowed zones")
+ALL_ZONES = pgettext_lazy("printed", "All zones")
+GATES = pgettext_lazy("printed", "Gates")
+ALL_GATES = pgettext_lazy("printed", "All gates")
+VALID_FROM = pgettext_lazy("printed", "Valid from")
+VALID_UNTIL = pgettext_lazy("printed", "Valid until")
+BADGE_NOTE = pgettext_lazy("printed", "Personal credential: show it at every gate")
 
 # Pairing sheet
-PAIRING_TITLE = pgettext_lazy(CONTEXT, "Device pairing sheet")
+PAIRING_TITLE = pgettext_lazy("printed", "Device pairing sheet")
 PAIRING_HOWTO = pgettext_lazy(
-    CONTEXT, "Open the phone's camera, point it at the code of that device and open the link: "
+    "printed", "Open the phone's camera, point it at the code of that device and open the link: "
              "the phone becomes that device.")
-PAIRING_ONCE = pgettext_lazy(CONTEXT, "Each code works once.")
-EXPIRES_AT = pgettext_lazy(CONTEXT, "Expires at")
-PRINTED_AT = pgettext_lazy(CONTEXT, "Printed at")
-GATE = pgettext_lazy(CONTEXT, "Gate")
-BOX_OFFICE = pgettext_lazy(CONTEXT, "Box office")
-CODE = pgettext_lazy(CONTEXT, "Code")
-STEWARD = pgettext_lazy(CONTEXT, "Steward")
-SUPERVISOR = pgettext_lazy(CONTEXT, "Supervisor")
-OFFICE = pgettext_lazy(CONTEXT, "Box office terminal")
-PAGE = pgettext_lazy(CONTEXT, "Page")
+PAIRING_ONCE = pgettext_lazy("printed", "Each code works once.")
+EXPIRES_AT = pgettext_lazy("printed", "Expires at")
+PRINTED_AT = pgettext_lazy("printed", "Printed at")
+GATE = pgettext_lazy("printed", "Gate")
+BOX_OFFICE = pgettext_lazy("printed", "Box office")
+CODE = pgettext_lazy("printed", "Code")
+STEWARD = pgettext_lazy("printed", "Steward")
+SUPERVISOR = pgettext_lazy("printed", "Supervisor")
+OFFICE = pgettext_lazy("printed", "Box office terminal")
+PAGE = pgettext_lazy("printed", "Page")
 NOTHING_TO_PAIR = pgettext_lazy(
-    CONTEXT, "No device is waiting to be paired: every device of this event is paired or revoked. "
+    "printed", "No device is waiting to be paired: every device of this event is paired or revoked. "
              "Add a device for each door phone, then print this sheet again.")
 NO_BADGES = pgettext_lazy(
-    CONTEXT, "No credentials to print: this event has none, or all of them are revoked. "
+    "printed", "No credentials to print: this event has none, or all of them are revoked. "
              "Add credentials, then print the badges again.")
 
 ROLES = {DeviceRole.STEWARD: STEWARD, DeviceRole.SUPERVISOR: SUPERVISOR, DeviceRole.OFFICE: OFFICE}
@@ -80,7 +80,7 @@ def row_text(seat_row: str) -> str:
 
 
 def expires_text(when: str) -> str:
-    return pgettext(CONTEXT, "Codes expire at %(time)s.") % {"time": when}
+    return pgettext("printed", "Codes expire at %(time)s.") % {"time": when}
 
 
 def print_language(event, requested: str | None = None) -> str:

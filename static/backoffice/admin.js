@@ -14,7 +14,10 @@
     const th = document.querySelector("#zones-group th.column-price");
     if (!th || !currency) return;
     const first = th.firstChild;
-    if (first && first.nodeType === Node.TEXT_NODE) first.textContent = "Price (" + currency + ") ";
+    if (!first || first.nodeType !== Node.TEXT_NODE) return;
+    // The server's own (translated) word for price, with the currency code after it.
+    const word = first.textContent.replace(/\s*\([A-Z]{3}\)\s*$/, "").trim();
+    first.textContent = word + " (" + currency + ") ";
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -12,6 +12,8 @@ import pytest
 from django.db import connection
 from django.http import FileResponse, StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from backoffice import exports
@@ -193,8 +195,10 @@ def test_headers_follow_the_event_language(api, night):
     night.event.language = "es"
     night.event.save(update_fields=["language"])
     rows = read_csv(api.get(f"/api/v1/events/{night.event.event_id}/exports/tickets.csv"))
-    # No Spanish catalogue yet (i18n comes later): the marked strings fall back to English.
-    assert rows[0] == TICKET_HEADER
+    # In the event's language, whoever asks (the request here speaks English).
+    with translation.override("es"):
+        spanish = [gettext(h) for h in TICKET_HEADER]
+    assert rows[0] == spanish and rows[0] != TICKET_HEADER and "Asiento" in rows[0]
 
 
 # --------------------------------------------------------------------------- streaming

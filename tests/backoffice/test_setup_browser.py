@@ -170,7 +170,7 @@ def test_an_operations_lead_sets_up_sells_and_opens_the_dashboard(server, browse
     p.type("#id_date_start_1", "21:30:00")
     p.type("#id_date_end_0", "2026-12-06")
     p.type("#id_date_end_1", "01:00:00")
-    assert p.find("#zones-group th.column-price").get_attribute("textContent").strip() == "Price (EUR)"
+    assert p.find("#zones-group th.column-price").get_attribute("textContent").strip() == "Price (EUR)"  # the server's word
     p.type("#id_zones-0-zone_id", "A")
     p.type("#id_zones-0-name", "Ringside")
     p.colour("#id_zones-0-color", "#c0392b")
