@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.formats import localize
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from backoffice import jobs
 from backoffice.exports import DATASETS
@@ -29,7 +30,8 @@ from tickets.models import Ticket
 LAYOUT_WORDS = {Layout.A4.value: _("Tickets, A4 sheets of 8 (PDF)"),
                 Layout.THERMAL.value: _("Tickets, 80 mm thermal printer (PDF)")}
 STATE_WORDS = {jobs.State.QUEUED: _("Waiting for the background worker"), jobs.State.RUNNING: _("Being produced"),
-               jobs.State.DONE: _("Ready"), jobs.State.FAILED: _("Failed")}
+               jobs.State.DONE: pgettext_lazy("files page", "Ready"),
+               jobs.State.FAILED: pgettext_lazy("files page", "Failed")}
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def describe(job: jobs.Job) -> str:
     if job.kind == jobs.Kind.TICKETS_PDF:
         text = str(LAYOUT_WORDS.get(job.params.get("layout"), job.filename))
         zone = job.params.get("zone")
-        return f"{text} · {_('zone')} {zone}" if zone else text
+        return f"{text} · {pgettext('files page', 'zone')} {zone}" if zone else text
     title = DATASETS.get(job.params.get("dataset"), (job.filename,))[0]
     return f"{title} ({job.params.get('fmt', '').upper()})"
 
@@ -87,7 +89,8 @@ def files_view(request, event_id: str):
         return HttpResponseRedirect(files_page(event.event_id))
     rows = [_row(job, event) for job in jobs.for_event(event.event_id)]
     return TemplateResponse(request, "admin/backoffice/jobs.html", {
-        **admin.site.each_context(request), "opts": Event._meta, "event": event, "title": _("Files"),
+        **admin.site.each_context(request), "opts": Event._meta, "event": event,
+        "title": pgettext("files page", "Files"),
         "urls": {"page": reverse("admin:events_event_change", args=[event.event_id])},
         "outputs": outputs(), "rows": rows, "active": any(r["job"].state in jobs.ACTIVE for r in rows),
         "keep_hours": int(jobs.keep_hours()),

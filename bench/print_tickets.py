@@ -6,8 +6,9 @@ Generates an event of `--seats` tickets in four zones in a fresh benchmark datab
 each layout in its own process (so that each peak memory figure is that layout's alone), renders
 every ticket of the event exactly as GET /api/v1/events/{id}/tickets.pdf and the background job
 do (the same selection, the same streamed renderer, chunks counted and dropped) and reports
-seconds, time to the first byte, MB, tickets per second and the process's peak resident memory. It first times the QR encoders on `--qr-sample` real ticket codes:
-segno, reportlab's QR widget and backoffice/printing/qr.py (docs/adr/0027)."""
+seconds, time to the first byte, MB, tickets per second and the process's peak resident memory.
+It first times the QR encoders on `--qr-sample` real ticket codes: segno, reportlab's QR widget
+and backoffice/printing/qr.py (docs/adr/0027)."""
 from __future__ import annotations
 
 import argparse
