@@ -31,6 +31,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+# ServiceRate.method when the rate was measured from back-to-back scans (people were waiting).
+MEASURED_FROM_GAPS = "back_to_back_gaps"
 # Two scans on one phone at most this far apart are back-to-back: the next person was waiting.
 BUSY_GAP_S = 20.0
 # Fewer back-to-back gaps than this (a quiet gate) and the median is noise: fall back.
@@ -104,7 +106,7 @@ def service_rate(*, gaps_s: Iterable[float] | Mapping[float, int], lane_minute_c
     measured = service_time_from_gaps(gaps_s)
     if measured is not None:
         seconds, n = measured
-        return ServiceRate(per_min=60.0 / seconds, service_time_s=seconds, method="back_to_back_gaps", samples=n)
+        return ServiceRate(per_min=60.0 / seconds, service_time_s=seconds, method=MEASURED_FROM_GAPS, samples=n)
     counts = list(lane_minute_counts)
     rate = sustained_lane_rate(counts)
     if rate is None:

@@ -174,6 +174,27 @@ def test_service_rate_from_back_to_back_scans_and_saturation(db):
     assert gate["peak_minute"] == iso(0) and gate["peak_entries"] == 10
 
 
+def test_a_quiet_gate_is_never_called_saturated(db):
+    """Two people in one minute through one phone (the walk's VIP door): the rate falls back to
+    that busiest minute, which must not read as a queue."""
+    event = event_services.create_event(name="Quiet", date_start=at(60), date_end=at(300))
+    event_services.setup_zones(event_id=event.event_id, status=True, zones=[
+        event_services.ZoneSpec(zone_id="V", name="VIP", color="#2980B9", seats=4)])
+    generate_tickets(event_id=event.event_id)
+    tickets = list(Ticket.objects.filter(event=event).order_by("seat_id")[:2])
+    sell_tickets(event_id=event.event_id, ticket_ids=[t.ticket_id for t in tickets])
+    device, _ = make_device(event, name="VIP 1")
+    from events.codes import ticket_code
+
+    for i, ticket in enumerate(tickets):
+        answer = access_services.scan(device=device, code=ticket_code(ticket), direction="in",
+                                      scan_id=uuid.uuid4(), effective_at=at(0) + timedelta(seconds=3 * i)).response
+        assert answer["result"] == "accepted"
+    [gate] = event_report(event.event_id, target_wait_s=300)["gates"]
+    assert gate["service_rate_method"] == "busiest_minutes" and gate["entries"] == 2
+    assert gate["saturated_minutes"] == 0 and gate["saturation"] == [] and gate["lanes_is_lower_bound"] is False
+
+
 def test_an_event_without_scans(api, generated_event):
     body = api.get(f"/api/v1/events/{generated_event.event_id}/report").json()
     assert body["attendance"] == [] and body["rejections"] == [] and body["gates"] == []
