@@ -60,6 +60,9 @@ def test_the_switch_changes_every_text_offline_and_is_kept(browser, scanner_serv
     assert not english_left_on(driver, "es"), english_left_on(driver, "es")
     screenshot(driver, "es-menu-language")
     driver.find_element(By.ID, "menu-close").click()
+    wait(driver, lambda d: not d.find_element(By.ID, "menu").is_displayed())
+    assert js(driver, "return document.getElementById('last-time').textContent").endswith("(UTC+00:00)")  # the event's
+    screenshot(driver, "es-offline-last-answer")
 
     # The next answer is in Spanish, still offline.
     wedge(driver, code_for(event, "A-2"))
