@@ -229,7 +229,12 @@ class Page:
         return self.driver.find_elements(By.CSS_SELECTOR, selector)
 
     def text(self, selector) -> str:
-        return spaces(self.css(selector).text)
+        """The element's text as rendered, read in one script call: the page redraws its lists on
+        every live message, so an element found first and read after could be gone by then."""
+        text = self.driver.execute_script(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;", selector)
+        assert text is not None, f"nothing matches {selector}"
+        return spaces(text).strip()
 
     def login(self, next_path: str):
         self.driver.get(f"{self.url}/admin/login/?next={next_path}")
