@@ -172,9 +172,9 @@ def test_every_text_renders_in_every_language_with_plurals():
     two = AlertText("burst.refused", count=2, gate=AlertText("gate.unknown"), window=60, at="21:30 (UTC+01:00)",
                     reasons=[AlertText("reason.count", reason="a", count=1), AlertText("reason.count", reason="b", count=1)])
     with translation.override("es"):
-        assert message_of(one.stored(), "") == ("1 escaneo rechazado en Puerta 3 en los 60 s hasta las 21:30 "
+        assert message_of(one.stored(), "") == ("1 lectura rechazada en Puerta 3 en los 60 s hasta las 21:30 "
                                                 "(UTC+01:00); motivo más frecuente: ya está dentro (1).")
-        assert message_of(two.stored(), "").startswith("2 escaneos rechazados en una puerta en los 60 s")
+        assert message_of(two.stored(), "").startswith("2 lecturas rechazadas en una puerta en los 60 s")
         assert message_of(two.stored(), "").endswith("motivos más frecuentes: a (1), b (1).")
     both = sentences(AlertText("conflict.refused_first"), AlertText("conflict.check_seat"))
     assert both.english() == "The refused scan was made first: its phone uploaded late. Check who is in that seat."

@@ -108,9 +108,9 @@ def test_offline_conflict_names_the_seat_both_phones_their_gates_and_the_local_t
     assert "refused (already inside)" in message
     assert words(alert, "es") == (
         f"Puede que hayan entrado dos personas con el asiento A-1 (Ringside): North 1 en Gate North 1 la admitió "
-        f"en línea a las {clock(admitted.server_time)}; South 2 en Gate South 2 la escaneó sin conexión a las "
-        f"{clock(refused.effective_at)} y fue rechazada (ya está dentro). El escaneo rechazado se hizo antes: su "
-        "móvil lo subió tarde. Compruebe quién ocupa ese asiento.")
+        f"en línea a las {clock(admitted.server_time)}; South 2 en Gate South 2 la leyó sin conexión a las "
+        f"{clock(refused.effective_at)} y fue rechazada (ya está dentro). La lectura rechazada se hizo antes: su "
+        "teléfono la subió tarde. Compruebe quién ocupa ese asiento.")
     # Machines still get every id.
     assert alert.data["ticket_id"] == ticket_id and alert.data["accepted"]["device_id"] == north.device_id
     assert alert.data["rejected"]["reason"] == Reason.ALREADY_INSIDE
@@ -130,8 +130,8 @@ def test_late_upload_names_the_phone_its_gate_and_when_the_oldest_scan_was_made(
     assert message.startswith("East 3 at Gate East 3 uploaded 2 scans made offline")
     effective = Scan.objects.filter(device=phone).order_by("effective_at").first().effective_at
     assert f"the oldest was made at {clock(effective)}, 47 min earlier" in message
-    assert words(alert, "es").startswith("East 3 en Gate East 3 subió 2 escaneos hechos sin conexión más de ")
-    assert f"el más antiguo se hizo a las {clock(effective)}, 47 min antes." in words(alert, "es")
+    assert words(alert, "es").startswith("East 3 en Gate East 3 subió 2 lecturas hechas sin conexión más de ")
+    assert f"la más antigua se hizo a las {clock(effective)}, 47 min antes." in words(alert, "es")
     assert alert.data["device_id"] == phone.device_id and alert.data["count"] == 2
 
 
@@ -164,7 +164,7 @@ def test_a_revoked_phones_upload_and_connection_attempts_name_it_and_its_gate(ev
     assert "uploaded 1 offline scan at" in quarantined.message and "not applied" in quarantined.message
     assert "evidence is capped at its total of 2" in capped.message
     assert "las pruebas se limitan a un total de 2" in words(capped, "es")
-    assert words(quarantined, "es").startswith("El dispositivo revocado West 4 en Gate West 4 subió 1 escaneo sin "
+    assert words(quarantined, "es").startswith("El dispositivo revocado West 4 en Gate West 4 subió 1 lectura sin "
                                                "conexión a las ")
     assert attempt.message.startswith("Revoked device West 4 at Gate West 4 tried to connect at ")
     assert attempt.data["device_id"] == lost.device_id

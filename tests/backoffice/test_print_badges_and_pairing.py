@@ -135,7 +135,7 @@ def test_pairing_sheet_codes_pair_the_unpaired_devices_and_old_codes_are_renewed
     assert all(rows[n].pairing_expires_at - now > life * 2 / 3 - timedelta(seconds=30) for n in printed)
     # Words and times: gate names, the box office, the expiry in the event's time, Spanish.
     assert "Puerta Norte" in text and "Puerta Sur" in text and "Taquilla" in text
-    assert "HOJA DE EMPAREJAMIENTO" in text.upper() and "CADUCA" in text and "Cada código sirve una sola vez." in text
+    assert "HOJA DE VINCULACIÓN" in text.upper() and "CADUCA" in text and "Cada código sirve una sola vez." in text
     for name in printed:
         assert format_local(rows[name].pairing_expires_at, event.timezone) in text
     # The printed codes work: the phone that opens the renewed URL is paired.
@@ -190,7 +190,7 @@ def test_a_bad_request_issues_no_code_and_the_language_can_be_chosen(api):
 def test_nothing_to_pair_is_one_page_that_says_so(api):
     event = printed_event()
     data = pdf(api, event, "pairing-sheet.pdf")  # no device at all yet
-    assert page_codes(data) == [[]] and "Ningún dispositivo espera emparejarse" in flat(page_texts(data)[0])
+    assert page_codes(data) == [[]] and "Ningún dispositivo espera vincularse" in flat(page_texts(data)[0])
     cp = event_services.create_checkpoint(event_id=event.event_id, name="Puerta")
     pair_device(pairing_code=create_device(event_id=event.event_id, name="Móvil",
                                            checkpoint_id=cp.checkpoint_id).pairing_code)
