@@ -293,6 +293,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Fields that share a name but not their values get their own enum names in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStateEnum": "tickets.models.TicketState.values",
+        "ScanResultEnum": "access.vocabulary.ScanResult",
+        "OfficeSaleResultEnum": "offices.vocabulary.SaleResult",
+        "JobStateEnum": ["queued", "running", "done", "failed"],
+    },
 }
 
 # Celery: Redis is both broker and result store.

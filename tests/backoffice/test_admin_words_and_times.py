@@ -110,8 +110,6 @@ def test_the_scan_list_filters_by_reason_and_names_gates_phones_and_seats(lead, 
     assert "Sam Staff" in " ".join(rows(everything, "held_by"))  # a credential by its name
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="srvmodels: the vocabularies' labels as words (until then a label is its code)")
 def test_no_code_is_left_where_people_read(lead, night):
     scans = lead.get("/admin/access/scan/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     for column in ("outcome", "reason_words", "direction_words", "mode_words"):

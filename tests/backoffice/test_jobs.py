@@ -81,7 +81,7 @@ def test_an_xlsx_export_job_opens_with_every_ticket(api, generated_event):
     assert answer.status_code == 202 and answer.json()["kind"] == "export"
     book = load_workbook(io.BytesIO(_file(api, answer)), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("Seat", "Row", "Zone") and len(rows) == 1 + TICKETS
+    assert rows[0][:3] == ("Asiento", "Fila", "Zona") and len(rows) == 1 + TICKETS  # the event's language (es)
     assert {r[13] for r in rows[1:]} == set(Ticket.objects.filter(event=generated_event).values_list("ticket_id",
                                                                                                        flat=True))
 

@@ -385,7 +385,7 @@ def test_admin_shows_reconciliation_and_pairing(api, anon, generated_event):
     listing = web.get("/admin/offices/office/")
     assert listing.status_code == 200 and "Kiosk" in listing.content.decode()
     detail = web.get(f"/admin/offices/office/{r['office_id']}/change/").content.decode()
-    assert r["pairing_code"] in detail and "<svg" in detail and "outstanding" in detail
+    assert r["pairing_code"] in detail and "<svg" in detail and "still at the office" in detail
     assert web.get("/admin/offices/officesale/").status_code == 200
     assert web.get("/admin/offices/officeassignment/").status_code == 200
     added = web.post("/admin/offices/office/add/", {"event": generated_event.event_id, "name": "From admin"})
