@@ -2,7 +2,6 @@
 sale channel and ticket state that an export or the report shows has words."""
 from __future__ import annotations
 
-import pytest
 
 from access.vocabulary import Reason, ScanMode, ScanResult
 from backoffice import report_words as words
