@@ -1,6 +1,6 @@
 """Exports and the post-event report on a big night: 100,000 tickets, about 300,000 scans.
 
-    .venv/bin/python bench/export_report.py [--seats 100000] [--runs 3] [--keep] [--skip-http]
+    .venv/bin/python bench/export_report.py [--seats 100000] [--runs 3] [--keep] [--skip-http] [--http-only]
 
 Builds (or with --keep reuses) a database (BENCH_REPORT_DATABASE_NAME, default
 ticketcore_bench_report) with one event in Europe/Madrid: four zones, 92% of the seats sold
@@ -451,12 +451,39 @@ def export_over_http(event_id: str, token: str) -> dict:
         stop_server(proc)
 
 
+def repeated_http(event_id: str, token: str, times: int) -> None:
+    """tickets.csv downloaded `times` times in a row from one worker with one thread, nothing else
+    before: the worker's resident memory after each, and its peak."""
+    proc, url = start_granian(workers=1, threads=1)
+    try:
+        workers = _children(proc.pid) or [proc.pid]
+        start = sum(_status_kb("VmRSS", str(p)) for p in workers) / 1024
+        print(f"tickets.csv over HTTP, 1 worker x 1 thread; worker RSS at start {start:.0f} MB")
+        for i in range(times):
+            request = urllib.request.Request(f"{url}/api/v1/events/{event_id}/exports/tickets.csv",
+                                             headers={"Authorization": f"Token {token}"})
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=300) as r:
+                r.read(1)
+                first_s = time.perf_counter() - started
+                size = 1 + len(r.read())
+            rss = sum(_status_kb("VmRSS", str(p)) for p in workers) / 1024
+            peak = sum(_status_kb("VmHWM", str(p)) for p in workers) / 1024
+            print(f"  download {i + 1}: {time.perf_counter() - started:.1f} s, first byte {first_s:.1f} s, "
+                  f"{size / 1e6:.1f} MB; worker RSS {rss:.0f} MB, peak {peak:.0f} MB")
+    finally:
+        stop_server(proc)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seats", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="reuse the database of a previous run")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--http-only", action="store_true",
+                        help="only tickets.csv over HTTP, --http-repeat times in one worker of one thread, no warm-up")
+    parser.add_argument("--http-repeat", type=int, default=3)
     args = parser.parse_args()
     setup_django(DB, fresh=not args.keep)
     from django.contrib.auth import get_user_model
@@ -471,6 +498,8 @@ def main() -> None:
     else:
         user = get_user_model().objects.get(username="bench-lead")
         token = create_staff_token(user=user).token
+    if args.http_only:
+        return repeated_http(event.event_id, token, args.http_repeat)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE access_scan")
         cur.execute("VACUUM ANALYZE tickets_ticket")

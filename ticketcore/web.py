@@ -139,7 +139,7 @@ class WebApplication:
                 if isinstance(chunks, list):  # ticketcore.wsgi hands complete responses over as one list
                     proto.response_bytes(response.status, response.headers, b"".join(chunks))
                 else:
-                    _send_streamed(proto, response, chunks)
+                    _send_streamed(proto, response, chunks, head=scope.method == "HEAD")
             except BaseException:  # a bug in the app or here: answer 500, keep the thread alive
                 log.exception("web: request failed outside Django's handler")
                 proto.response_empty(500, [])  # ignored by granian once a response has started
@@ -181,13 +181,16 @@ class WebApplication:
         await fut
 
 
-def _send_streamed(proto, response: _Response, chunks) -> None:
+def _send_streamed(proto, response: _Response, chunks, *, head: bool = False) -> None:
     """A streaming response (StreamingHttpResponse, FileResponse): a file on disk by its path,
-    anything else chunk by chunk as the application produces it (ticketcore/web_stream.py). The
-    iterator is closed in every case, which ends its generator and fires `request_finished`."""
+    anything else chunk by chunk as the application produces it (ticketcore/web_stream.py); for
+    HEAD, the headers alone, without running the body. The iterator is closed in every case, which
+    ends its generator and fires `request_finished`."""
     try:
         path = web_stream.file_on_disk(chunks)
-        if path is not None:
+        if head:
+            proto.response_empty(response.status, response.headers)
+        elif path is not None:
             proto.response_file(response.status, response.headers, path)
         else:
             web_stream.send_stream(proto, response.status, response.headers, chunks)

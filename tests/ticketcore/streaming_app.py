@@ -31,19 +31,25 @@ def _report(name: str, state: dict) -> None:
     os.replace(path + ".tmp", path)
 
 
-def _chunks(name: str, count: int, size: int):
-    state = {"produced": 0, "closed": False, "rss_start_kb": _rss_kb(), "rss_max_kb": 0}
-    _report(name, state)
-    try:
-        for i in range(count):
-            chunk = f"{i:08d}".encode() + b"x" * (size - 8)  # a new object each time
-            state["produced"] = i + 1
-            state["rss_max_kb"] = max(state["rss_max_kb"], _rss_kb())
-            _report(name, state)
+class Body:
+    """The response iterable: reports each chunk it makes, and its closing (even unstarted)."""
+
+    def __init__(self, name: str, count: int, size: int):
+        self.name, self.count, self.size = name, count, size
+        self.state = {"produced": 0, "closed": False, "rss_start_kb": _rss_kb(), "rss_max_kb": 0}
+        _report(name, self.state)
+
+    def __iter__(self):
+        for i in range(self.count):
+            chunk = f"{i:08d}".encode() + b"x" * (self.size - 8)  # a new object each time
+            self.state["produced"] = i + 1
+            self.state["rss_max_kb"] = max(self.state["rss_max_kb"], _rss_kb())
+            _report(self.name, self.state)
             yield chunk
-    finally:
-        state["closed"] = True
-        _report(name, state)
+
+    def close(self):
+        self.state["closed"] = True
+        _report(self.name, self.state)
 
 
 def wsgi(environ, start_response):
@@ -52,7 +58,7 @@ def wsgi(environ, start_response):
         return [b"ok"]
     q = {k: v[0] for k, v in urllib.parse.parse_qs(environ["QUERY_STRING"]).items()}
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
-    return _chunks(q["id"], int(q["chunks"]), int(q["size"]))
+    return Body(q["id"], int(q["chunks"]), int(q["size"]))
 
 
 application = WebApplication(wsgi, threads=2)

@@ -127,3 +127,14 @@ def test_the_whole_body_arrives_and_the_workers_memory_stays_bounded(streaming_s
     for i in (0, 1, CHUNKS // 2, CHUNKS - 1):  # every chunk arrived, in order
         assert f"{i:08d}xxxx".encode() in body
     assert body.index(b"00000001xxxx") < body.index(f"{CHUNKS - 1:08d}xxxx".encode())
+
+
+def test_head_sends_the_headers_without_running_the_body(streaming_server):
+    url, directory = streaming_server
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(f"HEAD /stream?id=head&chunks={CHUNKS}&size={CHUNK} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        head = read_at_least(sock, 1)
+        assert head.startswith(b"HTTP/1.1 200")
+    state = wait_for(lambda: (s := progress(directory, "head")).get("closed") and s, deadline_s=20)
+    assert state["produced"] == 0
