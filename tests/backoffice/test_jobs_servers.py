@@ -95,7 +95,7 @@ def test_a_csv_export_streams_through_the_web_server_complete(shape):
     status, headers, body = get(f"{url}/api/v1/events/{event.event_id}/exports/tickets.csv", token)
     assert status == 200 and headers.get("Transfer-Encoding") == "chunked"
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][0] == "Seat" and len(rows) == 1 + 15
+    assert rows[0][0] == "Asiento" and len(rows) == 1 + 15  # the event's language (es by default)
     assert {r[13] for r in rows[1:]} == set(Ticket.objects.filter(event=event).values_list("ticket_id", flat=True))
 
 
