@@ -232,8 +232,8 @@ def main() -> None:
     if event_id:
         say(f"  Dashboard:  {base}/dashboard/events/{event_id}/")
         say(f"  Sales desk: {base}/desk/events/{event_id}/")
-    say(f"  Scanner:    {base}/scanner/")
     say(f"  Box office: {base}/office/")
+    say(f"  Scanner:    {base}/scanner/")
     if venue.public_url:
         # Phones open it with their camera app; pairing QR codes (admin) use this address too.
         say(terminal_qr(f"{base}/scanner/"))

@@ -189,7 +189,7 @@ def test_every_publish_call_builds_a_typed_message():
                     calls.append(rel)
     # scan, sync, alert + ack, device revoked, holds x4, offices x3, staff sales x2
     assert sorted(set(calls)) == ["access/services.py", "access/sync.py", "alerts/services.py",
-                                  "devices/services.py", "offices/services.py", "tickets/holds.py",
+                                  "devices/services.py", "offices/services.py", "offices/sync.py", "tickets/holds.py",
                                   "tickets/services.py"]
     assert len(calls) == 14
 
