@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PIP_QUIET := -q --disable-pip-version-check
 
+# `make test` runs in TEST_WORKERS pytest-xdist workers (0: one process); a module's tests stay on
+# one worker, the cluster drills start first (tests/conftest.py, docs/testing.md).
+TEST_WORKERS ?= 3
+TEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+
 .PHONY: run test install bench clean cluster cluster-test catalogues messages
 
 $(STAMP): pyproject.toml
@@ -24,7 +29,7 @@ test: $(STAMP) catalogues
 	$(PY) scripts/services.py > /dev/null
 	$(PY) scripts/ensure_browser.py
 	$(PY) -m deploy.packages
-	TEST_FAST_PASSWORD_HASHER=true $(PY) -m pytest $(PYTEST_ARGS)
+	TEST_FAST_PASSWORD_HASHER=true $(PY) -m pytest $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 # The clustered shape in network namespaces (docs/ha.md): needs root; installs patroni, etcd and
 # haproxy with apt-get when missing. Ctrl-C tears everything down.

@@ -24,6 +24,40 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"Skipped in CI (not allowed): {report.longrepr}"
 
 
+# --------------------------------------------------------------------------- parallel workers
+# `make test` runs the suite in several pytest-xdist workers (docs/testing.md, "Parallel
+# workers"). Each worker has its own test database (pytest-django's _gwN suffix) and its own
+# Redis key space (ticketcore/settings.py). A module's tests stay together on one worker (its
+# module-scoped servers and browsers are started once); these groups share something that only
+# one test at a time may use:
+SHARED_GROUPS = {
+    "tests/cluster/": "cluster",  # one cluster per session, network namespaces of CLUSTER_TEST_ID
+    "tests/mirror/": "firestore-emulator",  # one emulator per session
+    "tests/ticketcore/test_supervisor.py": "celery-broker-14",  # both use Redis database 14
+    "tests/ticketcore/test_process_roles.py": "celery-broker-14",
+}
+# Started first, so the longest work does not end the run alone on one worker.
+FIRST = ("cluster",)
+
+
+def _group(item) -> str:
+    path = item.nodeid.split("::", 1)[0]
+    return next((g for prefix, g in SHARED_GROUPS.items() if path.startswith(prefix)), path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """Marks every test with its xdist group before any other plugin looks (xdist's
+    `--dist loadgroup` reads the mark; without xdist it means nothing), then, after every other
+    plugin has ordered the items, moves the FIRST groups to the front (with
+    `--no-loadscope-reorder` xdist hands work out in this order)."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    result = yield
+    items.sort(key=lambda item: _group(item) not in FIRST)  # stable: the rest keep their order
+    return result
+
+
 # --------------------------------------------------------------------------- database roles
 
 @pytest.fixture(scope="session")

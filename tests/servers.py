@@ -33,6 +33,7 @@ def child_env(**extra) -> dict:
         DATABASE_URL=f"postgres://{APP_ROLE}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
         CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        PYTEST_XDIST_WORKER="",  # the prefixes above already name this worker (ticketcore/settings.py)
         DEBUG="false",
         SECRET_KEY=settings.SECRET_KEY,
         # The key-encryption key this test run sealed its signing keys with (events/keyring.py).

@@ -194,12 +194,16 @@ if not SIGNING_KEYS_KEK:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# The test suite's parallel workers (pytest-xdist sets PYTEST_XDIST_WORKER: gw0, gw1...) share one
+# Redis: each keeps its cache keys (rate limits, throttles) and channel groups apart. Test server
+# processes inherit the worker's prefixes (tests/servers.py). Empty everywhere else.
+_TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="tc"),
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="tc") + _TEST_WORKER,
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
@@ -207,7 +211,7 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="tc")},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="tc") + _TEST_WORKER},
     }
 }
 

@@ -6,9 +6,15 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from deploy import cluster as ops
 from deploy import netns
 from deploy.topology import HOSTS, ROOT, Cluster
+
+# Bringing the cluster up (in the first test that asks for it) and the drills take minutes,
+# more on a loaded machine: well beyond the suite's 300 s per test.
+pytestmark = pytest.mark.timeout(900)
 
 
 def test_status_writes_every_host_with_its_namespace_address_roles_and_the_leader(cluster):

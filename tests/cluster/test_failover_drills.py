@@ -12,12 +12,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+import pytest
 
 from deploy import cluster as ops
 from deploy import netns
 from deploy.config import DATABASE, database_url, load_secrets
 
 from .drill import Device, Fault, Log, NoAnswer, Tickets, call, create_event, dump, outage, pair_devices
+
+# Bringing the cluster up (in the first test that asks for it) and the drills take minutes,
+# more on a loaded machine: well beyond the suite's 300 s per test.
+pytestmark = pytest.mark.timeout(900)
 
 DEVICES, OFFLINE_DEVICES = 24, 4  # 20 scan online, 4 scan offline and sync every 2 s
 ONLINE_RATE, OFFLINE_RATE = 3.0, 5.0  # scans/s per device: 80/s in all

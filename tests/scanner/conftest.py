@@ -63,7 +63,7 @@ class ScannerServer:
         self.env = dict(
             os.environ,
             DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-            CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"], DEBUG="false",
+            CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"], PYTEST_XDIST_WORKER="", DEBUG="false",
         )
 
     def start(self) -> None:
