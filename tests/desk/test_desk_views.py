@@ -56,7 +56,7 @@ def test_the_page_carries_the_event_on_its_own_clock(clerk, gala):
     attrs = {k: html.unescape(v) for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', body)}
     assert attrs["event-id"] == gala.event_id and attrs["time-zone"] == "Europe/Madrid"
     assert attrs["currency"] == "EUR" and attrs["hold-seconds"] == "600" and attrs["generated"] == "true"
-    assert attrs["ws-path"] == f"/ws/events/{gala.event_id}/live/" and len(attrs["csrf-token"]) >= 32
+    assert attrs["ws-path"] == f"/ws/events/{gala.event_id}/sales/" and len(attrs["csrf-token"]) >= 32
     # 20:30 UTC is 21:30 in Madrid in December; the end on the same day shows its time only.
     assert "2026-12-05 21:30 (UTC+01:00) – 00:00" not in page  # 23:00 UTC is the next day in Madrid
     assert "2026-12-05 21:30 (UTC+01:00) – 2026-12-06 00:00" in page
