@@ -31,7 +31,7 @@ function onMessage(msg) {
 let lastZone = null;
 
 async function boot() {
-  map.connect({ pick: order.pick, changed: order.seatsChanged, isSelected: order.isSelected, isMine: order.isMine,
+  map.connect({ pick: (seat) => { finder.clear(); order.pick(seat); }, changed: order.seatsChanged, isSelected: order.isSelected, isMine: order.isMine,
                 shown: (zoneId) => { order.zoneShown(); zones.render(); if (zoneId !== lastZone) finder.clear(); lastZone = zoneId; } });
   finder.start();
   const kept = order.restore();

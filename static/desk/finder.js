@@ -65,7 +65,10 @@ function find(ev) {
 export function start() {
   $("best").addEventListener("submit", best);
   $("find").addEventListener("submit", find);
+  $("hold").addEventListener("click", clear); // what the tools said is old news once the seats are held
 }
 
 /** A new zone on the map: what the tools said was about the old one. */
-export const clear = () => say("");
+export function clear() {
+  say("");
+}

@@ -376,6 +376,7 @@ function render() {
   }
   const color = (zones.get(shown) || {}).color || "#64748b";
   box.style.setProperty("--zone", color);
+  $("find").hidden = !isBig(shown); // a small zone is all on the map: nothing to look for
   if (isBig(shown)) {
     const section = currentSection(shown);
     if (!section) {
