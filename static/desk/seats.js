@@ -334,6 +334,8 @@ function drawSections() {
   strip.style.setProperty("--zone", (zones.get(shown) || {}).color || "#64748b");
   strip.hidden = false;
   $("sections-head").hidden = false;
+  const byRow = list.some((x) => x.row !== UNASSIGNED_ROW);
+  for (const span of $("sections-head").children) span.hidden = (span.dataset.kind === "rows") !== byRow;
   const existing = new Map([...strip.children].map((b) => [b.dataset.section, b]));
   const wanted = list.map((x) => {
     const free = freeIn(x);
@@ -353,6 +355,11 @@ function drawSections() {
     return button;
   });
   if (wanted.length !== strip.children.length || wanted.some((b, i) => strip.children[i] !== b)) strip.replaceChildren(...wanted);
+  // The section on the map stays in sight in the strip (a search may have picked one far down).
+  const on = wanted[list.indexOf(current)];
+  if (on && (on.offsetTop < strip.scrollTop || on.offsetTop + on.offsetHeight > strip.scrollTop + strip.clientHeight)) {
+    strip.scrollTop = on.offsetTop - (strip.clientHeight - on.offsetHeight) / 2;
+  }
 }
 
 function seatButton(seat) {

@@ -68,6 +68,10 @@ def test_a_zone_of_five_thousand_seats_is_shown_a_part_at_a_time(desk_server, op
     desk.el("#find-go").click()
     desk.wait(lambda: desk.els('#seats button[data-seat="P-3456"]'), message="seat 3456 not shown")
     assert desk.el("#sections .section.on").get_attribute("data-section") == "por asignar|3401"
+    assert desk.d.execute_script(  # and its button is in sight in the strip
+        "const s = document.getElementById('sections'), b = s.querySelector('.section.on');"
+        "const a = s.getBoundingClientRect(), r = b.getBoundingClientRect();"
+        "return r.top >= a.top && r.bottom <= a.bottom")
     assert len(desk.els("#seats button")) == 100 and "found" in desk.seat("P-3456").get_attribute("class")
     assert desk.text("#tool-result") == "Pista · seat 3456: free."
     screenshot(desk.d, "big-zone")
@@ -98,3 +102,38 @@ def test_a_zone_of_five_thousand_seats_is_shown_a_part_at_a_time(desk_server, op
     # A small zone is still drawn whole, without parts.
     desk.zone("V")
     assert len(desk.els("#seats button")) == 12 and desk.el("#sections").get_attribute("hidden") is not None
+
+
+def test_a_big_zone_with_rows_is_shown_a_row_at_a_time(desk_server, open_browser, django_user_model):
+    from django.db import connection
+
+    event = make_event(name="Gran Teatro", zones=[
+        ZoneSpec(zone_id="S", name="Stalls", color="#C0392B", seats=3000, price=Decimal("25.00"))])
+    generate_tickets(event_id=event.event_id)
+    with connection.cursor() as cur:  # rows of 60 seats, named 1 to 50, as a venue plan would assign them
+        cur.execute("UPDATE tickets_ticket SET seat_row = ((seat_number - 1) / 60 + 1)::text WHERE event_id = %s",
+                    [event.event_id])
+    holds.take_hold(event_id=event.event_id, ticket_ids=[tid(event, "S-30"), tid(event, "S-31")], hold_seconds=600)
+    django_user_model.objects.create_user("clerk", password=PASSWORD, is_staff=True)
+    desk = Desk(open_browser("es", width=1366, height=768), desk_server, event)
+    desk.login_and_open("clerk")
+    desk.wait(lambda: len(desk.els("#sections .section")) == 50, timeout=30, message="no rows")
+    assert [b.text.split("\n")[0] for b in desk.els("#sections .section")[:2]] == ["Fila 1", "Fila 2"]
+    assert len(desk.els("#seats button")) == 60 and desk.text("#seats .row-label") == "Fila 1"
+
+    # Best available 4 in the front row, as near its middle as they fit around the held pair.
+    best = desk.el("#best-count")
+    best.clear()
+    best.send_keys("4")
+    desk.el("#best-go").click()
+    desk.wait(lambda: len(desk.order_lines()) == 4)
+    assert desk.order_lines() == [tid(event, f"S-{n}") for n in (26, 27, 28, 29)]
+    assert desk.text("#tool-result") == "Añadidos al pedido: Stalls · fila 1 · asiento 26 a 29."
+
+    # A row by its name.
+    desk.el("#find-q").send_keys("fila 7")
+    desk.el("#find-go").click()
+    desk.wait(lambda: desk.text("#seats .row-label") == "Fila 7", message="row 7 not shown")
+    assert desk.text("#tool-result") == "La fila 7 está en el mapa."
+    assert len(desk.els("#seats button")) == 60 and desk.els('#seats button[data-seat="S-361"]')
+    screenshot(desk.d, "es-big-zone-rows")
