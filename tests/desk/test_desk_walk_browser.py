@@ -57,6 +57,7 @@ def test_a_clerks_shift_in_both_languages(size, desk_server, open_browser, smtp_
         desk.el("#id_password").send_keys(PASSWORD)
         desk.el("input[type=submit]").click()
         desk.wait(lambda: desk.els('a[data-tool="desk"]'), message="no desk link on the event page")
+        screenshot(desk.d, f"walk-{size}-{lang}-0-admin")
         desk.el('a[data-tool="desk"]').click()
         desk.wait(lambda: desk.d.current_url.endswith(f"/desk/events/{event.event_id}/"))
         desk.wait(lambda: desk.el("#conn").get_attribute("data-state") == "live", timeout=15, message="not live")
@@ -164,6 +165,13 @@ def test_a_clerks_shift_in_both_languages(size, desk_server, open_browser, smtp_
     assert "The hold ran out" in en.text("#notice")
     no_english_left("a hold ran out")
     shot("6-expired")
+    # The live dashboard, one click away, links back to the desk in its header.
+    for lang, desk in desks.items():
+        desk.el(f'a[href="/dashboard/events/{event.event_id}/"]').click()
+        desk.wait(lambda: desk.els("#desk-link"), message="no desk link on the dashboard")
+        screenshot(desk.d, f"walk-{size}-{lang}-7-dashboard")
+        desk.el("#desk-link").click()
+        desk.wait(lambda: desk.el("#conn").get_attribute("data-state") == "live", timeout=15, message="not back")
     for desk in desks.values():
         errors = [e for e in desk.d.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]
                   and "409" not in e["message"]]
