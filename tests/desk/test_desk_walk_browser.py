@@ -88,6 +88,8 @@ def test_a_clerks_shift_in_both_languages(size, desk_server, open_browser, smtp_
     def lost(lang, desk, seats):
         desk.wait(lambda: desk.look(f"B-{seats[1]}") == "held", message="the rival's hold did not show")
         desk.wait(lambda: len(desk.order_lines()) == 2)
+        # The figures follow within a second (the sales aggregate after the change).
+        desk.wait(lambda: desk.text('#status tr[data-zone="B"] [data-field="held"]') == "2", message="figures stale")
     each(lost)
     assert "Taken by another sale just now: Tribune · seat 4" in en.text("#notice")
     assert "Tribune · asiento 16" in es.text("#notice")
@@ -142,6 +144,8 @@ def test_a_clerks_shift_in_both_languages(size, desk_server, open_browser, smtp_
         desk.wait(lambda: desk.el("body").get_attribute("data-phase") == "pick")
         desk.wait(lambda: desk.look(f"B-{seats[3]}") == "available")
     each(release)
+    for desk in desks.values():  # only the rival's two are held now, once the figures follow
+        desk.wait(lambda: desk.text('#status tr[data-zone="B"] [data-field="held"]') == "2", message="figures stale")
     assert not TicketHold.objects.filter(ticket__seat_id__in=[f"B-{SEATS[lang][3]}" for lang in desks]).exists()
     no_english_left("released")
     shot("5-released")
