@@ -4,6 +4,10 @@ On connect: a `snapshot` from the database, then everything the event's feed (li
 a client may ask for a fresh snapshot (`resync`, rate-limited) or `ping`. Message types:
 core/live_messages.py.
 
+ws /ws/events/{event_id}/sales/ (SalesConsumer, the sales desk's) is the same socket with the same
+rules, given only the kinds a seller needs (`kinds`): the snapshot, the `sales` aggregate and
+changes, `feed` and `pong`; the door's scan traffic never reaches it (docs/adr/0032).
+
 Anyone but an active staff user is refused before the handshake completes; the Firestore
 mirror's state reaches administrators only (live.feed.for_socket); a device token
 (header `Authorization: Device <token>` or `?token=`) is always refused, and a revoked one also
@@ -60,6 +64,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     feed: EventFeed | None = None
     last_resync = float("-inf")
     sees_mirror = False  # the mirror's state is for administrators (live.selectors.can_see_mirror)
+    kinds: frozenset[str] | None = None  # the message types this socket is given (None: all); live.feed.for_socket
 
     async def connect(self):
         self.event_id = str(self.scope["url_route"]["kwargs"]["event_id"])
@@ -113,3 +118,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(snapshot_message(snapshot, redis=bool(self.feed and self.feed.listening)))
         elif kind == "ping":
             await self.send_json(live_messages.Pong().wire())
+
+
+class SalesConsumer(LiveConsumer):
+    """The live feed as a seller needs it: seat and sales changes, not the door's scans, gate
+    counts, devices or alerts (thousands a minute during a rush). Same wire shapes as the live feed."""
+
+    kinds = frozenset({"snapshot", "sales", "feed", "pong"})

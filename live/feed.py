@@ -34,10 +34,15 @@ def snapshot_message(snapshot: dict, *, redis: bool) -> dict:
 def for_socket(message: dict, consumer) -> dict | None:
     """What one socket may receive of a message: the mirror's state goes to administrators only
     (`consumer.sees_mirror`, from live.selectors.can_see_mirror), so a `mirror` message is held
-    back from the others and a snapshot reaches them without its `mirror`."""
+    back from the others and a snapshot reaches them without its `mirror`. A socket with `kinds`
+    (live.consumers.SalesConsumer) gets those message types only, filtered before its send and
+    before its buffer, so a rush of scans cannot crowd a seat change out of either."""
+    kind = message.get("type")
+    kinds = getattr(consumer, "kinds", None)
+    if kinds is not None and kind not in kinds:  # a socket given some kinds only (the sales desk's)
+        return None
     if getattr(consumer, "sees_mirror", False):
         return message
-    kind = message.get("type")
     if kind == "mirror":
         return None
     if kind == "snapshot" and "mirror" in message:

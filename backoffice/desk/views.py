@@ -41,5 +41,5 @@ def event_desk(request, event_id: str):
         "generated": event.generated_at is not None,
         "hold_seconds": HOLD_SECONDS_DEFAULT,
         "hold_minutes": HOLD_SECONDS_DEFAULT // 60,
-        "ws_path": f"/ws/events/{event.event_id}/live/",
+        "ws_path": f"/ws/events/{event.event_id}/sales/",
     })

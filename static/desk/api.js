@@ -49,13 +49,14 @@ export const event = () => call("GET", `/api/v1/events/${EVENT}`);
 export const sales = () => call("GET", `/api/v1/events/${EVENT}/sales`);
 export const ticket = (ticketId) => call("GET", `/api/v1/events/${EVENT}/tickets/${encodeURIComponent(ticketId)}`);
 
-/** Every seat of a zone (all pages, 500 a page). */
-export async function seats(zoneId) {
+/** Every seat of a zone (all pages, 500 a page); `progress(read)` after each page. */
+export async function seats(zoneId, progress = () => {}) {
   const rows = [];
   let url = `/api/v1/events/${EVENT}/seats?zone=${encodeURIComponent(zoneId)}&page_size=500`;
   while (url) {
     const page = await call("GET", url);
     rows.push(...page.results);
+    progress(rows.length);
     url = page.next ? local(page.next) : null;
   }
   return rows;

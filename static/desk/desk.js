@@ -7,9 +7,10 @@
 //   seats.js    the seat map and its live state      order.js    the order and its phases
 //   handover.js QR codes, PDF, email after a sale    status.js   the sales figures
 //   zones.js    the zone tabs                         notice.js   what the order says
-//   format.js   money and times (event's clock)
+//   format.js   money and times (event's clock)  finder.js   best available, find a seat or row
 import { gettext } from "../i18n/gettext.js";
 import * as api from "./api.js";
+import * as finder from "./finder.js";
 import { startLive } from "./live.js";
 import * as order from "./order.js";
 import * as map from "./seats.js";
@@ -27,9 +28,12 @@ function onMessage(msg) {
   }
 }
 
+let lastZone = null;
+
 async function boot() {
-  map.connect({ pick: order.pick, changed: order.seatsChanged, isSelected: order.isSelected, isMine: order.isMine,
-                shown: () => { order.zoneShown(); zones.render(); } });
+  map.connect({ pick: (seat) => { finder.clear(); order.pick(seat); }, changed: order.seatsChanged, isSelected: order.isSelected, isMine: order.isMine,
+                shown: (zoneId) => { order.zoneShown(); zones.render(); if (zoneId !== lastZone) finder.clear(); lastZone = zoneId; } });
+  finder.start();
   const kept = order.restore();
   let event;
   try {

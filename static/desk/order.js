@@ -109,6 +109,21 @@ export function pick(seat) {
   }
 }
 
+/** Several seats at once (best available): the free ones join the order. False while the
+ * order is not picking. */
+export function pickSeats(list) {
+  if (phase !== "pick") {
+    notice(gettext("Check out or release the seats held first; then pick more."), "info");
+    return false;
+  }
+  const added = list.filter((seat) => map.isFree(seat) && !selection.has(seat.ticket_id)).map((seat) => seat.ticket_id);
+  for (const id of added) selection.add(id);
+  map.refresh(added);
+  save();
+  render();
+  return true;
+}
+
 function unpick(id) {
   selection.delete(id);
   map.refresh([id]);

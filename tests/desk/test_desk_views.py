@@ -56,7 +56,7 @@ def test_the_page_carries_the_event_on_its_own_clock(clerk, gala):
     attrs = {k: html.unescape(v) for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', body)}
     assert attrs["event-id"] == gala.event_id and attrs["time-zone"] == "Europe/Madrid"
     assert attrs["currency"] == "EUR" and attrs["hold-seconds"] == "600" and attrs["generated"] == "true"
-    assert attrs["ws-path"] == f"/ws/events/{gala.event_id}/live/" and len(attrs["csrf-token"]) >= 32
+    assert attrs["ws-path"] == f"/ws/events/{gala.event_id}/sales/" and len(attrs["csrf-token"]) >= 32
     # 20:30 UTC is 21:30 in Madrid in December; the end on the same day shows its time only.
     assert "2026-12-05 21:30 (UTC+01:00) – 00:00" not in page  # 23:00 UTC is the next day in Madrid
     assert "2026-12-05 21:30 (UTC+01:00) – 2026-12-06 00:00" in page
@@ -81,3 +81,31 @@ def test_the_event_list_links_each_desk(clerk, gala):
     for event in (gala, other):
         assert f'href="/desk/events/{event.event_id}/"' in page
     assert "2026-12-05 21:30 (UTC+01:00)" in page
+
+
+def _desk_links(page: str, event_id: str) -> list[str]:
+    """The visible words of every link to the event's desk on a page."""
+    return [html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+            for text in re.findall(rf'<a [^>]*href="/desk/events/{event_id}/"[^>]*>(.*?)</a>', page, re.S)]
+
+
+def test_the_admin_event_page_and_the_dashboard_link_the_desk_once_there_are_tickets(gala, django_user_model):
+    lead = Client()
+    lead.force_login(django_user_model.objects.create_superuser("lead", password="pw-lead-123"))
+    admin_page = f"/admin/events/event/{gala.event_id}/change/"
+    dashboard = f"/dashboard/events/{gala.event_id}/"
+    # No tickets yet: nothing to sell, so no link that would open an empty desk.
+    assert _desk_links(lead.get(admin_page).content.decode(), gala.event_id) == []
+    assert _desk_links(lead.get(dashboard).content.decode(), gala.event_id) == []
+    generate_tickets(event_id=gala.event_id)
+    page = lead.get(admin_page).content.decode()
+    # At the top next to History, and in step 6 of the set-up guide.
+    assert _desk_links(page, gala.event_id) == ["Sales desk", "Sales desk"]
+    assert re.search(rf'<ul class="object-tools">.*?href="/desk/events/{gala.event_id}/".*?</ul>', page, re.S)
+    assert re.search(rf'id="step-6".*?href="/desk/events/{gala.event_id}/"', page, re.S)
+    assert _desk_links(lead.get(dashboard).content.decode(), gala.event_id) == ["Sales desk"]
+    # In Spanish too, and the link opens the desk.
+    spanish = lead.get(admin_page, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert _desk_links(spanish, gala.event_id) == ["Punto de venta"] * 2
+    assert lead.get(f"/desk/events/{gala.event_id}/").status_code == 200
+
