@@ -153,11 +153,13 @@ async function showRevoked() {
   $("revoked-export").hidden = kept.length === 0;
 }
 
-/** The kept sales as a file, for a supervisor to hand to the organiser (the API refuses a
- * revoked office's upload: shared/API.md "Conventions"). */
+/** The kept sales as a file that staff hand in on the box office's admin page, where they are
+ * stored as evidence and never applied (offices/evidence.py reads this shape; the API refuses a
+ * revoked office's upload: shared/API.md "Conventions"). The sales stay on the device too. */
 async function exportKept() {
   const kept = (await allSales(state.officeId())).filter((s) => s.pending === 1);
-  const blob = new Blob([JSON.stringify({ office: state.device().office, device_id: state.device().device_id,
+  const blob = new Blob([JSON.stringify({ kind: "ticketcore.office.kept_sales", version: 1,
+    office: state.device().office, device_id: state.device().device_id, event: state.device().event,
     exported_at: new Date().toISOString(), sales: kept }, null, 2)], { type: "application/json" });
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
