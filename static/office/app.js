@@ -151,6 +151,7 @@ async function showRevoked() {
     ? interpolate(ngettext("%s sale was not uploaded and is kept on this device.", "%s sales were not uploaded and are kept on this device.", kept.length), [kept.length])
     : gettext("Every sale had been uploaded.");
   $("revoked-export").hidden = kept.length === 0;
+  $("revoked-steps").hidden = kept.length === 0;
 }
 
 /** The kept sales as a file that staff hand in on the box office's admin page, where they are
