@@ -88,4 +88,14 @@ def test_web_app_manifest(client):
     manifest = r.json()
     assert manifest["start_url"] == "/office/" and manifest["scope"] == "/office/" and manifest["display"] == "standalone"
     assert manifest["name"] == "Taquilla TicketCore"  # in the device's language
-    assert [icon["src"] for icon in manifest["icons"]] == [static("office/icon.svg")]
+    assert manifest["lang"] == "es"
+    # Installable: PNG icons of 192 and 512 px (what Android and desktop Chromium install from), really that size.
+    from PIL import Image
+
+    pngs = {icon["sizes"]: icon for icon in manifest["icons"] if icon["type"] == "image/png"}
+    assert set(pngs) == {"192x192", "512x512"}
+    for sizes, icon in pngs.items():
+        assert icon["src"] == static(f"office/icon-{sizes.split('x')[0]}.png")
+        with Image.open(finders.find(f"office/icon-{sizes.split('x')[0]}.png")) as image:
+            assert f"{image.width}x{image.height}" == sizes and image.mode == "RGBA"
+    assert static("office/icon.svg") in [icon["src"] for icon in manifest["icons"]]
