@@ -9,7 +9,7 @@
 // Under them: store.js (localStorage, IndexedDB), format.js (money, event time), page.js.
 // Contract: shared/API.md ("Offline office", "Additions ..."); design: docs/adr/0031.
 import { extractPairingCode, pairedDevice } from "../common/pairing_code.js";
-import { gettext, interpolate, ngettext } from "../i18n/gettext.js";
+import { gettext, interpolate, ngettext, pgettext } from "../i18n/gettext.js";
 import { ApiError, api, onPairingLost } from "./api.js";
 import { wireCheckout } from "./checkout.js";
 import { renderRefunds } from "./conflicts.js";
@@ -41,7 +41,7 @@ function renderStatus() {
   document.body.dataset.mode = state.mode();
   document.body.dataset.pending = String(state.pending());
   $("offline-banner").hidden = online;
-  $("net").textContent = online ? gettext("Online") : gettext("Offline");
+  $("net").textContent = online ? pgettext("network", "Online") : pgettext("network", "Offline");
   $("net").className = `net ${online ? "online" : "offline"}`;
   $("queue").textContent = state.pending()
     ? interpolate(ngettext("%s sale waiting to upload", "%s sales waiting to upload", state.pending()), [state.pending()])
@@ -167,6 +167,11 @@ async function exportKept() {
   link.download = `box-office-sales-${state.officeId()}.json`;
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  $("revoked-saved").hidden = false;
+  $("revoked-saved").textContent = interpolate(
+    ngettext("%(count)s sale saved as %(file)s in this device's downloads. It also stays here.",
+      "%(count)s sales saved as %(file)s in this device's downloads. They also stay here.", kept.length),
+    { count: kept.length, file: link.download }, true);
 }
 
 onPairingLost((why) => {
