@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.template.loader import get_template
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from core import i18n
 
@@ -53,3 +54,24 @@ def webmanifest(manifest: dict) -> JsonResponse:
     response = JsonResponse(manifest, content_type="application/manifest+json")
     response["Cache-Control"] = "no-cache"
     return response
+
+
+def views(*, template: str, context, csp: str, permissions: str, scope: str, assets: list[str], version,
+          cache_prefix: str, manifest):
+    """The app's three views (page, sw.js, manifest.webmanifest): `context()`, `version()` and
+    `manifest()` are called on each request (a version is cached per process; the manifest is in
+    the language of whoever installs the app)."""
+
+    @require_safe
+    def app(request):
+        return page(request, template, context(), csp=csp, permissions=permissions)
+
+    @require_safe
+    def sw(request):
+        return service_worker(scope=scope, assets=assets, version=version(), cache_prefix=cache_prefix)
+
+    @require_safe
+    def app_manifest(request):
+        return webmanifest(manifest())
+
+    return app, sw, app_manifest

@@ -21,7 +21,6 @@ from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language, get_language_info, gettext
-from django.views.decorators.http import require_safe
 
 from core import i18n
 from devices import app_shell
@@ -149,20 +148,8 @@ def _config() -> dict:
     }
 
 
-@require_safe
-def app(request):
-    return app_shell.page(request, "scanner/index.html", {"config": _config()}, csp=CSP,
-                          permissions="camera=(self), microphone=()")
-
-
-@require_safe
-def service_worker(request):
-    return app_shell.service_worker(scope=SCOPE, assets=ASSETS, version=build_version(), cache_prefix="tc-scanner-")
-
-
-@require_safe
-def webmanifest(request):
-    return app_shell.webmanifest({
+def _manifest() -> dict:
+    return {
         "id": SCOPE,
         # In the language of whoever installs the app (what the phone's home screen shows).
         "name": "TicketCore · " + gettext("Door scanner"),
@@ -179,4 +166,10 @@ def webmanifest(request):
             *app_shell.png_icons(("scanner/icon-192.png", 192), ("scanner/icon-512.png", 512)),
             {"src": static("scanner/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
         ],
-    })
+    }
+
+
+app, service_worker, webmanifest = app_shell.views(
+    template="scanner/index.html", context=lambda: {"config": _config()}, csp=CSP,
+    permissions="camera=(self), microphone=()", scope=SCOPE, assets=ASSETS, version=build_version,
+    cache_prefix="tc-scanner-", manifest=_manifest)

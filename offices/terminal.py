@@ -13,7 +13,6 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
 
 from devices import app_shell
 from devices.app_shell import SW_TEMPLATE
@@ -93,20 +92,8 @@ def _config() -> dict:
     }
 
 
-@require_safe
-def app(request):
-    return app_shell.page(request, "office/index.html", {"config": _config(), "modules": MODULES}, csp=CSP,
-                          permissions="camera=(), microphone=()")
-
-
-@require_safe
-def service_worker(request):
-    return app_shell.service_worker(scope=SCOPE, assets=ASSETS, version=build_version(), cache_prefix="tc-office-")
-
-
-@require_safe
-def webmanifest(request):
-    return app_shell.webmanifest({
+def _manifest() -> dict:
+    return {
         "id": SCOPE,
         "name": _("TicketCore Box Office"),
         "short_name": _("Box office"),
@@ -121,4 +108,10 @@ def webmanifest(request):
             *app_shell.png_icons(("office/icon-192.png", 192), ("office/icon-512.png", 512)),
             {"src": static("office/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
         ],
-    })
+    }
+
+
+app, service_worker, webmanifest = app_shell.views(
+    template="office/index.html", context=lambda: {"config": _config(), "modules": MODULES}, csp=CSP,
+    permissions="camera=(), microphone=()", scope=SCOPE, assets=ASSETS, version=build_version,
+    cache_prefix="tc-office-", manifest=_manifest)
