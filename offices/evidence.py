@@ -65,7 +65,8 @@ def _parse_file(data: bytes) -> dict:
 
 def _check_sale(n: int, raw) -> dict:
     """One sale of the file, checked; `n` counts from 1 for the message."""
-    if not isinstance(raw, dict):
+    if not isinstance(raw, dict) or "\\u0000" in json.dumps(raw):
+        # (PostgreSQL stores no NUL character in text or JSON: refused here, not as a 500.)
         raise _bad(_("Sale %(n)d of the file is not a sale."), n=n)
     try:
         sale_id = uuid.UUID(str(raw.get("sale_id")))
@@ -74,7 +75,10 @@ def _check_sale(n: int, raw) -> dict:
     ticket_id = raw.get("ticket_id")
     if not isinstance(ticket_id, str) or not 0 < len(ticket_id) <= TICKET_ID_MAX_LENGTH:
         raise _bad(_("Sale %(n)d of the file has no valid ticket id."), n=n)
-    sold_at = parse_datetime(raw["sold_at"]) if isinstance(raw.get("sold_at"), str) else None
+    try:
+        sold_at = parse_datetime(raw["sold_at"]) if isinstance(raw.get("sold_at"), str) else None
+    except ValueError:  # the shape of a date, not a real one (month 13)
+        sold_at = None
     if sold_at is None or sold_at.tzinfo is None:
         raise _bad(_("Sale %(n)d of the file has no valid time of sale."), n=n)
     method = raw.get("payment_method")
@@ -132,7 +136,7 @@ def record_kept_sales(*, office_id: str, data: bytes, file_name: str, uploaded_b
                        .values_list("ticket_id", "pk"))
         KeptOfficeSale.objects.bulk_create([
             KeptOfficeSale(office=office, event_id=office.event_id, ticket_id=tickets.get(s["ticket_ref"]),
-                           device_id=office.device_id, file_name=file_name[:200], file_sha256=digest,
+                           device_id=office.device_id, file_name=file_name.replace("\x00", "")[:200], file_sha256=digest,
                            uploaded_by=uploaded_by[:150], **s)
             for s in fresh])
     return KeptSalesRecorded(office_id=office.office_id, recorded=len(fresh), already_recorded=len(known))

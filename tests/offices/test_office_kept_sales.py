@@ -104,6 +104,9 @@ def test_each_kept_sale_says_whether_it_conflicts_with_the_seats_now(office, gen
     (lambda office, f: _sale(f, 2, sale_id="nope"), "Sale 2 of the file has no valid sale id"),
     (lambda office, f: _sale(f, 1, sold_at="yesterday"), "Sale 1 of the file has no valid time of sale"),
     (lambda office, f: _sale(f, 1, sold_at="2026-11-30T20:15:00"), "no valid time of sale"),  # no offset
+    (lambda office, f: _sale(f, 1, sold_at="2026-13-45T20:15:00Z"), "no valid time of sale"),  # not a real date
+    (lambda office, f: _sale(f, 2, buyer={"name": "Ana\u0000"}), "Sale 2 of the file is not a sale"),  # NUL
+    (lambda office, f: _sale(f, 1, seat_id="A\u0000"), "Sale 1 of the file is not a sale"),
     (lambda office, f: _sale(f, 2, payment_method="bitcoin"), "unknown payment method"),
     (lambda office, f: _sale(f, 1, price="-3"), "amount that is not a price"),
     (lambda office, f: _sale(f, 1, price="NaN"), "amount that is not a price"),
