@@ -189,3 +189,6 @@ def test_staff_hand_in_the_file_on_the_office_page_with_csrf(office, django_user
     assert ok.status_code == 302 and KeptOfficeSale.objects.count() == 1
     change = staff.get(reverse("admin:offices_office_change", args=[office.office_id])).content.decode()
     assert 'id="kept-sales"' in change and "A-1" in change and "45.00" in change and "No conflict" in change
+    spanish = staff.get(reverse("admin:offices_office_change", args=[office.office_id]),
+                        HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Sin conflicto" in spanish and "Solo prueba" in spanish and "Tarjeta" in spanish, spanish
