@@ -11,22 +11,20 @@ old cache is dropped."""
 from __future__ import annotations
 
 import hashlib
-import json
 import mimetypes
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language, get_language_info, gettext
-from django.views.decorators.http import require_safe
 
 from core import i18n
+from devices import app_shell
+from devices.app_shell import SW_TEMPLATE
 
 # WebAssembly.instantiateStreaming refuses any other type; Python only knows .wasm when the OS
 # mime.types does (Debian does, a bare macOS/Windows Python may not). Granian and nginx know it.
@@ -35,13 +33,14 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 APP_VERSION = "scanner/1.0"
 SCOPE = "/scanner/"
-SW_TEMPLATE = "includes/service_worker.js"  # shared with the box-office terminal (offices/terminal.py)
 WASM = "vendor/barcode-detector/zxing_reader.wasm"
 # Everything the page loads. The service worker precaches exactly this list, so a file missing
 # here would be missing offline (tests/scanner/test_pages.py checks the list is complete).
 ASSETS = [
     "i18n/gettext.js",
     "i18n/language_switch.css",
+    "common/connection.js",
+    "common/device_store.js",
     "common/http.js",  # shared with the box-office terminal (static/office/)
     "common/idb.js",
     "common/pairing_code.js",
@@ -149,34 +148,8 @@ def _config() -> dict:
     }
 
 
-@require_safe
-def app(request):
-    response = render(request, "scanner/index.html", {"config": _config()})
-    response["Cache-Control"] = "no-cache"
-    response["Content-Security-Policy"] = CSP
-    response["Permissions-Policy"] = "camera=(self), microphone=()"
-    response["Referrer-Policy"] = "no-referrer"  # the pairing code is in this page's URL
-    return response
-
-
-@require_safe
-def service_worker(request):
-    precache = [SCOPE, f"{SCOPE}manifest.webmanifest", *[static(name) for name in ASSETS],
-                *[reverse("jsi18n-json", kwargs={"language": code}) for code in i18n.language_codes()]]
-    body = get_template(SW_TEMPLATE).render({
-        "version": build_version(), "scope": SCOPE, "precache_json": json.dumps(precache), "health": reverse("healthz"),
-        "cache_prefix": "tc-scanner-",
-    })
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    # Browsers check for a new worker on each navigation; never let an HTTP cache hide it.
-    response["Cache-Control"] = "no-cache"
-    response["Service-Worker-Allowed"] = SCOPE
-    return response
-
-
-@require_safe
-def webmanifest(request):
-    manifest = {
+def _manifest() -> dict:
+    return {
         "id": SCOPE,
         # In the language of whoever installs the app (what the phone's home screen shows).
         "name": "TicketCore · " + gettext("Door scanner"),
@@ -190,11 +163,13 @@ def webmanifest(request):
         "background_color": "#0f172a",
         "theme_color": "#0f172a",
         "icons": [
-            {"src": static("scanner/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
-            {"src": static("scanner/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            *app_shell.png_icons(("scanner/icon-192.png", 192), ("scanner/icon-512.png", 512)),
             {"src": static("scanner/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
         ],
     }
-    response = JsonResponse(manifest, content_type="application/manifest+json")
-    response["Cache-Control"] = "no-cache"
-    return response
+
+
+app, service_worker, webmanifest = app_shell.views(
+    template="scanner/index.html", context=lambda: {"config": _config()}, csp=CSP,
+    permissions="camera=(self), microphone=()", scope=SCOPE, assets=ASSETS, version=build_version,
+    cache_prefix="tc-scanner-", manifest=_manifest)

@@ -1,10 +1,15 @@
 import io
 
 import segno
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -18,9 +23,10 @@ from core.localtime import LocalTimesAdminMixin, format_local
 from core.words import label
 from devices import services as device_services
 from devices.pairing_links import pairing_url
+from offices import evidence as kept_sales_services
 from offices import selectors, services
 from offices.models import Office, OfficeAssignment, OfficeSale
-from offices.vocabulary import SaleReason, SaleResult
+from offices.vocabulary import PaymentMethod, SaleReason, SaleResult
 
 
 @admin.register(Office)
@@ -32,8 +38,8 @@ class OfficeAdmin(admin.ModelAdmin):
                     "rejected_sales", "device_status")
     list_filter = (("event", ByName),)
     search_fields = ("name", "office_id")
-    fields = ("event", "name", "office_id", "device", "pairing", "reconciliation")
-    readonly_fields = ("office_id", "device", "pairing", "reconciliation")
+    fields = ("event", "name", "office_id", "device", "pairing", "reconciliation", "kept_sales")
+    readonly_fields = ("office_id", "device", "pairing", "reconciliation", "kept_sales")
     list_select_related = ("event", "device")
     actions = ["new_pairing_code"]
 
@@ -127,6 +133,46 @@ class OfficeAdmin(admin.ModelAdmin):
               "them or seat them elsewhere (a new sale by staff). Each also raised an alert."),
             give, urlencode({"office": obj.office_id, "next": back}), _("Give seats to this office…"))
 
+    @admin.display(description=_("sales kept by the revoked terminal"))
+    def kept_sales(self, obj):
+        """The evidence a revoked terminal's kept sales file brought in (offices/evidence.py):
+        what each sale would have been and whether it conflicts with the seats as they are now."""
+        if obj._state.adding:
+            return "—"
+        revoked = obj.device.revoked_at is not None
+        rows = selectors.kept_sales(obj.office_id)
+        upload = reverse("admin:offices_office_kept_sales", args=[obj.office_id])
+        button = format_html('<p><a class="button" id="tc-kept-upload" href="{}">{}</a></p>', upload,
+                             _("Hand in the kept sales file…")) if revoked else ""
+        if not rows:
+            note = (_("None handed in yet. The revoked terminal keeps the sales it could not upload and offers "
+                      "them as a file: upload that file here. They are kept as evidence; nothing is sold.")
+                    if revoked else _("Only a revoked terminal keeps sales for handing in; this one uploads its own."))
+            return format_html("<p>{}</p>{}", note, button)
+        tz = obj.event.timezone
+        body = format_html_join("", '<tr data-sale="{}" data-state="{}" class="{}"><td>{}</td><td>{}</td>'
+                                    '<td class="num">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>', (
+            (r["sale"].sale_id, r["state"], "tc-conflict" if r["conflict"] else "",
+             format_local(r["sale"].sold_at, tz), r["seat"] or r["sale"].ticket_ref,
+             money(r["sale"].price, r["sale"].currency) if r["sale"].price is not None else "—",
+             label(PaymentMethod, r["sale"].payment_method) if r["sale"].payment_method else "—",
+             (r["sale"].buyer or {}).get("name", "") or "—",
+             format_html('<b style="color:#C0392B">{}</b>', r["state"].label) if r["conflict"] else (
+                 r["state"].label if r["recorded_result"] is None else "%s (%s)" % (
+                     r["state"].label, label(SaleResult, r["recorded_result"]))),
+             _("%(when)s by %(who)s") % {"when": format_local(r["sale"].uploaded_at, tz), "who": r["sale"].uploaded_by})
+            for r in rows))
+        conflicts = sum(r["conflict"] for r in rows)
+        return format_html(
+            '<table id="kept-sales" class="tc-money tc-kept"><thead><tr><th>{}</th><th>{}</th><th class="num">{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table><p>{}</p>{}",
+            _("Sold at (terminal clock)"), _("Seat"), _("Amount"), _("Payment"), _("Buyer"), _("Now"),
+            _("Handed in"), body,
+            _("Evidence only: none of these sales was applied (no seat sold, nothing in the ledger). %(conflicts)s "
+              "of %(count)s conflict with the seats as they are now: those buyers paid for a seat they cannot "
+              "have, so refund them or seat them elsewhere (a new sale by staff).") % {
+                "conflicts": conflicts, "count": len(rows)}, button)
+
     @admin.display(description=_("pairing code"))
     def pairing(self, obj):
         if obj._state.adding:  # office_id has a default, so a new office already has a pk
@@ -143,6 +189,40 @@ class OfficeAdmin(admin.ModelAdmin):
                            mark_safe(buf.getvalue().decode()), device.pairing_code,
                            _("expires %(time)s") % {"time": format_local(device.pairing_expires_at,
                                                                          obj.event.timezone)})
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/kept-sales/", self.admin_site.admin_view(self.kept_sales_view),
+                 name="offices_office_kept_sales"),
+            *super().get_urls(),
+        ]
+
+    def kept_sales_view(self, request, object_id):
+        """Staff hand in a revoked terminal's kept sales file (session login, CSRF): stored as
+        evidence, all or nothing; a bad file is answered with what is wrong and writes nothing."""
+        office = self.get_object(request, unquote(object_id))
+        if office is None or not self.has_view_or_change_permission(request, office):
+            raise PermissionDenied
+        back = reverse("admin:offices_office_change", args=[office.office_id])
+        form = KeptSalesForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = kept_sales_services.record_kept_sales(
+                    office_id=office.office_id, data=upload.read(), file_name=upload.name,
+                    uploaded_by=request.user.get_username())
+            except DomainError as exc:
+                form.add_error("file", _("%(why)s Nothing was kept.") % {"why": exc.message})
+            else:
+                self.message_user(request, _("%(office)s: %(count)s kept sales stored as evidence; %(known)s were "
+                                             "already handed in. None was applied.") % {
+                    "office": office.name, "count": result.recorded, "known": result.already_recorded},
+                    messages.SUCCESS)
+                return HttpResponseRedirect(back + "#kept-sales")
+        return TemplateResponse(request, "office_admin/kept_sales.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": office,
+            "office": office, "form": form, "back": back, "revoked": office.device.revoked_at is not None,
+            "title": _("Hand in the kept sales of %(office)s") % {"office": office.name}})
 
     def save_model(self, request, obj, form, change):
         try:
@@ -170,6 +250,11 @@ class OfficeAdmin(admin.ModelAdmin):
                     "name": office.name, "code": code.pairing_code}, messages.SUCCESS)
             except DomainError as exc:
                 self.message_user(request, f"{office.name}: {exc.message}", messages.ERROR)
+
+
+class KeptSalesForm(forms.Form):
+    file = forms.FileField(label=_("Kept sales file"), help_text=_(
+        "The file the revoked terminal offers (“Download the kept sales”), named box-office-sales-….json."))
 
 
 class SaleOutcomeFilter(admin.SimpleListFilter):

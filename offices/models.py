@@ -122,3 +122,49 @@ class OfficeSale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sale_id} {self.result}"
+
+
+class KeptOfficeSale(models.Model):
+    """A sale a revoked office's terminal kept on the device (the API refuses a revoked token, so
+    the terminal could not upload it) and staff handed in as a file: quarantined evidence of money
+    taken, never applied (no ticket sold, no ledger entry, no alert). One row per `sale_id`; only
+    for an office whose terminal is revoked; append-only (offices/migrations/0005). What it would
+    have meant now is judged when shown (offices.selectors.kept_sales). docs/adr/0031."""
+
+    id = models.BigAutoField(primary_key=True)
+    sale_id = models.UUIDField(_("sale id"), unique=True)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="kept_sales",
+                               verbose_name=_("box office"))
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                              verbose_name=_("event"))
+    # The office's event's ticket with the id the terminal recorded (null: no such ticket).
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, null=True, related_name="+", db_index=False,
+                               verbose_name=_("ticket"))
+    ticket_ref = models.CharField(_("ticket id as sent"), max_length=48)
+    seat_ref = models.CharField(_("seat as sent"), max_length=32, blank=True, default="")
+    # What the terminal charged (its zone price at the time), as the file says.
+    price = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True, default="")
+    payment_method = models.CharField(_("payment method"), max_length=8, null=True, blank=True,
+                                      choices=PaymentMethod.choices)
+    buyer = models.JSONField(_("buyer"), null=True, blank=True)
+    sold_at = models.DateTimeField(_("sold at (box-office clock)"))
+    device_id = models.CharField(_("terminal"), max_length=16)
+    file_name = models.CharField(_("file"), max_length=200)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("handed in at"), db_default=models.functions.Now())
+    uploaded_by = models.CharField(_("handed in by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("sale kept by a revoked box office")
+        verbose_name_plural = _("sales kept by revoked box offices")
+        ordering = ["sold_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(payment_method__isnull=True) | Q(payment_method__in=PaymentMethod.values),
+                                   name="kept_sale_payment_method_known"),
+            models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="kept_sale_price_not_negative"),
+        ]
+        indexes = [models.Index(fields=["office", "sold_at"], name="kept_sale_office_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id} (kept)"

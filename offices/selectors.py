@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
 from offices.models import Office, OfficeAssignment
-from offices.vocabulary import SaleResult
+from offices.vocabulary import KeptSaleState, SaleResult
 from tickets.models import Ticket, TicketHold
 from tickets.selectors import ClockTimestamp
 
@@ -147,3 +147,33 @@ def office_money(office_id: str) -> dict:
             for method, row in sorted(methods.items(), key=lambda item: (item[0] is None, item[0] or ""))
         ],
     }
+
+
+def kept_sales(office_id: str) -> list[dict]:
+    """The office's kept sales, oldest first, each with `state` (KeptSaleState) judged against the
+    tickets, assignments and uploaded sales as they are now; three queries."""
+    from offices.models import KeptOfficeSale, OfficeSale
+
+    rows = list(KeptOfficeSale.objects.filter(office_id=office_id).select_related("ticket").order_by("sold_at", "id"))
+    pks = [r.ticket_id for r in rows if r.ticket_id]
+    owners = assignment_offices(pks)
+    recorded = dict(OfficeSale.objects.filter(sale_id__in=[r.sale_id for r in rows]).values_list("sale_id", "result"))
+    sold_here = set(OfficeSale.objects.filter(ticket_id__in=pks, office_id=office_id, result=SaleResult.ACCEPTED)
+                    .values_list("ticket_id", flat=True))
+    out = []
+    for row in rows:
+        ticket = row.ticket
+        if row.sale_id in recorded:
+            state = KeptSaleState.RECORDED
+        elif ticket is None:
+            state = KeptSaleState.UNKNOWN
+        elif not ticket.status:
+            state = KeptSaleState.SOLD_HERE if ticket.pk in sold_here else KeptSaleState.SOLD_ELSEWHERE
+        elif owners.get(ticket.pk) != office_id:
+            state = KeptSaleState.NOT_ASSIGNED
+        else:
+            state = KeptSaleState.FREE_HERE
+        out.append({"sale": row, "seat": ticket.seat_id if ticket else row.seat_ref, "state": state,
+                    "recorded_result": recorded.get(row.sale_id), "conflict": state != KeptSaleState.FREE_HERE
+                    and state != KeptSaleState.RECORDED})
+    return out

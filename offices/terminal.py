@@ -6,20 +6,17 @@ token: /api/v1/devices/*, /api/v1/offices/{id}, its /stock and /sync. Design:
 docs/adr/0031-box-office-terminal.md."""
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
 
-from core import i18n
-from devices.scanner import SW_TEMPLATE, app_build_version
+from devices import app_shell
+from devices.app_shell import SW_TEMPLATE
+from devices.scanner import app_build_version
 
 APP_VERSION = "office/1.0"
 SCOPE = "/office/"
@@ -27,6 +24,8 @@ SCOPE = "/office/"
 # (tests/office_app/test_pages.py checks it against the files and the modules' imports).
 ASSETS = [
     "i18n/gettext.js",
+    "common/connection.js",
+    "common/device_store.js",
     "common/http.js",
     "common/idb.js",
     "common/pairing_code.js",
@@ -47,6 +46,8 @@ ASSETS = [
     "office/tickets.js",
     "office/till.js",
     "office/icon.svg",
+    "office/icon-192.png",
+    "office/icon-512.png",
     "vendor/qr/index.js",
 ]
 MODULES = [name for name in ASSETS if name.endswith(".js") and name != "office/app.js"]
@@ -91,44 +92,26 @@ def _config() -> dict:
     }
 
 
-@require_safe
-def app(request):
-    response = render(request, "office/index.html", {"config": _config(), "modules": MODULES})
-    response["Cache-Control"] = "no-cache"
-    response["Content-Security-Policy"] = CSP
-    response["Permissions-Policy"] = "camera=(), microphone=()"
-    response["Referrer-Policy"] = "no-referrer"  # the pairing code is in this page's URL
-    return response
-
-
-@require_safe
-def service_worker(request):
-    precache = [SCOPE, f"{SCOPE}manifest.webmanifest", *[static(name) for name in ASSETS],
-                *[reverse("jsi18n-json", kwargs={"language": code}) for code in i18n.language_codes()]]
-    body = get_template(SW_TEMPLATE).render({
-        "version": build_version(), "scope": SCOPE, "precache_json": json.dumps(precache), "health": reverse("healthz"),
-        "cache_prefix": "tc-office-",
-    })
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    response["Service-Worker-Allowed"] = SCOPE
-    return response
-
-
-@require_safe
-def webmanifest(request):
-    manifest = {
+def _manifest() -> dict:
+    return {
         "id": SCOPE,
         "name": _("TicketCore Box Office"),
         "short_name": _("Box office"),
         "description": _("Sell the box office's seats and hand over tickets, online or offline."),
+        "lang": get_language(),
         "start_url": SCOPE,
         "scope": SCOPE,
         "display": "standalone",
         "background_color": "#0f172a",
         "theme_color": "#0f172a",
-        "icons": [{"src": static("office/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+        "icons": [
+            *app_shell.png_icons(("office/icon-192.png", 192), ("office/icon-512.png", 512)),
+            {"src": static("office/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
     }
-    response = JsonResponse(manifest, content_type="application/manifest+json")
-    response["Cache-Control"] = "no-cache"
-    return response
+
+
+app, service_worker, webmanifest = app_shell.views(
+    template="office/index.html", context=lambda: {"config": _config(), "modules": MODULES}, csp=CSP,
+    permissions="camera=(), microphone=()", scope=SCOPE, assets=ASSETS, version=build_version,
+    cache_prefix="tc-office-", manifest=_manifest)

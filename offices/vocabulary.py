@@ -20,3 +20,17 @@ class PaymentMethod(models.TextChoices):
 
     CASH = "cash", _("Cash")
     CARD = "card", _("Card")
+
+
+class KeptSaleState(models.TextChoices):
+    """What a revoked office's kept sale (offices/evidence.py) would mean if it were applied now
+    (offices.selectors.kept_sales).
+    Only FREE_HERE is free of conflict: the seat is still this office's and unsold."""
+
+    FREE_HERE = "free_here", _("No conflict: the seat is still this office's and unsold")
+    RECORDED = "recorded", _("The server had already recorded this sale before the revocation")
+    SOLD_HERE = "sold_here", _("Conflict: this office sold the seat in another sale")
+    SOLD_ELSEWHERE = "sold_elsewhere", _("Conflict: the seat has been sold elsewhere")
+    NOT_ASSIGNED = "not_assigned", _("Conflict: the seat is no longer this office's")
+    UNKNOWN = "unknown", _("Conflict: no such ticket in this event")
+

@@ -8,8 +8,8 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage
 # alone, a hashed app.js would load UNHASHED modules, cached for only WHITENOISE_MAX_AGE and
 # possibly from another release. Rewritten, every import names a hashed file, and a change in
 # any module changes the hash (so the URL) of every module importing it, up to app.js.
-ES_MODULES = ("scanner/*.js", "dashboard/*.js", "desk/*.js", "i18n/*.js", "backoffice/*.js",
-              "vendor/barcode-detector/*.js")
+ES_MODULES = ("scanner/*.js", "office/*.js", "common/*.js", "dashboard/*.js", "desk/*.js", "i18n/*.js",
+              "backoffice/*.js", "vendor/barcode-detector/*.js")
 _MODULE_IMPORTS = HashedFilesMixin._js_module_import_aggregation_patterns[1]
 _CSS = next(patterns for glob, patterns in HashedFilesMixin.patterns if glob == "*.css")
 

@@ -9,7 +9,7 @@
 // Under them: store.js (localStorage, IndexedDB), format.js (money, event time), page.js.
 // Contract: shared/API.md ("Offline office", "Additions ..."); design: docs/adr/0031.
 import { extractPairingCode, pairedDevice } from "../common/pairing_code.js";
-import { gettext, interpolate, ngettext } from "../i18n/gettext.js";
+import { gettext, interpolate, ngettext, pgettext } from "../i18n/gettext.js";
 import { ApiError, api, onPairingLost } from "./api.js";
 import { wireCheckout } from "./checkout.js";
 import { renderRefunds } from "./conflicts.js";
@@ -41,7 +41,7 @@ function renderStatus() {
   document.body.dataset.mode = state.mode();
   document.body.dataset.pending = String(state.pending());
   $("offline-banner").hidden = online;
-  $("net").textContent = online ? gettext("Online") : gettext("Offline");
+  $("net").textContent = online ? pgettext("network", "Online") : pgettext("network", "Offline");
   $("net").className = `net ${online ? "online" : "offline"}`;
   $("queue").textContent = state.pending()
     ? interpolate(ngettext("%s sale waiting to upload", "%s sales waiting to upload", state.pending()), [state.pending()])
@@ -151,19 +151,27 @@ async function showRevoked() {
     ? interpolate(ngettext("%s sale was not uploaded and is kept on this device.", "%s sales were not uploaded and are kept on this device.", kept.length), [kept.length])
     : gettext("Every sale had been uploaded.");
   $("revoked-export").hidden = kept.length === 0;
+  $("revoked-steps").hidden = kept.length === 0;
 }
 
-/** The kept sales as a file, for a supervisor to hand to the organiser (the API refuses a
- * revoked office's upload: shared/API.md "Conventions"). */
+/** The kept sales as a file that staff hand in on the box office's admin page, where they are
+ * stored as evidence and never applied (offices/evidence.py reads this shape; the API refuses a
+ * revoked office's upload: shared/API.md "Conventions"). The sales stay on the device too. */
 async function exportKept() {
   const kept = (await allSales(state.officeId())).filter((s) => s.pending === 1);
-  const blob = new Blob([JSON.stringify({ office: state.device().office, device_id: state.device().device_id,
+  const blob = new Blob([JSON.stringify({ kind: "ticketcore.office.kept_sales", version: 1,
+    office: state.device().office, device_id: state.device().device_id, event: state.device().event,
     exported_at: new Date().toISOString(), sales: kept }, null, 2)], { type: "application/json" });
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
   link.download = `box-office-sales-${state.officeId()}.json`;
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  $("revoked-saved").hidden = false;
+  $("revoked-saved").textContent = interpolate(
+    ngettext("%(count)s sale saved as %(file)s in this device's downloads. It also stays here.",
+      "%(count)s sales saved as %(file)s in this device's downloads. They also stay here.", kept.length),
+    { count: kept.length, file: link.download }, true);
 }
 
 onPairingLost((why) => {

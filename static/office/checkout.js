@@ -19,7 +19,11 @@ export function wireCheckout(showScreen) {
     try {
       const sales = await sell({ ticketIds: picked, buyer, paymentMethod });
       state.setPicked([]);
+      // The next buyer starts afresh: cash (the default) and no buyer, so one sale's card or name
+      // is never carried over to the next by mistake.
       for (const id of ["buyer-name", "buyer-email", "buyer-phone"]) $(id).value = "";
+      form.querySelector("input[name=payment_method][value=cash]").checked = true;
+      form.querySelector("details.buyer").open = false;
       $("checkout-error").hidden = true;
       showHandover(sales);
       showScreen("handover");

@@ -57,26 +57,23 @@ function serverMethod(method) {
   return rows.find((r) => r.payment_method === method) || { sold: 0, sold_amount: "0.00", refunds_due: 0, refunds_due_amount: "0.00" };
 }
 
-function cell(text, attrs = {}) {
-  return el("td", { textContent: text, ...attrs });
-}
-
 export async function renderTill() {
   const local = await localFigures();
   const synced = server && local.pending === 0;
+  const heads = [gettext("Payment"), gettext("Taken"), gettext("Refunds due"), gettext("Expected in the till"), gettext("Server")];
+  // Each cell names its column too: on a phone the rows stack as cards (app.css).
+  const cell = (text, column, attrs = {}) => el("td", { textContent: text, dataset: { label: heads[column] }, ...attrs });
   const table = el("table", { className: "till-table" },
-    el("thead", {}, el("tr", {}, el("th", { textContent: gettext("Payment") }), el("th", { textContent: gettext("Taken") }),
-      el("th", { textContent: gettext("Refunds due") }), el("th", { textContent: gettext("Expected in the till") }),
-      el("th", { textContent: gettext("Server") }))),
+    el("thead", {}, el("tr", {}, ...heads.map((text) => el("th", { textContent: text })))),
     el("tbody", {}, ...PAYMENT_METHODS.map((method) => {
       const row = local.methods[method];
       const theirs = serverMethod(method);
       const match = synced && cents(theirs.sold_amount) === row.expected_cents && cents(theirs.refunds_due_amount) === row.refunds_cents;
       return el("tr", { dataset: { method, expected: String(row.expected_cents), server: server ? String(cents(theirs.sold_amount)) : "" } },
         el("th", { textContent: methodWord(method) }),
-        cell(`${money(row.taken_cents)} (${row.taken})`), cell(`${money(row.refunds_cents)} (${row.refunds})`),
-        cell(money(row.expected_cents), { className: "expected" }),
-        cell(server ? `${money(cents(theirs.sold_amount))}${synced ? (match ? " ✓" : " ≠") : ""}` : "—",
+        cell(`${money(row.taken_cents)} (${row.taken})`, 1), cell(`${money(row.refunds_cents)} (${row.refunds})`, 2),
+        cell(money(row.expected_cents), 3, { className: "expected" }),
+        cell(server ? `${money(cents(theirs.sold_amount))}${synced ? (match ? " ✓" : " ≠") : ""}` : "—", 4,
           { className: synced ? (match ? "match" : "mismatch") : "" }));
     })));
   const counts = el("dl", { className: "till-counts" }, ...[
@@ -86,7 +83,8 @@ export async function renderTill() {
     [gettext("Still for sale here"), local.outstanding, server && server.outstanding],
     [gettext("Returned online"), null, server && server.returned],
   ].map(([label, mine, theirs]) => el("div", {}, el("dt", { textContent: label }),
-    el("dd", { textContent: `${mine ?? "—"}${server && theirs != null ? ` · ${interpolate(gettext("server: %s"), [theirs])}` : ""}` }))));
+    el("dd", { textContent: [mine ?? (theirs == null ? "—" : null),
+      server && theirs != null ? interpolate(gettext("server: %s"), [theirs]) : null].filter((x) => x != null).join(" · ") }))));
   const ok = synced && PAYMENT_METHODS.every((m) => cents(serverMethod(m).sold_amount) === local.methods[m].expected_cents)
     && server.sold === local.sold;
   document.body.dataset.reconciled = !server ? "unknown" : !synced ? "pending" : ok ? "yes" : "no";

@@ -18,6 +18,7 @@ from tests.backoffice.test_print_readback import page_codes, page_sizes_mm
 from tests.conftest import make_event
 from tests.office_app.conftest import SCREENSHOTS, screenshot
 from tests.office_app.pages import body, js, local_sales, open_paired, pick, seat_state, sell, wait
+from tests.browser import wait_for_download
 from tests.scanner.conftest import requested_urls
 from tests.scanner.pages import off_origin
 
@@ -179,17 +180,24 @@ def test_sells_offline_prints_syncs_shows_the_conflict_and_reconciles(terminal, 
     assert off_origin(requested_urls(driver), scanner_server) == []  # no CDN, ever
 
 
-def test_a_revoked_office_stops_selling_and_keeps_its_queue(terminal, scanner_server):
+def test_a_revoked_office_stops_selling_keeps_its_queue_and_staff_hand_it_in_as_evidence(
+        terminal, scanner_server, tmp_path, django_user_model):
     from devices.services import revoke_device
-    from offices.models import OfficeSale
+    from offices.models import KeptOfficeSale, OfficeSale
+    from offices.selectors import kept_sales
+    from tickets.models import LedgerEntry, Ticket
 
     event, created, ids = box_office(seats=("A-1", "A-2", "B-1"))
+    office_id = created.office.office_id
     driver = terminal()
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     open_paired(driver, scanner_server, created.pairing_code)
     scanner_server.stop()
     wait(driver, lambda d: body(d, "mode") == "offline", 15)
     pick(driver, "A-1", "B-1")
-    sell(driver, "cash")
+    sell(driver, "cash", buyer={"name": "Luis Pérez"})
     driver.find_element(By.ID, "handover-done").click()
     revoke_device(device_id=created.office.device_id)
     scanner_server.start()
@@ -199,4 +207,44 @@ def test_a_revoked_office_stops_selling_and_keeps_its_queue(terminal, scanner_se
     screenshot(driver, "revoked")
     driver.refresh()  # it survives a reload, and sells nothing
     wait(driver, lambda d: body(d, "screen") == "revoked", 20)
-    assert [s["pending"] for s in local_sales(driver)] == [1, 1]
+    kept = local_sales(driver)
+    assert [s["pending"] for s in kept] == [1, 1]
+
+    # The clerk downloads the kept sales; a supervisor hands the file in on the office's admin page.
+    driver.find_element(By.ID, "revoked-export").click()
+    file = wait_for_download(downloads, "box-office-sales-*.json")
+    tickets_before = sorted(Ticket.objects.filter(event=event).values_list("seat_id", "status", "version"))
+    ledger_before = LedgerEntry.objects.count()
+    django_user_model.objects.create_superuser("lead", password="pw-lead-12345")
+    driver.get(f"{scanner_server.url}/admin/offices/office/{office_id}/change/")
+    driver.find_element(By.ID, "id_username").send_keys("lead")
+    driver.find_element(By.ID, "id_password").send_keys("pw-lead-12345")
+    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "tc-kept-upload"), 20, "no hand-in button on the office page")
+    driver.find_element(By.ID, "tc-kept-upload").click()
+    # A wrong file first: said plainly, nothing kept.
+    wrong = tmp_path / "notes.json"
+    wrong.write_text('{"hello": "world"}')
+    wait(driver, lambda d: d.find_elements(By.ID, "id_file"), 20)
+    driver.find_element(By.ID, "id_file").send_keys(str(wrong))
+    driver.find_element(By.ID, "tc-kept-submit").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "tc-kept-error"), 20)
+    assert "not the kept sales file" in driver.find_element(By.ID, "tc-kept-error").text
+    assert not KeptOfficeSale.objects.exists()
+    screenshot(driver, "admin-kept-sales-refused")
+    driver.find_element(By.ID, "id_file").send_keys(str(file))
+    driver.find_element(By.ID, "tc-kept-submit").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "kept-sales"), 20, "evidence not shown on the office page")
+    rows = {r.get_attribute("data-sale"): r.text for r in driver.find_elements(By.CSS_SELECTOR, "#kept-sales tbody tr")}
+    assert set(rows) == {s["sale_id"] for s in kept}
+    assert any("A-1" in t and "45.00" in t and "Cash" in t and "Luis Pérez" in t for t in rows.values()), rows
+    assert all("No conflict" in t for t in rows.values()), rows
+    driver.execute_script("document.getElementById('kept-sales').scrollIntoView({block: 'center'})")
+    screenshot(driver, "admin-kept-sales")
+
+    # Evidence, never applied: the rows are there, nothing was sold and the ledger did not move.
+    evidence = {str(r["sale"].sale_id): r for r in kept_sales(office_id)}
+    assert {(r["seat"], str(r["sale"].price), r["sale"].payment_method, r["sale"].uploaded_by)
+            for r in evidence.values()} == {("A-1", "45.00", "cash", "lead"), ("B-1", "20.00", "cash", "lead")}
+    assert sorted(Ticket.objects.filter(event=event).values_list("seat_id", "status", "version")) == tickets_before
+    assert LedgerEntry.objects.count() == ledger_before and not OfficeSale.objects.exists()

@@ -88,4 +88,30 @@ def test_web_app_manifest(client):
     manifest = r.json()
     assert manifest["start_url"] == "/office/" and manifest["scope"] == "/office/" and manifest["display"] == "standalone"
     assert manifest["name"] == "Taquilla TicketCore"  # in the device's language
-    assert [icon["src"] for icon in manifest["icons"]] == [static("office/icon.svg")]
+    assert manifest["lang"] == "es"
+    # Installable: PNG icons of 192 and 512 px (what Android and desktop Chromium install from), really that size.
+    from PIL import Image
+
+    pngs = {icon["sizes"]: icon for icon in manifest["icons"] if icon["type"] == "image/png"}
+    assert set(pngs) == {"192x192", "512x512"}
+    for sizes, icon in pngs.items():
+        assert icon["src"] == static(f"office/icon-{sizes.split('x')[0]}.png")
+        with Image.open(finders.find(f"office/icon-{sizes.split('x')[0]}.png")) as image:
+            assert f"{image.width}x{image.height}" == sizes and image.mode == "RGBA"
+    assert static("office/icon.svg") in [icon["src"] for icon in manifest["icons"]]
+
+
+def test_every_module_the_terminal_loads_imports_hashed_names():
+    """collectstatic rewrites the imports of the office's and the shared modules (ticketcore/
+    staticfiles.py ES_MODULES): a hashed app.js never loads a plain, possibly older, module."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    checked = 0
+    for name in terminal.ASSETS:
+        if not name.endswith(".js") or name.startswith("vendor/"):
+            continue
+        text = Path(staticfiles_storage.path(staticfiles_storage.stored_name(name))).read_text()
+        for target in re.findall(r'(?:from|import)\s*"(\.{1,2}/[^"]+)"', text):
+            assert re.search(r"\.[0-9a-f]{12}\.js$", target), f"{name} imports the unhashed {target}"
+            checked += 1
+    assert checked > 20

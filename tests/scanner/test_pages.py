@@ -76,7 +76,8 @@ def test_precache_lists_every_asset_of_the_app():
     shipped = {f"scanner/{p.name}" for p in (ROOT / "static" / "scanner").iterdir() if p.is_file()}
     shipped |= {f"vendor/barcode-detector/{p.name}" for p in VENDOR.iterdir() if p.suffix in (".js", ".wasm")}
     shipped |= {"i18n/gettext.js", "i18n/language_switch.css"}  # the translations reader, the switch's look
-    shipped |= {"common/http.js", "common/idb.js", "common/pairing_code.js"}  # shared with the box office
+    shipped |= {"common/http.js", "common/idb.js", "common/pairing_code.js", "common/connection.js",
+                "common/device_store.js"}  # shared with the box office
     assert shipped == set(scanner.ASSETS)
     for name in scanner.ASSETS:
         assert finders.find(name), name
