@@ -16,6 +16,7 @@ from django.utils import translation
 from selenium.webdriver.support.ui import WebDriverWait
 
 from core.localtime import time_zone_names
+from devices.models import Device
 from events.currencies import CURRENCIES
 from tests.backoffice.report_scenario import build_night
 from tests.conftest import make_event
@@ -134,13 +135,16 @@ def test_no_english_left_on_the_spanish_page(page, gala, catalogue):
     event = build_night().event if page.night else gala
     # Ticket references are data too: short codes of letters only (tickets/references.py).
     references = Ticket.objects.filter(event=event).values_list("reference", flat=True) if page.night else ()
+    # So are pairing codes (random letters: one without a digit reads like a word).
+    pairing_codes = Device.objects.exclude(pairing_code=None).values_list("pairing_code", flat=True)
     status_es, spanish = _fetch(page, "es", event, gala.manager)
     status_en, english = _fetch(page, "en", event, gala.manager)
     expected = page.status if page.method != "post" else 200
     assert status_es == status_en == expected, (status_es, status_en, spanish[:500])
     texts = json_texts if page.kind == "json" else html_texts
     report = english_left(page.name, texts(spanish), texts(english), catalogue=catalogue,
-                          data={*page.data, *EVENT_DATA, *references, gala.event_id, event.event_id, STAFF[0]})
+                          data={*page.data, *EVENT_DATA, *references, *pairing_codes, gala.event_id, event.event_id,
+                                STAFF[0]})
     assert not report, str(report)
     assert texts(spanish) != texts(english)  # not vacuous: the page has texts, and they changed
 
