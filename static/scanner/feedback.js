@@ -30,7 +30,7 @@ function tone(ctx, start, frequency, duration, type = "sine", volume = 0.25) {
   osc.stop(start + duration + 0.02);
 }
 
-// Three answers a steward must tell apart without looking, by ear and by the buzz in the hand.
+// Four answers a steward must tell apart without looking, by ear and by the buzz in the hand.
 const PATTERNS = {
   // one short high beep, one short buzz: in
   accepted: { tones: [[1320, 0.12, "sine"]], vibrate: [70] },
@@ -38,6 +38,8 @@ const PATTERNS = {
   queued: { tones: [[1320, 0.1, "sine"], [880, 0.18, "sine"]], vibrate: [70, 90, 70] },
   // three low harsh buzzes, two long ones in the hand: stop
   rejected: { tones: [[196, 0.16, "square"], [175, 0.16, "square"], [147, 0.3, "square"]], vibrate: [300, 120, 300] },
+  // two plain mid beeps, one long buzz: nothing decided, look at the phone (no ticket list yet)
+  unchecked: { tones: [[523, 0.14, "triangle"], [523, 0.14, "triangle"]], vibrate: [500] },
 };
 
 // What was signalled, newest last (read by the browser tests through window.__scanner).

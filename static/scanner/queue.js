@@ -18,7 +18,9 @@ export async function decideOffline(scan) {
   const parsed = parseCode(scan.code);
   const manifest = state.manifest();
   if (!manifest) {
-    return { kind: "rejected", response: { scan_id: scan.scan_id, result: "rejected", reason: "no_manifest" }, offline: true };
+    // Nothing to decide with: the phone says so ("not checked", grey), never a red refusal that
+    // would turn away a valid ticket. Nothing is stored or queued; the steward scans it again.
+    return { kind: "unchecked", response: { scan_id: scan.scan_id, result: "rejected", reason: "no_manifest" }, offline: true };
   }
   const verified = await keys.verify(parsed);
   const device = state.device();

@@ -8,8 +8,12 @@ import { $ } from "./page.js";
 import * as state from "./state.js";
 import { REASONS, credentialKind, formatTime, noWayBack, reasonText, reasonWords } from "./words.js";
 
-const RESULT_MS = { accepted: 1000, queued: 1200, rejected: 2200 };
-const TITLES = { accepted: () => gettext("ACCEPTED"), queued: () => gettext("ACCEPTED OFFLINE"), rejected: () => gettext("REJECTED") };
+const RESULT_MS = { accepted: 1000, queued: 1200, rejected: 2200, unchecked: 2200 };
+const TITLES = {
+  accepted: () => gettext("ACCEPTED"), queued: () => gettext("ACCEPTED OFFLINE"), rejected: () => gettext("REJECTED"),
+  // offline with no ticket list yet: nothing was decided (queue.js decideOffline)
+  unchecked: () => gettext("NOT CHECKED"),
+};
 
 let resultTimer = null;
 
@@ -23,6 +27,7 @@ function foot(outcome, scan, repeat) {
   if (repeat) return gettext("Same code again: the answer above, not scanned again.");
   if (outcome.manual) return kind === "accepted" ? gettext("Checked by hand by a supervisor.") : gettext("Checked by hand: refused.");
   if (kind === "queued") return gettext("Checked on this phone. Queued; uploads when the network is back.");
+  if (kind === "unchecked") return gettext("Nothing was decided: scan it again when the network is back, or call a supervisor.");
   const steward = (state.device() || {}).role !== "supervisor";
   // A ticket's code that does not verify may be a torn one: the way out is a supervisor.
   const damaged = (response.reason === "invalid_signature" && codeKind(scan.code) === "code") || response.reason === "unreadable";
@@ -32,7 +37,7 @@ function foot(outcome, scan, repeat) {
   return outcome.offline ? gettext("Checked on this phone (offline).") : "";
 }
 
-/** `outcome` is {kind: accepted | queued | rejected, response, offline, manual?}; `scan` what was
+/** `outcome` is {kind: accepted | queued | rejected | unchecked, response, offline, manual?}; `scan` what was
  * sent. `repeat`: shown again for the same code, without a new scan. */
 export function showResult(outcome, scan, { repeat = false } = {}) {
   const { kind, response } = outcome;
@@ -118,6 +123,7 @@ function renderLast(kind, response, scan) {
   const ticket = response.ticket || {};
   const who = ticket.seat_id || ticket.zone || (response.credential && response.credential.name) || "";
   const what = kind === "rejected" ? reasonWords(response.reason).replace(/\.$/, "")
+    : kind === "unchecked" ? gettext("not checked")
     : kind === "queued" ? gettext("accepted offline") : gettext("accepted");
   last.hidden = false;
   last.className = `last last--${kind}`;
