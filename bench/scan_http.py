@@ -116,12 +116,14 @@ def measure(*, seconds: float = 20, connections: int = 32, workers: int = 2, thr
         if warmup:
             run_wrk(wrk, url, warm_codes, tokens, seconds=warmup, connections=connections)
         before = counts()
-        server = session_pids(proc.pid) + backend_pids(BENCH_DB)
-        server_before = cpu_seconds_of(server)
+        granian, backends = session_pids(proc.pid), backend_pids(BENCH_DB)
+        server_before = cpu_seconds_of(granian + backends)
         cpu_before = cpu_seconds_by_command()
         distinct = run_wrk(wrk, url, run_codes, tokens, seconds=seconds, connections=connections)
         cpu_after = cpu_seconds_by_command()
-        server_after = cpu_seconds_of(set(server) | set(session_pids(proc.pid)) | set(backend_pids(BENCH_DB)))
+        granian = set(granian) | set(session_pids(proc.pid))
+        backends = set(backends) | set(backend_pids(BENCH_DB))
+        server_after = cpu_seconds_of(granian | backends)
         after = counts()
         hot_run = hot_accepted = None
         if hot:
@@ -132,13 +134,17 @@ def measure(*, seconds: float = 20, connections: int = 32, workers: int = 2, thr
         stop_server(proc)
     accepted, total = after[0] - before[0], after[1] - before[1]
     requests = max(1, distinct["requests"])
-    server_s = sum(server_after.get(pid, 0.0) - server_before.get(pid, 0.0) for pid in server_after)
+    used = {pid: server_after[pid] - server_before.get(pid, 0.0) for pid in server_after}
+    server_s = sum(used.values())
+    granian_s = sum(v for pid, v in used.items() if pid in granian)
     machine_s = sum(cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after)
     figures = {
         "http_accepted_per_s": round(accepted / seconds, 1), "http_requests_per_s": float(distinct["rps"]),
         "accepted": accepted, "scans": total, "p50_ms": _ms(distinct["p50"]), "p99_ms": _ms(distinct["p99"]),
         "errors": int(re.sub(r"\D", "", distinct["errors"]) or 0),
         "cpu_per_scan_ms": round(1000 * server_s / requests, 3),
+        "granian_cpu_per_scan_ms": round(1000 * granian_s / requests, 3),
+        "db_cpu_per_scan_ms": round(1000 * (server_s - granian_s) / requests, 3),
         "machine_cpu_per_scan_ms": round(1000 * machine_s / requests, 3),
         "cpu_split": cpu_split(cpu_before, cpu_after, requests),
         "connections": connections, "workers": workers, "threads": threads, "seconds": seconds, "warmup": warmup,
@@ -168,8 +174,9 @@ def main() -> None:
     print(f"distinct tickets: {f['http_requests_per_s']:.2f} req/s, accepted {f['accepted']}/{f['scans']} scans "
           f"({f['http_accepted_per_s']:.0f} accepted/s), p50 {f['p50_ms']:.2f}ms, p99 {f['p99_ms']:.2f}ms, "
           f"errors {f['errors']}")
-    print(f"distinct tickets: server CPU per scan {f['cpu_per_scan_ms']:.2f} ms (granian + the benchmark "
-          f"database's backends); machine: {f['cpu_split']}")
+    print(f"distinct tickets: server CPU per scan {f['cpu_per_scan_ms']:.2f} ms (granian "
+          f"{f['granian_cpu_per_scan_ms']:.2f} + the benchmark database's backends {f['db_cpu_per_scan_ms']:.2f}); "
+          f"machine: {f['cpu_split']}")
     print(f"hot ticket: {f['hot_requests_per_s']:.2f} req/s, p99 {f['hot_p99_ms']:.2f}ms, accepted entries of "
           f"that ticket: {f['hot_accepted']} (must be 1), errors {f['hot_errors']}")
     print(f["wrk"])

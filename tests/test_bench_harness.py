@@ -20,6 +20,7 @@ NUMBER = r"\d[\d,]*(?:\.\d+)?"
 def load_run_all():
     spec = importlib.util.spec_from_file_location("bench_run_all", RUN_ALL)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
