@@ -26,7 +26,7 @@ def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int
     setup_django()
     from scan_http import prepare
 
-    event, _, _ = prepare(seats, 1)
+    event, _, _ = prepare(seats, 1, with_codes=False)
     from devices.models import Device
 
     device = Device.objects.select_related("checkpoint").get(event=event)
