@@ -109,3 +109,15 @@ def test_summary_reads_not_available_or_the_number(figures, expected):
     rows = {name: value for name, value, _, _ in load_run_all().summary_rows(figures)}
     assert rows["gate_counts at 3,000,000 scans"] == expected
     assert rows["ratio HTTP / ceiling"] == "not available"
+
+
+@pytest.mark.parametrize("gate_counts", [
+    {"gate_counts_ms_3m": 7.0, "gate_counts_ms_3k": 2.0},
+    {"gate_counts_ms": {"3000000": 7.0, "3000": 2.0}},
+    {"gate_counts_3M_ms": 7.0, "gate_counts_3k_ms": 2.0},
+    {"gate_counts_ms_3_000": 2.0, "gate_counts_ms_3_000_000": 7.0},
+])
+def test_gate_counts_figures_are_found_under_the_names_a_module_may_give_them(gate_counts):
+    rows = {name: value for name, value, _, _ in load_run_all().summary_rows({"gate_counts": gate_counts})}
+    assert rows["gate_counts at 3,000,000 scans"] == "7.0 ms"
+    assert rows["gate_counts at 3,000 scans"] == "2.0 ms"
