@@ -31,10 +31,21 @@ def summary_value(out: str, label: str) -> str:
     return m.group(1).strip()
 
 
-def test_quick_run_prints_the_scan_figures_with_numbers_and_records_a_history_line(tmp_path):
+@pytest.fixture
+def bench_database():
+    name = "test_tc_bench_harness"
+    yield name
+    import psycopg
+
+    with psycopg.connect(f"{os.environ.get('BENCH_PG', 'postgres://postgres@127.0.0.1:5432')}/postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_quick_run_prints_the_scan_figures_with_numbers_and_records_a_history_line(tmp_path, bench_database):
     history = tmp_path / "history.md"
     history.write_text("# Benchmarks\n\nSome text.\n")
-    env = dict(os.environ, BENCH_DATABASE_NAME="test_tc_bench_harness", CACHE_KEY_PREFIX="bench_harness",
+    env = dict(os.environ, BENCH_DATABASE_NAME=bench_database, CACHE_KEY_PREFIX="bench_harness",
                CHANNEL_PREFIX="bench_harness", BENCH_QUICK="1")
     env.pop("DATABASE_URL", None)
     result = subprocess.run(
