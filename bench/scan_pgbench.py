@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -23,6 +24,8 @@ def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int
     Quick: 3 s per client count, 8 clients only, 10,000 seats."""
     if quick:
         seconds, clients, seats = min(seconds, 3), (max(clients),), min(seats, 10_000)
+    if shutil.which("pgbench") is None:
+        raise SystemExit("bench/scan_pgbench.py needs pgbench (Debian ships it with the server: postgresql-15)")
     setup_django()
     from scan_http import prepare
 
