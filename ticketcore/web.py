@@ -123,11 +123,6 @@ class WebApplication:
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.max_body = _max_body()
-        # Requests the threads have answered, for the loop to finish; one wake-up of the loop
-        # finishes all that are there (see _finished).
-        self._done: list[asyncio.Future] = []
-        self._done_lock = threading.Lock()
-        self._wake_pending = False
 
     def __rsgi_init__(self, loop) -> None:
         self.loop = loop
@@ -149,25 +144,7 @@ class WebApplication:
                 log.exception("web: request failed outside Django's handler")
                 proto.response_empty(500, [])  # ignored by granian once a response has started
             finally:
-                self._finished(fut)
-
-    def _finished(self, fut: asyncio.Future) -> None:
-        """Hand an answered request back to the loop. Waking the loop from a thread costs a
-        write to its self-pipe, a read and a pass of the loop, all under the GIL; when a wake-up
-        is already on its way the request joins it instead (under load, several per wake-up)."""
-        with self._done_lock:
-            self._done.append(fut)
-            if self._wake_pending:
-                return
-            self._wake_pending = True
-        self.loop.call_soon_threadsafe(self._resolve_done)
-
-    def _resolve_done(self) -> None:
-        with self._done_lock:
-            done, self._done = self._done, []
-            self._wake_pending = False
-        for fut in done:
-            _resolve(fut)
+                self.loop.call_soon_threadsafe(_resolve, fut)
 
     async def __rsgi__(self, scope, proto) -> None:
         if scope.proto != "http":
