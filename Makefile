@@ -61,8 +61,14 @@ messages: $(STAMP)
 	DEBUG=true $(PY) manage.py makemessages --domain=djangojs --extension=js $(MESSAGES_FLAGS)
 	$(PY) -m ticketcore.management.commands.compile_catalogues
 
-bench: $(STAMP)
-	$(PY) bench/run_all.py
+# The issue-19 figures from one run, with their ratios, a summary table and a dated line in
+# docs/benchmarks.md ("make bench history"); about 10 minutes. BENCH_QUICK=1: a ~2-minute smoke
+# that records nothing. BENCH_ARGS: more options (bench/run_all.py --help). Needs PostgreSQL and
+# Redis like `make test`; installs wrk with apt-get when missing; bench/mirror.py starts the
+# Firestore emulator.
+bench: $(STAMP) catalogues
+	$(PY) scripts/services.py > /dev/null
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .data

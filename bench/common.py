@@ -21,6 +21,10 @@ def setup_django(db_name: str = BENCH_DB, *, fresh: bool = True) -> None:
     """Point Django at a dedicated (by default freshly created) benchmark database and migrate it."""
     import psycopg
 
+    if "django" in sys.modules:  # a second set-up in one process: let go of the old database first
+        from django.db import connections
+
+        connections.close_all()
     if fresh:
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
@@ -103,6 +107,46 @@ def cpu_seconds_by_command() -> dict[str, float]:
         fields = raw[raw.rindex(")") + 2:].split()
         totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
     return totals
+
+
+def _stat_fields(pid: int | str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def cpu_seconds_of(pids) -> dict[int, float]:
+    """CPU time (user + system) used so far by each of these processes (gone ones are left out)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields is not None:
+            out[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
+def session_pids(sid: int) -> list[int]:
+    """Every process of one session: a server started with start_new_session=True and its workers."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat_fields(entry)
+            if fields is not None and int(fields[3]) == sid:
+                pids.append(int(entry))
+    return pids
+
+
+def backend_pids(db_name: str = BENCH_DB) -> list[int]:
+    """The PostgreSQL backends connected to one database: its share of the server's CPU, apart
+    from the other databases' (other sessions' tests) on a shared machine."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        return [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [db_name])]
 
 
 def cpu_split(before: dict[str, float], after: dict[str, float], requests: int) -> str:

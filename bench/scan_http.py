@@ -11,6 +11,7 @@ database; CPU per request is read from /proc around the distinct run."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -27,11 +28,14 @@ def ensure_wrk() -> str:
     path = shutil.which("wrk")
     if path:
         return path
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)  # a fresh machine's empty lists
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=True)
     return shutil.which("wrk")
 
 
-def prepare(seats: int, devices: int):
+def prepare(seats: int, devices: int, *, with_codes: bool = True):
     from django.utils import timezone
 
     from events.services import create_checkpoint
@@ -51,6 +55,8 @@ def prepare(seats: int, devices: int):
     tokens = [pair_device(pairing_code=create_device(event_id=event.event_id, name=f"phone {i}",
                                                      checkpoint_id=cp.checkpoint_id).pairing_code).token
               for i in range(devices)]
+    if not with_codes:  # signing every ticket's code takes seconds that scan_pgbench does not need
+        return event, [], tokens
     key = active_key(event.event_id)
     codes = [ticket_code(t, key) for t in Ticket.objects.filter(event=event).only("ticket_id", "event_id")]
     return event, codes, tokens
@@ -74,6 +80,84 @@ def run_wrk(wrk: str, url: str, codes: list[str], tokens: list[str], *, seconds:
             "p99": grab(r"(?m)^\s+99%\s+(\S+)"), "errors": grab(r"(Non-2xx or 3xx responses: \d+)") if "Non-2xx" in out else "0"}
 
 
+def _ms(value: str) -> float | None:
+    """wrk's '43.81ms' / '1.02s' / '850.00us' in milliseconds."""
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value or "")
+    if not m:
+        return None
+    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[m.group(2)]
+
+
+def measure(*, seconds: float = 20, connections: int = 32, workers: int = 2, threads: int = 4,
+            seats: int = 80_000, warmup: float = 3, hot: bool = True, quick: bool = False) -> dict:
+    """One scan_http run's figures for bench/run_all.py (`make bench`): accepted scans/s from the
+    database, wrk's p50/p99, and CPU per scan: the server's own (this run's granian processes plus
+    the PostgreSQL backends of the benchmark database) and the whole machine's, which on a shared
+    box includes the neighbours. Quick: 5 s measured, 1 s warm-up, 12,000 seats."""
+    if quick:
+        seconds, warmup, seats = min(seconds, 5), min(warmup, 1), min(seats, 12_000)
+    seconds, warmup = max(1, round(seconds)), round(warmup)
+    wrk = ensure_wrk()
+    setup_django()
+    from django.db.models import Count, Q
+
+    from access.models import Scan
+    from common import BENCH_DB, backend_pids, cpu_seconds_of, session_pids
+
+    event, codes, tokens = prepare(seats, 32)
+    warm = min(10_000, len(codes) // 8)
+    warm_codes, run_codes, hot_code = codes[:warm], codes[warm:-1], codes[-1]
+    proc, url = start_granian(workers=workers, threads=threads)
+
+    def counts() -> tuple[int, int]:
+        c = Scan.objects.filter(event=event).aggregate(accepted=Count("id", filter=Q(result="accepted")),
+                                                         total=Count("id"))
+        return c["accepted"], c["total"]
+
+    try:
+        if warmup:
+            run_wrk(wrk, url, warm_codes, tokens, seconds=warmup, connections=connections)
+        before = counts()
+        granian, backends = session_pids(proc.pid), backend_pids(BENCH_DB)
+        server_before = cpu_seconds_of(granian + backends)
+        cpu_before = cpu_seconds_by_command()
+        distinct = run_wrk(wrk, url, run_codes, tokens, seconds=seconds, connections=connections)
+        cpu_after = cpu_seconds_by_command()
+        granian = set(granian) | set(session_pids(proc.pid))
+        backends = set(backends) | set(backend_pids(BENCH_DB))
+        server_after = cpu_seconds_of(granian | backends)
+        after = counts()
+        hot_run = hot_accepted = None
+        if hot:
+            hot_run = run_wrk(wrk, url, [hot_code] * 10, tokens, seconds=max(2, seconds // 2), connections=connections)
+            hot_accepted = Scan.objects.filter(event=event, result="accepted",
+                                               ticket__ticket_id=hot_code.split(".")[1]).count()
+    finally:
+        stop_server(proc)
+    accepted, total = after[0] - before[0], after[1] - before[1]
+    requests = max(1, distinct["requests"])
+    used = {pid: server_after[pid] - server_before.get(pid, 0.0) for pid in server_after}
+    server_s = sum(used.values())
+    granian_s = sum(v for pid, v in used.items() if pid in granian)
+    machine_s = sum(cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after)
+    figures = {
+        "http_accepted_per_s": round(accepted / seconds, 1), "http_requests_per_s": float(distinct["rps"]),
+        "accepted": accepted, "scans": total, "p50_ms": _ms(distinct["p50"]), "p99_ms": _ms(distinct["p99"]),
+        "errors": int(re.sub(r"\D", "", distinct["errors"]) or 0),
+        "cpu_per_scan_ms": round(1000 * server_s / requests, 3),
+        "granian_cpu_per_scan_ms": round(1000 * granian_s / requests, 3),
+        "db_cpu_per_scan_ms": round(1000 * (server_s - granian_s) / requests, 3),
+        "machine_cpu_per_scan_ms": round(1000 * machine_s / requests, 3),
+        "cpu_split": cpu_split(cpu_before, cpu_after, requests),
+        "connections": connections, "workers": workers, "threads": threads, "seconds": seconds, "warmup": warmup,
+        "wrk": distinct["raw"],
+    }
+    if hot_run is not None:
+        figures.update(hot_requests_per_s=float(hot_run["rps"]), hot_p99_ms=_ms(hot_run["p99"]),
+                       hot_accepted=hot_accepted, hot_errors=int(re.sub(r"\D", "", hot_run["errors"]) or 0))
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
@@ -85,44 +169,19 @@ def main() -> None:
                         help="seconds of load before measuring (each new database connection compiles the "
                              "PL/pgSQL functions on its first scan, ~0.4 s)")
     args = parser.parse_args()
-    wrk = ensure_wrk()
-    setup_django()
-    from django.db.models import Count, Q
-
-    from access.models import Scan
-
-    event, codes, tokens = prepare(args.seats, 32)
-    warm_codes, run_codes, hot_code = codes[:10_000], codes[10_000:-1], codes[-1]
-    proc, url = start_granian(workers=args.workers, threads=args.threads)
-    def counts() -> tuple[int, int]:
-        c = Scan.objects.filter(event=event).aggregate(accepted=Count("id", filter=Q(result="accepted")),
-                                                         total=Count("id"))
-        return c["accepted"], c["total"]
-
-    try:
-        if args.warmup:
-            run_wrk(wrk, url, warm_codes, tokens, seconds=args.warmup, connections=args.connections)
-        before = counts()
-        cpu_before = cpu_seconds_by_command()
-        distinct = run_wrk(wrk, url, run_codes, tokens, seconds=args.seconds, connections=args.connections)
-        cpu = cpu_split(cpu_before, cpu_seconds_by_command(), distinct["requests"])
-        after = counts()
-        accepted, total = after[0] - before[0], after[1] - before[1]
-        hot = run_wrk(wrk, url, [hot_code] * 10, tokens, seconds=max(5, args.seconds // 2),
-                      connections=args.connections)
-        hot_accepted = Scan.objects.filter(event=event, result="accepted",
-                                           ticket__ticket_id=hot_code.split(".")[1]).count()
-    finally:
-        stop_server(proc)
+    f = measure(seconds=args.seconds, connections=args.connections, workers=args.workers, threads=args.threads,
+                seats=args.seats, warmup=args.warmup)
     print(f"machine: {machine()}; granian {args.workers} workers x {args.threads} threads; "
           f"wrk 2 threads, {args.connections} connections, {args.warmup}s warm-up, {args.seconds}s measured")
-    print(f"distinct tickets: {distinct['rps']} req/s, accepted {accepted}/{total} scans "
-          f"({accepted / args.seconds:.0f} accepted/s), p50 {distinct['p50']}, p99 {distinct['p99']}, "
-          f"errors {distinct['errors']}")
-    print(f"distinct tickets: {cpu}")
-    print(f"hot ticket: {hot['rps']} req/s, p50 {hot['p50']}, p99 {hot['p99']}, accepted entries of that ticket: "
-          f"{hot_accepted} (must be 1), errors {hot['errors']}")
-    print(distinct["raw"])
+    print(f"distinct tickets: {f['http_requests_per_s']:.2f} req/s, accepted {f['accepted']}/{f['scans']} scans "
+          f"({f['http_accepted_per_s']:.0f} accepted/s), p50 {f['p50_ms']:.2f}ms, p99 {f['p99_ms']:.2f}ms, "
+          f"errors {f['errors']}")
+    print(f"distinct tickets: server CPU per scan {f['cpu_per_scan_ms']:.2f} ms (granian "
+          f"{f['granian_cpu_per_scan_ms']:.2f} + the benchmark database's backends {f['db_cpu_per_scan_ms']:.2f}); "
+          f"machine: {f['cpu_split']}")
+    print(f"hot ticket: {f['hot_requests_per_s']:.2f} req/s, p99 {f['hot_p99_ms']:.2f}ms, accepted entries of "
+          f"that ticket: {f['hot_accepted']} (must be 1), errors {f['hot_errors']}")
+    print(f["wrk"])
 
 
 if __name__ == "__main__":

@@ -1,51 +1,73 @@
 """The scan decision function alone, without Python: pgbench calls `access_scan_ticket` for
 random sold tickets ('in' scans) with 1 and 8 clients.
 
-    .venv/bin/python bench/scan_pgbench.py [--seconds 8]
+    .venv/bin/python bench/scan_pgbench.py [--seconds 8] [--clients 1,8] [--seats 60000]
 
 This is the database's share of an online scan (lock, decide, update, ledger, scan record,
-triggers, commit), the ceiling for the HTTP path on the same 2 cores."""
+triggers, commit), the ceiling for the HTTP path on the same 2 cores. `measure()` returns the
+figures for bench/run_all.py (`make bench`); its `ceiling_per_s` is the largest client count's."""
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
 from common import BENCH_DB, machine, setup_django
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=8)
-    args = parser.parse_args()
+def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int = 60_000,
+            quick: bool = False) -> dict:
+    """{"pgbench_<n>_per_s", "pgbench_<n>_latency_ms" for each client count, "ceiling_per_s"}.
+    Quick: 3 s per client count, 8 clients only, 10,000 seats."""
+    if quick:
+        seconds, clients, seats = min(seconds, 3), (max(clients),), min(seats, 10_000)
+    if shutil.which("pgbench") is None:
+        raise SystemExit("bench/scan_pgbench.py needs pgbench (Debian ships it with the server: postgresql-15)")
     setup_django()
     from scan_http import prepare
 
-    event, _, _ = prepare(60_000, 1)
+    event, _, _ = prepare(seats, 1, with_codes=False)
     from devices.models import Device
 
     device = Device.objects.select_related("checkpoint").get(event=event)
     script = (
-        "\\set n random(1, 60000)\n"
+        f"\\set n random(1, {seats})\n"
         f"SELECT access_scan_ticket('{device.device_id}', '{event.event_id}', '{device.checkpoint_id}', "
         "'{}'::text[], 'both', "
         f"(SELECT ticket_id FROM tickets_ticket WHERE event_id = '{event.event_id}' AND seat_id = 'A-' || :n), "
         "'x', 'in', gen_random_uuid(), NULL, NULL, 'online', false);\n")
+    figures: dict = {}
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
-    print(f"machine: {machine()}")
     try:
-        for clients in (1, 8):
-            out = subprocess.run(["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-c", str(clients), "-j", "2",
-                                  "-T", str(args.seconds), "-f", f.name, BENCH_DB],
+        for n in clients:
+            out = subprocess.run(["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-c", str(n), "-j", "2",
+                                  "-T", str(max(1, round(seconds))), "-f", f.name, BENCH_DB],
                                  capture_output=True, text=True, check=True).stdout
-            tps = re.search(r"tps = ([\d.]+)", out).group(1)
-            lat = re.search(r"latency average = ([\d.]+ ms)", out).group(1)
-            print(f"scan function, {clients} client(s): {float(tps):.0f} scans/s, mean latency {lat}")
+            figures[f"pgbench_{n}_per_s"] = round(float(re.search(r"tps = ([\d.]+)", out).group(1)), 1)
+            figures[f"pgbench_{n}_latency_ms"] = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
     finally:
         os.unlink(f.name)
+    figures["ceiling_per_s"] = figures[f"pgbench_{max(clients)}_per_s"]
+    figures["ceiling_clients"] = max(clients)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--clients", default="1,8", help="comma-separated client counts, one run each")
+    parser.add_argument("--seats", type=int, default=60_000)
+    args = parser.parse_args()
+    clients = tuple(int(c) for c in args.clients.split(","))
+    figures = measure(seconds=args.seconds, clients=clients, seats=args.seats)
+    print(f"machine: {machine()}")
+    for n in clients:
+        print(f"scan function, {n} client(s): {figures[f'pgbench_{n}_per_s']:.0f} scans/s, "
+              f"mean latency {figures[f'pgbench_{n}_latency_ms']} ms")
 
 
 if __name__ == "__main__":
