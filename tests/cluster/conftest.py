@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -31,7 +32,14 @@ def cluster():
     c = Cluster(int(os.environ.get("CLUSTER_TEST_ID", "9")))
     os.environ["CLUSTER_ID"] = str(c.id)  # for the supervisors and anything that builds Cluster()
     try:
-        ops.up(c, demo=False)
+        try:
+            ops.up(c, demo=False)
+        except (subprocess.CalledProcessError, SystemExit) as first:
+            # Seen once on a loaded machine: an `ip` command in the namespace set-up killed by a
+            # signal. `up` starts with `down`, so a second attempt starts clean; a second failure
+            # fails the drills.
+            print(f"\ncluster bring-up failed once ({first}); building it again", file=sys.stderr)
+            ops.up(c, demo=False)
         out = ops.manage(c, ["ensure_admin", "drill", "drill-admin-pass-1"])
         c.staff_token = next(l.split("=", 1)[1] for l in out.splitlines() if l.startswith("ADMIN_TOKEN="))
         yield c

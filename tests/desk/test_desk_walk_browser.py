@@ -168,7 +168,8 @@ def test_a_clerks_shift_in_both_languages(size, desk_server, open_browser, smtp_
         desk.d.execute_script("sessionStorage.setItem(arguments[0], arguments[1])", key, json.dumps(kept))
         desk.d.refresh()
         desk.wait(lambda: desk.el("body").get_attribute("data-phase") == "pick", timeout=15, message="did not run out")
-        desk.wait(lambda: desk.order_lines() == [tid(event, f"B-{seats[4]}")])
+        desk.wait(lambda: desk.order_lines() == [tid(event, f"B-{seats[4]}")], timeout=30,
+                  message="the seat is not back in the order after the hold ran out")
     each(expiry)
     assert "The hold ran out" in en.text("#notice")
     no_english_left("a hold ran out")

@@ -24,7 +24,7 @@ ENV_PY_SOURCES = ["ticketcore/settings.py", "ticketcore/web.py", "scripts/run.py
 # Shell scripts: `${NAME:-default}` / `${NAME-default}` reads.
 ENV_SH_SOURCES = ["bin/ticketcore"]
 # Read, but not configuration: set by pytest itself, or the process's own basics passed through.
-NOT_OPERATOR_VARIABLES = {"PYTEST_VERSION", "PATH", "HOME"}
+NOT_OPERATOR_VARIABLES = {"PYTEST_VERSION", "PYTEST_XDIST_WORKER", "PATH", "HOME"}
 _ENV_METHODS = {"bool", "int", "float", "str", "list", "tuple", "dict", "json", "url", "db", "db_url",
                 "cache", "cache_url", "path", "email", "email_url", "search_url", "parse_value"}
 
