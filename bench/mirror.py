@@ -180,8 +180,13 @@ def _start_drainers(count: int, *, seconds: float | None, batch_size: int | None
     args = [sys.executable, str(ROOT / "bench" / "mirror.py"), "--drain-loop"]
     if batch_size:
         args += ["--batch-size", str(batch_size)]
-    return [subprocess.Popen(args, cwd=ROOT, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True) for _ in range(count)]
+    procs = [subprocess.Popen(args, cwd=ROOT, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True) for _ in range(count)]
+    for p in procs:
+        line = p.stdout.readline().strip()  # each drainer is warm before the clock starts
+        if line != "ready":
+            raise RuntimeError(f"a drainer did not start: {line!r}")
+    return procs
 
 
 def _stop_drainers(procs: list, *, until_empty: bool = False) -> dict:
@@ -210,6 +215,8 @@ def _drain_loop(batch_size: int | None) -> None:
 
     totals = {"written": 0, "acked": 0, "batches": 0}
     command = None
+    drain(batch_size=batch_size, max_batches=1)  # connections, client and channel up before the rush
+    print("ready", flush=True)
     while True:
         result = drain(batch_size=batch_size, time_budget=1.0)
         for k in totals:
