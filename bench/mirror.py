@@ -238,12 +238,14 @@ def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: in
     project = f"bench-{uuid.uuid4().hex[:8]}"
     saved = {k: os.environ.get(k) for k in ("FIRESTORE_EMULATOR_HOST", "FIRESTORE_PROJECT_ID", "FIRESTORE_MIRROR_KICK")}
     os.environ.update(FIRESTORE_EMULATOR_HOST=host, FIRESTORE_PROJECT_ID=project, FIRESTORE_MIRROR_KICK="false")
+    saved_settings = None
     try:
         if not _django_ready():
             os.environ.setdefault("LOG_LEVEL", "WARNING")
             setup_django(DB_NAME)
         from django.conf import settings
 
+        saved_settings = (settings.FIRESTORE_EMULATOR_HOST, settings.FIRESTORE_PROJECT_ID, settings.FIRESTORE_MIRROR_KICK)
         settings.FIRESTORE_EMULATOR_HOST, settings.FIRESTORE_PROJECT_ID = host, project
         settings.FIRESTORE_MIRROR_KICK = False
         from django.db import connection
@@ -321,6 +323,13 @@ def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: in
             "documents_written": totals["written"], "samples": samples,
         }
     finally:
+        if saved_settings is not None:
+            from django.conf import settings
+
+            settings.FIRESTORE_EMULATOR_HOST, settings.FIRESTORE_PROJECT_ID, settings.FIRESTORE_MIRROR_KICK = saved_settings
+            from mirror.client import reset_clients
+
+            reset_clients()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
