@@ -15,6 +15,10 @@ a lag that does not grow: `mirror_lag_end_s` stays near `mirror_lag_max_s`'s ear
 pending rows stop growing. The doors' HTTP stack is not in the loop (its CPU would compete with
 the drainers; the rate stands for it): compare `--rate` with bench/scan_http.py's accepted/s.
 
+Import it by path (importlib.util.spec_from_file_location("bench_mirror", "bench/mirror.py")):
+as `import mirror` it is shadowed by the `mirror` app, or shadows it (Celery's Django fix-up puts
+the working directory first on sys.path).
+
 Generation (default mode):
 Uses a dedicated database (BENCH_DATABASE_NAME, default ticketcore_bench_mirror) and the
 emulator at FIRESTORE_EMULATOR_HOST, or starts one on a free port (FIRESTORE_EMULATOR_BIN or the
