@@ -1,7 +1,25 @@
-"""Firestore mirror throughput: a 100,000-ticket generation drained into the Firestore emulator.
+"""Firestore mirror throughput against the Firestore emulator: a door rush, and a generation.
 
+    .venv/bin/python bench/mirror.py --rush [--rate 1800] [--seconds 60] [--drainers 2]
     .venv/bin/python bench/mirror.py [--seats 100000] [--workers 1,2] [--sales 10000] [--verify]
 
+Door rush (`--rush`, and `measure()` for bench/run_all.py): an event of sold tickets, all of
+them already in Firestore; pgbench calls the scan function `access_scan_ticket` (the database's
+whole share of an accepted scan: lock, decide, update, ledger, scan record, outbox triggers) for
+distinct tickets at `--rate` accepted scans/s (0: as fast as the machine goes) for `--seconds`,
+while `--drainers` drain processes mirror the outbox. Every second the outbox's pending rows and
+the age of its oldest row (the lag: how long ago the oldest change not yet in Firestore was
+committed) are sampled. Fill/s = outbox rows queued during the rush / rush time; drain/s =
+documents acknowledged / rush time; then the time to catch up after the rush. A bounded lag is
+a lag that does not grow: `mirror_lag_end_s` stays near `mirror_lag_max_s`'s early values and
+pending rows stop growing. The doors' HTTP stack is not in the loop (its CPU would compete with
+the drainers; the rate stands for it): compare `--rate` with bench/scan_http.py's accepted/s.
+
+Import it by path (importlib.util.spec_from_file_location("bench_mirror", "bench/mirror.py")):
+as `import mirror` it is shadowed by the `mirror` app, or shadows it (Celery's Django fix-up puts
+the working directory first on sys.path).
+
+Generation (default mode):
 Uses a dedicated database (BENCH_DATABASE_NAME, default ticketcore_bench_mirror) and the
 emulator at FIRESTORE_EMULATOR_HOST, or starts one on a free port (FIRESTORE_EMULATOR_BIN or the
 Google Cloud SDK's cloud_firestore_emulator; needs Java). For each worker count: generate a fresh
@@ -14,10 +32,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -101,7 +121,255 @@ def drain_with(workers: int, *, batch_size: int) -> tuple[float, int]:
     return time.perf_counter() - started, written
 
 
+RUSH_SEQUENCE = "bench_rush_seat_seq"
+
+
+def _django_ready() -> bool:
+    try:
+        from django.conf import settings
+
+        return settings.configured and "mirror" in {a.split(".")[0] for a in settings.INSTALLED_APPS}
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _outbox_state() -> tuple[int, float, int]:
+    """(pending rows, age of the oldest in seconds, last row id queued)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0), "
+                    "(SELECT last_value FROM ticketcore_outbox_id_seq) FROM ticketcore_outbox")
+        count, age, last = cur.fetchone()
+    return int(count), float(age), int(last)
+
+
+def _prepare_rush(seats: int):
+    """A sold-out event whose documents are all in Firestore; returns (event, device)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from devices.models import Device
+    from devices.services import create_device, pair_device
+    from events.services import ZoneSpec, create_checkpoint, create_event, setup_zones
+    from mirror.drainer import drain
+    from tickets.models import Ticket
+    from tickets.services import generate_tickets
+
+    now = timezone.now()
+    event = create_event(name="Mirror rush", date_start=now + timedelta(hours=1), date_end=now + timedelta(hours=6))
+    setup_zones(event_id=event.event_id, status=True,
+                zones=[ZoneSpec(zone_id="A", name="Floor", color="#C0392B", seats=seats, reentry=True)])
+    generate_tickets(event_id=event.event_id)
+    Ticket.objects.filter(event=event).update(status=False)  # all sold (bench set-up, not a service path)
+    with connection.cursor() as cur:
+        # Set-up shortcut: the drain reads each document's current state, so the generation's
+        # insert rows alone create the documents as sold; their update rows add nothing.
+        cur.execute("DELETE FROM ticketcore_outbox WHERE kind = 'ticket' AND op = 'U' AND event_id = %s",
+                    [event.event_id])
+    cp = create_checkpoint(event_id=event.event_id, name="Main gate")
+    pair_device(pairing_code=create_device(event_id=event.event_id, name="phone",
+                                           checkpoint_id=cp.checkpoint_id).pairing_code)
+    procs = _start_drainers(2, seconds=None)
+    _stop_drainers(procs, until_empty=True)
+    drain(until_empty=True, deadline=600)
+    with connection.cursor() as cur:
+        cur.execute(f"DROP SEQUENCE IF EXISTS {RUSH_SEQUENCE}; CREATE SEQUENCE {RUSH_SEQUENCE}")
+    return event, Device.objects.get(event=event)
+
+
+def _start_drainers(count: int, *, seconds: float | None, batch_size: int | None = None) -> list:
+    """Drainer processes: each runs drain() in a loop (what a busy Celery worker does) until
+    stdin closes; they report their totals on stdout."""
+    args = [sys.executable, str(ROOT / "bench" / "mirror.py"), "--drain-loop"]
+    if batch_size:
+        args += ["--batch-size", str(batch_size)]
+    procs = [subprocess.Popen(args, cwd=ROOT, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True) for _ in range(count)]
+    for p in procs:
+        line = p.stdout.readline().strip()  # each drainer is warm before the clock starts
+        if line != "ready":
+            raise RuntimeError(f"a drainer did not start: {line!r}")
+    return procs
+
+
+def _stop_drainers(procs: list, *, until_empty: bool = False) -> dict:
+    totals = {"written": 0, "acked": 0, "batches": 0}
+    for p in procs:
+        p.stdin.write("empty\n" if until_empty else "stop\n")
+        p.stdin.flush()
+    for p in procs:
+        out, _ = p.communicate(timeout=1800)
+        if p.returncode:
+            raise RuntimeError(f"a drainer failed: {out}")
+        for k, v in (kv.split("=") for kv in out.split()):
+            totals[k] += int(v)
+    return totals
+
+
+def _drain_loop(batch_size: int | None) -> None:
+    """Child mode: drain until told to stop on stdin ('stop': now; 'empty': once the outbox is empty)."""
+    import select
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketcore.settings")
+    import django
+
+    django.setup()
+    from mirror.drainer import drain, pending_count
+
+    totals = {"written": 0, "acked": 0, "batches": 0}
+    command = None
+    drain(batch_size=batch_size, max_batches=1)  # connections, client and channel up before the rush
+    print("ready", flush=True)
+    while True:
+        result = drain(batch_size=batch_size, time_budget=1.0)
+        for k in totals:
+            totals[k] += getattr(result, k)
+        if command is None and select.select([sys.stdin], [], [], 0)[0]:
+            command = sys.stdin.readline().strip() or "stop"
+        if command == "stop" or (command == "empty" and not result.acked and pending_count() == 0):
+            break
+        if not result.acked:
+            time.sleep(0.02)  # nothing this worker may take right now: poll again shortly
+    print(" ".join(f"{k}={v}" for k, v in totals.items()))
+
+
+def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: int | None = None,
+            batch_size: int | None = None, clients: int = 8, verify: bool = False) -> dict:
+    """Door rush against the emulator (see the module docstring). Uses the caller's Django set-up
+    if there is one, else a fresh BENCH_DATABASE_NAME database."""
+    emulator, host = start_emulator()
+    project = f"bench-{uuid.uuid4().hex[:8]}"
+    saved = {k: os.environ.get(k) for k in ("FIRESTORE_EMULATOR_HOST", "FIRESTORE_PROJECT_ID", "FIRESTORE_MIRROR_KICK")}
+    os.environ.update(FIRESTORE_EMULATOR_HOST=host, FIRESTORE_PROJECT_ID=project, FIRESTORE_MIRROR_KICK="false")
+    saved_settings = None
+    try:
+        if not _django_ready():
+            os.environ.setdefault("LOG_LEVEL", "WARNING")
+            setup_django(DB_NAME)
+        from django.conf import settings
+
+        saved_settings = (settings.FIRESTORE_EMULATOR_HOST, settings.FIRESTORE_PROJECT_ID, settings.FIRESTORE_MIRROR_KICK)
+        settings.FIRESTORE_EMULATOR_HOST, settings.FIRESTORE_PROJECT_ID = host, project
+        settings.FIRESTORE_MIRROR_KICK = False
+        from django.db import connection
+
+        from mirror.client import reset_clients
+        from mirror.repair import diff_event
+
+        reset_clients()
+        db = connection.settings_dict
+        seats = seats or max(20_000, int((rate or 4000) * seconds * 1.2))
+        event, device = _prepare_rush(seats)
+        script = (
+            f"SELECT nextval('{RUSH_SEQUENCE}') AS n \\gset\n"
+            f"SELECT access_scan_ticket('{device.device_id}', '{event.event_id}', '{device.checkpoint_id}', "
+            "'{}'::text[], 'both', "
+            f"(SELECT ticket_id FROM tickets_ticket WHERE event_id = '{event.event_id}' "
+            "AND seat_id = 'A-' || :n), "
+            "'x', 'in', gen_random_uuid(), NULL, NULL, 'online', false);\n")
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write(script)
+        _, _, first_id = _outbox_state()
+        procs = _start_drainers(drainers, seconds=seconds, batch_size=batch_size)
+        env = dict(os.environ, PGPASSWORD=db.get("PASSWORD") or "")
+        bench = ["pgbench", "-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432), "-U",
+                 db.get("USER") or "postgres", "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", f.name]
+        if rate:
+            bench += ["-R", str(rate)]
+        started = time.monotonic()
+        try:
+            pg = subprocess.Popen(bench + [db["NAME"]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+            samples = []  # (t, pending, lag)
+            while pg.poll() is None:
+                pending, lag, _ = _outbox_state()
+                samples.append((round(time.monotonic() - started, 1), pending, round(lag, 2)))
+                time.sleep(1.0)
+            rush = time.monotonic() - started
+            out, err = pg.communicate()
+            if pg.returncode:
+                raise RuntimeError(f"pgbench failed: {err[-2000:]}")
+        except BaseException:
+            for p in procs:
+                p.kill()
+                p.wait()
+            raise
+        finally:
+            os.unlink(f.name)
+        pending_end, lag_end, last_id = _outbox_state()
+        queued = last_id - first_id
+        drained_in_rush = queued - pending_end
+        catch_start = time.monotonic()
+        totals = _stop_drainers(procs, until_empty=True)
+        catch_up = time.monotonic() - catch_start
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM tickets_ticket WHERE event_id = %s AND access_status", [event.event_id])
+            accepted = cur.fetchone()[0]
+        diff = diff_event(event.event_id) if verify else None
+        # Lag over the second half of the rush against the first: growing means not keeping up.
+        half = [s for s in samples if s[0] >= rush / 2] or samples
+        first = [s for s in samples if s[0] < rush / 2] or samples
+        return {
+            "mirror_fill_per_s": round(queued / rush, 1),
+            "mirror_drain_per_s": round(drained_in_rush / rush, 1),
+            "mirror_lag_max_s": max(s[2] for s in samples) if samples else 0.0,
+            "mirror_lag_end_s": round(lag_end, 2),
+            "mirror_lag_first_half_max_s": max(s[2] for s in first) if first else 0.0,
+            "mirror_lag_second_half_max_s": max(s[2] for s in half) if half else 0.0,
+            "mirror_pending_max": max(s[1] for s in samples) if samples else 0,
+            "mirror_pending_end": pending_end,
+            "mirror_catch_up_s": round(catch_up, 1),
+            "mirror_equal": diff.ok if diff is not None else None,
+            "accepted_scans_per_s": round(accepted / rush, 1),
+            "pgbench_tps": float(re.search(r"tps = ([\d.]+)", out).group(1)),
+            "drainers": drainers, "rate_target": rate, "rush_s": round(rush, 1),
+            "documents_written": totals["written"], "samples": samples,
+        }
+    finally:
+        if saved_settings is not None:
+            from django.conf import settings
+
+            settings.FIRESTORE_EMULATOR_HOST, settings.FIRESTORE_PROJECT_ID, settings.FIRESTORE_MIRROR_KICK = saved_settings
+            from mirror.client import reset_clients
+
+            reset_clients()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if emulator is not None:
+            os.killpg(emulator.pid, signal.SIGKILL)
+            emulator.wait()
+
+
 def main() -> None:
+    if "--drain-loop" in sys.argv:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--drain-loop", action="store_true")
+        parser.add_argument("--batch-size", type=int, default=None)
+        _drain_loop(parser.parse_args().batch_size)
+        return
+    if "--rush" in sys.argv:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--rush", action="store_true")
+        parser.add_argument("--rate", type=int, default=1800, help="accepted scans/s pgbench aims at (0: unthrottled)")
+        parser.add_argument("--seconds", type=int, default=60)
+        parser.add_argument("--drainers", type=int, default=2)
+        parser.add_argument("--clients", type=int, default=8)
+        parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--seats", type=int, default=None)
+        parser.add_argument("--verify", action="store_true", help="field-by-field diff of the event afterwards")
+        args = parser.parse_args()
+        print(f"machine: {machine()}")
+        result = measure(rate=args.rate, seconds=args.seconds, drainers=args.drainers, seats=args.seats,
+                         batch_size=args.batch_size, clients=args.clients, verify=args.verify)
+        samples = result.pop("samples")
+        print("t(s) pending lag(s): " + "  ".join(f"{t:.0f}:{p}/{lag:.1f}" for t, p, lag in samples))
+        for k, v in result.items():
+            print(f"{k}: {v}")
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--seats", type=int, default=100_000)
     parser.add_argument("--workers", default="1,2", help="comma-separated drainer counts, one run each")
@@ -151,7 +419,7 @@ def main() -> None:
             for i in range(0, len(ids), 500):
                 sell_tickets(event_id=event.event_id, ticket_ids=ids[i:i + 500], channel="bench")
             seconds, written = drain_with(1, batch_size=args.batch_size)
-            print(f"drain of {len(ids)} sales (read + guarded replace), 1 worker: {written} documents in "
+            print(f"drain of {len(ids)} sales (guarded replace), 1 worker: {written} documents in "
                   f"{seconds:.1f} s = {written / seconds:,.0f} documents/s")
     finally:
         if emulator is not None:

@@ -51,6 +51,14 @@ def _new_client(emulator: str | None, project: str):
             os.environ["FIRESTORE_EMULATOR_HOST"] = saved
 
 
+def target_key() -> str:
+    """Which Firestore the documents go to, as the drain's memory of its writes is keyed
+    (ticketcore_mirror_doc.target): what it wrote to one emulator says nothing about another."""
+    from mirror.outbox import project_id
+
+    return f"{settings.FIRESTORE_EMULATOR_HOST or 'firestore.googleapis.com'}/{project_id()}"
+
+
 def reset_clients() -> None:
     with _lock:
         _clients.clear()

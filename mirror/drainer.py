@@ -11,11 +11,14 @@ One batch = one PostgreSQL transaction:
 3. take `mirror_version` from ticketcore_mirror_version_seq (per document, it increases with
    every write, because of step 2), read the documents' state from PostgreSQL;
 4. write them in one Firestore WriteBatch, guarded: a document whose rows are all inserts is
-   `create`d (precondition: it does not exist); any other is read first and written only with a
-   `last_update_time` precondition and only if Firestore does not already hold a `mirror_version`
-   >= ours. A writer that lost its PostgreSQL session mid-batch (a zombie) can therefore never
-   overwrite a newer document: its stale precondition fails the whole batch;
-5. delete the rows and commit. Firestore failing (unavailable, timeout, precondition storm)
+   `create`d (precondition: it does not exist); a document this mirror wrote before is replaced
+   under a `last_update_time` precondition taken from `ticketcore_mirror_doc` (what the last
+   acknowledged write returned, docs/adr/0034), with no read; any other is read first and
+   written only with a `last_update_time` precondition and only if Firestore does not already
+   hold a `mirror_version` >= ours. A writer that lost its PostgreSQL session mid-batch (a
+   zombie) can therefore never overwrite a newer document: its stale precondition fails the
+   whole batch. A failed precondition makes the batch read every document and try again;
+5. delete the rows, remember the update_time of each write, and commit. Firestore failing (unavailable, timeout, precondition storm)
    rolls the transaction back: the rows stay queued and a later drain mirrors them. A worker
    killed between the Firestore commit and the PostgreSQL commit leaves its rows queued too; the
    next drain rewrites the same (or a newer) state, so nothing is lost and nothing duplicated.
@@ -31,7 +34,7 @@ from typing import Callable
 from django.conf import settings
 from django.db import connection, transaction
 
-from mirror.client import MirrorDisabled, get_client, reset_clients
+from mirror.client import MirrorDisabled, get_client, reset_clients, target_key
 from mirror.documents import DocKey, build_docs
 
 log = logging.getLogger("ticketcore.mirror")
@@ -85,6 +88,7 @@ class _Doc:
     ops: set
     ids: list
     data: dict | None = None
+    known: tuple | None = None  # (mirror_version, update_ns) of this mirror's last acknowledged write
 
     @property
     def force(self) -> bool:
@@ -162,17 +166,28 @@ def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Ca
                 for row_id, path, op in cur.fetchall():
                     docs[path].ids.append(row_id)
                     docs[path].ops.add(op)
-                cur.execute("SELECT nextval('ticketcore_mirror_version_seq')")
-                out.version = version = cur.fetchone()[0]
+                target = target_key()
+                cur.execute(
+                    "SELECT nextval('ticketcore_mirror_version_seq'), "
+                    "(SELECT array_agg(ARRAY[m.path, m.mirror_version::text, m.update_ns::text]) "
+                    " FROM ticketcore_mirror_doc m WHERE m.path = ANY(%s) AND m.target = %s)",
+                    [list(docs), target],
+                )
+                out.version, known = cur.fetchone()
+                version = out.version
+                for path, known_version, update_ns in known or ():
+                    docs[path].known = (int(known_version), int(update_ns))
             state = build_docs(d.key for d in docs.values())
             for path, doc in docs.items():
                 data = state.get(path)
                 doc.data = None if data is None else {**data, "mirror_version": version}
-            done = _write(client, list(docs.values()), version, out, before_commit=before_commit, guard=_guard)
+            done, written = _write(client, list(docs.values()), version, out, before_commit=before_commit,
+                                   guard=_guard)
             with connection.cursor() as cur:
                 ids = [i for d in docs.values() if d.path in done for i in d.ids]
                 cur.execute("DELETE FROM ticketcore_outbox WHERE id = ANY(%s)", [ids])
                 out.acked = cur.rowcount
+                _remember(cur, target, version, written, forget=[p for p in done if written.get(p) is None])
     except MirrorUnavailable:
         reset_clients()  # a fresh channel next time, not one sitting in gRPC's reconnect backoff
         raise
@@ -182,8 +197,34 @@ def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Ca
     return out
 
 
-def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_commit=None, guard=True) -> set:
-    """Write the batch; returns the paths it settled (written, or already current in Firestore).
+def _remember(cur, target: str, version: int, written: dict, *, forget: list) -> None:
+    """Record the update_time of each acknowledged write (the next write of the document is
+    guarded by it without a read); forget documents deleted, or settled without a write of ours
+    (Firestore holds something we did not write: read it next time)."""
+    rows = sorted((p, ns) for p, ns in written.items() if ns is not None)  # one lock order
+    if rows:
+        cur.execute(
+            "INSERT INTO ticketcore_mirror_doc (path, target, mirror_version, update_ns) "
+            "SELECT p, %s, %s, ns FROM unnest(%s::text[], %s::bigint[]) AS u(p, ns) "
+            "ON CONFLICT (path) DO UPDATE SET target = EXCLUDED.target, mirror_version = EXCLUDED.mirror_version, "
+            "update_ns = EXCLUDED.update_ns",
+            [target, version, [p for p, _ in rows], [ns for _, ns in rows]],
+        )
+    if forget:
+        cur.execute("DELETE FROM ticketcore_mirror_doc WHERE path = ANY(%s)", [sorted(forget)])
+
+
+def _update_ns(result) -> int | None:
+    pb = type(result).pb(result)
+    if not pb.HasField("update_time"):
+        return None  # a delete
+    return pb.update_time.seconds * 1_000_000_000 + pb.update_time.nanos
+
+
+def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_commit=None,
+           guard=True) -> tuple[set, dict]:
+    """Write the batch; returns the paths it settled (written, or already current in Firestore)
+    and {path: update_ns of our write, None for a delete} for the documents it wrote.
     Documents past MAX_REQUEST_BYTES wait for the next batch (a commit request is capped at 10 MiB)."""
     from google.api_core import exceptions as gexc
 
@@ -193,10 +234,13 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
     read_all = False
     for _attempt in range(CONFLICT_ATTEMPTS):
         batch = client.batch()
-        writes, stale, size, done = [], 0, 0, set()
+        writes, paths, stale, size, done = [], [], 0, 0, set()
         # Documents that only saw inserts are new to Firestore: `create` them without a read
-        # (generation's fast path). Everything else is read first.
-        to_read = {d.path for d in docs if guard and (read_all or not d.fresh)}
+        # (generation's fast path). Documents we wrote before are guarded by the update_time our
+        # last write returned (no read either). Everything else, repairs, and every document
+        # after a failed precondition, is read first.
+        to_read = {d.path for d in docs
+                   if guard and (read_all or d.force or (not d.fresh and d.known is None))}
         snaps = {}
         if to_read:
             refs = [client.document(p) for p in to_read]
@@ -208,7 +252,14 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
             if not guard:
                 write = encode.delete(name) if d.data is None else encode.set_unguarded(name, d.data)
             elif d.path not in to_read:
-                write = encode.create(name, d.data)
+                if d.fresh:
+                    write = encode.create(name, d.data)
+                elif d.known[0] >= version:
+                    stale += 1  # cannot happen (versions grow per document under its lock); be safe
+                elif d.data is None:
+                    write = encode.delete(name, update_ns=d.known[1])
+                else:
+                    write = encode.overwrite(name, d.data, update_ns=d.known[1])
             elif snap is None or not snap.exists:
                 if d.data is not None:
                     write = encode.create(name, d.data)
@@ -227,13 +278,15 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
                 if writes and size > MAX_REQUEST_BYTES:
                     break  # the rest stays queued for the next batch
                 writes.append(write)
+                paths.append(d.path)
             done.add(d.path)
         if before_commit is not None:
             before_commit([d.path for d in docs])
+        results = []
         if writes:
             batch._add_write_pbs(writes)  # what WriteBatch.create/update/delete do with theirs
             try:
-                batch.commit(retry=None, timeout=timeout)
+                results = batch.commit(retry=None, timeout=timeout)
             except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound) as exc:
                 # Someone wrote one of these documents since we looked (a repair, a zombie worker,
                 # an earlier attempt of this very batch that did commit): look again.
@@ -241,7 +294,7 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
                 read_all = True
                 continue
         out.written, out.stale = len(writes), stale
-        return done
+        return done, {p: _update_ns(r) for p, r in zip(paths, results)}
     raise MirrorConflict(f"batch v{version}: Firestore preconditions failed {CONFLICT_ATTEMPTS} times")
 
 

@@ -27,6 +27,10 @@ _Mask = common_types.DocumentMask.pb()
 _Timestamp = timestamp_pb2.Timestamp
 
 
+def timestamp_ns(ns: int) -> timestamp_pb2.Timestamp:
+    return _Timestamp(seconds=ns // 1_000_000_000, nanos=ns % 1_000_000_000)
+
+
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     if value.tzinfo is None:
         raise ValueError("naive datetime")  # USE_TZ: every datetime here is aware
@@ -76,13 +80,22 @@ def replace(name: str, data: dict, *, gone: list[str], update_time=None):
     return write_types.Write.wrap(pb)
 
 
+def overwrite(name: str, data: dict, *, update_ns: int):
+    """A full replacement (no mask: every field not in `data` goes) of a document last written at
+    `update_ns`: what `set()` writes, under a `last_update_time` precondition."""
+    return write_types.Write.wrap(_Write(update=_Document(name=name, fields=fields(data)),
+                                         current_document=_Precondition(update_time=timestamp_ns(update_ns))))
+
+
 def set_unguarded(name: str, data: dict):
     """A plain overwrite with no precondition (negative-control tests only)."""
     return write_types.Write.wrap(_Write(update=_Document(name=name, fields=fields(data))))
 
 
-def delete(name: str, *, update_time=None):
+def delete(name: str, *, update_time=None, update_ns: int | None = None):
     pb = _Write(delete=name)
     if update_time is not None:
         pb.current_document.update_time.CopyFrom(timestamp(update_time))
+    elif update_ns is not None:
+        pb.current_document.update_time.CopyFrom(timestamp_ns(update_ns))
     return write_types.Write.wrap(pb)

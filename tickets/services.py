@@ -25,17 +25,11 @@ from core.errors import (
     interpolate,
 )
 from core import live_messages
-from core.ids import firestore_ids
 from core.live import publish_on_commit
 from events.models import Event
 from mirror import outbox
+from tickets.generation import insert_generated
 from tickets.models import LedgerEntry, SaleChannel, Ticket
-from tickets.references import new_references
-
-_COPY_COLUMNS = (
-    "ticket_id, doc_id, event_id, zone_ref_id, zone_id, zone, color, seat_id, seat_number, seat_row, "
-    "status, status_offline, access_status, access_entry, date_start, date_end, event_name, updated_at, reference"
-)
 
 
 @dataclass(frozen=True)
@@ -104,8 +98,8 @@ def append_sold_ledger(sold: dict[int, Decimal], metadata: dict) -> None:
 
 def generate_tickets(*, event_id: str) -> GenerationResult:
     """One ticket per seat (seats numbered from 1 in each zone), each with a reference unique in
-    the event and its `generated` ledger entry, all in one transaction. Uses COPY: 100,000 seats
-    take a few seconds (bench/generate.py, docs/benchmarks.md)."""
+    the event and its `generated` ledger entry, all in one transaction; the rows are written by
+    one statement (tickets/generation.py, bench/generate.py, docs/benchmarks.md)."""
     with transaction.atomic():
         # The event row lock serialises racing generations; the second sees generated_at set.
         event = Event.objects.select_for_update().filter(pk=event_id).first()
@@ -121,27 +115,7 @@ def generate_tickets(*, event_id: str) -> GenerationResult:
             raise InvalidInput(interpolate(_("The event has %(seats)d seats; at most %(max)d are allowed."),
                                            seats=total, max=settings.TICKETCORE_MAX_SEATS_PER_EVENT))
         now = timezone.now()
-        doc_ids = iter(firestore_ids(total))
-        references = iter(new_references(total))  # distinct; the event has no tickets yet
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # the psycopg 3 cursor, for COPY
-            with raw.copy(f"COPY tickets_ticket ({_COPY_COLUMNS}) FROM STDIN") as copy:
-                for zone in zones:
-                    for number in range(1, zone.seats + 1):
-                        doc_id = next(doc_ids)
-                        copy.write_row(
-                            (
-                                f"{event.event_id}-{doc_id}", doc_id, event.event_id, zone.pk, zone.zone_id,
-                                zone.name, zone.color, f"{zone.zone_id}-{number}", number, "por asignar",
-                                True, False, False, False, event.date_start, event.date_end, event.name, now,
-                                next(references),
-                            )
-                        )
-            cursor.execute(
-                "INSERT INTO tickets_ledgerentry (ticket_id, date, action, metadata) "
-                "SELECT id, %s, 'generated', '{}'::jsonb FROM tickets_ticket WHERE event_id = %s ORDER BY id",
-                [now, event.event_id],
-            )
+        insert_generated(event=event, zones=zones, now=now)
         event.generated_at = now
         event.save(update_fields=["generated_at"])
         transaction.on_commit(outbox.kick)  # Firestore mirror, ADR 0011

@@ -547,3 +547,63 @@ def test_a_real_celery_worker_drains_on_commit(mirror_on, settings, tmp_path):
             worker.wait(timeout=10)
     output = log.read_text(errors="replace")
     assert "mirror.drain_outbox" in output and "succeeded" in output, output[-3000:]
+
+
+# --------------------------------------------------------------------------- no read before an update (ADR 0034)
+
+def _count_reads(monkeypatch) -> list:
+    """Count the drain's Firestore reads (a spy on the Google client, not on our code)."""
+    from google.cloud.firestore_v1.client import Client
+
+    calls = []
+    original = Client.get_all
+
+    def get_all(self, references, *args, **kwargs):
+        references = list(references)
+        calls.append(len(references))
+        return original(self, references, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "get_all", get_all)
+    return calls
+
+
+def _remembered(path: str):
+    with connection.cursor() as cur:
+        cur.execute("SELECT mirror_version, update_ns FROM ticketcore_mirror_doc WHERE path = %s", [path])
+        return cur.fetchone()
+
+
+def test_an_update_after_our_own_write_is_guarded_without_a_read(mirror_on, monkeypatch):
+    event = big_event(6)
+    drain(until_empty=True, deadline=DEADLINE)
+    ticket = Ticket.objects.filter(event=event).order_by("id").first()
+    path = ticket_path(ticket)
+    snap = get_client().document(path).get()
+    version, update_ns = _remembered(path)
+    assert version == snap.to_dict()["mirror_version"]
+    stamp = snap.update_time.timestamp_pb()
+    assert update_ns == stamp.seconds * 10**9 + stamp.nanos
+    reads = _count_reads(monkeypatch)
+    simulated_scan(ticket)
+    drain(until_empty=True, deadline=DEADLINE)
+    assert reads == []  # guarded by the remembered update_time, not by a read
+    assert doc(path)["access_status"] is True and _remembered(path)[0] > version
+    assert_mirrored(event.event_id)
+
+
+def test_a_forgotten_or_stale_memory_falls_back_to_reading(mirror_on, monkeypatch):
+    """Without a remembered write the drain reads first; with a stale one (Firestore changed
+    behind the mirror's back) the precondition fails, the batch rereads and still ends equal."""
+    event = big_event(6)
+    drain(until_empty=True, deadline=DEADLINE)
+    first, second = Ticket.objects.filter(event=event).order_by("id")[:2]
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM ticketcore_mirror_doc WHERE path = %s", [ticket_path(first)])
+    get_client().document(ticket_path(second)).update({"seat_row": "written elsewhere"})  # new update_time
+    reads = _count_reads(monkeypatch)
+    simulated_scan(first)
+    simulated_scan(second)
+    drain(until_empty=True, deadline=DEADLINE)
+    assert reads, "the forgotten document must be read before it is replaced"
+    assert doc(ticket_path(second))["seat_row"] == "por asignar" and doc(ticket_path(second))["access_status"] is True
+    assert_mirrored(event.event_id)

@@ -50,3 +50,13 @@ def test_unsupported_values_are_refused():
         encode.value(object())
     with pytest.raises(ValueError):
         encode.value(datetime(2026, 1, 1))
+
+
+def test_overwrite_matches_set_with_last_update_time():
+    """The no-read update (docs/adr/0034): `set()` (no mask: a full replacement) with the
+    library's `last_update_time` option, the update time given in nanoseconds."""
+    library = _helpers.pbs_for_set_no_merge(NAME, DOC)[0]
+    _helpers.LastUpdateOption(WHEN).modify_write(library)
+    ns = int(WHEN.timestamp()) * 1_000_000_000 + WHEN.microsecond * 1000
+    same(encode.overwrite(NAME, DOC, update_ns=ns), library)
+    same(encode.delete(NAME, update_ns=ns), _helpers.pb_for_delete(NAME, _helpers.LastUpdateOption(WHEN)))

@@ -71,3 +71,68 @@ def test_all_or_nothing_when_the_last_insert_fails(event):
     assert Ticket.objects.filter(event=event).count() == 0
     assert LedgerEntry.objects.filter(ticket__event=event).count() == 0
     assert Event.objects.get(pk=event.pk).generated_at is None
+
+
+@pytest.mark.django_db
+def test_generated_rows_are_what_the_former_copy_wrote(event):
+    """Content of the one-statement generation (tickets/generation.py): ids in seat order, zone by
+    zone in display order; distinct, well-formed references and doc ids; codes that verify; one
+    `generated` ledger entry and exactly one outbox insert row per ticket."""
+    from events import codes
+    from tickets.references import normalize
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        settings_before = cur.fetchone()
+    generate_tickets(event_id=event.event_id)
+    tickets = list(Ticket.objects.filter(event=event).order_by("id"))
+    assert [t.seat_id for t in tickets] == [f"A-{n}" for n in range(1, 6)] + [f"B-{n}" for n in range(1, 11)]
+    assert [t.seat_number for t in tickets] == list(range(1, 6)) + list(range(1, 11))
+    zones = {z.zone_id: z for z in event.zones.all()}
+    assert all(t.zone_ref_id == zones[t.zone_id].pk and t.color == zones[t.zone_id].color for t in tickets)
+    assert len({t.reference for t in tickets}) == 15 and all(normalize(t.reference) == t.reference for t in tickets)
+    assert len({t.doc_id for t in tickets}) == 15 and all(t.doc_id.isalnum() for t in tickets)
+    assert all(t.updated_at == Event.objects.get(pk=event.pk).generated_at for t in tickets)
+    assert all(t.price is None and t.channel is None for t in tickets)
+    for t in tickets:
+        assert codes.verify(codes.ticket_code(t)).object_id == t.ticket_id
+    ledger = list(LedgerEntry.objects.filter(ticket__event=event).order_by("id").values_list("ticket_id", "action", "metadata"))
+    assert ledger == [(t.pk, "generated", {}) for t in tickets]
+    with connection.cursor() as cur:
+        cur.execute("SELECT key, op FROM ticketcore_outbox WHERE event_id = %s AND kind = 'ticket' ORDER BY id",
+                    [event.event_id])
+        assert cur.fetchall() == [(t.doc_id, "I") for t in tickets]
+        cur.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        assert cur.fetchone() == settings_before  # the generation's local settings do not leak
+
+
+@pytest.mark.django_db
+def test_zones_are_numbered_in_display_order_not_creation_order():
+    from events.models import Zone
+
+    event = make_event()
+    Zone.objects.filter(event=event, zone_id="B").update(position=0)
+    Zone.objects.filter(event=event, zone_id="A").update(position=1)
+    generate_tickets(event_id=event.event_id)
+    seats = list(Ticket.objects.filter(event=event).order_by("id").values_list("seat_id", flat=True))
+    assert seats == [f"B-{n}" for n in range(1, 11)] + [f"A-{n}" for n in range(1, 6)]
+
+
+@pytest.mark.django_db
+def test_all_or_nothing_when_an_outbox_row_fails(event):
+    """The outbox rows are part of the same statement: a failing one leaves no ticket, no ledger."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """CREATE FUNCTION test_fail_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF NEW.kind = 'ticket' THEN RAISE EXCEPTION 'injected outbox failure'; END IF;
+                 RETURN NEW;
+               END; $$;
+               CREATE TRIGGER test_fail_outbox BEFORE INSERT ON ticketcore_outbox
+               FOR EACH ROW EXECUTE FUNCTION test_fail_outbox();"""
+        )
+    with pytest.raises(Exception, match="injected outbox failure"):
+        generate_tickets(event_id=event.event_id)
+    assert Ticket.objects.filter(event=event).count() == 0
+    assert LedgerEntry.objects.filter(ticket__event=event).count() == 0
+    assert Event.objects.get(pk=event.pk).generated_at is None
