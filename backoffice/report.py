@@ -1,12 +1,12 @@
 """The post-event report (GET /api/v1/events/{event_id}/report and the admin's report page): what
-happened at the doors, computed from the scan log, with sales and box-office money.
+happened at the doors, read from the scan counters, with sales and box-office money.
 
-All figures come from one REPEATABLE READ snapshot: a handful of aggregate queries over the
-event's scans (each filtered by `event_id`, which `scan_event_time_idx` leads with) and its
-tickets, then Python over per-minute rows, never over scans. The cost grows with the event's
-scans (docs/benchmarks.md, "Exports and the post-event report"); issue 19 will move the per-minute
-series to counters kept with each scan, and this module's output is the definition they must
-reproduce.
+All figures come from one REPEATABLE READ snapshot. The door figures are a handful of aggregates
+over the counters that the database keeps in each scan's own transaction (counters/,
+docs/adr/0033): per gate, phone and minute, per reason, per gap. Their cost grows with the
+night's minutes and phones, not with its scans; Python then works on per-minute rows. The
+counters reproduce the definitions below exactly (`manage.py check_counters` recounts them from
+the scan log); zones' sold and admitted tickets and the sales come from the tickets themselves.
 
 Definitions (the page says the same in words; docs/adr/0028):
 - A scan's **time** is when it happened at the door: the corrected device time of an offline
@@ -58,7 +58,7 @@ def _iso(value: datetime | None, zone_name: str) -> str | None:
 
 
 def _read(cur, event: Event) -> dict:
-    params = {"event": event.event_id, "busy_gap": flow.BUSY_GAP_S}
+    params = {"event": event.event_id}
     cur.execute(_GATE_MINUTES_SQL, params)
     gate_minutes = cur.fetchall()
     cur.execute(_ZONE_MINUTES_SQL, params)

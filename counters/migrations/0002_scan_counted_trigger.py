@@ -301,11 +301,13 @@ def forward(apps, schema_editor):
     with schema_editor.connection.cursor() as cur:
         cur.execute("SELECT quote_ident(current_schema())")
         schema = cur.fetchone()[0]
-    schema_editor.execute(FORWARD.replace("%(schema)s", schema))
+        # No parameters: the PL/pgSQL bodies have their own % placeholders (RAISE).
+        cur.execute(FORWARD.replace("%(schema)s", schema))
 
 
 def backward(apps, schema_editor):
-    schema_editor.execute(BACKWARD)
+    with schema_editor.connection.cursor() as cur:
+        cur.execute(BACKWARD)
 
 
 class Migration(migrations.Migration):
