@@ -86,6 +86,9 @@ def _read(cur, event: Event) -> dict:
 def event_report(event_id: str, *, target_wait_s: int = DEFAULT_TARGET_WAIT_S) -> dict | None:
     """The report of one event, or None if there is no such event."""
     nested = connection.in_atomic_block  # inside a caller's transaction, its snapshot rules
+    if not nested:  # the pending flow scans into the counters first (counters_fold, never a wait)
+        with connection.cursor() as cur:
+            cur.execute("SELECT counters_fold(%s)", [event_id])
     with transaction.atomic(), connection.cursor() as cur:
         if not nested:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -28,10 +28,10 @@ SELECT nullif(zone_id, ''), credential, minute, direction, sum(scans)::bigint
 
 # Every rejected scan by reason (quarantined evidence included), and the distinct codes among them.
 _REJECTIONS_SQL = """
-SELECT nullif(reason, ''), sum(scans)::bigint, sum(codes)::bigint
-  FROM counters_reason
- WHERE event_id = %(event)s
- GROUP BY reason
+SELECT nullif(r.reason, ''), r.scans, coalesce(d.codes, 0)
+  FROM (SELECT reason, sum(scans)::bigint AS scans FROM counters_reason WHERE event_id = %(event)s
+         GROUP BY reason HAVING sum(scans) > 0) r
+  LEFT JOIN counters_distinct_codes(%(event)s) d USING (reason)
  ORDER BY 2 DESC, 1
 """
 

@@ -47,11 +47,15 @@ COMPARISONS = (
     _both("minute", "counters_minute", "counters_minute_log", MINUTE_KEYS, ("scans", "late", "max_delay_s", "arrivals")),
     _both("zone", "counters_zone", "counters_zone_log", ("event_id", "zone_id", "device_id"), ("inside",)),
     _both("rejections", "counters_reason", "counters_reason_log", ("event_id", "reason", "device_id"), ("scans",)),
-    # Which device's row a new code lands on can differ from the log's lowest id when two
-    # phones reject a new code at the same instant; the reason's total is the figure.
-    _both("distinct codes", "counters_reason", "counters_reason_log", ("event_id", "reason"), ("codes",)),
+    Comparison("distinct codes",
+               "SELECT e.event_id, d.reason, d.codes FROM (SELECT DISTINCT event_id FROM counters_reason "
+               "WHERE (%(event)s::text IS NULL OR event_id = %(event)s::text)) e "
+               "CROSS JOIN LATERAL counters_distinct_codes(e.event_id) d",
+               "SELECT event_id, coalesce(reason, '') AS reason, count(DISTINCT code)::bigint AS codes FROM access_scan "
+               "WHERE result = 'rejected' AND (%(event)s::text IS NULL OR event_id = %(event)s::text) GROUP BY 1, 2",
+               ("event_id", "reason"), ("codes",)),
     Comparison("rejected codes",
-               "SELECT event_id, reason, code_md5, 1 AS present FROM counters_reason_code "
+               "SELECT DISTINCT event_id, reason, code_md5, 1 AS present FROM counters_reason_code "
                "WHERE (%(event)s::text IS NULL OR event_id = %(event)s::text)",
                "SELECT event_id, reason, code_md5, 1 AS present FROM counters_reason_code_log(%(event)s::text)",
                ("event_id", "reason", "code_md5"), ("present",)),

@@ -135,10 +135,21 @@ def _counts(cur, event_id: str) -> dict:
             "credentials": credentials, "totals": totals}
 
 
+def fold_counters(event_id: str) -> None:
+    """Merge the event's counter slots and fold its pending flow scans (counters_fold: a few
+    rows, never a wait), in a transaction of its own before a reader's snapshot; inside a
+    caller's transaction it is left to the next reader."""
+    if connection.in_atomic_block:
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT counters_fold(%s)", [event_id])
+
+
 def gate_counts(event_id: str) -> dict:
     """The `gate_counts` live message: per checkpoint accepted / rejected / inside / per_minute,
     per zone inside, credentials inside and totals, from one database snapshot."""
     nested = connection.in_atomic_block  # inside a caller's transaction its snapshot rules
+    fold_counters(event_id)
     with transaction.atomic(), connection.cursor() as cur:
         if not nested:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -14,11 +14,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='GapCount',
             fields=[
-                ('pk', models.CompositePrimaryKey('event_id', 'checkpoint_id', 'device_id', 'gap_cs', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('pk', models.CompositePrimaryKey('event_id', 'checkpoint_id', 'device_id', 'gap_cs', 'slot', blank=True, editable=False, primary_key=True, serialize=False)),
                 ('event_id', models.CharField(max_length=40)),
                 ('checkpoint_id', models.CharField(max_length=40)),
                 ('device_id', models.CharField(max_length=40)),
                 ('gap_cs', models.IntegerField()),
+                ('slot', models.SmallIntegerField()),
                 ('gaps', models.BigIntegerField(default=0)),
             ],
             options={
@@ -28,12 +29,13 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='GateCount',
             fields=[
-                ('pk', models.CompositePrimaryKey('event_id', 'checkpoint_id', 'device_id', 'result', 'direction', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('pk', models.CompositePrimaryKey('event_id', 'checkpoint_id', 'device_id', 'result', 'direction', 'slot', blank=True, editable=False, primary_key=True, serialize=False)),
                 ('event_id', models.CharField(max_length=40)),
                 ('checkpoint_id', models.CharField(max_length=40)),
                 ('device_id', models.CharField(max_length=40)),
                 ('result', models.CharField(max_length=8)),
                 ('direction', models.CharField(max_length=3)),
+                ('slot', models.SmallIntegerField()),
                 ('scans', models.BigIntegerField(default=0)),
                 ('inside', models.BigIntegerField(default=0)),
             ],
@@ -44,7 +46,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='MinuteCount',
             fields=[
-                ('pk', models.CompositePrimaryKey('event_id', 'server_minute', 'checkpoint_id', 'device_id', 'minute', 'direction', 'result', 'mode', 'zone_id', 'credential', 'in_series', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('pk', models.CompositePrimaryKey('event_id', 'server_minute', 'checkpoint_id', 'device_id', 'minute', 'direction', 'result', 'mode', 'zone_id', 'credential', 'in_series', 'slot', blank=True, editable=False, primary_key=True, serialize=False)),
                 ('event_id', models.CharField(max_length=40)),
                 ('server_minute', models.DateTimeField()),
                 ('minute', models.DateTimeField()),
@@ -56,6 +58,7 @@ class Migration(migrations.Migration):
                 ('zone_id', models.CharField(max_length=40)),
                 ('credential', models.BooleanField()),
                 ('in_series', models.BooleanField()),
+                ('slot', models.SmallIntegerField()),
                 ('scans', models.BigIntegerField(default=0)),
                 ('late', models.BigIntegerField(default=0)),
                 ('max_delay_s', models.FloatField(null=True)),
@@ -68,10 +71,11 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ReasonCode',
             fields=[
-                ('pk', models.CompositePrimaryKey('event_id', 'reason', 'code_md5', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('pk', models.CompositePrimaryKey('event_id', 'reason', 'code_md5', 'slot', blank=True, editable=False, primary_key=True, serialize=False)),
                 ('event_id', models.CharField(max_length=40)),
                 ('reason', models.CharField(max_length=32)),
                 ('code_md5', models.UUIDField()),
+                ('slot', models.SmallIntegerField()),
             ],
             options={
                 'db_table': 'counters_reason_code',
@@ -80,10 +84,11 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ReasonCount',
             fields=[
-                ('pk', models.CompositePrimaryKey('event_id', 'reason', 'device_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('pk', models.CompositePrimaryKey('event_id', 'reason', 'device_id', 'slot', blank=True, editable=False, primary_key=True, serialize=False)),
                 ('event_id', models.CharField(max_length=40)),
                 ('reason', models.CharField(max_length=32)),
                 ('device_id', models.CharField(max_length=40)),
+                ('slot', models.SmallIntegerField()),
                 ('scans', models.BigIntegerField(default=0)),
                 ('codes', models.BigIntegerField(default=0)),
             ],
@@ -94,14 +99,27 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ZoneCount',
             fields=[
-                ('pk', models.CompositePrimaryKey('event_id', 'zone_id', 'device_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('pk', models.CompositePrimaryKey('event_id', 'zone_id', 'device_id', 'slot', blank=True, editable=False, primary_key=True, serialize=False)),
                 ('event_id', models.CharField(max_length=40)),
                 ('zone_id', models.CharField(max_length=40)),
                 ('device_id', models.CharField(max_length=40)),
+                ('slot', models.SmallIntegerField()),
                 ('inside', models.BigIntegerField(default=0)),
             ],
             options={
                 'db_table': 'counters_zone',
+            },
+        ),
+        migrations.CreateModel(
+            name='FlowPending',
+            fields=[
+                ('scan_id', models.BigIntegerField(primary_key=True, serialize=False)),
+                ('event_id', models.CharField(max_length=40)),
+                ('device_id', models.CharField(max_length=40)),
+            ],
+            options={
+                'db_table': 'counters_flow_pending',
+                'indexes': [models.Index(fields=['device_id'], name='counters_flow_pending_device')],
             },
         ),
     ]
