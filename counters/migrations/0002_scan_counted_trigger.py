@@ -35,6 +35,14 @@ FORWARD = r"""
 CREATE INDEX scan_device_flow_idx ON access_scan (device_id, (coalesce(effective_at, server_time)), id)
  WHERE """ + FLOW_ROW.format(s="") + r""";
 
+-- The rows a fold has still to merge (a scan's own slot), for counters_fold to find at once.
+CREATE INDEX counters_gate_unfolded ON counters_gate (event_id) WHERE slot >= 0;
+CREATE INDEX counters_minute_unfolded ON counters_minute (event_id) WHERE slot >= 0;
+CREATE INDEX counters_zone_unfolded ON counters_zone (event_id) WHERE slot >= 0;
+CREATE INDEX counters_reason_unfolded ON counters_reason (event_id) WHERE slot >= 0;
+CREATE INDEX counters_reason_code_unfolded ON counters_reason_code (event_id) WHERE slot >= 0;
+CREATE INDEX counters_gap_unfolded ON counters_gap (event_id) WHERE slot >= 0;
+
 -- The session's slot: the lowest free one, held by a session advisory lock until the connection
 -- ends, so no two sessions alive share one. Past 64 sessions at once, slots are shared.
 CREATE FUNCTION counters_slot() RETURNS integer
@@ -92,28 +100,38 @@ BEGIN
 END;
 $$;
 
--- Fold a phone's pending flow scans (the caller holds the phone's advisory lock 19). Each one's
--- neighbours are taken among the folded scans: the one after it loses its term with the one
--- before and gets one with it. READ COMMITTED only: an older snapshot could miss a folded scan.
+-- Fold one flow scan x into the counters (the caller holds its phone's advisory lock 19, and x
+-- is not pending). Its neighbours are taken among the folded scans: the one after it loses its
+-- term with the one before and gets one with it. READ COMMITTED only: an older snapshot could
+-- miss a folded scan.
+CREATE FUNCTION counters_flow_fold_one(x access_scan, p_slot integer) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_prev access_scan;
+    v_next access_scan;
+BEGIN
+    """ + NEIGHBOUR.format(into="v_prev", op="<", order="DESC") + r"""
+    """ + NEIGHBOUR.format(into="v_next", op=">", order="ASC") + r"""
+    IF v_next.id IS NOT NULL THEN
+        PERFORM counters_flow_term(v_next, v_prev, -1, p_slot);
+        PERFORM counters_flow_term(v_next, x, 1, p_slot);
+    END IF;
+    PERFORM counters_flow_term(x, v_prev, 1, p_slot);
+END;
+$$;
+
+-- Fold a phone's pending flow scans, oldest first (the caller holds the phone's lock 19).
 CREATE FUNCTION counters_fold_flow(p_device text, p_slot integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     x access_scan;
-    v_prev access_scan;
-    v_next access_scan;
     n integer := 0;
 BEGIN
     FOR x IN SELECT s.* FROM counters_flow_pending q JOIN access_scan s ON s.id = q.scan_id
               WHERE q.device_id = p_device
               ORDER BY coalesce(s.effective_at, s.server_time), s.id LOOP
-        """ + NEIGHBOUR.format(into="v_prev", op="<", order="DESC") + r"""
-        """ + NEIGHBOUR.format(into="v_next", op=">", order="ASC") + r"""
-        IF v_next.id IS NOT NULL THEN
-            PERFORM counters_flow_term(v_next, v_prev, -1, p_slot);
-            PERFORM counters_flow_term(v_next, x, 1, p_slot);
-        END IF;
-        PERFORM counters_flow_term(x, v_prev, 1, p_slot);
         DELETE FROM counters_flow_pending WHERE scan_id = x.id;
+        PERFORM counters_flow_fold_one(x, p_slot);
         n := n + 1;
     END LOOP;
     RETURN n;
@@ -192,10 +210,16 @@ BEGIN
         END IF;
     END IF;
     IF v_series AND NEW.checkpoint_id IS NOT NULL THEN
-        INSERT INTO counters_flow_pending (scan_id, event_id, device_id) VALUES (NEW.id, NEW.event_id, NEW.device_id);
         IF current_setting('transaction_isolation') = 'read committed'
            AND pg_try_advisory_xact_lock(19, hashtext(NEW.device_id)) THEN
-            PERFORM counters_fold_flow(NEW.device_id, v_slot);
+            -- The phone is ours until commit: this scan is folded at once, and any scans left
+            -- pending by transactions that could not fold are folded with it.
+            PERFORM counters_flow_fold_one(NEW, v_slot);
+            IF EXISTS (SELECT 1 FROM counters_flow_pending WHERE device_id = NEW.device_id) THEN
+                PERFORM counters_fold_flow(NEW.device_id, v_slot);
+            END IF;
+        ELSE
+            INSERT INTO counters_flow_pending (scan_id, event_id, device_id) VALUES (NEW.id, NEW.event_id, NEW.device_id);
         END IF;
     END IF;
     RETURN NULL;
@@ -223,6 +247,7 @@ BEGIN
             PERFORM counters_fold_flow(d, -1);
         END IF;
     END LOOP;
+    IF EXISTS (SELECT 1 FROM counters_gate WHERE event_id = p_event AND slot >= 0) THEN
     WITH moved AS (
         DELETE FROM counters_gate WHERE ctid IN (
             SELECT ctid FROM counters_gate WHERE event_id = p_event AND slot >= 0 FOR UPDATE SKIP LOCKED)
@@ -232,6 +257,8 @@ BEGIN
      GROUP BY event_id, checkpoint_id, device_id, result, direction
     ON CONFLICT (event_id, checkpoint_id, device_id, result, direction, slot)
     DO UPDATE SET scans = c.scans + excluded.scans, inside = c.inside + excluded.inside;
+    END IF;
+    IF EXISTS (SELECT 1 FROM counters_minute WHERE event_id = p_event AND slot >= 0) THEN
     WITH moved AS (
         DELETE FROM counters_minute WHERE ctid IN (
             SELECT ctid FROM counters_minute WHERE event_id = p_event AND slot >= 0 FOR UPDATE SKIP LOCKED)
@@ -246,6 +273,8 @@ BEGIN
                  credential, in_series, slot)
     DO UPDATE SET scans = c.scans + excluded.scans, late = c.late + excluded.late,
                   max_delay_s = greatest(c.max_delay_s, excluded.max_delay_s), arrivals = c.arrivals + excluded.arrivals;
+    END IF;
+    IF EXISTS (SELECT 1 FROM counters_zone WHERE event_id = p_event AND slot >= 0) THEN
     WITH moved AS (
         DELETE FROM counters_zone WHERE ctid IN (
             SELECT ctid FROM counters_zone WHERE event_id = p_event AND slot >= 0 FOR UPDATE SKIP LOCKED)
@@ -253,8 +282,10 @@ BEGIN
     INSERT INTO counters_zone AS c (event_id, zone_id, device_id, slot, inside)
     SELECT event_id, zone_id, device_id, -1, sum(inside) FROM moved GROUP BY event_id, zone_id, device_id
     ON CONFLICT (event_id, zone_id, device_id, slot) DO UPDATE SET inside = c.inside + excluded.inside;
+    END IF;
     -- Codes first: the ones new in slot -1 are added to the reason's `codes` below, with the
     -- reason rows (on a device's row of the reason: '' when none was folded in this pass).
+    IF EXISTS (SELECT 1 FROM counters_reason_code WHERE event_id = p_event AND slot >= 0) THEN
     WITH moved AS (
         DELETE FROM counters_reason_code WHERE ctid IN (
             SELECT ctid FROM counters_reason_code WHERE event_id = p_event AND slot >= 0 FOR UPDATE SKIP LOCKED)
@@ -267,6 +298,8 @@ BEGIN
     INSERT INTO counters_reason AS c (event_id, reason, device_id, slot, scans, codes)
     SELECT p_event, reason, '', -1, 0, count(*) FROM added GROUP BY reason
     ON CONFLICT (event_id, reason, device_id, slot) DO UPDATE SET codes = c.codes + excluded.codes;
+    END IF;
+    IF EXISTS (SELECT 1 FROM counters_reason WHERE event_id = p_event AND slot >= 0) THEN
     WITH moved AS (
         DELETE FROM counters_reason WHERE ctid IN (
             SELECT ctid FROM counters_reason WHERE event_id = p_event AND slot >= 0 FOR UPDATE SKIP LOCKED)
@@ -275,6 +308,8 @@ BEGIN
     SELECT event_id, reason, device_id, -1, sum(scans), sum(codes) FROM moved GROUP BY event_id, reason, device_id
     ON CONFLICT (event_id, reason, device_id, slot) DO UPDATE SET scans = c.scans + excluded.scans,
                                                                codes = c.codes + excluded.codes;
+    END IF;
+    IF EXISTS (SELECT 1 FROM counters_gap WHERE event_id = p_event AND slot >= 0) THEN
     WITH moved AS (
         DELETE FROM counters_gap WHERE ctid IN (
             SELECT ctid FROM counters_gap WHERE event_id = p_event AND slot >= 0 FOR UPDATE SKIP LOCKED)
@@ -283,6 +318,7 @@ BEGIN
     SELECT event_id, checkpoint_id, device_id, gap_cs, -1, sum(gaps) FROM moved
      GROUP BY event_id, checkpoint_id, device_id, gap_cs
     ON CONFLICT (event_id, checkpoint_id, device_id, gap_cs, slot) DO UPDATE SET gaps = c.gaps + excluded.gaps;
+    END IF;
     RETURN true;
 END;
 $$;
@@ -426,6 +462,7 @@ DROP TRIGGER IF EXISTS scan_counted ON access_scan;
 DROP FUNCTION IF EXISTS counters_count_scan();
 DROP FUNCTION IF EXISTS counters_fold(text);
 DROP FUNCTION IF EXISTS counters_fold_flow(text, integer);
+DROP FUNCTION IF EXISTS counters_flow_fold_one(access_scan, integer);
 DROP FUNCTION IF EXISTS counters_flow_term(access_scan, access_scan, integer, integer);
 DROP FUNCTION IF EXISTS counters_slot();
 DROP FUNCTION IF EXISTS counters_gap_log(text);
@@ -437,6 +474,8 @@ DROP FUNCTION IF EXISTS counters_reason_log(text);
 DROP FUNCTION IF EXISTS counters_reason_code_log(text);
 DROP FUNCTION IF EXISTS counters_distinct_codes(text);
 DROP INDEX IF EXISTS scan_device_flow_idx;
+DROP INDEX IF EXISTS counters_gate_unfolded, counters_minute_unfolded, counters_zone_unfolded,
+    counters_reason_unfolded, counters_reason_code_unfolded, counters_gap_unfolded;
 DELETE FROM counters_gate; DELETE FROM counters_minute; DELETE FROM counters_zone;
 DELETE FROM counters_reason; DELETE FROM counters_reason_code; DELETE FROM counters_gap;
 DELETE FROM counters_flow_pending;
