@@ -31,6 +31,7 @@ import math
 
 from collections import Counter, defaultdict
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -57,16 +58,31 @@ def _iso(value: datetime | None, zone_name: str) -> str | None:
     return local(value, zone_name).isoformat() if value is not None else None
 
 
+def _minutes(rows: list[tuple], at: int) -> list[tuple]:
+    """Rows whose column `at` is a minute in epoch seconds (or None), with a UTC datetime there."""
+    seen: dict[int, datetime] = {}
+
+    def minute(seconds):
+        if seconds is None:
+            return None
+        value = seen.get(seconds)
+        if value is None:
+            value = seen[seconds] = datetime.fromtimestamp(seconds, dt_timezone.utc)
+        return value
+
+    return [(*r[:at], minute(r[at]), *r[at + 1:]) for r in rows]
+
+
 def _read(cur, event: Event) -> dict:
     params = {"event": event.event_id}
     cur.execute(_GATE_MINUTES_SQL, params)
-    gate_minutes = cur.fetchall()
+    gate_minutes = _minutes(cur.fetchall(), 2)
     cur.execute(_ZONE_MINUTES_SQL, params)
-    zone_minutes = cur.fetchall()
+    zone_minutes = _minutes(cur.fetchall(), 2)
     cur.execute(_REJECTIONS_SQL, params)
     rejections = cur.fetchall()
     cur.execute(_FLOW_SQL, params)
-    flow_rows = cur.fetchall()
+    flow_rows = _minutes(cur.fetchall(), 1)
     cur.execute(_ZONE_TICKETS_SQL, params)
     zone_tickets = cur.fetchall()
     return {

@@ -185,6 +185,7 @@ def _median_ms(fn, repeat: int) -> float:
 
 def time_readers(event, repeat: int) -> dict:
     from backoffice.report import event_report
+    from backoffice.report_money import sales_section
     from live.selectors import gate_counts
     from live.series import scans_per_minute_night
 
@@ -192,7 +193,9 @@ def time_readers(event, repeat: int) -> dict:
     event_report(event.event_id)
     return {"gate_counts_ms": _median_ms(lambda: gate_counts(event.event_id), repeat),
             "series_night_ms": _median_ms(lambda: scans_per_minute_night(event), repeat),
-            "report_ms": _median_ms(lambda: event_report(event.event_id), max(3, repeat // 2))}
+            "report_ms": _median_ms(lambda: event_report(event.event_id), max(3, repeat // 2)),
+            # The report's ticket-bound share (sales, offices; no scan is read there).
+            "report_sales_ms": _median_ms(lambda: sales_section(event.event_id), max(3, repeat // 2))}
 
 
 def _events(names: list[str]):
