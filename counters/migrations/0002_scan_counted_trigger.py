@@ -31,6 +31,10 @@ NEIGHBOUR = ("SELECT * INTO {into} FROM access_scan s WHERE s.device_id = x.devi
              + " AND NOT EXISTS (SELECT 1 FROM counters_flow_pending q WHERE q.scan_id = s.id)"
              + " ORDER BY " + AT.format(s="s.") + " {order}, s.id {order} LIMIT 1;")
 
+NEIGHBOUR_WHERE = ("s.device_id = {x}.device_id AND " + FLOW_ROW.format(s="s.")
+                   + " AND (" + AT.format(s="s.") + ", s.id) {op} (" + AT.format(s="{x}.") + ", {x}.id)"
+                   + " AND NOT EXISTS (SELECT 1 FROM counters_flow_pending q WHERE q.scan_id = s.id)")
+
 FORWARD = r"""
 CREATE INDEX scan_device_flow_idx ON access_scan (device_id, (coalesce(effective_at, server_time)), id)
  WHERE """ + FLOW_ROW.format(s="") + r""";
@@ -148,6 +152,17 @@ DECLARE
     v_zone text := '';
     v_credential boolean := false;
     v_last_cp text;
+    v_folding boolean := false;
+    v_arrival integer := 0;
+    v_t double precision;
+    v_pid bigint;
+    v_pt double precision;
+    v_ph integer;
+    v_pdir text;
+    v_gap integer;
+    v_fresh boolean := true;
+    v_prev access_scan;
+    v_next access_scan;
 BEGIN
     IF NEW.result = 'rejected' THEN
         INSERT INTO counters_reason_code (event_id, reason, code_md5, slot)
@@ -167,6 +182,47 @@ BEGIN
             v_zone := coalesce(NEW.zone_id, '');
         END IF;
     END IF;
+    IF v_series AND NEW.checkpoint_id IS NOT NULL THEN
+        IF current_setting('transaction_isolation') = 'read committed'
+           AND pg_try_advisory_xact_lock(19, hashtext(NEW.device_id)) THEN
+            -- The phone is ours until commit: this scan is folded into the flow at once (the
+            -- counters_flow_fold_one steps, inlined: its own term goes with its minute row below).
+            v_folding := true;
+            v_t := date_part('epoch', coalesce(NEW.effective_at, NEW.server_time));
+            SELECT s.id, date_part('epoch', coalesce(s.effective_at, s.server_time)), hashtext(s.code), s.direction
+              INTO v_pid, v_pt, v_ph, v_pdir
+              FROM access_scan s
+             WHERE """ + NEIGHBOUR_WHERE.format(x="NEW", op="<") + r"""
+             ORDER BY coalesce(s.effective_at, s.server_time) DESC, s.id DESC LIMIT 1;
+            IF v_pid IS NOT NULL THEN
+                v_fresh := NOT coalesce(hashtext(NEW.code) = v_ph AND NEW.direction = v_pdir AND v_t - v_pt <= 20, false);
+                IF NEW.direction = 'in' AND v_pdir = 'in' AND v_t - v_pt <= 20 THEN
+                    v_gap := round((v_t - v_pt) * 100)::integer;
+                END IF;
+            END IF;
+            IF v_fresh AND NEW.direction = 'in' THEN
+                v_arrival := 1;
+            END IF;
+            IF v_fresh AND v_gap > 0 THEN
+                INSERT INTO counters_gap AS c (event_id, checkpoint_id, device_id, gap_cs, slot, gaps)
+                VALUES (NEW.event_id, NEW.checkpoint_id, NEW.device_id, v_gap, v_slot, 1)
+                ON CONFLICT (event_id, checkpoint_id, device_id, gap_cs, slot) DO UPDATE SET gaps = c.gaps + 1;
+            END IF;
+            -- An offline upload landing before scans already folded: the next one's terms change.
+            SELECT * INTO v_next FROM access_scan s
+             WHERE """ + NEIGHBOUR_WHERE.format(x="NEW", op=">") + r"""
+             ORDER BY coalesce(s.effective_at, s.server_time), s.id LIMIT 1;
+            IF v_next.id IS NOT NULL THEN
+                IF v_pid IS NOT NULL THEN
+                    SELECT * INTO v_prev FROM access_scan WHERE id = v_pid;
+                END IF;
+                PERFORM counters_flow_term(v_next, v_prev, -1, v_slot);
+                PERFORM counters_flow_term(v_next, NEW, 1, v_slot);
+            END IF;
+        ELSE
+            INSERT INTO counters_flow_pending (scan_id, event_id, device_id) VALUES (NEW.id, NEW.event_id, NEW.device_id);
+        END IF;
+    END IF;
     INSERT INTO counters_gate AS c (event_id, checkpoint_id, device_id, result, direction, slot, scans, inside)
     VALUES (NEW.event_id, v_cp, NEW.device_id, NEW.result, NEW.direction, v_slot, 1,
             CASE WHEN v_accepted AND NEW.direction = 'in' THEN 1 ELSE 0 END)
@@ -178,11 +234,11 @@ BEGIN
             date_trunc('minute', CASE WHEN v_series THEN coalesce(NEW.effective_at, NEW.server_time) ELSE NEW.server_time END),
             v_cp, NEW.device_id, NEW.direction, NEW.result, NEW.mode, v_zone, v_credential, v_series, v_slot, 1,
             CASE WHEN v_series AND NEW.late THEN 1 ELSE 0 END,
-            CASE WHEN v_series AND NEW.late THEN date_part('epoch', NEW.server_time - NEW.effective_at) END, 0)
+            CASE WHEN v_series AND NEW.late THEN date_part('epoch', NEW.server_time - NEW.effective_at) END, v_arrival)
     ON CONFLICT (event_id, server_minute, checkpoint_id, device_id, minute, direction, result, mode, zone_id,
                  credential, in_series, slot)
     DO UPDATE SET scans = c.scans + 1, late = c.late + excluded.late,
-                  max_delay_s = greatest(c.max_delay_s, excluded.max_delay_s);
+                  max_delay_s = greatest(c.max_delay_s, excluded.max_delay_s), arrivals = c.arrivals + excluded.arrivals;
     IF v_accepted THEN
         INSERT INTO counters_zone AS c (event_id, zone_id, device_id, slot, inside)
         VALUES (NEW.event_id, v_zone, NEW.device_id, v_slot, CASE WHEN NEW.direction = 'in' THEN 1 ELSE -1 END)
@@ -207,19 +263,6 @@ BEGIN
                 ON CONFLICT (event_id, checkpoint_id, device_id, result, direction, slot)
                 DO UPDATE SET inside = c.inside - 1;
             END IF;
-        END IF;
-    END IF;
-    IF v_series AND NEW.checkpoint_id IS NOT NULL THEN
-        IF current_setting('transaction_isolation') = 'read committed'
-           AND pg_try_advisory_xact_lock(19, hashtext(NEW.device_id)) THEN
-            -- The phone is ours until commit: this scan is folded at once, and any scans left
-            -- pending by transactions that could not fold are folded with it.
-            PERFORM counters_flow_fold_one(NEW, v_slot);
-            IF EXISTS (SELECT 1 FROM counters_flow_pending WHERE device_id = NEW.device_id) THEN
-                PERFORM counters_fold_flow(NEW.device_id, v_slot);
-            END IF;
-        ELSE
-            INSERT INTO counters_flow_pending (scan_id, event_id, device_id) VALUES (NEW.id, NEW.event_id, NEW.device_id);
         END IF;
     END IF;
     RETURN NULL;
