@@ -49,11 +49,14 @@ def _setup(fresh: bool, code_root: str | None) -> None:
 
         setup_django(DB)
         return
+    import base64
     import secrets
 
     os.environ["DATABASE_URL"] = f"{PG}/{DB}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketcore.settings")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+    # Only read here: nothing needs the (throwaway) signing keys the fill sealed.
+    os.environ.setdefault("SIGNING_KEYS_KEK", base64.urlsafe_b64encode(os.urandom(32)).decode())
     import django
 
     django.setup()
