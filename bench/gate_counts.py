@@ -19,14 +19,14 @@ in production.
 report_ms_at_3M, series_night_ms_at_3M and the same at 3k (labels follow the sizes asked for),
 plus the fill rate. Never timed in tests: numbers go to docs/benchmarks.md.
 
-`--old-code PATH --reuse`: time another checkout's readers (e.g. main's, which read the scan log)
-on the events already filled, for a before/after in one database."""
+`--reuse`: time the events already filled. To time another checkout's readers on them (main's,
+which read the scan log), copy this file into that checkout's bench/ and run it there with
+`--reuse` (its bench/common.py puts that checkout first on the path)."""
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -41,9 +41,7 @@ def _label(n: int) -> str:
     return f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n / 1e3:g}k" if n >= 1000 else str(n)
 
 
-def _setup(fresh: bool, code_root: str | None) -> None:
-    if code_root:
-        sys.path.insert(0, code_root)
+def _setup(fresh: bool) -> None:
     if fresh:
         from common import setup_django
 
@@ -208,9 +206,9 @@ def _events(names: list[str]):
 
 
 def measure(*, scans: int = 3_000_000, small: int = 3_000, repeat: int = 7, writers: int = 2, reuse: bool = False,
-            code_root: str | None = None, through_trigger_up_to: int = 200_000) -> dict:
+            through_trigger_up_to: int = 200_000) -> dict:
     """Fill (unless `reuse`) and time; returns {"gate_counts_ms_at_3M": ..., ...}."""
-    _setup(not reuse, code_root)
+    _setup(not reuse)
     out: dict = {}
     sizes = [small, scans]
     names = [f"Counters bench {n}" for n in sizes]
@@ -247,13 +245,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--writers", type=int, default=2)
     parser.add_argument("--reuse", action="store_true", help="time the events already filled")
-    parser.add_argument("--old-code", default=None, help="another checkout whose readers to time (with --reuse)")
     parser.add_argument("--through-trigger-up-to", type=int, default=200_000,
                         help="fill events up to this size through the triggers; larger ones are backfilled")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     result = measure(scans=args.scans, small=args.small, repeat=args.repeat, writers=args.writers, reuse=args.reuse,
-                     code_root=args.old_code, through_trigger_up_to=args.through_trigger_up_to)
+                     through_trigger_up_to=args.through_trigger_up_to)
     for key, value in result.items():
         print(f"{key}: {value}")
 
