@@ -35,6 +35,8 @@ NEIGHBOUR_WHERE = ("s.device_id = {x}.device_id AND " + FLOW_ROW.format(s="s.")
                    + " AND (" + AT.format(s="s.") + ", s.id) {op} (" + AT.format(s="{x}.") + ", {x}.id)"
                    + " AND NOT EXISTS (SELECT 1 FROM counters_flow_pending q WHERE q.scan_id = s.id)")
 
+SAME_STATEMENT = " AND NOT (s.id > NEW.id AND s.xmin = v_xmin AND s.cmin = v_cmin)"
+
 FORWARD = r"""
 CREATE INDEX scan_device_flow_idx ON access_scan (device_id, (coalesce(effective_at, server_time)), id)
  WHERE """ + FLOW_ROW.format(s="") + r""";
@@ -163,6 +165,8 @@ DECLARE
     v_fresh boolean := true;
     v_prev access_scan;
     v_next access_scan;
+    v_xmin xid;
+    v_cmin cid;
 BEGIN
     IF NEW.result = 'rejected' THEN
         INSERT INTO counters_reason_code (event_id, reason, code_md5, slot)
@@ -189,10 +193,13 @@ BEGIN
             -- counters_flow_fold_one steps, inlined: its own term goes with its minute row below).
             v_folding := true;
             v_t := date_part('epoch', coalesce(NEW.effective_at, NEW.server_time));
+            -- A statement inserting many scans fires this trigger row by row once all are in: the
+            -- later rows of the same statement (same xmin and cmin, higher id) are not counted yet.
+            SELECT xmin, cmin INTO v_xmin, v_cmin FROM access_scan WHERE id = NEW.id;
             SELECT s.id, date_part('epoch', coalesce(s.effective_at, s.server_time)), hashtext(s.code), s.direction
               INTO v_pid, v_pt, v_ph, v_pdir
               FROM access_scan s
-             WHERE """ + NEIGHBOUR_WHERE.format(x="NEW", op="<") + r"""
+             WHERE """ + NEIGHBOUR_WHERE.format(x="NEW", op="<") + SAME_STATEMENT + r"""
              ORDER BY coalesce(s.effective_at, s.server_time) DESC, s.id DESC LIMIT 1;
             IF v_pid IS NOT NULL THEN
                 v_fresh := NOT coalesce(hashtext(NEW.code) = v_ph AND NEW.direction = v_pdir AND v_t - v_pt <= 20, false);
@@ -210,7 +217,7 @@ BEGIN
             END IF;
             -- An offline upload landing before scans already folded: the next one's terms change.
             SELECT * INTO v_next FROM access_scan s
-             WHERE """ + NEIGHBOUR_WHERE.format(x="NEW", op=">") + r"""
+             WHERE """ + NEIGHBOUR_WHERE.format(x="NEW", op=">") + SAME_STATEMENT + r"""
              ORDER BY coalesce(s.effective_at, s.server_time), s.id LIMIT 1;
             IF v_next.id IS NOT NULL THEN
                 IF v_pid IS NOT NULL THEN
