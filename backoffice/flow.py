@@ -31,10 +31,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from counters.vocabulary import BUSY_GAP_S as COUNTED_BUSY_GAP_S
+
 # ServiceRate.method when the rate was measured from back-to-back scans (people were waiting).
 MEASURED_FROM_GAPS = "back_to_back_gaps"
 # Two scans on one phone at most this far apart are back-to-back: the next person was waiting.
-BUSY_GAP_S = 20.0
+# The database counts the gaps with it, scan by scan (counters/vocabulary.py, docs/adr/0033).
+BUSY_GAP_S = COUNTED_BUSY_GAP_S
 # Fewer back-to-back gaps than this (a quiet gate) and the median is noise: fall back.
 MIN_BUSY_GAPS = 20
 # The fallback: the mean of a gate's busiest lane-minutes.

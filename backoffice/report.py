@@ -1,12 +1,12 @@
 """The post-event report (GET /api/v1/events/{event_id}/report and the admin's report page): what
-happened at the doors, computed from the scan log, with sales and box-office money.
+happened at the doors, read from the scan counters, with sales and box-office money.
 
-All figures come from one REPEATABLE READ snapshot: a handful of aggregate queries over the
-event's scans (each filtered by `event_id`, which `scan_event_time_idx` leads with) and its
-tickets, then Python over per-minute rows, never over scans. The cost grows with the event's
-scans (docs/benchmarks.md, "Exports and the post-event report"); issue 19 will move the per-minute
-series to counters kept with each scan, and this module's output is the definition they must
-reproduce.
+All figures come from one REPEATABLE READ snapshot. The door figures are a handful of aggregates
+over the counters that the database keeps in each scan's own transaction (counters/,
+docs/adr/0033): per gate, phone and minute, per reason, per gap. Their cost grows with the
+night's minutes and phones, not with its scans; Python then works on per-minute rows. The
+counters reproduce the definitions below exactly (`manage.py check_counters` recounts them from
+the scan log); zones' sold and admitted tickets and the sales come from the tickets themselves.
 
 Definitions (the page says the same in words; docs/adr/0028):
 - A scan's **time** is when it happened at the door: the corrected device time of an offline
@@ -31,6 +31,7 @@ import math
 
 from collections import Counter, defaultdict
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -57,16 +58,31 @@ def _iso(value: datetime | None, zone_name: str) -> str | None:
     return local(value, zone_name).isoformat() if value is not None else None
 
 
+def _minutes(rows: list[tuple], at: int) -> list[tuple]:
+    """Rows whose column `at` is a minute in epoch seconds (or None), with a UTC datetime there."""
+    seen: dict[int, datetime] = {}
+
+    def minute(seconds):
+        if seconds is None:
+            return None
+        value = seen.get(seconds)
+        if value is None:
+            value = seen[seconds] = datetime.fromtimestamp(seconds, dt_timezone.utc)
+        return value
+
+    return [(*r[:at], minute(r[at]), *r[at + 1:]) for r in rows]
+
+
 def _read(cur, event: Event) -> dict:
-    params = {"event": event.event_id, "busy_gap": flow.BUSY_GAP_S}
+    params = {"event": event.event_id}
     cur.execute(_GATE_MINUTES_SQL, params)
-    gate_minutes = cur.fetchall()
+    gate_minutes = _minutes(cur.fetchall(), 2)
     cur.execute(_ZONE_MINUTES_SQL, params)
-    zone_minutes = cur.fetchall()
+    zone_minutes = _minutes(cur.fetchall(), 2)
     cur.execute(_REJECTIONS_SQL, params)
     rejections = cur.fetchall()
     cur.execute(_FLOW_SQL, params)
-    flow_rows = cur.fetchall()
+    flow_rows = _minutes(cur.fetchall(), 1)
     cur.execute(_ZONE_TICKETS_SQL, params)
     zone_tickets = cur.fetchall()
     return {
@@ -86,6 +102,9 @@ def _read(cur, event: Event) -> dict:
 def event_report(event_id: str, *, target_wait_s: int = DEFAULT_TARGET_WAIT_S) -> dict | None:
     """The report of one event, or None if there is no such event."""
     nested = connection.in_atomic_block  # inside a caller's transaction, its snapshot rules
+    if not nested:  # the pending flow scans into the counters first (counters_fold, never a wait)
+        with connection.cursor() as cur:
+            cur.execute("SELECT counters_fold(%s)", [event_id])
     with transaction.atomic(), connection.cursor() as cur:
         if not nested:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

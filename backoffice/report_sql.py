@@ -1,68 +1,56 @@
-"""The post-event report's queries over the scan log (backoffice/report.py runs them)."""
+"""The post-event report's queries (backoffice/report.py runs them). The door figures are read
+from the counters that the database keeps in each scan's transaction (counters/, docs/adr/0033),
+never from the scan log: their cost grows with the night's minutes, gates and phones, not with its
+scans. Minutes come as epoch seconds (report.py turns the few distinct ones into datetimes: parsing
+tens of thousands of timestamps cost more than the queries). What the counters count, and how they are recounted from the log, is in
+counters/migrations/0002 (`counters_*_log`); `manage.py check_counters` compares the two."""
 from __future__ import annotations
 
-from access.vocabulary import Reason, ScanResult
-from events.vocabulary import Direction
+from access.vocabulary import ScanResult
 
-# Scans that belong to the night's series: not quarantined evidence, not an attempt outside the
-# doors window (those can carry any time a phone's clock gave them).
-_IN_SERIES = f"NOT quarantined AND NOT (result = '{ScanResult.REJECTED}' AND reason = '{Reason.EVENT_CLOSED}')"
-
-# Per gate, phone, minute, direction, result and mode: attendance, entries per gate, lanes open,
-# the phones' timelines and late uploads, in one hash aggregate over the event's scans.
-_GATE_MINUTES_SQL = f"""
-SELECT checkpoint_id, device_id, date_trunc('minute', coalesce(effective_at, server_time)) AS minute,
-       direction, result, mode, count(*),
-       count(*) FILTER (WHERE late),
-       max(extract(epoch FROM server_time - effective_at)) FILTER (WHERE late)
-  FROM access_scan
- WHERE event_id = %(event)s AND {_IN_SERIES}
+# Per gate, phone, door minute, direction, result and mode: attendance, entries per gate, lanes
+# open, the phones' timelines and late uploads. `in_series` leaves out the rejected
+# `event_closed` attempts (outside the doors window, any time a phone's clock gave them).
+_GATE_MINUTES_SQL = """
+SELECT nullif(checkpoint_id, ''), device_id, date_part('epoch', minute)::bigint, direction, result, mode,
+       sum(scans)::bigint, sum(late)::bigint, max(max_delay_s)
+  FROM counters_minute
+ WHERE event_id = %(event)s AND in_series
  GROUP BY 1, 2, 3, 4, 5, 6
 """
 
-# Accepted scans per zone (NULL: staff credentials), minute and direction.
+# Accepted scans per zone (credential: staff passes), door minute and direction.
 _ZONE_MINUTES_SQL = f"""
-SELECT zone_id, ticket_id IS NULL, date_trunc('minute', coalesce(effective_at, server_time)), direction, count(*)
-  FROM access_scan
- WHERE event_id = %(event)s AND result = '{ScanResult.ACCEPTED}' AND NOT quarantined
+SELECT nullif(zone_id, ''), credential, date_part('epoch', minute)::bigint, direction, sum(scans)::bigint
+  FROM counters_minute
+ WHERE event_id = %(event)s AND result = '{ScanResult.ACCEPTED}'
  GROUP BY 1, 2, 3, 4
 """
 
-_REJECTIONS_SQL = f"""
-SELECT reason, count(*), count(DISTINCT code)
-  FROM access_scan
- WHERE event_id = %(event)s AND result = '{ScanResult.REJECTED}'
- GROUP BY reason
+# Every rejected scan by reason (quarantined evidence included), and the distinct codes among them.
+_REJECTIONS_SQL = """
+SELECT nullif(r.reason, ''), r.scans, coalesce(d.codes, 0)
+  FROM (SELECT reason, sum(scans)::bigint AS scans FROM counters_reason WHERE event_id = %(event)s
+         GROUP BY reason HAVING sum(scans) > 0) r
+  LEFT JOIN counters_distinct_codes(%(event)s) d USING (reason)
  ORDER BY 2 DESC, 1
 """
 
-# The entry flow: each phone's scans in time order (the report's one sort). A scan is `fresh`
-# unless it re-reads the phone's previous code, same direction, within BUSY_GAP_S (a QR read
-# twice, a person trying again at once). One pass, two groupings: fresh entry attempts per gate
-# and minute (arrivals; `gap_cs` NULL), and per gate a histogram of the back-to-back gaps between
-# two fresh entry scans in hundredths of a second (`minute` NULL) for flow.service_rate. Exits are
-# left out of the gaps: a person leaving is waved through faster than one coming in is checked. `OFFSET 0` keeps
-# the inner projection below the sort, so it sorts 4-byte code hashes, not ~150-character codes.
-_FLOW_SQL = f"""
-SELECT checkpoint_id, minute, gap_cs,
-       count(*) FILTER (WHERE fresh AND direction = '{Direction.IN}'),
-       count(*) FILTER (WHERE fresh AND gap_cs > 0)
-  FROM (SELECT checkpoint_id, direction, date_trunc('minute', at) AS minute,
-               NOT coalesce(code = prev_code AND direction = prev_direction AND t - prev_t <= %(busy_gap)s, false)
-                   AS fresh,
-               CASE WHEN direction = '{Direction.IN}' AND prev_direction = '{Direction.IN}' AND t - prev_t <= %(busy_gap)s
-                    THEN round((t - prev_t) * 100)::integer END AS gap_cs
-          FROM (SELECT checkpoint_id, direction, code, at, t,
-                       lag(t) OVER phone AS prev_t, lag(code) OVER phone AS prev_code,
-                       lag(direction) OVER phone AS prev_direction
-                  FROM (SELECT device_id, checkpoint_id, direction, hashtext(code) AS code,
-                               coalesce(effective_at, server_time) AS at,
-                               date_part('epoch', coalesce(effective_at, server_time)) AS t
-                          FROM access_scan
-                         WHERE event_id = %(event)s AND {_IN_SERIES} AND checkpoint_id IS NOT NULL
-                        OFFSET 0) s
-                WINDOW phone AS (PARTITION BY device_id ORDER BY t)) p) w
- GROUP BY GROUPING SETS ((checkpoint_id, minute), (checkpoint_id, gap_cs))
+# The entry flow (backoffice/flow.py): fresh entry attempts per gate and door minute (arrivals;
+# `gap_cs` NULL), and per gate the histogram of back-to-back gaps between two fresh entry scans
+# of one phone in hundredths of a second (`minute` NULL). A scan is fresh unless it re-reads the
+# phone's previous code, same direction, within BUSY_GAP_S.
+_FLOW_SQL = """
+SELECT checkpoint_id, date_part('epoch', minute)::bigint, NULL::integer, sum(arrivals)::bigint, 0
+  FROM counters_minute
+ WHERE event_id = %(event)s AND in_series AND checkpoint_id <> ''
+ GROUP BY 1, 2
+UNION ALL
+SELECT checkpoint_id, NULL::bigint, gap_cs, 0, sum(gaps)::bigint
+  FROM counters_gap
+ WHERE event_id = %(event)s
+ GROUP BY 1, 3
+HAVING sum(gaps) <> 0
 """
 
 _ZONE_TICKETS_SQL = """

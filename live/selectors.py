@@ -1,16 +1,23 @@
 """Read paths of the live feed and the manager dashboard.
 
-Every number here is derived from PostgreSQL on each call, never from an in-memory counter, so a
+Every number here is read from PostgreSQL on each call, never from an in-memory counter, so a
 dashboard that reconnects, a second ASGI process and the admin all show the same figures
 (docs/adr/0014). `gate_counts()` reads in one REPEATABLE READ transaction: its per-gate, per-zone
 and total figures come from one consistent snapshot of the database.
 
+The figures come from the counters that the database keeps in each scan's own transaction
+(counters/, docs/adr/0033): small tables keyed by checkpoint, zone and device, so reading them
+costs the same at 3,000 scans and at 3,000,000. `manage.py check_counters` recounts them from the
+scan log.
+
 Definitions (the dashboard's labels say the same):
 - accepted / rejected: scan attempts at the checkpoint (online and synced; quarantined uploads of
   revoked devices are evidence, not door events, and are left out);
-- per_minute: scans at the checkpoint whose server time is in the last 60 seconds;
-- zone inside: tickets of the zone with access_entry = true (the ticket row is the truth; the
-  scan function keeps it in step with the accepted in/out scans);
+- per_minute: scans at the checkpoint whose server time is in the last 60 seconds (the one read
+  of the log itself: an index range over the last two minutes, whose cost follows the door's
+  rate, never the night's length);
+- zone inside: tickets of the zone inside now (accepted entries minus accepted exits, which the
+  scan function keeps in step with the tickets' access_entry; check_counters compares the two);
 - credentials inside: staff/VIP credentials with inside = true (a credential is never inside
   twice, so nobody is counted twice); credentials belong to no single zone and are shown apart;
 - checkpoint inside: people inside now whose latest accepted entry was through that checkpoint,
@@ -37,12 +44,12 @@ _CHECKPOINTS_SQL = """
 SELECT checkpoint_id, name, directions FROM access_checkpoint WHERE event_id = %s ORDER BY name, checkpoint_id
 """
 
-# The whole event's history: the one read that grows with the event (a parallel scan of the
-# event's rows; about 130 ms for 300,000 scans on 2 cores). The feed spaces it out accordingly.
+# Per checkpoint, result and direction: the scans, and on the accepted entries the people inside
+# by the checkpoint they came in by (summed over the devices).
 _TOTALS_SQL = """
-SELECT checkpoint_id, result, direction, count(*)
-  FROM access_scan
- WHERE event_id = %s AND NOT quarantined
+SELECT checkpoint_id, result, direction, sum(scans)::bigint, sum(inside)::bigint
+  FROM counters_gate
+ WHERE event_id = %s
  GROUP BY 1, 2, 3
 """
 
@@ -57,35 +64,12 @@ SELECT checkpoint_id,
  GROUP BY 1
 """
 
-# Who is inside, attributed to the checkpoint of their latest accepted entry. One index probe
-# (scan_ticket_idx / the credential FK index) per person inside.
-_INSIDE_BY_CHECKPOINT_SQL = """
-SELECT last_in.checkpoint_id, count(*)
-  FROM tickets_ticket t
-  CROSS JOIN LATERAL (
-        SELECT s.checkpoint_id FROM access_scan s
-         WHERE s.ticket_id = t.id AND s.result = 'accepted' AND s.direction = 'in' AND NOT s.quarantined
-         ORDER BY s.id DESC LIMIT 1) last_in
- WHERE t.event_id = %s AND t.access_entry
- GROUP BY last_in.checkpoint_id
-UNION ALL
-SELECT last_in.checkpoint_id, count(*)
-  FROM access_credential cr
-  CROSS JOIN LATERAL (
-        SELECT s.checkpoint_id FROM access_scan s
-         WHERE s.credential_id = cr.credential_id AND s.result = 'accepted' AND s.direction = 'in'
-           AND NOT s.quarantined
-         ORDER BY s.id DESC LIMIT 1) last_in
- WHERE cr.event_id = %s AND cr.inside
- GROUP BY last_in.checkpoint_id
-"""
-
 _ZONES_SQL = """
-SELECT z.zone_id, z.name, z.color, z.seats, count(t.id) AS inside
+SELECT z.zone_id, z.name, z.color, z.seats, coalesce(c.inside, 0) AS inside
   FROM events_zone z
-  LEFT JOIN tickets_ticket t ON t.zone_ref_id = z.id AND t.access_entry
+  LEFT JOIN (SELECT zone_id, sum(inside)::bigint AS inside FROM counters_zone WHERE event_id = %s AND zone_id <> ''
+              GROUP BY zone_id) c ON c.zone_id = z.zone_id
  WHERE z.event_id = %s
- GROUP BY z.id, z.zone_id, z.name, z.color, z.seats, z.position
  ORDER BY z.position, z.id
 """
 
@@ -110,28 +94,22 @@ def _counts(cur, event_id: str) -> dict:
     ]
     by_cp = {row["checkpoint"]: row for row in checkpoints}
     cur.execute(_TOTALS_SQL, [event_id])
-    for cp, result, direction, n in cur.fetchall():
+    for cp, result, direction, n, inside in cur.fetchall():
         row = by_cp.get(cp)
         if row is None:
             continue
-        row[result] = row.get(result, 0) + n
+        row[result] = row.get(result, 0) + int(n)
+        row["inside"] += int(inside)
         if result == "accepted":
-            row["entries" if direction == "in" else "exits"] += n
+            row["entries" if direction == "in" else "exits"] += int(n)
     cur.execute(_RECENT_SQL, {"now": at, "minute": minute, "event": event_id})
     for cp, per_minute, this_minute, previous_minute in cur.fetchall():
         row = by_cp.get(cp)
         if row is not None:
             row.update(per_minute=per_minute, this_minute=this_minute, previous_minute=previous_minute)
-    cur.execute(_INSIDE_BY_CHECKPOINT_SQL, [event_id, event_id])
-    inside_by_cp: dict[str, int] = {}
-    for cp, n in cur.fetchall():
-        inside_by_cp[cp] = inside_by_cp.get(cp, 0) + n
-    for row in checkpoints:
-        row["inside"] = inside_by_cp.get(row["checkpoint"], 0)
-
-    cur.execute(_ZONES_SQL, [event_id])
-    zones = [{"zone_id": r[0], "name": r[1], "color": r[2], "seats": r[3], "inside": r[4], "pct": _pct(r[4], r[3])}
-             for r in cur.fetchall()]
+    cur.execute(_ZONES_SQL, [event_id, event_id])
+    zones = [{"zone_id": r[0], "name": r[1], "color": r[2], "seats": r[3], "inside": int(r[4]),
+              "pct": _pct(int(r[4]), r[3])} for r in cur.fetchall()]
     cur.execute(_CREDENTIALS_SQL, [event_id])
     credentials = {"inside": 0, "staff": 0, "vip": 0, "active": 0}
     for kind, inside, total in cur.fetchall():
@@ -157,10 +135,21 @@ def _counts(cur, event_id: str) -> dict:
             "credentials": credentials, "totals": totals}
 
 
+def fold_counters(event_id: str) -> None:
+    """Merge the event's counter slots and fold its pending flow scans (counters_fold: a few
+    rows, never a wait), in a transaction of its own before a reader's snapshot; inside a
+    caller's transaction it is left to the next reader."""
+    if connection.in_atomic_block:
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT counters_fold(%s)", [event_id])
+
+
 def gate_counts(event_id: str) -> dict:
     """The `gate_counts` live message: per checkpoint accepted / rejected / inside / per_minute,
     per zone inside, credentials inside and totals, from one database snapshot."""
     nested = connection.in_atomic_block  # inside a caller's transaction its snapshot rules
+    fold_counters(event_id)
     with transaction.atomic(), connection.cursor() as cur:
         if not nested:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

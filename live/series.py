@@ -5,12 +5,12 @@ manager switches the chart to it (GET /dashboard/events/{id}/series.json?range=n
 minute of the event's doors window up to now, from its first scan (or the last 30 minutes, if
 later). Each gate_counts message then refreshes the last two minutes of either, in the browser.
 
-Both are one query on scan_event_time_idx (event_id, server_time), grouped by minute in the
-database. The 30 minutes read only their rows; the whole night reads every scan of the night once,
-so its cost grows with the event (a measurement is in docs/benchmarks.md). That is why it is not
-part of the snapshot that every (re)connect reads, and why the page reads it again only when its
-socket reconnects, never on the HTTP polls of an outage. Quarantined evidence of revoked phones is
-not a door event and is left out, as in the counts."""
+Both are one query on the per-minute counters (counters_minute, kept by the database in each
+scan's transaction, docs/adr/0033), grouped by gate and minute: the 30 minutes read a range of its
+key, the whole night every minute of the event. Their cost grows with the night's minutes and
+phones, never with its scans; the whole night is still read only when asked for, not with the
+snapshot that every (re)connect reads. Quarantined evidence of revoked phones is not a door event
+and is not counted, as in the counts."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -23,9 +23,9 @@ MINUTE = timedelta(minutes=1)
 RECENT_MINUTES = 30
 
 _SERIES_SQL = """
-SELECT s.checkpoint_id, date_trunc('minute', s.server_time) AS minute, count(*)
-  FROM access_scan s
- WHERE s.event_id = %s AND s.server_time >= %s AND s.server_time < %s AND NOT s.quarantined
+SELECT nullif(checkpoint_id, ''), server_minute, sum(scans)::bigint
+  FROM counters_minute
+ WHERE event_id = %s AND server_minute >= %s AND server_minute < %s
  GROUP BY 1, 2
 """
 

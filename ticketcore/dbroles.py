@@ -11,10 +11,14 @@ import logging
 
 from django.conf import settings
 
+from counters.tables import TABLES as COUNTERS_TABLES
+
 log = logging.getLogger(__name__)
 
 # Written by INSERT only; the triggers refuse UPDATE, DELETE and TRUNCATE for every role as well.
 HISTORY_TABLES = ("tickets_ledgerentry", "access_scan")
+# Written only by the scan's trigger, as the owner; the application reads them.
+COUNTER_TABLES = COUNTERS_TABLES
 
 
 def grant_app_role(connection, role: str) -> bool:
@@ -39,6 +43,11 @@ def grant_app_role(connection, role: str) -> bool:
                     [schema, list(HISTORY_TABLES)])
         for (table,) in cur.fetchall():
             cur.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)} FROM {r}")
+        # The counters are written by the scan trigger alone (docs/adr/0033): read-only here.
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename = ANY(%s)",
+                    [schema, list(COUNTER_TABLES)])
+        for (table,) in cur.fetchall():
+            cur.execute(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)} FROM {r}")
     return True
 
 

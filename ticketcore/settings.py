@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "alerts",
     "devices",
     "access",
+    "counters",
     "offices",
     "live",
     "backoffice",

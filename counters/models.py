@@ -1,0 +1,145 @@
+"""The counters of the scan log (docs/adr/0033). Written only by the database, in the scan's own
+transaction (the trigger `scan_counted` on access_scan, counters/migrations/0002); the
+application role may read them but not write them (ticketcore/dbroles.py).
+
+`slot`: each database session that records scans claims a slot of its own (a session advisory
+lock, `counters_slot()`), so two transactions in flight never update the same counter row:
+nothing serialises on a counter, whatever the number of phones at a gate or of connections per
+phone. Readers sum over the slots; `counters_fold(event)` merges the slots of an event into slot
+-1 now and then, so that the rows stay as few as the night's minutes and phones. Keys that the
+scan leaves empty are stored as '' so that they can be part of a key."""
+from django.db import models
+
+
+class GateCount(models.Model):
+    """Scans per checkpoint, device, result and direction (quarantined evidence left out), and
+    `inside`: on the accepted-entry row of a checkpoint, +1 per accepted entry through it and -1
+    per accepted exit of someone whose latest accepted entry was through it (on the exiting
+    device's row). Summed per checkpoint: the people inside by the checkpoint they came in by."""
+
+    pk = models.CompositePrimaryKey("event_id", "checkpoint_id", "device_id", "result", "direction", "slot")
+    event_id = models.CharField(max_length=40)
+    checkpoint_id = models.CharField(max_length=40)
+    device_id = models.CharField(max_length=40)
+    result = models.CharField(max_length=8)
+    direction = models.CharField(max_length=3)
+    slot = models.SmallIntegerField()
+    scans = models.BigIntegerField(default=0)
+    inside = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "counters_gate"
+
+
+class MinuteCount(models.Model):
+    """Scans per server minute, door minute (the corrected device time of an offline scan, else
+    the server's; for rejected `event_closed` attempts the server minute), checkpoint, device,
+    direction, result, mode and, for accepted scans, zone (`credential` for staff passes).
+    `late` and `max_delay_s` are the late uploads among them; `arrivals` the fresh entry attempts
+    of the entry-flow analysis (backoffice/flow.py)."""
+
+    pk = models.CompositePrimaryKey("event_id", "server_minute", "checkpoint_id", "device_id", "minute", "direction",
+                                    "result", "mode", "zone_id", "credential", "in_series", "slot")
+    event_id = models.CharField(max_length=40)
+    server_minute = models.DateTimeField()
+    minute = models.DateTimeField()
+    checkpoint_id = models.CharField(max_length=40)
+    device_id = models.CharField(max_length=40)
+    direction = models.CharField(max_length=3)
+    result = models.CharField(max_length=8)
+    mode = models.CharField(max_length=8)
+    zone_id = models.CharField(max_length=40)
+    credential = models.BooleanField()
+    in_series = models.BooleanField()  # false for rejected event_closed attempts
+    slot = models.SmallIntegerField()
+    scans = models.BigIntegerField(default=0)
+    late = models.BigIntegerField(default=0)
+    max_delay_s = models.FloatField(null=True)
+    arrivals = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "counters_minute"
+
+
+class ZoneCount(models.Model):
+    """People inside per zone, by the device that let them in (+1) or out (-1); zone '' is the
+    staff and VIP credentials."""
+
+    pk = models.CompositePrimaryKey("event_id", "zone_id", "device_id", "slot")
+    event_id = models.CharField(max_length=40)
+    zone_id = models.CharField(max_length=40)
+    device_id = models.CharField(max_length=40)
+    slot = models.SmallIntegerField()
+    inside = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "counters_zone"
+
+
+class ReasonCount(models.Model):
+    """Rejected scans per reason and device, quarantined evidence included (as the report counts),
+    and on slot -1 `codes`: the distinct codes of the reason folded so far (ReasonCode), so that
+    reading them is a sum, not a count over codes."""
+
+    pk = models.CompositePrimaryKey("event_id", "reason", "device_id", "slot")
+    event_id = models.CharField(max_length=40)
+    reason = models.CharField(max_length=32)
+    device_id = models.CharField(max_length=40)
+    slot = models.SmallIntegerField()
+    scans = models.BigIntegerField(default=0)
+    codes = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "counters_reason"
+
+
+class ReasonCode(models.Model):
+    """The codes rejected for a reason (their MD5), per slot: the report's `distinct_codes`. A
+    scan never waits for another's code row (each session writes its own slot); the fold moves
+    them into slot -1, where each code is once, and adds the codes new there to the reason's
+    `codes` (ReasonCount). `counters_distinct_codes(event)` adds the ones not folded yet."""
+
+    pk = models.CompositePrimaryKey("event_id", "reason", "code_md5", "slot")
+    event_id = models.CharField(max_length=40)
+    reason = models.CharField(max_length=32)
+    code_md5 = models.UUIDField()
+    slot = models.SmallIntegerField()
+
+    class Meta:
+        db_table = "counters_reason_code"
+
+
+class GapCount(models.Model):
+    """The entry-flow histogram: back-to-back gaps between two fresh entry scans of one phone, in
+    hundredths of a second, per checkpoint and device (backoffice/flow.py, docs/adr/0028)."""
+
+    pk = models.CompositePrimaryKey("event_id", "checkpoint_id", "device_id", "gap_cs", "slot")
+    event_id = models.CharField(max_length=40)
+    checkpoint_id = models.CharField(max_length=40)
+    device_id = models.CharField(max_length=40)
+    gap_cs = models.IntegerField()
+    slot = models.SmallIntegerField()
+    gaps = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "counters_gap"
+
+
+class FlowPending(models.Model):
+    """Scans of a phone's entry flow not yet in the flow counters (`arrivals`, GapCount): those
+    depend on the scan before it on the same phone, which a concurrent transaction may be writing.
+    The scan's transaction adds the scan here and then folds its phone's pending scans when no
+    other transaction is folding them (a try-lock, never a wait); a scan left here is folded by
+    the next one, or by the readers (`counters_fold`)."""
+
+    scan_id = models.BigIntegerField(primary_key=True)
+    event_id = models.CharField(max_length=40)
+    device_id = models.CharField(max_length=40)
+
+    class Meta:
+        db_table = "counters_flow_pending"
+        indexes = [models.Index(fields=["device_id"], name="counters_flow_pending_device")]
+
+
+# Every table above (counters/tables.py names them): written by the trigger only.
+MODELS = (GateCount, MinuteCount, ZoneCount, ReasonCount, ReasonCode, GapCount, FlowPending)

@@ -1,0 +1,6 @@
+"""Numbers the counters are kept with, defined once (backoffice/flow.py takes them from here)."""
+
+# Two entry scans on one phone at most this far apart are back-to-back: the next person was
+# waiting (docs/adr/0028). The trigger (counters/migrations/0002) has it as the literal 20; a
+# test holds the two equal, and a change of it is a migration that recounts.
+BUSY_GAP_S = 20.0
