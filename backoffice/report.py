@@ -41,10 +41,11 @@ from alerts.models import Alert
 from alerts.vocabulary import AlertKind
 from backoffice import flow
 from backoffice import report_timeline as tl
+from backoffice.report_conflicts import conflict as _conflict
+from backoffice.report_conflicts import iso as _iso
 from backoffice.report_money import sales_section
 from backoffice.report_sql import _FLOW_SQL, _GATE_MINUTES_SQL, _REJECTIONS_SQL, _ZONE_MINUTES_SQL, _ZONE_TICKETS_SQL
 from backoffice.report_words import reason_words
-from core.localtime import local
 from devices.models import Device
 from devices.vocabulary import DeviceRole
 from events.models import Checkpoint, Event
@@ -53,10 +54,6 @@ from events.vocabulary import Direction
 DEFAULT_TARGET_WAIT_S = 300
 REPORT_WORK_MEM = "64MB"
 MAX_TARGET_WAIT_S = 24 * 3600
-
-def _iso(value: datetime | None, zone_name: str) -> str | None:
-    return local(value, zone_name).isoformat() if value is not None else None
-
 
 def _minutes(rows: list[tuple], at: int) -> list[tuple]:
     """Rows whose column `at` is a minute in epoch seconds (or None), with a UTC datetime there."""
@@ -325,24 +322,3 @@ def _gate(cp: str, name: str, *, arrivals, entries, exits, active, lane_minutes,
     # higher than the recorded arrivals, so the lanes figure is the least that would have done.
     gate["lanes_is_lower_bound"] = gate["saturated_minutes"] > 0
     return gate, series
-
-
-def _conflict(row: dict, devices: dict, names: dict, tz: str) -> dict:
-    data = row["data"] or {}
-
-    def side(part: dict | None) -> dict:
-        part = dict(part or {})
-        device = devices.get(part.get("device_id"), {})
-        part["device"] = device.get("name")
-        part["gate"] = names.get(part.get("checkpoint_id") or device.get("checkpoint_id"))
-        for key in ("at", "applied_at"):
-            if part.get(key):
-                part[key] = _iso(datetime.fromisoformat(part[key]), tz)
-        if part.get("reason"):
-            part["reason_words"] = reason_words(part["reason"])
-        return part
-
-    return {"raised_at": _iso(row["created_at"], tz), "ticket_id": data.get("ticket_id"), "seat_id": data.get("seat_id"),
-            "accepted": side(data.get("accepted")), "rejected": side(data.get("rejected")),
-            "rejected_was_earlier": bool(data.get("rejected_was_earlier")),
-            "acknowledged": row["acknowledged_at"] is not None}

@@ -15,7 +15,6 @@ Every wait polls with a deadline (WebDriverWait); nothing sleeps."""
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from datetime import timedelta
 from decimal import Decimal

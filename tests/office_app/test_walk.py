@@ -12,7 +12,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.office_app.conftest import SCREENSHOTS
-from tests.office_app.pages import body, js, open_paired, pick, sell, wait
+from tests.office_app.pages import body, js, pick, sell, wait
 from tests.office_app.test_office_terminal import box_office, print_pdf, save_first_page
 from tests.scanner.conftest import PHONE
 from tests.scanner.video import blank_video
