@@ -8,6 +8,7 @@
 //   handover.js QR codes, PDF, email after a sale    status.js   the sales figures
 //   zones.js    the zone tabs                         notice.js   what the order says
 //   format.js   money and times (event's clock)  finder.js   best available, find a seat or row
+//   seatstate.js the seats read and their states  sections.js a big zone's sections (rows, blocks)
 import { gettext } from "../i18n/gettext.js";
 import * as api from "./api.js";
 import * as finder from "./finder.js";

@@ -4,59 +4,34 @@
 // applied after it, in order, so a read that started before a change cannot undo it.
 //
 // A big zone (more than BIG_ZONE seats: an arena's floor of thousands) is shown a section at a
-// time: its rows, or blocks of SECTION_SIZE seats while rows are not assigned, each with its free
-// seats counted live; only the section shown has buttons. "Best available" finds N free seats
-// side by side; the search finds a seat or a row (docs/adr/0032).
-import { gettext, ngettext, pgettext, interpolate } from "../i18n/gettext.js";
+// time (sections.js); only the section shown has buttons. "Best available" finds N free seats
+// side by side; the search finds a seat or a row (docs/adr/0032). The seats and their states are
+// kept in seatstate.js; this module re-exports what the desk's other modules read of them.
+import { gettext, interpolate } from "../i18n/gettext.js";
 import { $, h } from "../dashboard/dom.js";
 import * as api from "./api.js";
-import { cents, count, money, seatNumber } from "./format.js";
+import { cents, count, money } from "./format.js";
+import { SOLD_STATES, UNASSIGNED_ROW, applyNow, fromRow, loaded, rowsAssigned, seatLabel, seats, set, zoneSeats,
+         zones } from "./seatstate.js";
+import { chooseSectionOf, choose, currentSection, drawSections, forget, isBig } from "./sections.js";
 
-const UNASSIGNED_ROW = "por asignar"; // the seeds' row before one is assigned
-const SOLD_STATES = new Set(["sold", "inside", "out"]);
+export { allZones, get, isFree, isLoaded, labelOf, seatLabel, setZones, zone } from "./seatstate.js";
+export { BIG_ZONE, sections } from "./sections.js";
 
-export const BIG_ZONE = 240; // more seats than this: shown a section at a time
-const SECTION_SIZE = 100; // seats per section where rows are not assigned (and per part of a long row)
-
-const seats = new Map(); // ticket_id -> {ticket_id, seat_id, number, zone_id, row, state, holdId, until}
-const sectionsOf = new Map(); // zone_id -> [{key, label, row, seats: [seat...]}] (big zones, built on each read)
-const sectionShown = new Map(); // zone_id -> the key of the section on the map
-const zones = new Map(); // zone_id -> the event's zone (name, color, price, seats)
-const loaded = new Set();
 const buttons = new Map(); // ticket_id -> its button on the map (shown zone only)
 let loading = 0;
 let waiting = [];
 let shown = null;
 let hooks = { pick: () => {}, changed: () => {}, isSelected: () => false, isMine: () => false, shown: () => {} };
 
-export const get = (ticketId) => seats.get(ticketId);
-export const zone = (zoneId) => zones.get(zoneId);
 export const shownZone = () => shown;
-export const isFree = (seat) => !!seat && seat.state === "available";
-export const isLoaded = (zoneId) => loaded.has(zoneId);
 
 /** pick(seat), changed(ticketIds), isSelected(ticketId), isMine(ticketId), shown(zoneId): the order's side. */
 export function connect(orderHooks) {
   hooks = { ...hooks, ...orderHooks };
 }
 
-export function setZones(list) {
-  zones.clear();
-  for (const z of list) zones.set(z.zone_id, z);
-}
-
-export const allZones = () => [...zones.values()];
-
 // --------------------------------------------------------------------------- state
-
-function fromRow(row, previous) {
-  const keep = previous && previous.state === "held" && row.state === "held";
-  return {
-    ticket_id: row.ticket_id, seat_id: row.seat_id, number: Number(seatNumber(row.seat_id)), zone_id: row.zone_id,
-    row: row.seat_row, state: row.state || (row.available ? "available" : "sold"),
-    holdId: keep ? previous.holdId : null, until: keep ? previous.until : null,
-  };
-}
 
 async function load(zoneId) {
   loading += 1;
@@ -70,7 +45,7 @@ async function load(zoneId) {
       seats.set(row.ticket_id, seat);
     }
     loaded.add(zoneId);
-    sectionsOf.delete(zoneId);
+    forget(zoneId);
     if (zoneId === shown) render();
   } finally {
     loading -= 1;
@@ -91,50 +66,6 @@ function settle(changed) {
     refresh(changed);
     hooks.changed([...new Set(changed)]);
   }
-}
-
-function set(ticketId, state, holdId = null, until = null) {
-  const seat = seats.get(ticketId);
-  if (!seat) return false; // a zone nobody looked at: read fresh when it is shown
-  const same = seat.state === state && seat.holdId === holdId;
-  Object.assign(seat, { state, holdId, until });
-  return !same;
-}
-
-function applyNow(msg) {
-  const ids = msg.tickets || [];
-  const done = [];
-  for (const id of ids) {
-    const seat = seats.get(id);
-    if (!seat) continue;
-    let changed = false;
-    switch (msg.action) {
-      case "held":
-        changed = set(id, "held", msg.hold_id, msg.expires_at ? Date.parse(msg.expires_at) : null);
-        break;
-      case "sold":
-        changed = set(id, "sold");
-        break;
-      case "released": {
-        // Only a held seat comes free, and only from its own hold: a sold ticket may still carry
-        // an expired hold that the sweep releases later (docs/adr/0010).
-        const holds = msg.hold_id ? [msg.hold_id] : msg.holds || [];
-        if (seat.state === "held" && (!seat.holdId || holds.includes(seat.holdId))) changed = set(id, "available");
-        break;
-      }
-      case "offline":
-        changed = set(id, "box_office");
-        break;
-      case "unassign":
-      case "unsold":
-        if (seat.state === "box_office" || SOLD_STATES.has(seat.state)) changed = set(id, "available");
-        break;
-      default:
-        break;
-    }
-    if (changed) done.push(id);
-  }
-  return done;
 }
 
 /** A `sales` change from the live feed. */
@@ -206,19 +137,6 @@ const LOOK_WORDS = {
 /** What a seat is now, in words ("free", "sold"...). */
 export const lookWords = (seat) => LOOK_WORDS[look(seat)]();
 
-/** "Ringside · seat 12", or "Ringside · row 3 · seat 12" once rows are assigned. */
-export function labelOf(zoneName, row, number) {
-  if (row && row !== UNASSIGNED_ROW) {
-    return interpolate(gettext("%(zone)s · row %(row)s · seat %(seat)s"), { zone: zoneName, row, seat: number }, true);
-  }
-  return interpolate(gettext("%(zone)s · seat %(seat)s"), { zone: zoneName, seat: number }, true);
-}
-
-export function seatLabel(seat) {
-  const z = zones.get(seat.zone_id);
-  return labelOf(z ? z.name : seat.zone_id, seat.row, seat.number);
-}
-
 function paint(button, seat) {
   const kind = look(seat);
   button.className = `seat seat-${kind}`;
@@ -249,63 +167,10 @@ function progress(zoneId, read) {
   }
 }
 
-const zoneSeats = (zoneId) => [...seats.values()].filter((s) => s.zone_id === zoneId).sort((a, b) => a.number - b.number);
-const rowsAssigned = (list) => list.some((s) => s.row !== UNASSIGNED_ROW);
-
-/** A big zone's sections: each row in the order of its first seat (split in parts of
- * SECTION_SIZE if longer), or blocks of SECTION_SIZE seats while rows are not assigned. */
-export function sections(zoneId) {
-  if (sectionsOf.has(zoneId)) return sectionsOf.get(zoneId);
-  const list = zoneSeats(zoneId);
-  const byRow = new Map();
-  for (const seat of list) {
-    if (!byRow.has(seat.row)) byRow.set(seat.row, []);
-    byRow.get(seat.row).push(seat);
-  }
-  const labelled = rowsAssigned(list);
-  const result = [];
-  for (const [row, items] of byRow) {
-    for (let i = 0; i < items.length; i += SECTION_SIZE) {
-      const part = items.slice(i, i + SECTION_SIZE);
-      const range = `${part[0].number}–${part[part.length - 1].number}`;
-      // `label` in sentences and tooltips; `short` on the section's button.
-      let label;
-      let short;
-      if (!labelled || row === UNASSIGNED_ROW) {
-        label = interpolate(gettext("Seats %(range)s"), { range }, true);
-        short = range;
-      } else if (items.length > SECTION_SIZE) {
-        label = short = interpolate(gettext("Row %(row)s · %(range)s"), { row, range }, true);
-      } else {
-        label = short = interpolate(gettext("Row %(row)s"), { row }, true);
-      }
-      result.push({ key: `${row}|${part[0].number}`, label, short, row, seats: part });
-    }
-  }
-  sectionsOf.set(zoneId, result);
-  return result;
-}
-
-const isBig = (zoneId) => {
-  const z = zones.get(zoneId);
-  return loaded.has(zoneId) && ((z && z.seats > BIG_ZONE) || zoneSeats(zoneId).length > BIG_ZONE);
-};
-const freeIn = (section) => section.seats.reduce((n, s) => n + (s.state === "available" ? 1 : 0), 0);
-
-function currentSection(zoneId) {
-  const list = sections(zoneId);
-  const key = sectionShown.get(zoneId);
-  const found = list.find((x) => x.key === key);
-  if (found) return found;
-  const first = list.find((x) => freeIn(x) > 0) || list[0];
-  if (first) sectionShown.set(zoneId, first.key);
-  return first;
-}
-
 /** Show one section of the shown zone (a big zone's row or block). */
 export function showSection(key) {
   if (!shown) return;
-  sectionShown.set(shown, key);
+  choose(shown, key);
   hooks.shown(shown);
   render();
 }
@@ -316,50 +181,8 @@ function recountSoon() {
   recountPending = true;
   requestAnimationFrame(() => {
     recountPending = false;
-    drawSections();
+    drawSections(shown, showSection);
   });
-}
-
-/** The section strip of a big zone: a button per section with its free seats, kept current. */
-function drawSections() {
-  const strip = $("sections");
-  if (!shown || !isBig(shown)) {
-    strip.hidden = true;
-    strip.replaceChildren();
-    $("sections-head").hidden = true;
-    return;
-  }
-  const list = sections(shown);
-  const current = currentSection(shown);
-  strip.style.setProperty("--zone", (zones.get(shown) || {}).color || "#64748b");
-  strip.hidden = false;
-  $("sections-head").hidden = false;
-  const byRow = list.some((x) => x.row !== UNASSIGNED_ROW);
-  for (const span of $("sections-head").children) span.hidden = (span.dataset.kind === "rows") !== byRow;
-  const existing = new Map([...strip.children].map((b) => [b.dataset.section, b]));
-  const wanted = list.map((x) => {
-    const free = freeIn(x);
-    const button = existing.get(x.key) || h("button", { type: "button", class: "section", "data-section": x.key,
-                                                       onclick: () => showSection(x.key) },
-                                            h("span", { class: "section-name" }), h("span", { class: "section-free" }),
-                                            h("span", { class: "section-bar" }, h("i")));
-    button.classList.toggle("on", x === current);
-    button.classList.toggle("full", free === 0);
-    button.setAttribute("aria-pressed", x === current ? "true" : "false");
-    button.children[0].textContent = x.short;
-    button.children[1].textContent = free ? interpolate(ngettext("%(count)s free", "%(count)s free", free),
-                                                       { count: count(free) }, true) : pgettext("section of seats", "full");
-    button.children[2].firstChild.style.width = `${Math.round((100 * free) / x.seats.length)}%`;
-    button.title = interpolate(gettext("%(section)s: %(free)s of %(seats)s seats free"),
-                               { section: x.label, free: count(free), seats: count(x.seats.length) }, true);
-    return button;
-  });
-  if (wanted.length !== strip.children.length || wanted.some((b, i) => strip.children[i] !== b)) strip.replaceChildren(...wanted);
-  // The section on the map stays in sight in the strip (a search may have picked one far down).
-  const on = wanted[list.indexOf(current)];
-  if (on && (on.offsetTop < strip.scrollTop || on.offsetTop + on.offsetHeight > strip.scrollTop + strip.clientHeight)) {
-    strip.scrollTop = on.offsetTop - (strip.clientHeight - on.offsetHeight) / 2;
-  }
 }
 
 function seatButton(seat) {
@@ -376,7 +199,7 @@ function render() {
   const box = $("seats");
   buttons.clear();
   box.replaceChildren();
-  drawSections();
+  drawSections(shown, showSection);
   if (!shown || !loaded.has(shown)) {
     box.append(h("p", { class: "muted", id: "seats-loading" }, gettext("Loading seats…")));
     return;
@@ -455,13 +278,7 @@ export function together(zoneId, n) {
 /** Bring a seat into view (its section first, in a big zone) and point at it. */
 export function reveal(seat) {
   if (!seat) return;
-  if (isBig(seat.zone_id)) {
-    const section = sections(seat.zone_id).find((x) => x.seats.includes(seat));
-    if (section && sectionShown.get(seat.zone_id) !== section.key) {
-      sectionShown.set(seat.zone_id, section.key);
-      render();
-    }
-  }
+  if (chooseSectionOf(seat)) render(); // a big zone: the seat's section first
   const button = buttons.get(seat.ticket_id);
   if (!button) return;
   button.scrollIntoView({ block: "nearest" });
