@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed-stamp
 PIP_QUIET := -q --disable-pip-version-check
 
 # `make test` runs in TEST_WORKERS pytest-xdist workers (0: one process); a module's tests stay on
-# one worker, the cluster drills start first (tests/conftest.py, docs/testing.md).
+# one worker, the cluster drills' module starts first (tests/conftest.py, docs/testing.md).
 TEST_WORKERS ?= 3
-TEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+TEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 .PHONY: run test install bench clean cluster cluster-test catalogues messages
 

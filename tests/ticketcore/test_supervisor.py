@@ -15,7 +15,9 @@ from scripts.supervisor import Role, Supervisor
 from tests.servers import ROOT, child_env, free_port
 
 BIN = str(ROOT / "bin" / "ticketcore")
-TEST_BROKER = "redis://127.0.0.1:6379/14"  # see test_process_roles.py
+# A broker database of its own (test_process_roles.py has 14, the venue test 13): the two modules may run at once
+# in parallel workers, and one's beat must not feed the other's worker.
+TEST_BROKER = "redis://127.0.0.1:6379/12"
 
 
 def python(code: str) -> list[str]:
