@@ -147,7 +147,9 @@ def measure(*, seconds: float = 20, connections: int = 32, workers: int = 2, thr
         "cpu_per_scan_ms": round(1000 * server_s / requests, 3),
         "granian_cpu_per_scan_ms": round(1000 * granian_s / requests, 3),
         "db_cpu_per_scan_ms": round(1000 * (server_s - granian_s) / requests, 3),
-        "machine_cpu_per_scan_ms": round(1000 * machine_s / requests, 3),
+        # The whole machine's CPU can never be less than our own processes'; when it reads less,
+        # processes of neighbours exited during the run and took their CPU time out of /proc.
+        "machine_cpu_per_scan_ms": round(1000 * machine_s / requests, 3) if machine_s >= server_s else None,
         "cpu_split": cpu_split(cpu_before, cpu_after, requests),
         "connections": connections, "workers": workers, "threads": threads, "seconds": seconds, "warmup": warmup,
         "wrk": distinct["raw"],
