@@ -22,9 +22,12 @@ def setup_django(db_name: str = BENCH_DB, *, fresh: bool = True) -> None:
     import psycopg
 
     if "django" in sys.modules:  # a second set-up in one process: let go of the old database first
-        from django.db import connections
+        from django.conf import settings
 
-        connections.close_all()
+        if settings.configured:
+            from django.db import connections
+
+            connections.close_all()
     if fresh:
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

@@ -30,7 +30,12 @@ def measure(*, seats: int = 100_000, runs: int = 3) -> dict:
     """Median wall time of `generate_tickets` for a fresh event of `seats` seats in 4 zones
     (committed, so deferred foreign-key checks and the commit are included), and the CPU it
     took (this process + its PostgreSQL backend, when the server is local): on a machine shared
-    with other work the CPU figure moves far less than the wall time."""
+    with other work the CPU figure moves far less than the wall time. Sets up Django on a fresh
+    benchmark database when the caller has not (`make bench` calls it in a child process)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        setup_django()
     from django.db import connection
     from django.utils import timezone
 

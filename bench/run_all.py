@@ -74,11 +74,18 @@ def has_measure(path: Path) -> bool:
 
 def call_measure(module_name: str, options: dict) -> dict:
     """In the child: import the module and call measure() with the options its signature takes."""
-    import importlib
+    import importlib.util
 
-    if str(HERE) not in sys.path:
-        sys.path.append(str(HERE))
-    module = importlib.import_module(module_name)
+    # bench/ must not shadow the project's apps (bench/mirror.py and the `mirror` app): the project
+    # first, bench/ last (for the modules' own `from common import ...`), and the step's module
+    # loaded from its file under a name of its own.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+    sys.path.insert(0, str(ROOT))
+    sys.path.append(str(HERE))
+    spec = importlib.util.spec_from_file_location(f"bench_step_{module_name}", HERE / f"{module_name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
     parameters = inspect.signature(module.measure).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     kwargs = {k: v for k, v in options.items() if takes_any or k in parameters}
