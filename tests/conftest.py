@@ -46,6 +46,16 @@ def pytest_collection_modifyitems(config, items):
     return result
 
 
+@pytest.fixture(autouse=True)
+def _no_language_left_active():
+    """A test that activates a language (translation.activate) must not leave it to the next test
+    on the same worker: each test starts with the settings' language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 # --------------------------------------------------------------------------- database roles
 
 @pytest.fixture(scope="session")
