@@ -10,39 +10,17 @@ import uuid
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from access import services as access_services
-from core import live
-from live import anomalies
-from tests.conftest import code_for, make_device, make_event, sell
+from tests.conftest import code_for, make_device, sell
+# The live feed tests' fixtures: rate limits reset and the feed flushed per test, a generated event.
+from tests.live.test_live_consumer import _fresh_rate_limits, ev, session_for  # noqa: F401 (fixtures)
 from tickets import holds
 from tickets.models import Ticket
-from tickets.services import generate_tickets
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DESK_KINDS = {"snapshot", "sales", "feed", "pong"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    anomalies.reset_rate_limits()
-    yield
-    live.flush()
-
-
-@pytest.fixture
-def ev(transactional_db):
-    event = make_event()
-    generate_tickets(event_id=event.event_id)
-    return event
-
-
-def session_for(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
 
 
 @pytest.fixture
