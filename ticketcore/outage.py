@@ -12,13 +12,14 @@ request so the 500 can be replaced here."""
 from __future__ import annotations
 
 import logging
+import select
 import sys
 import time
 
 import psycopg
 from django.conf import settings
-from django.core.signals import got_request_exception
-from django.db import InterfaceError, InternalError, OperationalError
+from django.core.signals import got_request_exception, request_started
+from django.db import InterfaceError, InternalError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,26 @@ def unavailable_response(request) -> HttpResponse:
     return response
 
 
+def discard_dropped_connections(**kwargs) -> None:
+    """At the start of each request, close a kept connection (CONN_MAX_AGE) that the server or a
+    proxy in between has already closed, so the request opens a fresh one instead of failing once
+    on the dead socket. An idle connection has nothing to read: a readable socket means the peer
+    closed it (EOF) or sent a FATAL (administrator shutdown, a failover's HAProxy dropping
+    sessions). One non-blocking poll per request, no round trip (CONN_HEALTH_CHECKS would add a
+    `SELECT 1` to every scan). A host that vanished without closing anything still fails the first
+    request, after DB_TCP_USER_TIMEOUT_MS."""
+    for conn in connections.all(initialized_only=True):
+        raw = conn.connection
+        if raw is None or conn.in_atomic_block:
+            continue
+        try:
+            dropped = raw.closed or bool(select.select([raw.pgconn.socket], [], [], 0)[0])
+        except (OSError, ValueError, psycopg.OperationalError):
+            dropped = True
+        if dropped:
+            conn.close()
+
+
 def _mark(sender, request=None, **kwargs):
     if request is not None and is_database_outage(sys.exc_info()[1]):
         setattr(request, _MARK, True)
@@ -64,6 +85,7 @@ class DatabaseOutageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         got_request_exception.connect(_mark, dispatch_uid="ticketcore.outage")
+        request_started.connect(discard_dropped_connections, dispatch_uid="ticketcore.outage.dropped")
 
     def __call__(self, request):
         response = self.get_response(request)

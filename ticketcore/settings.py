@@ -153,8 +153,9 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A health-check ping is one more round trip on every request (the scan path is one query in
-# all). Off by default: Django discards a connection that errored, so after a database restart
-# each worker fails at most one request and reconnects. Turn on where restarts are frequent.
+# all). Off by default: a kept connection the server or a proxy closed is noticed without a round
+# trip at the start of the next request and replaced (ticketcore/outage.py
+# `discard_dropped_connections`); one whose host vanished silently fails one request per thread.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 # The scan's one query is a server-side prepared statement (access/fastpath.py `_PreparedCursor`):
 # psycopg only prepares when the connection allows it. Django's own queries use client-side

@@ -164,7 +164,36 @@ def test_database_outage_answers_503_with_retry_after_and_recovers(proxied_web, 
     proxy.start()
     status, _, body = scan("A-2", retried)  # the scanner retries the same scan: it goes through
     assert (status, json.loads(body)["result"]) == (200, "accepted"), body
-    assert call(url, "/readyz")[0] == 200
+    # Every request thread kept a connection from before the outage: none of them fails on it.
+    assert [call(url, "/readyz")[0] for _ in range(12)] == [200] * 12
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_before_the_request_uses_it(client, settings):
+    """A connection kept between requests (CONN_MAX_AGE) whose server process was terminated (a
+    restart, an administrator, a failover dropping sessions) is noticed at the start of the next
+    request and replaced: that request succeeds instead of failing once on the dead socket."""
+    import select
+    import time
+
+    import psycopg
+
+    settings.DEBUG = False
+    assert client.get("/readyz").status_code == 200
+    assert connection.connection is not None, "the connection is kept between requests"
+    pid = connection.connection.info.backend_pid
+    db = connection.settings_dict
+    with psycopg.connect(dbname=db["NAME"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
+                         user=db["USER"], autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
+    deadline = time.monotonic() + 10
+    while not select.select([connection.connection.pgconn.socket], [], [], 0.1)[0]:
+        assert time.monotonic() < deadline, "the terminated backend's socket never became readable"
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 200, response.content
+        assert connection.connection.info.backend_pid != pid
+    finally:
+        connection.close()  # a failure here must not hand the dead connection to the next test
 
 
 def test_readyz_fails_on_a_read_only_database_connection(transactional_db):
