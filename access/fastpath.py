@@ -23,6 +23,9 @@ What this module restates from the DRF path, and must keep in step with:
   falls back (the DRF path retries under the row lock); other database errors propagate to the
   same middleware as on the DRF path (503 with Retry-After).
 - Rendering: `json.dumps` instead of DRF's JSONRenderer (same fields; only the spacing differs).
+- Under the RSGI front the plain scan reaches this through the scan lane (ticketcore/scan_lane.py,
+  docs/adr/0035), which runs the middlewares that act on it; what it declines there comes back
+  through Django's path marked `DECLINED` and goes straight to the DRF path.
 The decision itself (`access_scan_ticket`) and what follows a scan (`services._finish`: live feed,
 anomaly checks) are the same code on both paths.
 
@@ -42,6 +45,7 @@ Tests that pin it (if the fast path silently fell back, the first two would fail
 - tests/ticketcore/test_outage.py::test_database_outage_answers_503_with_retry_after_and_recovers,
   ::test_writes_refused_by_a_read_only_database_are_503_not_500
 - tests/access/test_scan_concurrency.py::test_fifty_simultaneous_entries_over_http
+- tests/ticketcore/test_scan_lane.py: the lane's answers against Django's, header by header
 """
 from __future__ import annotations
 
@@ -63,12 +67,15 @@ from devices.models import hash_token
 from devices.throttling import ScanThrottle
 from events import codes
 
+# Set in a request's environ by the web front's scan lane (ticketcore/scan_lane.py) when this
+# fast path already declined the request there: the view goes straight to its DRF path.
+DECLINED = "ticketcore.scan_lane.declined"
 _SCAN_BY_TOKEN = "SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def fast_scan_response(request) -> HttpResponse | None:
     """The fast path's answer to a request, or None: the DRF path must answer."""
-    if request.method != "POST" or request.content_type != "application/json":
+    if request.method != "POST" or request.content_type != "application/json" or DECLINED in request.META:
         return None
     token = device_token_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
     if token is None:

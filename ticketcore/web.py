@@ -14,7 +14,8 @@ event loop instead, where waiting costs a coroutine, not a thread:
   client that misses it gets 408 and no thread ever saw it;
 - only then is the request put on this process's pool of WEB_THREADS threads, which run the
   WSGI application (`ticketcore.wsgi.application`, unchanged) and send the response themselves,
-  so the answer does not wait for the loop;
+  so the answer does not wait for the loop; the plain scan is answered by the scan lane
+  (ticketcore/scan_lane.py) without Django's whole request cycle, unless WEB_SCAN_LANE=false;
 - a streaming response (CSV exports, files) is sent as it is produced, through a pipe that
   granian reads only as fast as the client takes it (ticketcore/web_stream.py, docs/adr/0030).
 """
@@ -32,6 +33,8 @@ import threading
 from ticketcore import web_stream
 from ticketcore.wsgi import application as wsgi_application
 
+from ticketcore.scan_lane import ScanLane  # noqa: E402,I001  (imports models: after Django's set-up)
+
 log = logging.getLogger(__name__)
 
 THREADS = int(os.environ.get("WEB_THREADS", "4"))
@@ -39,6 +42,8 @@ BODY_TIMEOUT_S = float(os.environ.get("WEB_BODY_TIMEOUT_S", "10"))
 BODY_MIN_RATE = int(os.environ.get("WEB_BODY_MIN_RATE", "50000"))  # bytes/s, added to the deadline
 SCAN_PATH = "/api/v1/scan"
 SCAN_MAX_BODY = 8192  # a scan is a code of at most 2,000 characters plus three short fields
+# The plain scan answered without Django's whole request cycle (ticketcore/scan_lane.py, ADR 0035).
+SCAN_LANE = os.environ.get("WEB_SCAN_LANE", "true").lower() not in ("0", "false", "no", "off")
 
 
 def _max_body() -> int:
@@ -117,8 +122,9 @@ class _Response:
 class WebApplication:
     """RSGI application: bodies on the loop with a deadline, the WSGI app on a thread pool."""
 
-    def __init__(self, app, threads: int = THREADS):
+    def __init__(self, app, threads: int = THREADS, lane: bool = SCAN_LANE):
         self.app = app
+        self.lane = ScanLane() if lane else None
         self.threads = threads
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -134,8 +140,15 @@ class WebApplication:
         while True:
             fut, scope, proto, body = jobs.get()
             try:
+                environ = build_environ(scope, body)
+                if self.lane is not None and scope.path == SCAN_PATH and scope.method == "POST":
+                    answer = self.lane.answer(environ)
+                    if answer is not None:
+                        proto.response_bytes(*answer)
+                        continue  # (the finally below still resolves the request)
+                    environ["wsgi.input"] = io.BytesIO(body)  # Django's full path reads the body again
                 response = _Response()
-                chunks = app(build_environ(scope, body), response)
+                chunks = app(environ, response)
                 if isinstance(chunks, list):  # ticketcore.wsgi hands complete responses over as one list
                     proto.response_bytes(response.status, response.headers, b"".join(chunks))
                 else:

@@ -1,0 +1,245 @@
+"""The scan lane (ticketcore/scan_lane.py, docs/adr/0035) answers exactly what Django's whole
+request cycle answers: for the same request, the same status, body and headers, every header
+included; and what the fast path declines reaches Django's path untouched, tried once.
+
+Each case sends one request through the lane and the same request (same scan_id) through a fresh
+Django WSGI handler built with the same settings: the scan is idempotent by scan_id, so the second
+answer is the first one replayed, and any difference is the request cycle's."""
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.handlers.wsgi import WSGIHandler
+
+from access.fastpath import DECLINED
+from access.models import Scan
+from devices import throttling
+from devices.models import hash_token
+from tests.conftest import code_for, make_device, make_event, sell
+from tickets.services import generate_tickets
+from ticketcore.scan_lane import RUN, SKIPPED, ScanLane
+from ticketcore.web import SCAN_PATH, build_environ
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Headers(dict):
+    """granian's scope.headers: a mapping of lower-case names."""
+
+
+def environ_for(token: str | None, body: dict, *, host: str = "testserver", extra: dict | None = None) -> dict:
+    raw = json.dumps(body).encode()
+    headers = Headers({"host": host, "content-type": "application/json", "content-length": str(len(raw)),
+                       **({"authorization": f"Device {token}"} if token else {}), **(extra or {})})
+    scope = SimpleNamespace(server="127.0.0.1:8001", method="POST", path=SCAN_PATH, query_string="",
+                            http_version="1.1", client="10.0.0.7:50000", scheme="http", headers=headers,
+                            authority=host)
+    return build_environ(scope, raw)
+
+
+def through_django(environ: dict):
+    environ = {**environ, "wsgi.input": io.BytesIO(environ["wsgi.input"].getvalue())}
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=int(status.split(" ", 1)[0]), headers=headers)
+
+    response = WSGIHandler()(environ, start_response)  # built now: the middlewares read today's settings
+    try:
+        body = b"".join(response)
+    finally:
+        response.close()
+    return answer["status"], answer["headers"], body
+
+
+def through_lane(environ: dict):
+    environ = {**environ, "wsgi.input": io.BytesIO(environ["wsgi.input"].getvalue())}
+    return ScanLane().answer(environ)
+
+
+def same(lane_answer, django_answer):
+    assert lane_answer is not None, "the lane declined a plain scan"
+    (ls, lh, lb), (ds, dh, db) = lane_answer, django_answer
+    assert ls == ds
+    assert lb == db
+    assert sorted((k.lower(), v) for k, v in lh) == sorted((k.lower(), v) for k, v in dh)
+
+
+@pytest.fixture
+def door():
+    event = make_event()
+    generate_tickets(event_id=event.event_id)
+    sell(event, "A-1", "A-2", "A-3", "A-4", "A-5", "B-1")
+    _, token = make_device(event)
+    return event, token
+
+
+CASES = {
+    "accepted": ("A-1", {}),
+    "spanish": ("A-2", {"accept-language": "es-ES,es;q=0.9"}),
+    "language cookie over the browser's": ("A-3", {"accept-language": "es", "cookie": "django_language=en"}),
+    "forged code": (None, {}),
+}
+
+
+@pytest.mark.parametrize("lane_first", [True, False], ids=["lane first", "django first"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_lane_answers_what_django_answers(door, case, lane_first):
+    event, token = door
+    seat, extra = CASES[case]
+    code = code_for(event, seat) if seat else code_for(event, "A-5")[:-4] + "AAAA"
+    environ = environ_for(token, {"code": code, "direction": "in", "scan_id": str(uuid.uuid4())}, extra=extra)
+    if lane_first:
+        lane = through_lane(environ)
+        django = through_django(environ)
+    else:
+        django = through_django(environ)
+        lane = through_lane(environ)
+    same(lane, django)
+    assert lane[0] == 200 and json.loads(lane[2])["result"] == ("rejected" if seat is None else "accepted")
+    assert Scan.objects.filter(scan_id=json.loads(lane[2])["scan_id"]).count() == 1
+
+
+def test_a_second_entry_and_https_headers_match_too(door, settings):
+    """Behind the TLS proxy (X-Forwarded-Proto): HSTS and the other security headers, and the
+    already_inside answer with its first_entry."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+    event, token = door
+    proto = {"x-forwarded-proto": "https"}
+    first = environ_for(token, {"code": code_for(event, "A-4"), "direction": "in", "scan_id": str(uuid.uuid4())},
+                        extra=proto)
+    assert json.loads(through_lane(first)[2])["result"] == "accepted"
+    again = environ_for(token, {"code": code_for(event, "A-4"), "direction": "in", "scan_id": str(uuid.uuid4())},
+                        extra=proto)
+    lane = through_lane(again)
+    same(lane, through_django(again))
+    assert json.loads(lane[2])["reason"] == "already_inside"
+    assert ("Strict-Transport-Security", "max-age=3600") in lane[1]
+
+
+def test_an_error_inside_the_scan_is_djangos_500(door, monkeypatch):
+    from access import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug after the scan was recorded")
+
+    monkeypatch.setattr(services, "_finish", broken)
+    event, token = door
+    environ = environ_for(token, {"code": code_for(event, "A-5"), "direction": "in", "scan_id": str(uuid.uuid4())})
+    lane = through_lane(environ)
+    same(lane, through_django(environ))
+    assert lane[0] == 500 and json.loads(lane[2])["error"]["code"] == "server_error"
+
+
+def throttle_count(token: str) -> int:
+    ident = hash_token(token)[:24]
+    return sum(entry[0] + entry[1] for key, entry in throttling._counts.items() if f":{ident}:" in key)
+
+
+def test_what_the_fast_path_declines_goes_to_django_once(door):
+    """An unknown token: the lane declines, marks the request, and Django's path answers the 401
+    without trying the fast path (and counting the throttle) a second time."""
+    event, _ = door
+    stranger = "x" * 43
+    environ = environ_for(stranger, {"code": code_for(event, "B-1"), "direction": "in", "scan_id": str(uuid.uuid4())})
+    assert through_lane(environ) is None
+    lane_env = {**environ, "wsgi.input": io.BytesIO(environ["wsgi.input"].getvalue())}
+    assert ScanLane().answer(lane_env) is None and lane_env[DECLINED] is True
+    counted = throttle_count(stranger)
+    lane_env["wsgi.input"] = io.BytesIO(environ["wsgi.input"].getvalue())
+    status, _, body = through_django(lane_env)
+    assert status == 401 and json.loads(body)["error"]["code"] in {"unauthenticated", "invalid_token", "not_authenticated"}, body
+    assert throttle_count(stranger) == counted, "the declined request went through the fast path again"
+    through_django(environ)  # without the mark, Django's own path tries the fast path first
+    assert throttle_count(stranger) == counted + 1
+
+
+@pytest.mark.parametrize("problem", ["host not allowed", "https redirect"])
+def test_requests_django_answers_itself_are_left_to_django_before_anything_is_recorded(door, settings, problem):
+    event, token = door
+    scan_id = str(uuid.uuid4())
+    body = {"code": code_for(event, "B-1"), "direction": "in", "scan_id": scan_id}
+    if problem == "host not allowed":
+        environ = environ_for(token, body, host="evil.example")
+        expected = 400
+    else:
+        settings.SECURE_SSL_REDIRECT = True
+        environ = environ_for(token, body)
+        expected = 301
+    assert through_lane(environ) is None
+    assert not Scan.objects.filter(scan_id=scan_id).exists()
+    assert through_django(environ)[0] == expected
+
+
+def test_every_middleware_is_run_or_skipped_by_the_lane_for_a_reason():
+    """A middleware added to settings.MIDDLEWARE must be placed: run by the lane (in
+    ticketcore/scan_lane.py), or listed as a no-op for a fast-path scan with why."""
+    unplaced = [name for name in django_settings.MIDDLEWARE if name not in RUN and name not in SKIPPED]
+    assert unplaced == []
+    assert [name for name in django_settings.MIDDLEWARE if name in RUN] == list(RUN), "the lane's order is Django's"
+
+
+class FakeProto:
+    """What granian hands an RSGI application for one HTTP request: the body, and the answer."""
+
+    def __init__(self, body: bytes):
+        self.body, self.answer = body, None
+
+    async def __call__(self):
+        return self.body
+
+    def response_bytes(self, status, headers, body):
+        self.answer = (status, headers, body)
+
+    def response_empty(self, status, headers):
+        self.answer = (status, headers, b"")
+
+
+def test_the_web_front_sends_the_plain_scan_down_the_lane_and_the_rest_to_django(door):
+    """ticketcore/web.py's threads: a plain scan never reaches the WSGI application; a declined
+    one does, once; with WEB_SCAN_LANE=false every scan does."""
+    import asyncio
+
+    from ticketcore.web import WebApplication
+    from ticketcore.wsgi import application
+
+    event, token = door
+    calls = []
+
+    def counting(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return application(environ, start_response)
+
+    codes = {seat: code_for(event, seat) for seat in ("A-1", "A-2")}  # the database, before the loop
+
+    async def serve(app, token_, seat):
+        raw = json.dumps({"code": codes[seat], "direction": "in", "scan_id": str(uuid.uuid4())}).encode()
+        headers = Headers({"host": "testserver", "content-type": "application/json", "content-length": str(len(raw)),
+                           "authorization": f"Device {token_}"})
+        scope = SimpleNamespace(proto="http", server="127.0.0.1:8001", method="POST", path=SCAN_PATH,
+                                query_string="", http_version="1.1", client="10.0.0.7:50000", scheme="http",
+                                headers=headers, authority="testserver")
+        proto = FakeProto(raw)
+        await app.__rsgi__(scope, proto)
+        return proto.answer
+
+    async def night():
+        lane_app, plain_app = WebApplication(counting, threads=1), WebApplication(counting, threads=1, lane=False)
+        for app in (lane_app, plain_app):
+            app.__rsgi_init__(asyncio.get_running_loop())
+        answers = [await serve(lane_app, token, "A-1"), await serve(lane_app, "y" * 43, "A-2")]
+        seen_with_lane = list(calls)
+        answers.append(await serve(plain_app, token, "A-2"))
+        return answers, seen_with_lane
+
+    (plain, stranger, without_lane), seen_with_lane = asyncio.run(night())
+    assert plain[0] == 200 and json.loads(plain[2])["result"] == "accepted"
+    assert stranger[0] == 401
+    assert seen_with_lane == [SCAN_PATH], "only the declined scan reached Django"
+    assert without_lane[0] == 200 and calls == [SCAN_PATH, SCAN_PATH]

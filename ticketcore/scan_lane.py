@@ -1,0 +1,98 @@
+"""The scan lane: the RSGI front (ticketcore/web.py) answers the plain online scan by calling the
+fast path (access/fastpath.py) without Django's whole request cycle (docs/adr/0035).
+
+A plain scan (POST /api/v1/scan, `Authorization: Device`, a JSON body, a ticket code) goes
+through ten middlewares, the URL resolver and the view's dispatch before the fast path answers it
+in one database round trip; eight of those layers do nothing to it. Measured through the HTTP
+stack, skipping them takes a fifth to a third of granian's CPU per scan (docs/benchmarks.md).
+
+The lane does not restate what the middlewares do: it runs the ones that act on a scan's answer,
+as the same Django classes with the project's settings, in Django's order:
+
+- `SecurityMiddleware` and `CommonMiddleware` decide first: a request they would answer
+  themselves (an HTTPS redirect, a `Host` outside ALLOWED_HOSTS, a refused user agent, a `www.`
+  redirect) is handed to Django's full path untouched, before anything is recorded;
+- `LocaleMiddleware` activates the request's language, then adds `Content-Language`/`Vary`;
+- `request_started` and `request_finished` are sent, so connection housekeeping
+  (`close_old_connections`, `discard_dropped_connections`) runs per request as it does in Django;
+- a database outage is the 503 of `DatabaseOutageMiddleware`; any other exception becomes
+  Django's own 500 (`response_for_exception`: logged, `got_request_exception`, handler500);
+- the response passes through `XFrameOptionsMiddleware`, `CommonMiddleware` (Content-Length),
+  `LocaleMiddleware` and `SecurityMiddleware` (nosniff, Referrer-Policy, COOP, HSTS).
+
+The other middlewares are listed in `SKIPPED` with the reason each is a no-op for a fast-path scan;
+a middleware added to settings.MIDDLEWARE and in neither list fails a test. When the fast path
+declines (a credential, an unknown or revoked token, the throttle, a malformed body, a racing
+write), the request goes to Django's full path with `DECLINED` set in its environ, and the view
+goes straight to its DRF path instead of trying the fast path a second time (which would count
+the throttle twice). tests/ticketcore/test_scan_lane.py compares the lane's answers, status, body
+and every header, with Django's for the same requests."""
+from __future__ import annotations
+
+from django.core import signals
+from django.core.handlers.exception import response_for_exception
+from django.core.handlers.wsgi import WSGIRequest, get_script_name
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.middleware.security import SecurityMiddleware
+from django.urls import set_script_prefix
+
+from access.fastpath import DECLINED, fast_scan_response
+from core.i18n import LocaleMiddleware
+from ticketcore.outage import is_database_outage, unavailable_response
+
+# settings.MIDDLEWARE entries the lane runs (the classes above) and those it skips, with why.
+RUN = (
+    "ticketcore.outage.DatabaseOutageMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "core.i18n.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+)
+SKIPPED = {
+    "whitenoise.middleware.WhiteNoiseMiddleware": "serves STATIC_URL paths only",
+    "django.contrib.sessions.middleware.SessionMiddleware": "the fast path never reads the session",
+    "django.middleware.csrf.CsrfViewMiddleware": "the scan view is csrf_exempt and sets no CSRF cookie",
+    "django.contrib.auth.middleware.AuthenticationMiddleware": "a lazy request.user the fast path never reads",
+    "django.contrib.messages.middleware.MessageMiddleware": "no messages on an API answer",
+    "axes.middleware.AxesMiddleware": "acts only on a lockout, which only a login raises",
+}
+
+
+def _unused(request):  # the middlewares' get_response: the lane calls their hooks itself
+    raise AssertionError("the scan lane does not chain middlewares")
+
+
+class ScanLane:
+    def __init__(self) -> None:
+        self.security = SecurityMiddleware(_unused)
+        self.locale = LocaleMiddleware(_unused)
+        self.common = CommonMiddleware(_unused)
+        self.xframe = XFrameOptionsMiddleware(_unused)
+
+    def answer(self, environ: dict) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """(status, headers, body) for a scan the fast path answers, else None: Django's full path
+        must answer `environ` (its body is read again from `wsgi.input`, which the caller resets)."""
+        try:
+            request = WSGIRequest(environ)
+            if self.security.process_request(request) is not None or self.common.process_request(request) is not None:
+                return None
+        except Exception:  # DisallowedHost, a refused user agent...: Django's path answers them (400/403)
+            return None
+        set_script_prefix(get_script_name(environ))
+        signals.request_started.send(sender=ScanLane, environ=environ)
+        try:
+            self.locale.process_request(request)
+            response = fast_scan_response(request)
+        except Exception as exc:
+            response = unavailable_response(request) if is_database_outage(exc) else response_for_exception(request, exc)
+        if response is None:
+            environ[DECLINED] = True
+            return None
+        for layer in (self.xframe, self.common, self.locale, self.security):
+            response = layer.process_response(request, response)
+        headers = [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())]
+        try:
+            return response.status_code, headers, response.content
+        finally:
+            response.close()  # request_finished, as Django's WSGI handler has the server do
