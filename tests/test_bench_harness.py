@@ -135,3 +135,18 @@ def test_gate_counts_figures_are_found_under_the_names_a_module_may_give_them(ga
     rows = {name: value for name, value, _, _ in load_run_all().summary_rows({"gate_counts": gate_counts})}
     assert rows["gate_counts at 3,000,000 scans"] == "7.0 ms"
     assert rows["gate_counts at 3,000 scans"] == "2.0 ms"
+
+
+@pytest.mark.parametrize("fill, second_half, rate_verdict, lag_verdict", [
+    (1_040.0, 0.9, "met", "met"),        # faster than the doors, lag flat
+    (700.0, 0.9, "NOT met", "met"),      # the rush ran slower than the doors accepted
+    (1_040.0, 4.5, "met", "NOT met"),    # the lag grew through the rush
+])
+def test_mirror_rush_is_judged_against_the_same_runs_doors_and_its_own_first_half(fill, second_half, rate_verdict,
+                                                                                  lag_verdict):
+    figures = {"scan_http": {"http_accepted_per_s": 975.0},
+               "mirror": {"mirror_fill_per_s": fill, "mirror_drain_per_s": fill, "mirror_lag_max_s": second_half,
+                          "mirror_lag_first_half_max_s": 0.8, "mirror_lag_second_half_max_s": second_half}}
+    rows = {name: (value, verdict) for name, value, _, verdict in load_run_all().summary_rows(figures)}
+    assert rows["mirror: rush rate / this run's HTTP accepted scans/s"][1] == rate_verdict
+    assert rows["mirror: max lag during the rush"][1] == lag_verdict
