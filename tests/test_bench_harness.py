@@ -42,6 +42,7 @@ def bench_database():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.timeout(900)  # a quick run is 2-4 minutes; on a machine shared with other suites, up to 10
 def test_quick_run_prints_the_scan_figures_with_numbers_and_records_a_history_line(tmp_path, bench_database):
     history = tmp_path / "history.md"
     history.write_text("# Benchmarks\n\nSome text.\n")
