@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from counters.vocabulary import BUSY_GAP_S as COUNTED_BUSY_GAP_S
+from counters.vocabulary import LANE_SLACK
 
 # ServiceRate.method when the rate was measured from back-to-back scans (people were waiting).
 MEASURED_FROM_GAPS = "back_to_back_gaps"
@@ -46,7 +47,7 @@ SUSTAINED_TOP = 3
 SATURATION_UTILISATION = 0.85
 # A lane is open at minute t if its phone scanned within this many minutes of t (either side):
 # a phone idle for a minute between two people is still a lane.
-LANE_OPEN_SLACK_MIN = 2
+LANE_OPEN_SLACK_MIN = LANE_SLACK  # kept by the counters' fold too (counters/vocabulary.py)
 # Never suggest more lanes than this (a bound for the search, far above any real gate).
 MAX_LANES = 500
 
@@ -226,9 +227,14 @@ def lanes_for_target_wait(arrivals: Sequence[float], lane_rate_per_min: float | 
         return 0
     if not lane_rate_per_min or lane_rate_per_min <= 0:
         return None
-    # The wait only shrinks as lanes are added, so a binary search over n finds the fewest.
+    # The wait only shrinks as lanes are added, so a binary search over n finds the fewest. With
+    # enough lanes to serve every minute's arrivals within the minute nobody waits: the answer is
+    # at most that many, which keeps the search short.
     lo, hi = 1, max_lanes
-    if max_wait_s(arrivals, hi * lane_rate_per_min) > target_wait_s + _EPSILON:
+    enough = math.ceil(max(arrivals) / lane_rate_per_min)
+    if enough < max_lanes:
+        hi = max(1, enough)
+    elif max_wait_s(arrivals, hi * lane_rate_per_min) > target_wait_s + _EPSILON:
         return None
     while lo < hi:
         mid = (lo + hi) // 2
