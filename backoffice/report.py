@@ -1,12 +1,15 @@
 """The post-event report (GET /api/v1/events/{event_id}/report and the admin's report page): what
 happened at the doors, read from the scan counters, with sales and box-office money.
 
-All figures come from one REPEATABLE READ snapshot. The door figures are a handful of aggregates
-over the counters that the database keeps in each scan's own transaction (counters/,
-docs/adr/0033): per gate, phone and minute, per reason, per gap. Their cost grows with the
-night's minutes and phones, not with its scans; Python then works on per-minute rows. The
-counters reproduce the definitions below exactly (`manage.py check_counters` recounts them from
-the scan log); zones' sold and admitted tickets and the sales come from the tickets themselves.
+All figures come from one REPEATABLE READ snapshot, and none from the scan log or a pass over the
+tickets (docs/adr/0033, "The report in constant time"): the door figures from the rollups the
+counters' fold keeps per gate and minute (with the lanes open), per phone and per zone and minute,
+plus the few rows not folded yet; sales from the sales counters; the admitted tickets from their
+count as of the event's last accepted entry. Their cost follows the night's minutes x gates, never
+its scans. Each phone's night minute by minute (first and last minute, timeline) costs phones x
+minutes and is a section of its own (`report_devices`, /report/devices). The counters reproduce
+the definitions below exactly (`manage.py check_counters` recounts them from the scan log and the
+tickets).
 
 Definitions (the page says the same in words; docs/adr/0028):
 - A scan's **time** is when it happened at the door: the corrected device time of an offline
@@ -56,29 +59,14 @@ DEFAULT_TARGET_WAIT_S = 300
 REPORT_WORK_MEM = "64MB"
 MAX_TARGET_WAIT_S = 24 * 3600
 
-def _minutes(rows: list[tuple], at: int) -> list[tuple]:
-    """Rows whose column `at` is a minute in epoch seconds (or None), with a UTC datetime there."""
-    seen: dict[int, datetime] = {}
-
-    def minute(seconds):
-        if seconds is None:
-            return None
-        value = seen.get(seconds)
-        if value is None:
-            value = seen[seconds] = datetime.fromtimestamp(seconds, dt_timezone.utc)
-        return value
-
-    return [(*r[:at], minute(r[at]), *r[at + 1:]) for r in rows]
-
-
 def _read(cur, event: Event) -> dict:
     params = {"event": event.event_id}
     cur.execute(_GATE_MINUTES_SQL, params)
-    data = {"gate_minutes": _minutes(cur.fetchall(), 1)}
+    data = {"gate_minutes": cur.fetchall()}
     cur.execute(_PHONES_SQL, params)
     data["phones"] = cur.fetchall()
     cur.execute(_ZONE_MINUTES_SQL, params)
-    data["zone_minutes"] = _minutes(cur.fetchall(), 2)
+    data["zone_minutes"] = cur.fetchall()
     cur.execute(_REJECTIONS_SQL, params)
     data["rejections"] = cur.fetchall()
     cur.execute(_GAPS_SQL, params)
@@ -89,11 +77,11 @@ def _read(cur, event: Event) -> dict:
     # What the fold's per-gate counts leave open, from the per-phone rows of a few minutes: the
     # lanes near the night's edges and near rows not folded yet, the busiest lane-minutes of the
     # gates with too few back-to-back gaps to measure their rate.
-    minutes, _truncated = _night(event, data)
-    data["settled_lanes"] = doors.settle_lanes(cur, event.event_id, doors.unsettled(data["gate_minutes"], minutes),
-                                               minutes)
-    quiet = sorted(cp for cp, histogram in _gaps(data).items() if flow.service_time_from_gaps(histogram) is None)
-    quiet += sorted({r[0] for r in data["gate_minutes"] if r[0] is not None} - set(_gaps(data)))
+    minutes, truncated = data["night"] = _night(event, data)
+    unsettled, gates = doors.unsettled(data["gate_minutes"], minutes, truncated)
+    data["settled_lanes"] = doors.settle_lanes(cur, event.event_id, unsettled, minutes)
+    gaps = _gaps(data)
+    quiet = sorted(cp for cp in gates if flow.service_time_from_gaps(gaps.get(cp, {})) is None)
     data["busiest"] = doors.busiest_lane_minutes(cur, event.event_id, quiet, minutes)
     return data | {
         "checkpoints": list(Checkpoint.objects.filter(event_id=event.event_id).order_by("name", "checkpoint_id")
@@ -149,7 +137,7 @@ def event_report(event_id: str, *, target_wait_s: int = DEFAULT_TARGET_WAIT_S) -
 def _read_phones(cur, event: Event) -> dict:
     params = {"event": event.event_id}
     cur.execute(_GATE_MINUTES_SQL, params)
-    data = {"gate_minutes": _minutes(cur.fetchall(), 1)}
+    data = {"gate_minutes": cur.fetchall()}
     cur.execute(_PHONES_SQL, params)
     data["phones"] = cur.fetchall()
     minutes, _truncated = _night(event, data)
@@ -174,20 +162,22 @@ def report_devices(event_id: str) -> dict | None:
 # --------------------------------------------------------------------------- building
 
 def _night(event: Event, data: dict) -> tuple[list[datetime], bool]:
-    opens = event.doors_open_at.replace(second=0, microsecond=0)
-    closes = event.doors_close_at
+    """The night's minutes (UTC datetimes); rows give their minutes as epoch seconds."""
+    opens = event.doors_open_at.replace(second=0, microsecond=0).timestamp()
+    closes = event.doors_close_at.timestamp()
     seen = [r[1] for r in data["gate_minutes"] if r[8] and opens <= r[1] <= closes]  # r[8]: a row of scans
     if not seen:
         return [], False
-    return tl.minute_range(min(seen), max(seen))
+    return tl.minute_range(datetime.fromtimestamp(min(seen), dt_timezone.utc),
+                           datetime.fromtimestamp(max(seen), dt_timezone.utc))
 
 
 def build(event: Event, data: dict, *, target_wait_s: int) -> dict:
     tz = event.timezone
-    minutes, truncated = _night(event, data)
-    index = {m: i for i, m in enumerate(minutes)}
+    minutes, truncated = data.get("night") or _night(event, data)
+    index = {int(m.timestamp()): i for i, m in enumerate(minutes)}  # rows' minutes are epoch seconds
     n = len(minutes)
-    first = minutes[0] if minutes else None
+    first = int(minutes[0].timestamp()) if minutes else None
     names = dict(data["checkpoints"])
     devices = {d["device_id"]: d for d in data["devices"]}
 

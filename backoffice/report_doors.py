@@ -12,7 +12,6 @@ from datetime import datetime
 
 from access.vocabulary import ScanMode
 from backoffice import flow
-from backoffice import report_timeline as tl
 from backoffice.report_sql import _BUSIEST_LANE_MINUTES_SQL, _PHONE_NIGHT_SQL, _PHONES_AT_SQL
 
 
@@ -34,49 +33,51 @@ class Doors:
         return table.get(cp) or [0] * self.n
 
 
-def _per_gate(table: dict, cp: str, n: int) -> list:
-    series = table.get(cp)
-    if series is None:
-        series = table[cp] = [0] * n
-    return series
-
-
-def unsettled(gate_rows: list[tuple], minutes: list[datetime]) -> set:
+def unsettled(gate_rows: list[tuple], minutes: list[datetime], truncated: bool) -> tuple[set, set]:
     """The (gate, minute index) whose lanes the fold's counts do not settle: near a gate-minute not
     folded yet, and at the night's edges of a gate with scans just outside the night (the fold
-    counts the lanes they open; the night's series does not)."""
+    counts the lanes they open; the night's series does not). And the gates with rows."""
     n, slack = len(minutes), flow.LANE_OPEN_SLACK_MIN
-    if not n:
-        return set()
-    first, last = minutes[0], minutes[-1]
-    before, after = first - slack * tl.MINUTE, last + slack * tl.MINUTE
+    gates: set = set()
     out: set = set()
+    if not n:
+        return out, {r[0] for r in gate_rows if r[0] is not None}
+    first, last = _epoch(minutes[0]), _epoch(minutes[-1])
+    before, after = first - slack * 60, last + slack * 60
     edges = (*range(min(slack, n)), *range(max(0, n - slack), n))
     for cp, minute, *_counts, seen, unfolded in gate_rows:
-        if cp is None or not seen:
+        if cp is None:
+            continue
+        gates.add(cp)
+        if not seen:
             continue
         if before <= minute < first or last < minute <= after:
             out.update((cp, j) for j in edges)
         elif unfolded and first <= minute <= last:
-            i = int((minute - first) / tl.MINUTE)
+            i = (minute - first) // 60
             out.update((cp, j) for j in range(max(0, i - slack), min(n, i + slack + 1)))
-    return out
+    if truncated:  # the night was cut: what lies past the cut is outside it too
+        out.update((cp, j) for cp in gates for j in edges)
+    return out, gates
 
 
-def accumulate(gate_rows: list[tuple], phone_rows: list[tuple], index: dict[datetime, int],
-               first: datetime | None, settled: dict) -> Doors:
+def accumulate(gate_rows: list[tuple], phone_rows: list[tuple], index: dict[int, int], first: int | None,
+               settled: dict) -> Doors:
     """`gate_rows`: (gate or None, minute, entries, exits, accepted, rejected, arrivals, lanes,
-    seen, unfolded), a gate-minute possibly twice (folded and not yet folded); `phone_rows`:
-    (phone, mode, scans, late, longest delay); `index`: the night's minutes; `settled`: the lanes
-    open counted from the phones' rows at the `unsettled` (gate, minute index)."""
+    seen, unfolded), minutes in epoch seconds, a gate-minute possibly twice (folded and not yet
+    folded); `phone_rows`: (phone, mode, scans, late, longest delay); `index`: the night's minutes
+    (epoch seconds); `settled`: the lanes open counted from the phones' rows at the `unsettled`
+    (gate, minute index)."""
     n = len(index)
     doors = Doors(n=n, entries=[0] * n, exits=[0] * n)
     entries, exits = doors.entries, doors.exits
+    accepted_by, rejected_by = doors.gate_accepted, doors.gate_rejected
+    per_gate: dict = {}  # gate -> (entries, exits, arrivals, lanes)
     for cp, minute, n_in, n_out, accepted, rejected, arrivals, lanes, seen, _unfolded in gate_rows:
         i = index.get(minute)
         if cp is not None and seen:
-            doors.gate_accepted[cp] += accepted
-            doors.gate_rejected[cp] += rejected
+            accepted_by[cp] += accepted
+            rejected_by[cp] += rejected
         if i is None:
             if first is not None and minute < first:
                 doors.inside_before += n_in - n_out
@@ -85,14 +86,21 @@ def accumulate(gate_rows: list[tuple], phone_rows: list[tuple], index: dict[date
         exits[i] += n_out
         if cp is None:
             continue
-        if seen:
-            _per_gate(doors.gate_entries, cp, n)[i] += n_in
-            _per_gate(doors.gate_exits, cp, n)[i] += n_out
-            _per_gate(doors.arrivals, cp, n)[i] += arrivals
-        if lanes:
-            _per_gate(doors.lanes, cp, n)[i] += lanes
+        series = per_gate.get(cp)
+        if series is None:
+            series = per_gate[cp] = ([0] * n, [0] * n, [0] * n, [0] * n)
+        series[0][i] += n_in
+        series[1][i] += n_out
+        series[2][i] += arrivals
+        series[3][i] += lanes
     for (cp, i), lanes in settled.items():
-        _per_gate(doors.lanes, cp, n)[i] = lanes
+        series = per_gate.get(cp)
+        if series is None:
+            series = per_gate[cp] = ([0] * n, [0] * n, [0] * n, [0] * n)
+        series[3][i] = lanes
+    for cp, (gate_in, gate_out, gate_arrivals, gate_lanes) in per_gate.items():
+        doors.gate_entries[cp], doors.gate_exits[cp] = gate_in, gate_out
+        doors.arrivals[cp], doors.lanes[cp] = gate_arrivals, gate_lanes
     for phone, mode, count, late, delay in phone_rows:
         totals = doors.phone_totals[phone]
         totals["scans"] += count

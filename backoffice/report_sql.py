@@ -1,9 +1,9 @@
 """The post-event report's queries (backoffice/report.py runs them). The door figures are read
-from the counters that the database keeps in each scan's transaction (counters/, docs/adr/0033),
-never from the scan log: their cost grows with the night's minutes, gates and phones, not with its
-scans. Minutes come as epoch seconds (report.py turns the few distinct ones into datetimes: parsing
-tens of thousands of timestamps cost more than the queries). What the counters count, and how they are recounted from the log, is in
-counters/migrations/0002 (`counters_*_log`); `manage.py check_counters` compares the two."""
+from the counters (counters/, docs/adr/0033) and their fold-kept rollups (counters/migrations/0003),
+never from the scan log: their cost grows with the night's minutes and gates, not with its scans.
+Minutes come as epoch seconds (the report indexes them as such: building datetimes for thousands of
+rows cost more than the queries). What the counters count, and how they are recounted from the log,
+is in counters/migrations/0002 (`counters_*_log`); `manage.py check_counters` compares the two."""
 from __future__ import annotations
 
 from access.vocabulary import ScanResult

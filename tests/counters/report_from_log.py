@@ -88,8 +88,8 @@ def _shapes(event, rows: dict) -> dict:
             gate[(cp, minute)]["arrivals"] += fresh_in
         elif gap_cs is not None and fresh_gaps:
             gaps.append((cp, gap_cs, fresh_gaps))
-    gate_minutes = [(cp, minute, g["in"], g["out"], g["accepted"], g["rejected"], g["arrivals"], 0, True, False)
-                    for (cp, minute), g in gate.items()]
+    gate_minutes = [(cp, int(minute.timestamp()), g["in"], g["out"], g["accepted"], g["rejected"], g["arrivals"], 0,
+                     True, False) for (cp, minute), g in gate.items()]
     minutes, _ = report._night(event, {"gate_minutes": gate_minutes})
     index = {m: i for i, m in enumerate(minutes)}
     active: dict = defaultdict(lambda: [set() for _ in minutes])
@@ -99,10 +99,11 @@ def _shapes(event, rows: dict) -> dict:
             active[cp][index[minute]].update(d for d, c in per_phone.items() if c > 0)
             busiest[cp] += [c for c in per_phone.values() if c > 0]
     for cp, sets in active.items():
-        gate_minutes += [(cp, minutes[i], 0, 0, 0, 0, 0, lanes, False, False)
+        gate_minutes += [(cp, int(minutes[i].timestamp()), 0, 0, 0, 0, 0, lanes, False, False)
                          for i, lanes in enumerate(flow.lanes_open(sets)) if lanes]
     return {"gate_minutes": gate_minutes, "phones": [(d, m, *v) for (d, m), v in phones.items()], "gaps": gaps,
-            "zone_minutes": rows["zone_minutes"], "rejections": rows["rejections"],
+            "zone_minutes": [(*r[:2], int(r[2].timestamp()), *r[3:]) for r in rows["zone_minutes"]],
+            "rejections": rows["rejections"],
             "zone_tickets": rows["zone_tickets"], "settled_lanes": {},
             "busiest": {cp: sorted(c, reverse=True)[:flow.SUSTAINED_TOP] for cp, c in busiest.items()}}
 
