@@ -107,7 +107,12 @@ def sustained_lane_rate(lane_minute_counts: Iterable[int], *, top: int = SUSTAIN
 def service_rate(*, gaps_s: Iterable[float] | Mapping[float, int], lane_minute_counts: Iterable[int]) -> ServiceRate | None:
     """A lane's service rate: from back-to-back gaps when there are enough, else the sustained
     maximum; None when the gate served nobody."""
-    measured = service_time_from_gaps(gaps_s)
+    return service_rate_from(service_time_from_gaps(gaps_s), lane_minute_counts=lane_minute_counts)
+
+
+def service_rate_from(measured: tuple[float, int] | None, *, lane_minute_counts: Iterable[int]) -> ServiceRate | None:
+    """service_rate given the median back-to-back gap and its samples (`service_time_from_gaps`,
+    or the same computed by the database), None when there are too few."""
     if measured is not None:
         seconds, n = measured
         return ServiceRate(per_min=60.0 / seconds, service_time_s=seconds, method=MEASURED_FROM_GAPS, samples=n)

@@ -48,7 +48,7 @@ from backoffice.report_conflicts import conflict as _conflict
 from backoffice.report_gates import gate as _gate
 from backoffice.report_conflicts import iso as _iso
 from backoffice.report_money import sales_section
-from backoffice.report_sql import (_ADMITTED_FRESH_SQL, _GAPS_SQL, _GATE_MINUTES_SQL, _PHONES_SQL, _REJECTIONS_SQL,
+from backoffice.report_sql import (_ADMITTED_FRESH_SQL, _GAP_MEDIANS_SQL, _GATE_MINUTES_SQL, _PHONES_SQL, _REJECTIONS_SQL,
                                    _ZONE_MINUTES_SQL, _ZONE_TICKETS_COUNTED_SQL, _ZONE_TICKETS_SQL)
 from backoffice.report_words import reason_words
 from devices.models import Device
@@ -69,8 +69,9 @@ def _read(cur, event: Event) -> dict:
     data["zone_minutes"] = cur.fetchall()
     cur.execute(_REJECTIONS_SQL, params)
     data["rejections"] = cur.fetchall()
-    cur.execute(_GAPS_SQL, params)
-    data["gaps"] = cur.fetchall()
+    cur.execute(_GAP_MEDIANS_SQL, {**params, "busy_cs": round(flow.BUSY_GAP_S * 100)})
+    data["service_times"] = {cp: ((lo / 100 + hi / 100) / 2, n)  # flow._weighted_median's arithmetic
+                             for cp, n, lo, hi in cur.fetchall() if n >= flow.MIN_BUSY_GAPS}
     cur.execute(_ADMITTED_FRESH_SQL, params)
     cur.execute(_ZONE_TICKETS_COUNTED_SQL if cur.fetchone()[0] else _ZONE_TICKETS_SQL, params)
     data["zone_tickets"] = cur.fetchall()
@@ -80,8 +81,7 @@ def _read(cur, event: Event) -> dict:
     minutes, truncated = data["night"] = _night(event, data)
     unsettled, gates = doors.unsettled(data["gate_minutes"], minutes, truncated)
     data["settled_lanes"] = doors.settle_lanes(cur, event.event_id, unsettled, minutes)
-    gaps = _gaps(data)
-    quiet = sorted(cp for cp in gates if flow.service_time_from_gaps(gaps.get(cp, {})) is None)
+    quiet = sorted(gates - set(data["service_times"]))
     data["busiest"] = doors.busiest_lane_minutes(cur, event.event_id, quiet, minutes)
     return data | {
         "checkpoints": list(Checkpoint.objects.filter(event_id=event.event_id).order_by("name", "checkpoint_id")
@@ -96,13 +96,6 @@ def _read(cur, event: Event) -> dict:
 def _devices(event_id: str) -> list[dict]:
     return list(Device.objects.filter(event_id=event_id).order_by("name", "device_id").values(
         "device_id", "name", "role", "checkpoint_id", "revoked_at", "last_seen_at", "clock_offset_ms", "app_version"))
-
-
-def _gaps(data: dict) -> dict[str, Counter]:
-    gaps: dict[str, Counter] = defaultdict(Counter)
-    for cp, gap_cs, count in data["gaps"]:
-        gaps[cp][gap_cs / 100] += count
-    return gaps
 
 
 def _snapshot(event_id: str, read, *, admitted: bool = False) -> dict | None:
@@ -216,14 +209,14 @@ def build(event: Event, data: dict, *, target_wait_s: int) -> dict:
                    "peak_inside": int(flow.peak(credential_inside)[1])}
 
     # --- gates and the entry flow
-    gaps = _gaps(data)
     gate_ids = [cp for cp, _ in data["checkpoints"]]
     gate_ids += sorted((set(gate_accepted) | set(gate_rejected)) - set(gate_ids))
     gates, gate_series = [], {}
     for cp in gate_ids:
         gate, series = _gate(cp, names.get(cp, cp), arrivals=door.series(door.arrivals, cp),
                              entries=door.series(door.gate_entries, cp), exits=door.series(door.gate_exits, cp),
-                             lanes=door.series(door.lanes, cp), busiest=data["busiest"].get(cp, []), gaps=gaps[cp],
+                             lanes=door.series(door.lanes, cp), busiest=data["busiest"].get(cp, []),
+                             measured=data["service_times"].get(cp),
                              labels=labels, target_wait_s=target_wait_s)
         gate["rejected"] = gate_rejected[cp]
         gates.append(gate)

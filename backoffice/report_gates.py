@@ -7,9 +7,11 @@ import math
 from backoffice import flow
 
 
-def gate(cp: str, name: str, *, arrivals, entries, exits, lanes, busiest, gaps, labels, target_wait_s):
+def gate(cp: str, name: str, *, arrivals, entries, exits, lanes, busiest, measured, labels, target_wait_s):
+    """`measured`: (median back-to-back gap in seconds, samples) or None with too few;
+    `busiest`: the gate's busiest lane-minutes (the rate without enough gaps)."""
     at, peak_entries = flow.peak(entries)
-    rate = flow.service_rate(gaps_s=gaps, lane_minute_counts=busiest)
+    rate = flow.service_rate_from(measured, lane_minute_counts=busiest)
     max_lanes = max(lanes, default=0)
     arrivals_at, peak_arrivals = flow.peak(arrivals)
     gate = {

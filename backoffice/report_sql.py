@@ -95,15 +95,18 @@ SELECT nullif(r.reason, ''), r.scans, coalesce(d.codes, 0)
  ORDER BY 2 DESC, 1
 """
 
-# The entry flow's back-to-back gaps (backoffice/flow.py): per gate, the histogram of gaps between
-# two fresh entry scans of one phone, in hundredths of a second. A scan is fresh unless it re-reads
-# the phone's previous code, same direction, within BUSY_GAP_S.
-_GAPS_SQL = """
-SELECT checkpoint_id, gap_cs, sum(gaps)::bigint
-  FROM counters_gap
- WHERE event_id = %(event)s
- GROUP BY 1, 2
-HAVING sum(gaps) <> 0
+# The entry flow's service time (backoffice/flow.py `service_time_from_gaps`) computed where the
+# histogram is: per gate, the back-to-back gaps between two fresh entry scans of one phone (in
+# hundredths of a second, at most BUSY_GAP_S), how many, and the two middle ones (ranks
+# (n - 1) / 2 and n / 2, whose mean is the median). One row per gate, however many gap values.
+_GAP_MEDIANS_SQL = """
+SELECT checkpoint_id, total, min(gap_cs) FILTER (WHERE upto > (total - 1) / 2), min(gap_cs) FILTER (WHERE upto > total / 2)
+  FROM (SELECT checkpoint_id, gap_cs, (sum(n) OVER (PARTITION BY checkpoint_id ORDER BY gap_cs))::bigint AS upto,
+               (sum(n) OVER (PARTITION BY checkpoint_id))::bigint AS total
+          FROM (SELECT checkpoint_id, gap_cs, sum(gaps) AS n FROM counters_gap
+                 WHERE event_id = %(event)s AND gap_cs > 0 AND gap_cs <= %(busy_cs)s
+                 GROUP BY 1, 2 HAVING sum(gaps) > 0) h) c
+ GROUP BY checkpoint_id, total
 """
 
 _ZONE_TICKETS_SQL = """

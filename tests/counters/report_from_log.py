@@ -82,12 +82,12 @@ def _shapes(event, rows: dict) -> dict:
         p[1] += late
         if delay is not None:
             p[2] = delay if p[2] is None else max(p[2], delay)
-    gaps = []
+    gaps: dict = defaultdict(Counter)
     for cp, minute, gap_cs, fresh_in, fresh_gaps in rows["flow"]:
         if minute is not None:
             gate[(cp, minute)]["arrivals"] += fresh_in
         elif gap_cs is not None and fresh_gaps:
-            gaps.append((cp, gap_cs, fresh_gaps))
+            gaps[cp][gap_cs / 100] += fresh_gaps
     gate_minutes = [(cp, int(minute.timestamp()), g["in"], g["out"], g["accepted"], g["rejected"], g["arrivals"], 0,
                      True, False) for (cp, minute), g in gate.items()]
     minutes, _ = report._night(event, {"gate_minutes": gate_minutes})
@@ -101,7 +101,9 @@ def _shapes(event, rows: dict) -> dict:
     for cp, sets in active.items():
         gate_minutes += [(cp, int(minutes[i].timestamp()), 0, 0, 0, 0, 0, lanes, False, False)
                          for i, lanes in enumerate(flow.lanes_open(sets)) if lanes]
-    return {"gate_minutes": gate_minutes, "phones": [(d, m, *v) for (d, m), v in phones.items()], "gaps": gaps,
+    measured = {cp: flow.service_time_from_gaps(histogram) for cp, histogram in gaps.items()}
+    return {"gate_minutes": gate_minutes, "phones": [(d, m, *v) for (d, m), v in phones.items()],
+            "service_times": {cp: m for cp, m in measured.items() if m is not None},
             "zone_minutes": [(*r[:2], int(r[2].timestamp()), *r[3:]) for r in rows["zone_minutes"]],
             "rejections": rows["rejections"],
             "zone_tickets": rows["zone_tickets"], "settled_lanes": {},
