@@ -167,6 +167,7 @@ class GateMinute(models.Model):
     devices = ArrayField(models.CharField(max_length=40))
     device_scans = ArrayField(models.BigIntegerField())
     device_sync = ArrayField(models.BigIntegerField())
+    busiest = models.BigIntegerField(default=0)  # the most scans of one phone in that minute
     stale = models.BooleanField(default=False)  # its lanes (GateLanes) are to be recomputed by the fold
 
     class Meta:

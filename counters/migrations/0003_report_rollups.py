@@ -24,7 +24,7 @@ GATE_MINUTE_ROWS = """
 SELECT event_id, checkpoint_id, minute, sum(entries)::bigint AS entries, sum(exits)::bigint AS exits,
        sum(accepted)::bigint AS accepted, sum(rejected)::bigint AS rejected, sum(arrivals)::bigint AS arrivals,
        array_agg(device_id ORDER BY device_id) AS devices, array_agg(scans ORDER BY device_id) AS device_scans,
-       array_agg(sync ORDER BY device_id) AS device_sync
+       array_agg(sync ORDER BY device_id) AS device_sync, max(scans) AS busiest
   FROM (SELECT event_id, checkpoint_id, minute, device_id,
                coalesce(sum(scans) FILTER (WHERE result = 'accepted' AND direction = 'in'), 0) AS entries,
                coalesce(sum(scans) FILTER (WHERE result = 'accepted' AND direction = 'out'), 0) AS exits,
@@ -71,7 +71,7 @@ BEGIN
     DELETE FROM counters_phone WHERE p_event IS NULL OR event_id = p_event;
     DELETE FROM counters_zone_minute WHERE p_event IS NULL OR event_id = p_event;
     INSERT INTO counters_gate_minute (event_id, checkpoint_id, minute, entries, exits, accepted, rejected, arrivals,
-                                      devices, device_scans, device_sync, stale)
+                                      devices, device_scans, device_sync, busiest, stale)
     SELECT r.*, true FROM (""" + GATE_MINUTE_ROWS.format(
     src="counters_minute", where="AND slot = -1 AND (p_event IS NULL OR event_id = p_event)") + r""") r;
     DELETE FROM counters_gate_lanes WHERE p_event IS NULL OR event_id = p_event;
@@ -171,17 +171,19 @@ BEGIN
          GROUP BY checkpoint_id, minute, device_id),
     phones_now AS (
         SELECT checkpoint_id, minute, array_agg(device_id ORDER BY device_id) AS devices,
-               array_agg(scans ORDER BY device_id) AS device_scans, array_agg(sync ORDER BY device_id) AS device_sync
+               array_agg(scans ORDER BY device_id) AS device_scans, array_agg(sync ORDER BY device_id) AS device_sync,
+               max(scans) AS busiest
           FROM lanes GROUP BY checkpoint_id, minute)
     INSERT INTO counters_gate_minute AS c (event_id, checkpoint_id, minute, entries, exits, accepted, rejected,
-                                           arrivals, devices, device_scans, device_sync, stale)
+                                           arrivals, devices, device_scans, device_sync, busiest, stale)
     SELECT p_event, t.checkpoint_id, t.minute, t.entries, t.exits, t.accepted, t.rejected, t.arrivals, p.devices,
-           p.device_scans, p.device_sync, true
+           p.device_scans, p.device_sync, p.busiest, true
       FROM totals t JOIN phones_now p USING (checkpoint_id, minute)
     ON CONFLICT (event_id, checkpoint_id, minute)
     DO UPDATE SET entries = excluded.entries, exits = excluded.exits, accepted = excluded.accepted,
                   rejected = excluded.rejected, arrivals = excluded.arrivals, devices = excluded.devices,
-                  device_scans = excluded.device_scans, device_sync = excluded.device_sync, stale = true;
+                  device_scans = excluded.device_scans, device_sync = excluded.device_sync,
+                  busiest = excluded.busiest, stale = true;
     END IF;
     PERFORM counters_lanes_refresh(p_event);
     IF EXISTS (SELECT 1 FROM counters_zone WHERE event_id = p_event AND slot >= 0) THEN
@@ -275,6 +277,7 @@ class Migration(migrations.Migration):
             ("devices", ArrayField(base_field=models.CharField(max_length=40), size=None)),
             ("device_scans", ArrayField(base_field=models.BigIntegerField(), size=None)),
             ("device_sync", ArrayField(base_field=models.BigIntegerField(), size=None)),
+            ("busiest", models.BigIntegerField(default=0)),
             ("stale", models.BooleanField(default=False))]),
         _table("GateLanes", "counters_gate_lanes", ("event_id", "checkpoint_id", "minute"), [
             ("event_id", models.CharField(max_length=40)), ("checkpoint_id", models.CharField(max_length=40)),
