@@ -59,38 +59,32 @@ _PHONE_NIGHT_SQL = _PHONE_MINUTES.format(where="")
 # the gate's `top` minutes with the most scans by one phone (`busiest`) and its minutes not folded
 # yet can hold them: any other minute's best is below `top` values found there.
 _BUSIEST_LANE_MINUTES_SQL = """
-SELECT q.checkpoint_id, t.scans
-  FROM unnest(%(gates)s::text[]) AS q(checkpoint_id)
- CROSS JOIN LATERAL (
-    SELECT sum(scans)::bigint AS scans
-      FROM (SELECT u.device_id, g.minute, u.scans
-              FROM counters_gate_minute g
+WITH unfolded AS (
+    SELECT checkpoint_id, minute, device_id, scans FROM counters_minute
+     WHERE event_id = %(event)s AND slot >= 0 AND in_series AND checkpoint_id = ANY(%(gates)s)
+       AND minute BETWEEN %(first)s AND %(last)s),
+candidates AS (
+    SELECT checkpoint_id, minute
+      FROM (SELECT checkpoint_id, minute, row_number() OVER (PARTITION BY checkpoint_id ORDER BY busiest DESC) AS r
+              FROM counters_gate_minute
+             WHERE event_id = %(event)s AND checkpoint_id = ANY(%(gates)s) AND minute BETWEEN %(first)s AND %(last)s) b
+     WHERE r <= %(top)s
+    UNION
+    SELECT checkpoint_id, minute FROM unfolded),
+lane_minutes AS (
+    SELECT checkpoint_id, sum(scans)::bigint AS scans
+      FROM (SELECT g.checkpoint_id, g.minute, u.device_id, u.scans
+              FROM counters_gate_minute g JOIN candidates c USING (checkpoint_id, minute)
              CROSS JOIN LATERAL unnest(g.devices, g.device_scans) AS u(device_id, scans)
-             WHERE g.event_id = %(event)s AND g.checkpoint_id = q.checkpoint_id
-               AND g.minute IN (SELECT minute FROM counters_gate_minute
-                                 WHERE event_id = %(event)s AND checkpoint_id = q.checkpoint_id
-                                   AND minute BETWEEN %(first)s AND %(last)s
-                                 ORDER BY busiest DESC LIMIT %(top)s)
-            UNION ALL  -- the unfolded rows, and the folded phones of their minutes
-            SELECT u.device_id, g.minute, u.scans
-              FROM counters_gate_minute g
-             CROSS JOIN LATERAL unnest(g.devices, g.device_scans) AS u(device_id, scans)
-             WHERE g.event_id = %(event)s AND g.checkpoint_id = q.checkpoint_id
-               AND g.minute IN (SELECT minute FROM counters_minute
-                                 WHERE event_id = %(event)s AND slot >= 0 AND in_series
-                                   AND checkpoint_id = q.checkpoint_id AND minute BETWEEN %(first)s AND %(last)s)
-               AND g.minute NOT IN (SELECT minute FROM counters_gate_minute
-                                     WHERE event_id = %(event)s AND checkpoint_id = q.checkpoint_id
-                                       AND minute BETWEEN %(first)s AND %(last)s
-                                     ORDER BY busiest DESC LIMIT %(top)s)
+             WHERE g.event_id = %(event)s
             UNION ALL
-            SELECT device_id, minute, scans FROM counters_minute
-             WHERE event_id = %(event)s AND slot >= 0 AND in_series AND checkpoint_id = q.checkpoint_id
-               AND minute BETWEEN %(first)s AND %(last)s) m
-     GROUP BY device_id, minute
-    HAVING sum(scans) > 0
-     ORDER BY 1 DESC
-     LIMIT %(top)s) t
+            SELECT checkpoint_id, minute, device_id, scans FROM unfolded) m
+     GROUP BY checkpoint_id, minute, device_id
+    HAVING sum(scans) > 0)
+SELECT checkpoint_id, scans
+  FROM (SELECT checkpoint_id, scans, row_number() OVER (PARTITION BY checkpoint_id ORDER BY scans DESC) AS r
+          FROM lane_minutes) t
+ WHERE r <= %(top)s
 """
 
 # Per phone and mode, every in-series scan (outside the doors window too): totals, late uploads.
