@@ -123,7 +123,7 @@ def settle_lanes(cur, event_id: str, unsettled: set, minutes: list[datetime]) ->
     slack, n = flow.LANE_OPEN_SLACK_MIN, len(minutes)
     near = sorted({j for _, i in unsettled for j in range(max(0, i - slack), min(n, i + slack + 1))})
     cur.execute(_PHONES_AT_SQL, {"event": event_id, "first": minutes[0], "last": minutes[-1],
-                                 "minutes": [minutes[j] for j in near]})
+                                 "gates": sorted({cp for cp, _ in unsettled}), "minutes": [minutes[j] for j in near]})
     index = {_epoch(m): j for j, m in enumerate(minutes)}
     active: dict = defaultdict(set)
     for cp, minute, phone, scans, _sync in cur.fetchall():

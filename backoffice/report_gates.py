@@ -32,12 +32,11 @@ def gate(cp: str, name: str, *, arrivals, entries, exits, lanes, busiest, measur
     series = {"entries": entries, "exits": exits, "arrivals": arrivals, "lanes": lanes, "capacity": None, "queue": None}
     if rate is not None:
         capacity = [rate.per_min * lanes_then for lanes_then in lanes]
-        run = flow.fluid_queue(arrivals, capacity)
-        if rate.method != flow.MEASURED_FROM_GAPS:
-            # A quiet gate (too few back-to-back scans to see anyone waiting): its rate is its own
-            # busiest minutes, so those minutes would read as "saturated" by construction. No
-            # queue is claimed without evidence that people waited.
-            run = flow.fluid_queue(arrivals, capacity, saturation=math.inf)
+        # A quiet gate (too few back-to-back scans to see anyone waiting): its rate is its own
+        # busiest minutes, so those minutes would read as "saturated" by construction. No queue
+        # is claimed without evidence that people waited.
+        quiet = rate.method != flow.MEASURED_FROM_GAPS
+        run = flow.fluid_queue(arrivals, capacity, saturation=math.inf if quiet else flow.SATURATION_UTILISATION)
         gate["saturated_minutes"] = run.saturated_minutes
         gate["max_wait_s"] = round(min(run.max_wait_s, 10 ** 9), 1)
         gate["saturation"] = [{"from": labels[e.start], "to": labels[e.end], "minutes": e.minutes,

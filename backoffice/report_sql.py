@@ -52,7 +52,7 @@ SELECT nullif(checkpoint_id, '') AS checkpoint_id, date_part('epoch', minute)::b
          WHERE event_id = %(event)s AND slot >= 0 AND in_series AND minute BETWEEN %(first)s AND %(last)s {where}) p
  GROUP BY 1, 2, 3
 """
-_PHONES_AT_SQL = _PHONE_MINUTES.format(where="AND minute = ANY(%(minutes)s)")
+_PHONES_AT_SQL = _PHONE_MINUTES.format(where="AND checkpoint_id = ANY(%(gates)s) AND minute = ANY(%(minutes)s)")
 _PHONE_NIGHT_SQL = _PHONE_MINUTES.format(where="")
 # The busiest lane-minutes (one phone, one minute) of the gates asked, within the night: the
 # service rate of a gate with too few back-to-back gaps (backoffice/flow.py SUSTAINED_TOP). Only
