@@ -16,8 +16,9 @@ timed `--repeat` times and the median printed; the readers fold the counters fir
 in production.
 
 `measure(...) -> dict` is what bench/run_all.py calls: it returns gate_counts_ms_at_3M,
-report_ms_at_3M, series_night_ms_at_3M and the same at 3k (labels follow the sizes asked for),
-plus the fill rate. A fresh run takes about 15 minutes on the 2-core machine (the 3M fill and its
+report_ms_at_3M, series_night_ms_at_3M, report_sales_ms_at_3M, report_devices_ms_at_3M (the
+phones' timelines, the report's section loaded apart; absent for a checkout without it) and the
+same at 3k (labels follow the sizes asked for), plus the fill rate. A fresh run takes about 15 minutes on the 2-core machine (the 3M fill and its
 backfill); `reuse=True` only times. Never timed in tests: numbers go to docs/benchmarks.md.
 
 `--reuse`: time the events already filled. To time another checkout's readers on them (main's,

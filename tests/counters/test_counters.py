@@ -63,8 +63,7 @@ def _figures(event_id: str) -> dict:
     return {k: counts[k] for k in ("checkpoints", "zones", "totals", "credentials")}
 
 
-def _report(event) -> dict:
-    """The report with its phones' section, as the admin's page shows it."""
+def _report(event) -> dict:  # with its phones' section, as the admin's page shows it
     body = report_phones.merge(report.event_report(event.event_id), report.report_devices(event.event_id))
     body.pop("generated_at")
     return body
