@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from counters.vocabulary import BUSY_GAP_S as COUNTED_BUSY_GAP_S
+from counters.vocabulary import LANE_SLACK
 
 # ServiceRate.method when the rate was measured from back-to-back scans (people were waiting).
 MEASURED_FROM_GAPS = "back_to_back_gaps"
@@ -46,7 +47,7 @@ SUSTAINED_TOP = 3
 SATURATION_UTILISATION = 0.85
 # A lane is open at minute t if its phone scanned within this many minutes of t (either side):
 # a phone idle for a minute between two people is still a lane.
-LANE_OPEN_SLACK_MIN = 2
+LANE_OPEN_SLACK_MIN = LANE_SLACK  # kept by the counters' fold too (counters/vocabulary.py)
 # Never suggest more lanes than this (a bound for the search, far above any real gate).
 MAX_LANES = 500
 
@@ -106,7 +107,12 @@ def sustained_lane_rate(lane_minute_counts: Iterable[int], *, top: int = SUSTAIN
 def service_rate(*, gaps_s: Iterable[float] | Mapping[float, int], lane_minute_counts: Iterable[int]) -> ServiceRate | None:
     """A lane's service rate: from back-to-back gaps when there are enough, else the sustained
     maximum; None when the gate served nobody."""
-    measured = service_time_from_gaps(gaps_s)
+    return service_rate_from(service_time_from_gaps(gaps_s), lane_minute_counts=lane_minute_counts)
+
+
+def service_rate_from(measured: tuple[float, int] | None, *, lane_minute_counts: Iterable[int]) -> ServiceRate | None:
+    """service_rate given the median back-to-back gap and its samples (`service_time_from_gaps`,
+    or the same computed by the database), None when there are too few."""
     if measured is not None:
         seconds, n = measured
         return ServiceRate(per_min=60.0 / seconds, service_time_s=seconds, method=MEASURED_FROM_GAPS, samples=n)
@@ -226,9 +232,14 @@ def lanes_for_target_wait(arrivals: Sequence[float], lane_rate_per_min: float | 
         return 0
     if not lane_rate_per_min or lane_rate_per_min <= 0:
         return None
-    # The wait only shrinks as lanes are added, so a binary search over n finds the fewest.
+    # The wait only shrinks as lanes are added, so a binary search over n finds the fewest. With
+    # enough lanes to serve every minute's arrivals within the minute nobody waits: the answer is
+    # at most that many, which keeps the search short.
     lo, hi = 1, max_lanes
-    if max_wait_s(arrivals, hi * lane_rate_per_min) > target_wait_s + _EPSILON:
+    enough = math.ceil(max(arrivals) / lane_rate_per_min)
+    if enough < max_lanes:
+        hi = max(1, enough)
+    elif max_wait_s(arrivals, hi * lane_rate_per_min) > target_wait_s + _EPSILON:
         return None
     while lo < hi:
         mid = (lo + hi) // 2

@@ -76,6 +76,24 @@ class ReportView(APIView):
         return Response(body)
 
 
+class ReportDevicesView(APIView):
+    @extend_schema(
+        operation_id="event_report_devices",
+        responses={200: inline_serializer("PostEventReportDevices", {
+            "devices": serializers.ListField(child=serializers.DictField(), help_text=(
+                "every phone of the report's `devices`, with `first_minute`, `last_minute` and `timeline` "
+                "(segments from, to, state: online, offline, silent)"))})},
+        summary="The post-event report's phones over the night, minute by minute (staff; loaded apart)",
+        description=("The report's `devices` give each phone's totals; this section adds when each phone scanned "
+                     "and its online / offline / silent timeline, whose cost follows the night's phones x "
+                     "minutes. Same snapshot rules and clock as the report."))
+    def get(self, request, event_id: str):
+        body = report.report_devices(event_id)
+        if body is None:
+            raise NotFound("No such event.")
+        return Response(body)
+
+
 class ExportView(APIView):
     content_negotiation_class = AnyAccept
 

@@ -8,8 +8,10 @@ from django.db.models import Sum
 from offices.models import Office, OfficeSale
 from offices.selectors import reconciliation_counts
 from offices.vocabulary import SaleResult
+from django.db import connection
+
 from tickets.models import SaleChannel, Ticket
-from tickets.selectors import sales_status
+from tickets.selectors import SALES_CHANNELS, SALES_COUNTS, _sales_row
 
 
 def _money(value) -> str:
@@ -36,8 +38,64 @@ def office_reconciliation(event_id: str) -> list[dict]:
     return out
 
 
+# tickets.selectors.sales_status's figures read from the sales counters (counters/migrations/0004,
+# kept by triggers on the tickets' sale columns) instead of a pass over the event's tickets; only the
+# live holds are read (their expiry is a matter of time, not of a write). Same states: sold, else
+# offline, else held by a live hold, else available.
+_CHANNEL_SUMS = "".join(
+    f",\n           sum(sold) FILTER (WHERE channel = '{c}')::bigint AS sold_{c},"
+    f"\n           coalesce(sum(revenue) FILTER (WHERE channel = '{c}'), 0) AS revenue_{c}"
+    for c in SaleChannel.values)
+_SALES_SQL = f"""
+WITH counted AS (
+    SELECT zone_ref_id, sum(seats)::bigint AS seats, sum(sold)::bigint AS sold, sum(offline)::bigint AS offline,
+           coalesce(sum(revenue), 0) AS revenue{_CHANNEL_SUMS}
+      FROM counters_sales WHERE event_id = %(event_id)s GROUP BY zone_ref_id),
+held AS (
+    SELECT t.zone_ref_id, count(*) AS held
+      FROM tickets_blocked h JOIN tickets_ticket t ON t.id = h.ticket_id
+     WHERE h.event_id = %(event_id)s AND h.locked_up > statement_timestamp() AND t.status AND NOT t.status_offline
+     GROUP BY t.zone_ref_id)
+SELECT e.event_id, e.currency, z.zone_id, z.name, coalesce(c.seats, 0),
+       coalesce(c.seats, 0) - coalesce(c.sold, 0) - coalesce(c.offline, 0) - coalesce(h.held, 0), coalesce(h.held, 0),
+       coalesce(c.sold, 0), coalesce(c.offline, 0), coalesce(c.revenue, 0),
+       {", ".join(f"coalesce(c.sold_{c}, 0), coalesce(c.revenue_{c}, 0)" for c in SaleChannel.values)}
+FROM events_event e
+LEFT JOIN events_zone z ON z.event_id = e.event_id
+LEFT JOIN counted c ON c.zone_ref_id = z.id
+LEFT JOIN held h ON h.zone_ref_id = z.id
+WHERE e.event_id = %(event_id)s
+ORDER BY z.position, z.id
+"""
+
+
+def sales_counted(event_id: str) -> dict | None:
+    """tickets.selectors.sales_status (its shape and definitions) from the sales counters."""
+    with connection.cursor() as cur:
+        cur.execute(_SALES_SQL, {"event_id": event_id})
+        rows = cur.fetchall()
+    if not rows:
+        return None
+    width = len(SALES_CHANNELS)
+    zones, counts_total, revenue_total = [], [0] * len(SALES_COUNTS), Decimal("0")
+    channels_total = [[0, Decimal("0")] for _ in range(width)]
+    for r in rows:
+        if r[2] is None:  # an event without zones yields one all-NULL row
+            continue
+        counts, revenue, flat = r[4:9], r[9], r[10:]
+        per_channel = [(flat[2 * i], flat[2 * i + 1]) for i in range(width)]
+        zones.append({"zone_id": r[2], "zone": r[3], **_sales_row(counts, revenue, per_channel)})
+        counts_total = [a + b for a, b in zip(counts_total, counts)]
+        revenue_total += revenue
+        for i, (sold, rev) in enumerate(per_channel):
+            channels_total[i][0] += sold
+            channels_total[i][1] += rev
+    return {"event_id": event_id, "currency": rows[0][1], "zones": zones,
+            "totals": _sales_row(counts_total, revenue_total, channels_total)}
+
+
 def sales_section(event_id: str) -> dict:
-    body = sales_status(event_id) or {"currency": None, "zones": [], "totals": {}}
+    body = sales_counted(event_id) or {"currency": None, "zones": [], "totals": {}}
     channels = (body.get("totals") or {}).get("channels") or {}
     return {
         "currency": body.get("currency"),

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from backoffice import report
+from backoffice import report, report_phones
 from backoffice.exports import DATASETS
 from backoffice.report_api import target_wait
 from backoffice.report_timeline import MINUTE, State
@@ -98,8 +98,10 @@ def report_page(request, event_id: str):
     except InvalidInput:
         target = report.DEFAULT_TARGET_WAIT_S
     body = report.event_report(event_id, target_wait_s=target)
-    if body is None:
+    detail = report.report_devices(event_id) if body is not None else None
+    if body is None or detail is None:
         raise Http404("No such event.")
+    body = report_phones.merge(body, detail)  # the page shows the phones' timelines too
     event = body["event"]
     gates = [{**g, "peak_at": _at(g["peak_minute"]), "max_wait": _duration(g["max_wait_s"]),
               "saturation_text": [_saturation(s) for s in g["saturation"]]}

@@ -1,29 +1,111 @@
 """The post-event report's queries (backoffice/report.py runs them). The door figures are read
-from the counters that the database keeps in each scan's transaction (counters/, docs/adr/0033),
-never from the scan log: their cost grows with the night's minutes, gates and phones, not with its
-scans. Minutes come as epoch seconds (report.py turns the few distinct ones into datetimes: parsing
-tens of thousands of timestamps cost more than the queries). What the counters count, and how they are recounted from the log, is in
-counters/migrations/0002 (`counters_*_log`); `manage.py check_counters` compares the two."""
+from the counters (counters/, docs/adr/0033) and their fold-kept rollups (counters/migrations/0003),
+never from the scan log: their cost grows with the night's minutes and gates, not with its scans.
+Minutes come as epoch seconds (the report indexes them as such: building datetimes for thousands of
+rows cost more than the queries). What the counters count, and how they are recounted from the log,
+is in counters/migrations/0002 (`counters_*_log`); `manage.py check_counters` compares the two."""
 from __future__ import annotations
 
 from access.vocabulary import ScanResult
 
-# Per gate, phone, door minute, direction, result and mode: attendance, entries per gate, lanes
-# open, the phones' timelines and late uploads. `in_series` leaves out the rejected
-# `event_closed` attempts (outside the doors window, any time a phone's clock gave them).
+# The door figures come from the fold's rollups (counters/migrations/0003: per gate and minute,
+# per phone and mode, per zone and minute; their size follows the night's minutes and gates, never
+# its scans) plus the few minute rows a scan in flight kept out of the last fold (`slot >= 0`,
+# index counters_minute_unfolded). Only in-series scans: the rejected `event_closed` attempts
+# (outside the doors window, any time a phone's clock gave them) are counted among the rejections.
+
+# Per gate and door minute: accepted entries and exits, accepted and rejected scans, fresh entry
+# attempts (the entry flow's arrivals, backoffice/flow.py), the lanes open as the fold left them,
+# and whether the row is one of scans (`seen`; a lanes-only row is a quiet minute beside busy ones)
+# or a gate-minute not folded yet (`unfolded`: added to the folded one; its lanes are recomputed).
 _GATE_MINUTES_SQL = """
-SELECT nullif(checkpoint_id, ''), device_id, date_part('epoch', minute)::bigint, direction, result, mode,
-       sum(scans)::bigint, sum(late)::bigint, max(max_delay_s)
-  FROM counters_minute
- WHERE event_id = %(event)s AND in_series
- GROUP BY 1, 2, 3, 4, 5, 6
+SELECT nullif(checkpoint_id, ''), date_part('epoch', minute)::bigint, coalesce(entries, 0), coalesce(exits, 0),
+       coalesce(accepted, 0), coalesce(rejected, 0), coalesce(arrivals, 0), coalesce(lanes, 0), seen, unfolded
+  FROM (SELECT checkpoint_id, minute, g.entries, g.exits, g.accepted, g.rejected, g.arrivals, l.lanes,
+               g.checkpoint_id IS NOT NULL AS seen, false AS unfolded
+          FROM (SELECT * FROM counters_gate_minute WHERE event_id = %(event)s) g
+          FULL JOIN (SELECT checkpoint_id, minute, lanes FROM counters_gate_lanes
+                      WHERE event_id = %(event)s AND lanes > 0) l USING (checkpoint_id, minute)
+        UNION ALL
+        SELECT checkpoint_id, minute, sum(scans) FILTER (WHERE result = 'accepted' AND direction = 'in')::bigint,
+               sum(scans) FILTER (WHERE result = 'accepted' AND direction = 'out')::bigint,
+               sum(scans) FILTER (WHERE result = 'accepted')::bigint,
+               sum(scans) FILTER (WHERE result <> 'accepted')::bigint, sum(arrivals)::bigint, NULL::integer, true, true
+          FROM counters_minute
+         WHERE event_id = %(event)s AND slot >= 0 AND in_series
+         GROUP BY 1, 2) x
 """
 
-# Accepted scans per zone (credential: staff passes), door minute and direction.
+# Each phone's scans and offline (`sync`) scans per gate and door minute, folded or not, for the
+# minutes asked (epoch seconds): the lanes near the night's edges and near unfolded rows, the
+# busiest lane-minutes, the phones' timelines.
+_PHONE_MINUTES = """
+SELECT nullif(checkpoint_id, '') AS checkpoint_id, date_part('epoch', minute)::bigint AS minute, device_id,
+       sum(scans)::bigint AS scans, sum(sync)::bigint AS sync
+  FROM (SELECT g.checkpoint_id, g.minute, u.device_id, u.scans, u.sync
+          FROM counters_gate_minute g
+         CROSS JOIN LATERAL unnest(g.devices, g.device_scans, g.device_sync) AS u(device_id, scans, sync)
+         WHERE g.event_id = %(event)s AND g.minute BETWEEN %(first)s AND %(last)s {where}
+        UNION ALL
+        SELECT checkpoint_id, minute, device_id, scans, CASE WHEN mode = 'sync' THEN scans ELSE 0 END
+          FROM counters_minute
+         WHERE event_id = %(event)s AND slot >= 0 AND in_series AND minute BETWEEN %(first)s AND %(last)s {where}) p
+ GROUP BY 1, 2, 3
+"""
+_PHONES_AT_SQL = _PHONE_MINUTES.format(where="AND checkpoint_id = ANY(%(gates)s) AND minute = ANY(%(minutes)s)")
+_PHONE_NIGHT_SQL = _PHONE_MINUTES.format(where="")
+# The busiest lane-minutes (one phone, one minute) of the gates asked, within the night: the
+# service rate of a gate with too few back-to-back gaps (backoffice/flow.py SUSTAINED_TOP). Only
+# the gate's `top` minutes with the most scans by one phone (`busiest`) and its minutes not folded
+# yet can hold them: any other minute's best is below `top` values found there.
+_BUSIEST_LANE_MINUTES_SQL = """
+WITH unfolded AS (
+    SELECT checkpoint_id, minute, device_id, scans FROM counters_minute
+     WHERE event_id = %(event)s AND slot >= 0 AND in_series AND checkpoint_id = ANY(%(gates)s)
+       AND minute BETWEEN %(first)s AND %(last)s),
+candidates AS (
+    SELECT checkpoint_id, minute
+      FROM (SELECT checkpoint_id, minute, row_number() OVER (PARTITION BY checkpoint_id ORDER BY busiest DESC) AS r
+              FROM counters_gate_minute
+             WHERE event_id = %(event)s AND checkpoint_id = ANY(%(gates)s) AND minute BETWEEN %(first)s AND %(last)s) b
+     WHERE r <= %(top)s
+    UNION
+    SELECT checkpoint_id, minute FROM unfolded),
+lane_minutes AS (
+    SELECT checkpoint_id, sum(scans)::bigint AS scans
+      FROM (SELECT g.checkpoint_id, g.minute, u.device_id, u.scans
+              FROM counters_gate_minute g JOIN candidates c USING (checkpoint_id, minute)
+             CROSS JOIN LATERAL unnest(g.devices, g.device_scans) AS u(device_id, scans)
+             WHERE g.event_id = %(event)s
+            UNION ALL
+            SELECT checkpoint_id, minute, device_id, scans FROM unfolded) m
+     GROUP BY checkpoint_id, minute, device_id
+    HAVING sum(scans) > 0)
+SELECT checkpoint_id, scans
+  FROM (SELECT checkpoint_id, scans, row_number() OVER (PARTITION BY checkpoint_id ORDER BY scans DESC) AS r
+          FROM lane_minutes) t
+ WHERE r <= %(top)s
+"""
+
+# Per phone and mode, every in-series scan (outside the doors window too): totals, late uploads.
+# A phone and mode may come twice (folded, then not yet folded): the reader adds up.
+_PHONES_SQL = """
+SELECT device_id, mode, scans, late, max_delay_s FROM counters_phone WHERE event_id = %(event)s
+UNION ALL
+SELECT device_id, mode, sum(scans)::bigint, sum(late)::bigint, max(max_delay_s) FROM counters_minute
+ WHERE event_id = %(event)s AND slot >= 0 AND in_series
+ GROUP BY 1, 2
+"""
+
+# Accepted scans per zone (credential: staff passes), door minute and direction; a key may come
+# twice (folded, then not yet folded): the reader adds up.
 _ZONE_MINUTES_SQL = f"""
+SELECT nullif(zone_id, ''), credential, date_part('epoch', minute)::bigint, direction, scans
+  FROM counters_zone_minute WHERE event_id = %(event)s
+UNION ALL
 SELECT nullif(zone_id, ''), credential, date_part('epoch', minute)::bigint, direction, sum(scans)::bigint
   FROM counters_minute
- WHERE event_id = %(event)s AND result = '{ScanResult.ACCEPTED}'
+ WHERE event_id = %(event)s AND slot >= 0 AND result = '{ScanResult.ACCEPTED}'
  GROUP BY 1, 2, 3, 4
 """
 
@@ -36,21 +118,18 @@ SELECT nullif(r.reason, ''), r.scans, coalesce(d.codes, 0)
  ORDER BY 2 DESC, 1
 """
 
-# The entry flow (backoffice/flow.py): fresh entry attempts per gate and door minute (arrivals;
-# `gap_cs` NULL), and per gate the histogram of back-to-back gaps between two fresh entry scans
-# of one phone in hundredths of a second (`minute` NULL). A scan is fresh unless it re-reads the
-# phone's previous code, same direction, within BUSY_GAP_S.
-_FLOW_SQL = """
-SELECT checkpoint_id, date_part('epoch', minute)::bigint, NULL::integer, sum(arrivals)::bigint, 0
-  FROM counters_minute
- WHERE event_id = %(event)s AND in_series AND checkpoint_id <> ''
- GROUP BY 1, 2
-UNION ALL
-SELECT checkpoint_id, NULL::bigint, gap_cs, 0, sum(gaps)::bigint
-  FROM counters_gap
- WHERE event_id = %(event)s
- GROUP BY 1, 3
-HAVING sum(gaps) <> 0
+# The entry flow's service time (backoffice/flow.py `service_time_from_gaps`) computed where the
+# histogram is: per gate, the back-to-back gaps between two fresh entry scans of one phone (in
+# hundredths of a second, at most BUSY_GAP_S), how many, and the two middle ones (ranks
+# (n - 1) / 2 and n / 2, whose mean is the median). One row per gate, however many gap values.
+_GAP_MEDIANS_SQL = """
+SELECT checkpoint_id, total, min(gap_cs) FILTER (WHERE upto > (total - 1) / 2), min(gap_cs) FILTER (WHERE upto > total / 2)
+  FROM (SELECT checkpoint_id, gap_cs, (sum(n) OVER (PARTITION BY checkpoint_id ORDER BY gap_cs))::bigint AS upto,
+               (sum(n) OVER (PARTITION BY checkpoint_id))::bigint AS total
+          FROM (SELECT checkpoint_id, gap_cs, sum(gaps) AS n FROM counters_gap
+                 WHERE event_id = %(event)s AND gap_cs > 0 AND gap_cs <= %(busy_cs)s
+                 GROUP BY 1, 2 HAVING sum(gaps) > 0) h) c
+ GROUP BY checkpoint_id, total
 """
 
 _ZONE_TICKETS_SQL = """
@@ -60,5 +139,24 @@ SELECT z.zone_id, z.name, z.color, z.seats,
   LEFT JOIN tickets_ticket t ON t.zone_ref_id = z.id
  WHERE z.event_id = %(event)s
  GROUP BY z.id, z.zone_id, z.name, z.color, z.seats, z.position
+ ORDER BY z.position, z.id
+"""
+
+# The same from the counters (counters/migrations/0004): sold from the sales counters, admitted from
+# the admitted tickets counted when the event's accepted entries were `fingerprint`; only while that
+# is still the event's (`_ADMITTED_FRESH_SQL`, in the report's snapshot), else _ZONE_TICKETS_SQL.
+_ADMITTED_FRESH_SQL = """
+SELECT EXISTS (SELECT 1 FROM counters_admitted_mark
+                WHERE event_id = %(event)s
+                  AND fingerprint = (SELECT coalesce(sum(scans), 0) FROM counters_gate
+                                      WHERE event_id = %(event)s AND result = 'accepted' AND direction = 'in'))
+"""
+_ZONE_TICKETS_COUNTED_SQL = """
+SELECT z.zone_id, z.name, z.color, z.seats, coalesce(s.sold, 0), coalesce(a.admitted, 0)
+  FROM events_zone z
+  LEFT JOIN (SELECT zone_ref_id, sum(sold)::bigint AS sold FROM counters_sales WHERE event_id = %(event)s
+              GROUP BY zone_ref_id) s ON s.zone_ref_id = z.id
+  LEFT JOIN counters_admitted a ON a.event_id = %(event)s AND a.zone_ref_id = z.id
+ WHERE z.event_id = %(event)s
  ORDER BY z.position, z.id
 """

@@ -8,6 +8,7 @@ nothing serialises on a counter, whatever the number of phones at a gate or of c
 phone. Readers sum over the slots; `counters_fold(event)` merges the slots of an event into slot
 -1 now and then, so that the rows stay as few as the night's minutes and phones. Keys that the
 scan leaves empty are stored as '' so that they can be part of a key."""
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -141,5 +142,128 @@ class FlowPending(models.Model):
         indexes = [models.Index(fields=["device_id"], name="counters_flow_pending_device")]
 
 
-# Every table above (counters/tables.py names them): written by the trigger only.
-MODELS = (GateCount, MinuteCount, ZoneCount, ReasonCount, ReasonCode, GapCount, FlowPending)
+# ---------------------------------------------------------------- rollups kept by the fold
+# The report's grain, written only by `counters_fold` (counters/migrations/0003) in the statement
+# that merges the slots of counters_minute into slot -1: they always hold exactly the folded
+# (slot -1) minute rows summed to their grain; a reader adds the few rows not folded yet. No scan
+# writes them (docs/adr/0033, "The report in constant time").
+
+
+class GateMinute(models.Model):
+    """Per checkpoint and door minute, the in-series scans (rejected `event_closed` attempts left
+    out): accepted entries and exits, accepted and rejected scans, fresh arrivals, and per phone
+    (`devices`, sorted) its scans and its offline-uploaded (`sync`) scans, for the lanes open,
+    the busiest lane-minutes and the phones' timelines."""
+
+    pk = models.CompositePrimaryKey("event_id", "checkpoint_id", "minute")
+    event_id = models.CharField(max_length=40)
+    checkpoint_id = models.CharField(max_length=40)
+    minute = models.DateTimeField()
+    entries = models.BigIntegerField(default=0)
+    exits = models.BigIntegerField(default=0)
+    accepted = models.BigIntegerField(default=0)
+    rejected = models.BigIntegerField(default=0)
+    arrivals = models.BigIntegerField(default=0)
+    devices = ArrayField(models.CharField(max_length=40))
+    device_scans = ArrayField(models.BigIntegerField())
+    device_sync = ArrayField(models.BigIntegerField())
+    busiest = models.BigIntegerField(default=0)  # the most scans of one phone in that minute
+    stale = models.BooleanField(default=False)  # its lanes (GateLanes) are to be recomputed by the fold
+
+    class Meta:
+        db_table = "counters_gate_minute"
+
+
+class GateLanes(models.Model):
+    """Lanes open per checkpoint and minute: the phones that scanned there within
+    LANE_OPEN_SLACK_MIN minutes either side (backoffice/flow.py `lanes_open`), over the folded
+    minutes, the night's edges not applied (the report corrects the minutes near them)."""
+
+    pk = models.CompositePrimaryKey("event_id", "checkpoint_id", "minute")
+    event_id = models.CharField(max_length=40)
+    checkpoint_id = models.CharField(max_length=40)
+    minute = models.DateTimeField()
+    lanes = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "counters_gate_lanes"
+
+
+class PhoneCount(models.Model):
+    """Per phone and mode, its in-series scans, late uploads and their longest delay."""
+
+    pk = models.CompositePrimaryKey("event_id", "device_id", "mode")
+    event_id = models.CharField(max_length=40)
+    device_id = models.CharField(max_length=40)
+    mode = models.CharField(max_length=8)
+    scans = models.BigIntegerField(default=0)
+    late = models.BigIntegerField(default=0)
+    max_delay_s = models.FloatField(null=True)
+
+    class Meta:
+        db_table = "counters_phone"
+
+
+class ZoneMinute(models.Model):
+    """Accepted scans per zone (`credential`: staff passes, zone ''), door minute and direction."""
+
+    pk = models.CompositePrimaryKey("event_id", "zone_id", "credential", "minute", "direction")
+    event_id = models.CharField(max_length=40)
+    zone_id = models.CharField(max_length=40)
+    credential = models.BooleanField()
+    minute = models.DateTimeField()
+    direction = models.CharField(max_length=3)
+    scans = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "counters_zone_minute"
+
+
+# ---------------------------------------------------------------- tickets (counters/migrations/0004)
+
+
+class SalesCount(models.Model):
+    """Per zone and sales channel ('' for unsold tickets), per session slot: the tickets, the sold
+    ones, the ones assigned to an offline box office, and what the sold ones were sold for. Kept by
+    triggers on the tickets' sale columns, which no scan touches."""
+
+    pk = models.CompositePrimaryKey("event_id", "zone_ref_id", "channel", "slot")
+    event_id = models.CharField(max_length=40)
+    zone_ref_id = models.BigIntegerField()
+    channel = models.CharField(max_length=10)
+    slot = models.SmallIntegerField()
+    seats = models.BigIntegerField(default=0)
+    sold = models.BigIntegerField(default=0)
+    offline = models.BigIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        db_table = "counters_sales"
+
+
+class AdmittedCount(models.Model):
+    """The tickets of a zone that entered at least once, as of the event's AdmittedMark."""
+
+    pk = models.CompositePrimaryKey("event_id", "zone_ref_id")
+    event_id = models.CharField(max_length=40)
+    zone_ref_id = models.BigIntegerField()
+    admitted = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "counters_admitted"
+
+
+class AdmittedMark(models.Model):
+    """The event's accepted entries (counters_gate) when its AdmittedCount rows were counted: while
+    they are still the event's, no ticket has been admitted since and the rows are exact."""
+
+    event_id = models.CharField(max_length=40, primary_key=True)
+    fingerprint = models.BigIntegerField()
+
+    class Meta:
+        db_table = "counters_admitted_mark"
+
+
+# Every table above (counters/tables.py names them): written by the triggers or the readers' fold only.
+MODELS = (GateCount, MinuteCount, ZoneCount, ReasonCount, ReasonCode, GapCount, FlowPending, GateMinute, GateLanes,
+          PhoneCount, ZoneMinute, SalesCount, AdmittedCount, AdmittedMark)

@@ -123,6 +123,13 @@ def test_offline_conflicts_late_uploads_and_phones(api, night):
     assert phones["North 2"]["offline_scans"] == 1 and phones["North 2"]["late_scans"] == 1
     # North 1 scanned at 20:00-20:01, then nothing until 20:04: a 2-minute pause stays online;
     # South 1 from 20:01 to 20:04.
+    # Their night minute by minute is a section of its own, loaded apart.
+    assert not {"timeline", "first_minute", "last_minute"} & set(phones["North 1"])
+    detail = api.get(f"/api/v1/events/{night.event.event_id}/report/devices").json()["devices"]
+    assert [d["device_id"] for d in detail] == [d["device_id"] for d in body["devices"]]
+    phones = {d["name"]: d for d in detail}
+    assert (phones["North 1"]["scans"], phones["North 1"]["first_minute"], phones["North 1"]["last_minute"]) == (
+        8, iso(0), iso(5))
     assert phones["North 1"]["timeline"] == [{"from": iso(0), "to": iso(6), "state": "online"}]
     assert phones["South 1"]["timeline"] == [{"from": iso(1), "to": iso(5), "state": "online"}]
 
@@ -203,6 +210,8 @@ def test_an_event_without_scans(api, generated_event):
 
 def test_report_errors(api, anon, night):
     assert api.get("/api/v1/events/nope/report").status_code == 404
+    assert api.get("/api/v1/events/nope/report/devices").status_code == 404
+    assert anon.get(f"/api/v1/events/{night.event.event_id}/report/devices").status_code in (401, 403)
     assert api.get("/api/v1/events/nope/report").json()["error"]["code"] == "not_found"
     r = api.get(f"/api/v1/events/{night.event.event_id}/report?target_wait_s=-5")
     assert r.status_code == 400 and "target_wait_s" in r.json()["error"]["fields"]

@@ -4,10 +4,12 @@ counters must reproduce. The only change: a phone's scans at one same instant ar
 (the counters' order; before, the window's order among equal times was left to the sort)."""
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+
 from django.db import connection
 
 from access.vocabulary import Reason, ScanResult
-from backoffice import report
+from backoffice import flow, report, report_phones
 from backoffice.report_sql import _ZONE_TICKETS_SQL
 from events.vocabulary import Direction
 
@@ -61,11 +63,57 @@ SELECT checkpoint_id, minute, gap_cs,
 """
 
 
-def report_from_log(event) -> dict:
-    """backoffice.report.build over the log's figures (same snapshot rules as event_report)."""
-    from backoffice.flow import BUSY_GAP_S
+def _shapes(event, rows: dict) -> dict:
+    """The log's rows in the shapes the report reads from the counters' rollups, the lanes open and
+    the busiest lane-minutes computed here from each phone's minutes (flow.lanes_open)."""
+    gate: dict = {}
+    phones: dict = {}
+    lane_minutes: dict = defaultdict(Counter)  # (gate, minute) -> {phone: scans}
+    for cp, device, minute, direction, result, mode, count, late, delay in rows["gate_minutes"]:
+        g = gate.setdefault((cp, minute), {"in": 0, "out": 0, "accepted": 0, "rejected": 0, "arrivals": 0})
+        if result == ScanResult.ACCEPTED:
+            g["accepted"] += count
+            g["in" if direction == Direction.IN else "out"] += count
+        else:
+            g["rejected"] += count
+        lane_minutes[(cp, minute)][device] += count
+        p = phones.setdefault((device, mode), [0, 0, None])
+        p[0] += count
+        p[1] += late
+        if delay is not None:
+            p[2] = delay if p[2] is None else max(p[2], delay)
+    gaps: dict = defaultdict(Counter)
+    for cp, minute, gap_cs, fresh_in, fresh_gaps in rows["flow"]:
+        if minute is not None:
+            gate[(cp, minute)]["arrivals"] += fresh_in
+        elif gap_cs is not None and fresh_gaps:
+            gaps[cp][gap_cs / 100] += fresh_gaps
+    gate_minutes = [(cp, int(minute.timestamp()), g["in"], g["out"], g["accepted"], g["rejected"], g["arrivals"], 0,
+                     True, False) for (cp, minute), g in gate.items()]
+    minutes, _ = report._night(event, {"gate_minutes": gate_minutes})
+    index = {m: i for i, m in enumerate(minutes)}
+    active: dict = defaultdict(lambda: [set() for _ in minutes])
+    busiest: dict = defaultdict(list)
+    for (cp, minute), per_phone in lane_minutes.items():
+        if cp is not None and minute in index:
+            active[cp][index[minute]].update(d for d, c in per_phone.items() if c > 0)
+            busiest[cp] += [c for c in per_phone.values() if c > 0]
+    for cp, sets in active.items():
+        gate_minutes += [(cp, int(minutes[i].timestamp()), 0, 0, 0, 0, 0, lanes, False, False)
+                         for i, lanes in enumerate(flow.lanes_open(sets)) if lanes]
+    measured = {cp: flow.service_time_from_gaps(histogram) for cp, histogram in gaps.items()}
+    return {"gate_minutes": gate_minutes, "phones": [(d, m, *v) for (d, m), v in phones.items()],
+            "service_times": {cp: m for cp, m in measured.items() if m is not None},
+            "zone_minutes": [(*r[:2], int(r[2].timestamp()), *r[3:]) for r in rows["zone_minutes"]],
+            "rejections": rows["rejections"],
+            "zone_tickets": rows["zone_tickets"], "settled_lanes": {},
+            "busiest": {cp: sorted(c, reverse=True)[:flow.SUSTAINED_TOP] for cp, c in busiest.items()}}
 
-    params = {"event": event.event_id, "busy_gap": BUSY_GAP_S}
+
+def report_from_log(event) -> dict:
+    """backoffice.report.build over the log's figures (same snapshot rules as event_report), with
+    the phones' section (report_devices) folded in as the admin's page shows it."""
+    params = {"event": event.event_id, "busy_gap": flow.BUSY_GAP_S}
     with connection.cursor() as cur:
         rows = {}
         for name, sql in (("gate_minutes", GATE_MINUTES), ("zone_minutes", ZONE_MINUTES),
@@ -73,5 +121,18 @@ def report_from_log(event) -> dict:
             cur.execute(sql, params)
             rows[name] = cur.fetchall()
         data = report._read(cur, event)
-    data.update(rows)
-    return report.build(event, data, target_wait_s=report.DEFAULT_TARGET_WAIT_S)
+    data.update(_shapes(event, rows))
+    body = report.build(event, data, target_wait_s=report.DEFAULT_TARGET_WAIT_S)
+    # The phones' night from the log: {phone: {minute: [online, offline]}} within the night.
+    minutes, _ = report._night(event, data)
+    night: dict = defaultdict(dict)
+    for _cp, device, minute, _direction, _result, mode, count, _late, _delay in rows["gate_minutes"]:
+        if minutes and minutes[0] <= minute <= minutes[-1]:
+            at = night[device].setdefault(minute, [0, 0])
+            at[1 if mode == "sync" else 0] += count
+    devices = {d["device_id"]: d for d in data["devices"]}
+    totals = {p["device_id"]: {"scans": p["scans"], "online": p["online_scans"], "offline": p["offline_scans"],
+                               "late": p["late_scans"], "max_delay_s": p["max_upload_delay_s"] or 0}
+              for p in body["devices"]}
+    detail = {"devices": report_phones.phone_entries(devices, totals, dict(data["checkpoints"]), event.timezone, night)}
+    return report_phones.merge(body, detail)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from access import services
 from access.models import Credential, Scan
-from backoffice import flow, report
+from backoffice import flow, report, report_phones
 from counters.check import check
 from counters.tables import TABLES
 from counters.vocabulary import BUSY_GAP_S
@@ -63,8 +63,8 @@ def _figures(event_id: str) -> dict:
     return {k: counts[k] for k in ("checkpoints", "zones", "totals", "credentials")}
 
 
-def _report(event) -> dict:
-    body = report.event_report(event.event_id)
+def _report(event) -> dict:  # with its phones' section, as the admin's page shows it
+    body = report_phones.merge(report.event_report(event.event_id), report.report_devices(event.event_id))
     body.pop("generated_at")
     return body
 
