@@ -74,8 +74,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     setup_django()
+    load_before = os.getloadavg()
     result = measure(seats=args.seats, runs=args.runs)
-    print(f"machine: {machine()}")
+    # Wall time on a shared 2-core machine follows its load: say what it was.
+    print(f"machine: {machine()}; load average (1, 5, 15 min) before {load_before}, after {os.getloadavg()}")
     print(f"generate {result['seats']} tickets (+ as many ledger entries, + outbox rows): "
           f"median {statistics.median(result['generate_runs_s']):.2f} s, "
           f"runs {', '.join(f'{t:.2f}' for t in result['generate_runs_s'])}; "

@@ -1,4 +1,4 @@
-"""The rows of a ticket generation, written by one SQL statement (docs/adr/0034).
+"""The rows of a ticket generation, written by one SQL statement (docs/adr/0034, 0036).
 
 Python draws what must come from a CSPRNG (the Firestore-shaped doc ids and the references);
 PostgreSQL builds everything else from the event's zones, read in the same statement under the
