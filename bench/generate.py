@@ -1,6 +1,11 @@
 """Ticket generation: 100,000 seats in one all-or-nothing transaction.
 
-    .venv/bin/python bench/generate.py [--seats 100000] [--runs 3]
+    .venv/bin/python bench/generate.py [--seats 100000] [--runs 3] [--phases]
+
+`--phases` splits each run in the generation's statement (`insert_generated`: tickets, ledger,
+outbox triggers) and the deferred foreign-key checks (`SET CONSTRAINTS ALL IMMEDIATE`), wall and
+backend CPU each, then rolls back (no commit, nothing kept); it calls only `insert_generated`, so
+a copy of this file measures an older tree's statement the same way.
 
 `measure(seats=..., runs=...)` returns {"generate_100k_s": median seconds, "generate_runs_s": [...],
 "seats": ...} for bench/run_all.py; it uses the Django set-up of its caller if there is one.
@@ -68,14 +73,58 @@ def measure(*, seats: int = 100_000, runs: int = 3) -> dict:
             "generate_cpu_s": round(statistics.median(cpus), 3) if cpus else None, "seats": per_zone * 4}
 
 
+def measure_phases(*, seats: int = 100_000, runs: int = 3) -> dict:
+    """Median wall and backend CPU seconds of the generation statement and of its deferred
+    foreign-key checks, each run rolled back (see the module docstring)."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from events.models import Event
+    from events.services import ZoneSpec, create_event, setup_zones
+    from tickets.generation import insert_generated
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+    rows: list[dict] = []
+    for run in range(runs):
+        now = timezone.now()
+        event = create_event(name=f"Phases {run}", date_start=now + timedelta(days=1),
+                             date_end=now + timedelta(days=1, hours=5))
+        setup_zones(event_id=event.event_id, status=True, zones=[
+            ZoneSpec(zone_id=z, name=f"Zone {z}", color="#336699", seats=seats // 4) for z in "ABCD"])
+        marks = []
+        with transaction.atomic():
+            locked = Event.objects.select_for_update().get(pk=event.event_id)
+            zones = list(locked.zones.all())
+            marks.append((time.perf_counter(), _backend_cpu(backend) or 0.0))
+            insert_generated(event=locked, zones=zones, now=now)
+            marks.append((time.perf_counter(), _backend_cpu(backend) or 0.0))
+            with connection.cursor() as cur:
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            marks.append((time.perf_counter(), _backend_cpu(backend) or 0.0))
+            transaction.set_rollback(True)
+        (t0, c0), (t1, c1), (t2, c2) = marks
+        rows.append({"statement_s": t1 - t0, "statement_cpu_s": c1 - c0, "fk_checks_s": t2 - t1, "fk_checks_cpu_s": c2 - c1})
+    return {key: round(statistics.median(r[key] for r in rows), 3) for key in rows[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seats", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--phases", action="store_true", help="statement and foreign-key checks apart, rolled back")
     args = parser.parse_args()
     setup_django()
+    load_before = os.getloadavg()
+    if args.phases:
+        result = measure_phases(seats=args.seats, runs=args.runs)
+        print(f"machine: {machine()}; load average before {load_before}, after {os.getloadavg()}")
+        print(f"generation phases, {args.seats} seats, medians of {args.runs} rolled-back runs: {result}")
+        return
     result = measure(seats=args.seats, runs=args.runs)
-    print(f"machine: {machine()}")
+    # Wall time on a shared 2-core machine follows its load: say what it was.
+    print(f"machine: {machine()}; load average (1, 5, 15 min) before {load_before}, after {os.getloadavg()}")
     print(f"generate {result['seats']} tickets (+ as many ledger entries, + outbox rows): "
           f"median {statistics.median(result['generate_runs_s']):.2f} s, "
           f"runs {', '.join(f'{t:.2f}' for t in result['generate_runs_s'])}; "

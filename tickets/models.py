@@ -62,10 +62,13 @@ class Ticket(models.Model):
     doc_id = models.CharField(_("document id"), max_length=20)
     # No single-column FK indexes: (event, seat_id) and (event, zone_id, id) lead with event, and
     # zones are never deleted once tickets exist. Fewer indexes = cheaper scans (docs/adr/0007).
+    # The database guards both with ONE key, (event_id, zone_ref_id) -> events_zone (event_id, id)
+    # (`ticket_zone_of_its_event`, migration 0012, docs/adr/0036): the zone exists, is the event's,
+    # and the event exists through the zone's own key. Hence no per-field constraint here.
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets", db_index=False,
-                              verbose_name=_("event"))
+                              db_constraint=False, verbose_name=_("event"))
     zone_ref = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="tickets", db_index=False,
-                                 verbose_name=_("zone"))
+                                 db_constraint=False, verbose_name=_("zone"))
     zone_id = models.CharField(_("zone code"), max_length=16)  # the zone's code, e.g. "A" (domain name, not the FK)
     zone = models.CharField(_("zone name"), max_length=100)  # the zone's display name
     color = models.CharField(_("color"), max_length=7)
