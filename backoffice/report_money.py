@@ -11,7 +11,7 @@ from offices.vocabulary import SaleResult
 from django.db import connection
 
 from tickets.models import SaleChannel, Ticket
-from tickets.selectors import SALES_CHANNELS, SALES_COUNTS, _sales_row
+from tickets.selectors import sales_from_rows
 
 
 def _money(value) -> str:
@@ -73,25 +73,7 @@ def sales_counted(event_id: str) -> dict | None:
     """tickets.selectors.sales_status (its shape and definitions) from the sales counters."""
     with connection.cursor() as cur:
         cur.execute(_SALES_SQL, {"event_id": event_id})
-        rows = cur.fetchall()
-    if not rows:
-        return None
-    width = len(SALES_CHANNELS)
-    zones, counts_total, revenue_total = [], [0] * len(SALES_COUNTS), Decimal("0")
-    channels_total = [[0, Decimal("0")] for _ in range(width)]
-    for r in rows:
-        if r[2] is None:  # an event without zones yields one all-NULL row
-            continue
-        counts, revenue, flat = r[4:9], r[9], r[10:]
-        per_channel = [(flat[2 * i], flat[2 * i + 1]) for i in range(width)]
-        zones.append({"zone_id": r[2], "zone": r[3], **_sales_row(counts, revenue, per_channel)})
-        counts_total = [a + b for a, b in zip(counts_total, counts)]
-        revenue_total += revenue
-        for i, (sold, rev) in enumerate(per_channel):
-            channels_total[i][0] += sold
-            channels_total[i][1] += rev
-    return {"event_id": event_id, "currency": rows[0][1], "zones": zones,
-            "totals": _sales_row(counts_total, revenue_total, channels_total)}
+        return sales_from_rows(event_id, cur.fetchall())
 
 
 def sales_section(event_id: str) -> dict:

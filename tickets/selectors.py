@@ -218,7 +218,13 @@ def sales_status(event_id: str) -> dict | None:
     the database had no trace of it, tickets/migrations/0010)."""
     with connection.cursor() as cur:
         cur.execute(_SALES_SQL, {"event_id": event_id})
-        rows = cur.fetchall()
+        return sales_from_rows(event_id, cur.fetchall())
+
+
+def sales_from_rows(event_id: str, rows: list) -> dict | None:
+    """The sales shape from per-zone rows (currency, zone id and name, the SALES_COUNTS, revenue,
+    then sold and revenue per SALES_CHANNELS): this module's query and the report's counters
+    (backoffice/report_money.py) give the same rows."""
     if not rows:
         return None
     currency = rows[0][1]
