@@ -17,6 +17,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from core.localtime import time_zone_names
 from devices.models import Device
+from events.models import Checkpoint
+from offices.models import Office
 from events.currencies import CURRENCIES
 from tests.backoffice.report_scenario import build_night
 from tests.conftest import make_event
@@ -137,13 +139,16 @@ def test_no_english_left_on_the_spanish_page(page, gala, catalogue):
     references = Ticket.objects.filter(event=event).values_list("reference", flat=True) if page.night else ()
     # So are pairing codes (random letters: one without a digit reads like a word).
     pairing_codes = Device.objects.exclude(pairing_code=None).values_list("pairing_code", flat=True)
+    # And the random ids lists show (an office's id without a digit reads like a word too).
+    ids = [*Device.objects.values_list("device_id", flat=True), *Office.objects.values_list("office_id", flat=True),
+           *Checkpoint.objects.values_list("checkpoint_id", flat=True)]
     status_es, spanish = _fetch(page, "es", event, gala.manager)
     status_en, english = _fetch(page, "en", event, gala.manager)
     expected = page.status if page.method != "post" else 200
     assert status_es == status_en == expected, (status_es, status_en, spanish[:500])
     texts = json_texts if page.kind == "json" else html_texts
     report = english_left(page.name, texts(spanish), texts(english), catalogue=catalogue,
-                          data={*page.data, *EVENT_DATA, *references, *pairing_codes, gala.event_id, event.event_id,
+                          data={*page.data, *EVENT_DATA, *references, *pairing_codes, *ids, gala.event_id, event.event_id,
                                 STAFF[0]})
     assert not report, str(report)
     assert texts(spanish) != texts(english)  # not vacuous: the page has texts, and they changed
