@@ -59,12 +59,19 @@ DEFAULT_TARGET_WAIT_S = 300
 REPORT_WORK_MEM = "64MB"
 MAX_TARGET_WAIT_S = 24 * 3600
 
-def _read(cur, event: Event) -> dict:
-    params = {"event": event.event_id}
+
+def _read_doors(cur, params: dict) -> dict:
+    """What both readers start from: the gate-minutes and the phones' totals."""
     cur.execute(_GATE_MINUTES_SQL, params)
     data = {"gate_minutes": cur.fetchall()}
     cur.execute(_PHONES_SQL, params)
     data["phones"] = cur.fetchall()
+    return data
+
+
+def _read(cur, event: Event) -> dict:
+    params = {"event": event.event_id}
+    data = _read_doors(cur, params)
     cur.execute(_ZONE_MINUTES_SQL, params)
     data["zone_minutes"] = cur.fetchall()
     cur.execute(_REJECTIONS_SQL, params)
@@ -128,11 +135,7 @@ def event_report(event_id: str, *, target_wait_s: int = DEFAULT_TARGET_WAIT_S) -
 
 
 def _read_phones(cur, event: Event) -> dict:
-    params = {"event": event.event_id}
-    cur.execute(_GATE_MINUTES_SQL, params)
-    data = {"gate_minutes": cur.fetchall()}
-    cur.execute(_PHONES_SQL, params)
-    data["phones"] = cur.fetchall()
+    data = _read_doors(cur, {"event": event.event_id})
     minutes, _truncated = _night(event, data)
     data["phone_minutes"] = doors.phone_minutes(cur, event.event_id, minutes)
     data["checkpoints"] = list(Checkpoint.objects.filter(event_id=event.event_id).values_list("checkpoint_id", "name"))
