@@ -1,7 +1,8 @@
-"""`ticket_zone_of_its_event` (tickets/migrations/0012, docs/adr/0036): one two-column foreign key
-stands for the ticket's former keys to its event and to its zone, and also ties the zone to the
-event. Each test breaks it with raw SQL; the check is deferred like every Django key, so each
-statement runs with the constraints made immediate (the test's transaction never commits).
+"""`ticket_zone_of_its_event` (docs/adr/0036): a ticket's zone is a zone of its event, first one
+two-column foreign key (tickets/migrations/0012), now statement and row triggers under the same
+name with zone-side guards (tickets/migrations/0014). Each test breaks it with raw SQL; each
+statement runs with the constraints made immediate (the key was deferred; the triggers are not),
+and the test's transaction never commits.
 Also the ledger's outbox trigger (mirror/migrations/0008), which reads only the tickets a
 statement's ledger rows name."""
 import threading
