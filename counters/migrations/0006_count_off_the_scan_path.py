@@ -29,7 +29,6 @@ ROLLUPS = importlib.import_module("counters.migrations.0003_report_rollups")
 FOLD_SLOT = ROLLUPS.FOLD_SLOT
 FLOW_ROW, AT = BEFORE.FLOW_ROW, BEFORE.AT
 NOT_QUEUED = " AND NOT EXISTS (SELECT 1 FROM counters_scan_queue k WHERE k.event_id = s.event_id AND k.scan_id = s.id)"
-NEIGHBOUR = BEFORE.NEIGHBOUR.replace(" ORDER BY", NOT_QUEUED + " ORDER BY", 1)
 
 FORWARD = r"""
 CREATE OR REPLACE FUNCTION counters_count_scan() RETURNS trigger
@@ -37,23 +36,6 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = %(schema)s AS $$
 BEGIN
     INSERT INTO counters_scan_queue (event_id, scan_id) VALUES (NEW.event_id, NEW.id);
     RETURN NULL;
-END;
-$$;
-
--- As in 0002, with the queued scans left out of the neighbours (they are not counted yet).
-CREATE OR REPLACE FUNCTION counters_flow_fold_one(x access_scan, p_slot integer) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_prev access_scan;
-    v_next access_scan;
-BEGIN
-    """ + NEIGHBOUR.format(into="v_prev", op="<", order="DESC") + r"""
-    """ + NEIGHBOUR.format(into="v_next", op=">", order="ASC") + r"""
-    IF v_next.id IS NOT NULL THEN
-        PERFORM counters_flow_term(v_next, v_prev, -1, p_slot);
-        PERFORM counters_flow_term(v_next, x, 1, p_slot);
-    END IF;
-    PERFORM counters_flow_term(x, v_prev, 1, p_slot);
 END;
 $$;
 
@@ -221,9 +203,18 @@ def _function(source: str, name: str) -> str:
     return source[start:end].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
+def _fold_one_leaving_queued_out() -> str:
+    """0002's counters_flow_fold_one, its two neighbour reads also leaving queued scans out."""
+    block = _function(BEFORE.FORWARD, "counters_flow_fold_one")
+    marker = " AND NOT EXISTS (SELECT 1 FROM counters_flow_pending q WHERE q.scan_id = s.id)"
+    assert block.count(marker) == 2
+    return block.replace(marker, marker + NOT_QUEUED)
+
+
 def forward(apps, schema_editor):
     with schema_editor.connection.cursor() as cur:
         cur.execute(FORWARD.replace("%(schema)s", _schema(cur)))
+        cur.execute(_fold_one_leaving_queued_out())
 
 
 def backward(apps, schema_editor):
