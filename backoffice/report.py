@@ -36,8 +36,10 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
+import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import F
 from django.utils import timezone
 
@@ -87,25 +89,53 @@ def _report_sql() -> tuple[str, tuple[str, ...]]:
             .replace(report_sql.SALES, SALES_JSON_SQL)), fields
 
 
-def _read_row(cur, event_id: str) -> tuple[Event, dict] | None:
+class _PreparedCursor(psycopg.Cursor):
+    """Server-side binding, the statement prepared on first use per connection (as
+    access/fastpath.py's scan): the report's one statement takes longer to plan than most of its
+    sections take to run. psycopg prepares only when the connection allows it
+    (DB_PREPARED_STATEMENTS, ticketcore/settings.py); otherwise it is bound and planned each time."""
+
+    def execute(self, query, params=None, *, prepare=True, binary=None):
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Logs the statement as written: psycopg keeps no text of a prepared statement's execution,
+    which Django's debug cursor would log as None (the tests read the logged queries)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)
+
+
+def _prepared_cursor():
+    """A _PreparedCursor wrapped like any Django cursor (errors, query logging, execute_wrapper)."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = _PreparedCursor(connection.connection)
+    return _LoggedCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def _read_row(event_id: str) -> tuple[Event, dict] | None:
     """The event and everything its report reads, in one statement (report_sql._REPORT_SQL); None
     if there is no such event."""
     sql, fields = _report_sql()
     params = {"event": event_id, "event_id": event_id, "busy_cs": round(flow.BUSY_GAP_S * 100),
               "min_gaps": flow.MIN_BUSY_GAPS, "top": flow.SUSTAINED_TOP, "reach": 2 * flow.LANE_OPEN_SLACK_MIN,
               "conflict": AlertKind.OFFLINE_CONFLICT.value}
-    # For this statement only (an implicit transaction, or the caller's): the aggregates fit in
-    # memory, and the JIT compiler (triggered by the row estimates) would spend longer compiling
-    # than it saves.
-    cur.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'; SET LOCAL jit = off; {sql}", params)
-    while cur.description is None and cur.nextset():
-        pass
-    row = cur.fetchone()
+    with transaction.atomic(), connection.cursor() as cur:
+        # For this transaction only (or the caller's): the aggregates fit in memory, and the JIT
+        # compiler (triggered by the row estimates) would spend longer compiling than it saves.
+        cur.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [REPORT_WORK_MEM])
+        with _prepared_cursor() as prepared:
+            prepared.execute(sql, params)
+            row = prepared.fetchone()
     if row is None:
         return None
     k = len(fields)
     event = Event.from_db(connection.alias, fields, row[:k])
-    got = dict(zip(report_sql.REPORT_SECTIONS, (r or [] for r in row[k + 2:])))
+    got = {name: (list(zip(*value)) if value[0] is not None else []) if name in report_sql.BY_COLUMN else value or []
+           for name, value in zip(report_sql.REPORT_SECTIONS, row[k + 2:])}
     data = {key: got[key] for key in ("gate_minutes", "phones", "zone_minutes", "rejections", "zone_tickets",
                                       "checkpoints")}
     data["service_times"] = {cp: ((lo / 100 + hi / 100) / 2, n)  # flow._weighted_median's arithmetic
@@ -132,7 +162,9 @@ def _instant(value: str | None) -> datetime | None:
 
 
 def _read(cur, event: Event) -> dict:
-    got = _read_row(cur, event.event_id)
+    """The report's data for `event` (tests/counters/report_from_log.py builds one from the log
+    beside it); `cur` is not needed any more: the report reads in one statement of its own."""
+    got = _read_row(event.event_id)
     return got[1] if got else {}
 
 
@@ -163,14 +195,14 @@ def _snapshot(event_id: str, read) -> dict | None:
 
 
 def event_report(event_id: str, *, target_wait_s: int = DEFAULT_TARGET_WAIT_S) -> dict | None:
-    """The report of one event, or None if there is no such event. Two round trips: the counters
-    folded (counters_fold, never a wait) and the admitted tickets recounted if a ticket entered
-    since their last count, then everything read in one statement (one snapshot)."""
-    with connection.cursor() as cur:
-        if not connection.in_atomic_block:  # inside a caller's transaction, its snapshot rules
+    """The report of one event, or None if there is no such event: the counters folded
+    (counters_fold, never a wait) and the admitted tickets recounted if a ticket entered since
+    their last count, in one statement; then everything read in one other (one snapshot)."""
+    if not connection.in_atomic_block:  # inside a caller's transaction, its snapshot rules
+        with connection.cursor() as cur:
             # The recount first: the fold's moved rows stay locked until this statement commits.
             cur.execute("SELECT counters_admitted_refresh(%(event)s), counters_fold(%(event)s)", {"event": event_id})
-        got = _read_row(cur, event_id)
+    got = _read_row(event_id)
     return build(*got, target_wait_s=target_wait_s) if got else None
 
 

@@ -60,13 +60,13 @@ _PHONE_NIGHT_SQL = _PHONE_MINUTES.format(first="%(first)s", last="%(last)s", whe
 _BUSIEST_LANE_MINUTES = """
 unfolded AS (
     SELECT checkpoint_id, minute, device_id, scans FROM counters_minute
-     WHERE event_id = %(event)s AND slot >= 0 AND in_series AND checkpoint_id IN {gates}
+     WHERE event_id = %(event)s AND slot >= 0 AND in_series AND checkpoint_id {gates}
        AND minute BETWEEN {first} AND {last}),
 candidates AS (
     SELECT checkpoint_id, minute
       FROM (SELECT checkpoint_id, minute, row_number() OVER (PARTITION BY checkpoint_id ORDER BY busiest DESC) AS r
               FROM counters_gate_minute
-             WHERE event_id = %(event)s AND checkpoint_id IN {gates} AND minute BETWEEN {first} AND {last}) b
+             WHERE event_id = %(event)s AND checkpoint_id {gates} AND minute BETWEEN {first} AND {last}) b
      WHERE r <= %(top)s
     UNION
     SELECT checkpoint_id, minute FROM unfolded),
@@ -180,6 +180,14 @@ def _rows(sql: str, width: int, *, order: str = "") -> str:
     return f"(SELECT json_agg(json_build_array({names}){order}) FROM ({sql}) t({names}))"
 
 
+def _columns(sql: str, width: int) -> str:
+    """The rows of `sql` as one JSON array per column (the long sections: building a JSON array
+    per row cost twice as much in the database, and more to parse)."""
+    names = [f"c{i}" for i in range(width)]
+    return (f"(SELECT json_build_array({', '.join(f'array_agg({n})' for n in names)}) "
+            f"FROM ({sql}) t({', '.join(names)}))")
+
+
 _REPORT_SQL = f"""
 WITH ev AS MATERIALIZED ({EVENT_ROW}),
 gm AS MATERIALIZED (
@@ -205,19 +213,19 @@ wanted AS (
         SELECT generate_series(greatest(n.first, to_timestamp(u.minute) - %(reach)s * interval '1 minute'),
                                least(n.last, to_timestamp(u.minute) + %(reach)s * interval '1 minute'), interval '1 minute')
           FROM gm u WHERE u.seen AND u.unfolded) w(m)),
-{_BUSIEST_LANE_MINUTES.format(gates="(SELECT cp FROM quiet)", first="(SELECT first FROM night)",
+{_BUSIEST_LANE_MINUTES.format(gates="= ANY(ARRAY(SELECT cp FROM quiet))", first="(SELECT first FROM night)",
                               last="(SELECT last FROM night)")}
 SELECT ev.*,
-       {_rows("SELECT * FROM gm", 10)},
+       {_columns("SELECT * FROM gm", 10)},
        {_rows(_PHONES_SQL, 5)},
-       {_rows(_ZONE_MINUTES_SQL, 5)},
+       {_columns(_ZONE_MINUTES_SQL, 5)},
        {_rows(_REJECTIONS_SQL, 3)},
        {_rows("SELECT * FROM gaps", 4)},
        {_rows(f"SELECT * FROM ({_ZONE_TICKETS_COUNTED_SQL}) c WHERE ({_ADMITTED_FRESH_SQL}) UNION ALL "
               f"SELECT * FROM ({_ZONE_TICKETS_SQL}) s WHERE NOT ({_ADMITTED_FRESH_SQL})", 6)},
        {_rows("SELECT * FROM busiest", 2)},
-       {_rows(_PHONE_MINUTES.format(first="(SELECT first FROM night)", last="(SELECT last FROM night)",
-                                    where="AND minute IN (SELECT m FROM wanted)"), 5)},
+       {_columns(_PHONE_MINUTES.format(first="(SELECT first FROM night)", last="(SELECT last FROM night)",
+                                       where="AND minute = ANY(ARRAY(SELECT m FROM wanted))"), 5)},
        {_rows("SELECT checkpoint_id, name FROM access_checkpoint WHERE event_id = %(event)s", 2,
               order=" ORDER BY c1, c0")},
        {_rows("SELECT device_id, name, role, checkpoint_id, revoked_at, last_seen_at, clock_offset_ms, app_version "
@@ -229,8 +237,9 @@ SELECT ev.*,
               "WHERE o.event_id = %(event)s", 3, order=" ORDER BY c1, c0")}
   FROM ev
 """
-# The sections of _REPORT_SQL's row after the event's columns, in order.
+# The sections of _REPORT_SQL's row after the event's columns, in order; those sent by column.
 REPORT_SECTIONS = ("gate_minutes", "phones", "zone_minutes", "rejections", "gaps", "zone_tickets", "busiest",
                    "phones_near", "checkpoints", "devices", "conflicts", "sales", "offices")
+BY_COLUMN = frozenset(("gate_minutes", "zone_minutes", "phones_near"))
 DEVICE_FIELDS = ("device_id", "name", "role", "checkpoint_id", "revoked_at", "last_seen_at", "clock_offset_ms",
                  "app_version")
