@@ -186,10 +186,11 @@ def fluid_queue(arrivals: Sequence[float], capacity: float | Sequence[float], *,
     both in people a minute."""
     caps = _capacities(capacity, len(arrivals))
     queue, served, wait, saturated = [], [], [], []
+    # The loop runs per gate and minute of every report: plain comparisons, not min()/max() calls.
     q = 0.0
     for a, c in zip(arrivals, caps):
         offered = q + a
-        done = min(offered, c)
+        done = c if c < offered else offered  # min(offered, c)
         q = offered - done
         if q < _EPSILON:
             q = 0.0
@@ -217,9 +218,12 @@ def max_wait_s(arrivals: Sequence[float], capacity: float) -> float:
     if capacity <= 0:
         return math.inf if any(a > 0 for a in arrivals) else 0.0
     q = worst = 0.0
-    for a in arrivals:
-        q = max(0.0, q + a - capacity)
-        worst = max(worst, q)
+    for a in arrivals:  # max() calls cost more than the loop's arithmetic (a binary search runs it)
+        q = q + a - capacity
+        if q < 0.0:
+            q = 0.0
+        if q > worst:
+            worst = q
     return 60.0 * worst / capacity
 
 
