@@ -124,9 +124,13 @@ def _read_row(event_id: str) -> tuple[Event, dict] | None:
               "min_gaps": flow.MIN_BUSY_GAPS, "top": flow.SUSTAINED_TOP, "reach": 2 * flow.LANE_OPEN_SLACK_MIN,
               "conflict": AlertKind.OFFLINE_CONFLICT.value}
     with transaction.atomic(), connection.cursor() as cur:
-        # For this transaction only (or the caller's): the aggregates fit in memory, and the JIT
-        # compiler (triggered by the row estimates) would spend longer compiling than it saves.
-        cur.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [REPORT_WORK_MEM])
+        # For this transaction only (or the caller's): the aggregates fit in memory, the JIT
+        # compiler (triggered by the row estimates) would spend longer compiling than it saves,
+        # and the prepared statement's generic plan serves from its first run on a connection
+        # (PostgreSQL would plan the first five runs for their parameters; its plan does not
+        # depend on the event's size: rollup tables, indexed by event).
+        cur.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true), "
+                    "set_config('plan_cache_mode', 'force_generic_plan', true)", [REPORT_WORK_MEM])
         with _prepared_cursor() as prepared:
             prepared.execute(sql, params)
             row = prepared.fetchone()
