@@ -1,15 +1,16 @@
 """The post-event report (GET /api/v1/events/{event_id}/report and the admin's report page): what
 happened at the doors, read from the scan counters, with sales and box-office money.
 
-All figures come from one REPEATABLE READ snapshot, and none from the scan log or a pass over the
-tickets (docs/adr/0033, "The report in constant time"): the door figures from the rollups the
-counters' fold keeps per gate and minute (with the lanes open), per phone and per zone and minute,
-plus the few rows not folded yet; sales from the sales counters; the admitted tickets from their
-count as of the event's last accepted entry. Their cost follows the night's minutes x gates, never
-its scans. Each phone's night minute by minute (first and last minute, timeline) costs phones x
-minutes and is a section of its own (`report_devices`, /report/devices). The counters reproduce
-the definitions below exactly (`manage.py check_counters` recounts them from the scan log and the
-tickets).
+All figures come from one statement (one snapshot, one round trip after the fold:
+backoffice/report_sql.py `_REPORT_SQL`), and none from the scan log or a pass over the tickets
+(docs/adr/0033, "The report in constant time" and "The report in one round trip"): the door
+figures from the rollups the counters' fold keeps per gate and minute (with the lanes open), per
+phone and per zone and minute, plus the few rows not folded yet; sales from the sales counters;
+the admitted tickets from their count as of the event's last accepted entry. Their cost follows
+the night's minutes x gates, never its scans. Each phone's night minute by minute (first and last
+minute, timeline) costs phones x minutes and is a section of its own (`report_devices`,
+/report/devices). The counters reproduce the definitions below exactly (`manage.py
+check_counters` recounts them from the scan log and the tickets).
 
 Definitions (the page says the same in words; docs/adr/0028):
 - A scan's **time** is when it happened at the door: the corrected device time of an offline
