@@ -37,22 +37,22 @@ SELECT nullif(checkpoint_id, ''), date_part('epoch', minute)::bigint, coalesce(e
 """
 
 # Each phone's scans and offline (`sync`) scans per gate and door minute, folded or not, for the
-# minutes asked (epoch seconds): the lanes near the night's edges and near unfolded rows, the
-# busiest lane-minutes, the phones' timelines.
+# minutes asked (`{minutes}`: a range or a list; rows give epoch seconds): the lanes near the
+# night's edges and near unfolded rows, the phones' timelines.
 _PHONE_MINUTES = """
 SELECT nullif(checkpoint_id, '') AS checkpoint_id, date_part('epoch', minute)::bigint AS minute, device_id,
        sum(scans)::bigint AS scans, sum(sync)::bigint AS sync
   FROM (SELECT g.checkpoint_id, g.minute, u.device_id, u.scans, u.sync
           FROM counters_gate_minute g
          CROSS JOIN LATERAL unnest(g.devices, g.device_scans, g.device_sync) AS u(device_id, scans, sync)
-         WHERE g.event_id = %(event)s AND g.minute BETWEEN {first} AND {last} {where}
+         WHERE g.event_id = %(event)s AND g.minute {minutes}
         UNION ALL
         SELECT checkpoint_id, minute, device_id, scans, CASE WHEN mode = 'sync' THEN scans ELSE 0 END
           FROM counters_minute
-         WHERE event_id = %(event)s AND slot >= 0 AND in_series AND minute BETWEEN {first} AND {last} {where}) p
+         WHERE event_id = %(event)s AND slot >= 0 AND in_series AND minute {minutes}) p
  GROUP BY 1, 2, 3
 """
-_PHONE_NIGHT_SQL = _PHONE_MINUTES.format(first="%(first)s", last="%(last)s", where="")
+_PHONE_NIGHT_SQL = _PHONE_MINUTES.format(minutes="BETWEEN %(first)s AND %(last)s")
 # The busiest lane-minutes (one phone, one minute) of the gates asked, within the night: the
 # service rate of a gate with too few back-to-back gaps (backoffice/flow.py SUSTAINED_TOP). Only
 # the gate's `top` minutes with the most scans by one phone (`busiest`) and its minutes not folded
@@ -224,8 +224,7 @@ SELECT ev.*,
        {_rows(f"SELECT * FROM ({_ZONE_TICKETS_COUNTED_SQL}) c WHERE ({_ADMITTED_FRESH_SQL}) UNION ALL "
               f"SELECT * FROM ({_ZONE_TICKETS_SQL}) s WHERE NOT ({_ADMITTED_FRESH_SQL})", 6)},
        {_rows("SELECT * FROM busiest", 2)},
-       {_columns(_PHONE_MINUTES.format(first="(SELECT first FROM night)", last="(SELECT last FROM night)",
-                                       where="AND minute = ANY(ARRAY(SELECT m FROM wanted))"), 5)},
+       {_columns(_PHONE_MINUTES.format(minutes="= ANY(ARRAY(SELECT m FROM wanted))"), 5)},
        {_rows("SELECT checkpoint_id, name FROM access_checkpoint WHERE event_id = %(event)s", 2,
               order=" ORDER BY c1, c0")},
        {_rows("SELECT device_id, name, role, checkpoint_id, revoked_at, last_seen_at, clock_offset_ms, app_version "
