@@ -80,11 +80,12 @@ def _report_sql() -> tuple[str, tuple[str, ...]]:
     opens, closes = doors_window(F("date_start"), F("date_end"), _Minutes("doors_open_minutes"),
                                  _Minutes("doors_close_minutes"))
     sentinel = "report-event-id"
-    query = Event.objects.filter(pk=sentinel).annotate(doors_opened_at=opens, doors_closed_at=closes).query
+    fields = tuple(f.attname for f in Event._meta.concrete_fields)
+    query = (Event.objects.filter(pk=sentinel).annotate(doors_opened_at=opens, doors_closed_at=closes)
+             .values_list(*fields, "doors_opened_at", "doors_closed_at").query)
     sql, params = query.sql_with_params()
     if list(params) != [sentinel] or sql.count("%s") != 1:
         raise ImproperlyConfigured(f"the report's event row takes one parameter, not {params!r}")
-    fields = tuple(f.attname for f in Event._meta.concrete_fields)
     return (report_sql._REPORT_SQL.replace(report_sql.EVENT_ROW, sql.replace("%s", "%(event)s"))
             .replace(report_sql.NIGHT_LIMIT, str(tl.MAX_SERIES_MINUTES))
             .replace(report_sql.SALES, SALES_JSON_SQL)), fields
