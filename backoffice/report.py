@@ -31,16 +31,13 @@ Definitions (the page says the same in words; docs/adr/0028):
 """
 from __future__ import annotations
 
-
 import functools
 from collections import Counter, defaultdict
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
-import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import F
 from django.utils import timezone
 
@@ -55,6 +52,7 @@ from backoffice.report_conflicts import iso as _iso
 from backoffice.report_money import SALES_JSON_SQL, sales_rows_from_json, sales_section
 from backoffice.report_sql import _GATE_MINUTES_SQL, _PHONES_SQL, DEVICE_FIELDS
 from backoffice.report_words import reason_words
+from core.prepared import prepared_cursor
 from devices.models import Device
 from events.models import Checkpoint, Event, _Minutes, doors_window
 from events.vocabulary import Direction
@@ -91,33 +89,6 @@ def _report_sql() -> tuple[str, tuple[str, ...]]:
             .replace(report_sql.SALES, SALES_JSON_SQL)), fields
 
 
-class _PreparedCursor(psycopg.Cursor):
-    """Server-side binding, the statement prepared on first use per connection (as
-    access/fastpath.py's scan): the report's one statement takes longer to plan than most of its
-    sections take to run. psycopg prepares only when the connection allows it
-    (DB_PREPARED_STATEMENTS, ticketcore/settings.py); otherwise it is bound and planned each time."""
-
-    def execute(self, query, params=None, *, prepare=True, binary=None):
-        return super().execute(query, params, prepare=prepare, binary=binary)
-
-
-class _LoggedCursor(CursorDebugWrapper):
-    """Logs the statement as written: psycopg keeps no text of a prepared statement's execution,
-    which Django's debug cursor would log as None (the tests read the logged queries)."""
-
-    def execute(self, sql, params=None):
-        with self.debug_sql(sql, params):
-            return CursorWrapper.execute(self, sql, params)
-
-
-def _prepared_cursor():
-    """A _PreparedCursor wrapped like any Django cursor (errors, query logging, execute_wrapper)."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = _PreparedCursor(connection.connection)
-    return _LoggedCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
-
-
 def _read_row(event_id: str) -> tuple[Event, dict] | None:
     """The event and everything its report reads, in one statement (report_sql._REPORT_SQL); None
     if there is no such event."""
@@ -133,7 +104,7 @@ def _read_row(event_id: str) -> tuple[Event, dict] | None:
         # depend on the event's size: rollup tables, indexed by event).
         cur.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true), "
                     "set_config('plan_cache_mode', 'force_generic_plan', true)", [REPORT_WORK_MEM])
-        with _prepared_cursor() as prepared:
+        with prepared_cursor() as prepared:
             prepared.execute(sql, params)
             row = prepared.fetchone()
     if row is None:

@@ -157,7 +157,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # trip at the start of the next request and replaced (ticketcore/outage.py
 # `discard_dropped_connections`); one whose host vanished silently fails one request per thread.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
-# The scan's one query is a server-side prepared statement (access/fastpath.py `_PreparedCursor`):
+# The scan's one query is a server-side prepared statement (core/prepared.py, used by access/fastpath.py):
 # psycopg only prepares when the connection allows it. Django's own queries use client-side
 # binding and are never prepared. Turn off behind a pooler that cannot keep prepared statements
 # (PgBouncer in transaction mode before 1.21).
