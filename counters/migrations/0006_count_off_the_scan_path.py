@@ -40,12 +40,18 @@ END;
 $$;
 
 -- Count the event's queued scans into the fold's slot and remove them from the queue: one
--- statement, one snapshot. The caller holds the event's fold lock (20).
+-- statement, one snapshot. Under the event's fold lock (20; counters_fold holds it already, and
+-- a caller without it who finds another folder at work counts nothing): two batches of one
+-- phone must not both take the same counted scan for their predecessor.
 CREATE FUNCTION counters_count_queued(p_event text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = %(schema)s AS $$
 DECLARE
     n bigint;
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed'
+       OR NOT pg_try_advisory_xact_lock(20, hashtext(p_event)) THEN
+        RETURN 0;
+    END IF;
     WITH batch AS (
         DELETE FROM counters_scan_queue WHERE event_id = p_event RETURNING scan_id),
     s AS (

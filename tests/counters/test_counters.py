@@ -324,8 +324,8 @@ def test_a_scan_outside_read_committed_is_queued_like_any_other_and_counted_by_t
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         services.scan(device=phone, code=code_for(event, "B-3"), direction="in", scan_id=uuid.uuid4())
-        cur.execute("SELECT counters_fold(%s)", [event.event_id])
-        assert cur.fetchone()[0] is False  # refused under an older snapshot
+        cur.execute("SELECT counters_fold(%s), counters_count_queued(%s)", [event.event_id, event.event_id])
+        assert cur.fetchone() == (False, 0)  # both refuse under an older snapshot
     assert queued(event.event_id) == 1
     services.scan(device=phone, code=code_for(event, "B-4"), direction="in", scan_id=uuid.uuid4())
     assert queued(event.event_id) == 2
