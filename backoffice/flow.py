@@ -177,7 +177,7 @@ def _capacities(capacity: float | Sequence[float], n: int) -> list[float]:
         return [float(capacity)] * n
     if len(capacity) != n:
         raise ValueError("capacity and arrivals differ in length")
-    return [float(c) for c in capacity]
+    return list(map(float, capacity))
 
 
 def fluid_queue(arrivals: Sequence[float], capacity: float | Sequence[float], *,
@@ -186,17 +186,19 @@ def fluid_queue(arrivals: Sequence[float], capacity: float | Sequence[float], *,
     both in people a minute."""
     caps = _capacities(capacity, len(arrivals))
     queue, served, wait, saturated = [], [], [], []
+    # The loop runs per gate and minute of every report: plain comparisons, not min()/max() calls.
+    add_queue, add_served, add_wait, add_saturated = queue.append, served.append, wait.append, saturated.append
     q = 0.0
     for a, c in zip(arrivals, caps):
         offered = q + a
-        done = min(offered, c)
+        done = c if c < offered else offered  # min(offered, c)
         q = offered - done
         if q < _EPSILON:
             q = 0.0
-        queue.append(q)
-        served.append(done)
-        wait.append(60.0 * q / c if c > 0 else (math.inf if q > 0 else 0.0))
-        saturated.append(offered > 0 and offered + _EPSILON >= saturation * c)
+        add_queue(q)
+        add_served(done)
+        add_wait(60.0 * q / c if c > 0 else (math.inf if q > 0 else 0.0))
+        add_saturated(offered > 0 and offered + _EPSILON >= saturation * c)
     episodes = []
     t = 0
     while t < len(saturated):
@@ -217,9 +219,12 @@ def max_wait_s(arrivals: Sequence[float], capacity: float) -> float:
     if capacity <= 0:
         return math.inf if any(a > 0 for a in arrivals) else 0.0
     q = worst = 0.0
-    for a in arrivals:
-        q = max(0.0, q + a - capacity)
-        worst = max(worst, q)
+    for a in arrivals:  # max() calls cost more than the loop's arithmetic (a binary search runs it)
+        q = q + a - capacity
+        if q < 0.0:
+            q = 0.0
+        if q > worst:
+            worst = q
     return 60.0 * worst / capacity
 
 
@@ -252,8 +257,7 @@ def lanes_for_target_wait(arrivals: Sequence[float], lane_rate_per_min: float | 
 
 def peak(values: Sequence[float]) -> tuple[int | None, float]:
     """(index of the first maximum, the maximum); (None, 0) for an empty or all-zero series."""
-    best, at = 0, None
-    for i, v in enumerate(values):
-        if v > best:
-            best, at = v, i
-    return at, best
+    best = max(values, default=0)
+    if not best > 0:
+        return None, 0
+    return values.index(best), best  # the first of equal maxima

@@ -1,15 +1,16 @@
 """The post-event report (GET /api/v1/events/{event_id}/report and the admin's report page): what
 happened at the doors, read from the scan counters, with sales and box-office money.
 
-All figures come from one REPEATABLE READ snapshot, and none from the scan log or a pass over the
-tickets (docs/adr/0033, "The report in constant time"): the door figures from the rollups the
-counters' fold keeps per gate and minute (with the lanes open), per phone and per zone and minute,
-plus the few rows not folded yet; sales from the sales counters; the admitted tickets from their
-count as of the event's last accepted entry. Their cost follows the night's minutes x gates, never
-its scans. Each phone's night minute by minute (first and last minute, timeline) costs phones x
-minutes and is a section of its own (`report_devices`, /report/devices). The counters reproduce
-the definitions below exactly (`manage.py check_counters` recounts them from the scan log and the
-tickets).
+All figures come from one statement (one snapshot, one round trip after the fold:
+backoffice/report_sql.py `_REPORT_SQL`), and none from the scan log or a pass over the tickets
+(docs/adr/0033, "The report in constant time" and "The report in one round trip"): the door
+figures from the rollups the counters' fold keeps per gate and minute (with the lanes open), per
+phone and per zone and minute, plus the few rows not folded yet; sales from the sales counters;
+the admitted tickets from their count as of the event's last accepted entry. Their cost follows
+the night's minutes x gates, never its scans. Each phone's night minute by minute (first and last
+minute, timeline) costs phones x minutes and is a section of its own (`report_devices`,
+/report/devices). The counters reproduce the definitions below exactly (`manage.py
+check_counters` recounts them from the scan log and the tickets).
 
 Definitions (the page says the same in words; docs/adr/0028):
 - A scan's **time** is when it happened at the door: the corrected device time of an offline
@@ -30,29 +31,30 @@ Definitions (the page says the same in words; docs/adr/0028):
 """
 from __future__ import annotations
 
-
+import functools
 from collections import Counter, defaultdict
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from alerts.models import Alert
 from alerts.vocabulary import AlertKind
-from backoffice import flow
+from backoffice import flow, report_sql
 from backoffice import report_timeline as tl
 from backoffice import report_doors as doors
 from backoffice import report_phones
 from backoffice.report_conflicts import conflict as _conflict
 from backoffice.report_gates import gate as _gate
 from backoffice.report_conflicts import iso as _iso
-from backoffice.report_money import sales_section
-from backoffice.report_sql import (_ADMITTED_FRESH_SQL, _GAP_MEDIANS_SQL, _GATE_MINUTES_SQL, _PHONES_SQL, _REJECTIONS_SQL,
-                                   _ZONE_MINUTES_SQL, _ZONE_TICKETS_COUNTED_SQL, _ZONE_TICKETS_SQL)
+from backoffice.report_money import SALES_JSON_SQL, sales_rows_from_json, sales_section
+from backoffice.report_sql import _GATE_MINUTES_SQL, _PHONES_SQL, DEVICE_FIELDS
 from backoffice.report_words import reason_words
+from core.prepared import prepared_cursor
 from devices.models import Device
-from events.models import Checkpoint, Event
+from events.models import Checkpoint, Event, _Minutes, doors_window
 from events.vocabulary import Direction
 
 DEFAULT_TARGET_WAIT_S = 300
@@ -69,35 +71,78 @@ def _read_doors(cur, params: dict) -> dict:
     return data
 
 
-def _read(cur, event: Event) -> dict:
-    params = {"event": event.event_id}
-    data = _read_doors(cur, params)
-    cur.execute(_ZONE_MINUTES_SQL, params)
-    data["zone_minutes"] = cur.fetchall()
-    cur.execute(_REJECTIONS_SQL, params)
-    data["rejections"] = cur.fetchall()
-    cur.execute(_GAP_MEDIANS_SQL, {**params, "busy_cs": round(flow.BUSY_GAP_S * 100)})
+@functools.cache
+def _report_sql() -> tuple[str, tuple[str, ...]]:
+    """report_sql._REPORT_SQL with the event's row (its columns, then its doors window as the ORM
+    compiles events.models.doors_window) and the sales filled in; and the event's field names."""
+    opens, closes = doors_window(F("date_start"), F("date_end"), _Minutes("doors_open_minutes"),
+                                 _Minutes("doors_close_minutes"))
+    sentinel = "report-event-id"
+    fields = tuple(f.attname for f in Event._meta.concrete_fields)
+    query = (Event.objects.filter(pk=sentinel).annotate(doors_opened_at=opens, doors_closed_at=closes)
+             .values_list(*fields, "doors_opened_at", "doors_closed_at").query)
+    sql, params = query.sql_with_params()
+    if list(params) != [sentinel] or sql.count("%s") != 1:
+        raise ImproperlyConfigured(f"the report's event row takes one parameter, not {params!r}")
+    return (report_sql._REPORT_SQL.replace(report_sql.EVENT_ROW, sql.replace("%s", "%(event)s"))
+            .replace(report_sql.NIGHT_LIMIT, str(tl.MAX_SERIES_MINUTES))
+            .replace(report_sql.SALES, SALES_JSON_SQL)), fields
+
+
+def _read_row(event_id: str) -> tuple[Event, dict] | None:
+    """The event and everything its report reads, in one statement (report_sql._REPORT_SQL); None
+    if there is no such event."""
+    sql, fields = _report_sql()
+    params = {"event": event_id, "event_id": event_id, "busy_cs": round(flow.BUSY_GAP_S * 100),
+              "min_gaps": flow.MIN_BUSY_GAPS, "top": flow.SUSTAINED_TOP, "reach": 2 * flow.LANE_OPEN_SLACK_MIN,
+              "conflict": AlertKind.OFFLINE_CONFLICT.value}
+    with transaction.atomic(), connection.cursor() as cur:
+        # For this transaction only (or the caller's): the aggregates fit in memory, the JIT
+        # compiler (triggered by the row estimates) would spend longer compiling than it saves,
+        # and the prepared statement's generic plan serves from its first run on a connection
+        # (PostgreSQL would plan the first five runs for their parameters; its plan does not
+        # depend on the event's size: rollup tables, indexed by event).
+        cur.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true), "
+                    "set_config('plan_cache_mode', 'force_generic_plan', true)", [REPORT_WORK_MEM])
+        with prepared_cursor() as prepared:
+            prepared.execute(sql, params)
+            row = prepared.fetchone()
+    if row is None:
+        return None
+    k = len(fields)
+    event = Event.from_db(connection.alias, fields, row[:k])
+    got = {name: (list(zip(*value)) if value[0] is not None else []) if name in report_sql.BY_COLUMN else value or []
+           for name, value in zip(report_sql.REPORT_SECTIONS, row[k + 2:])}
+    data = {key: got[key] for key in ("gate_minutes", "phones", "zone_minutes", "rejections", "zone_tickets",
+                                      "checkpoints")}
     data["service_times"] = {cp: ((lo / 100 + hi / 100) / 2, n)  # flow._weighted_median's arithmetic
-                             for cp, n, lo, hi in cur.fetchall() if n >= flow.MIN_BUSY_GAPS}
-    cur.execute(_ADMITTED_FRESH_SQL, params)
-    cur.execute(_ZONE_TICKETS_COUNTED_SQL if cur.fetchone()[0] else _ZONE_TICKETS_SQL, params)
-    data["zone_tickets"] = cur.fetchall()
+                             for cp, n, lo, hi in got["gaps"] if n >= flow.MIN_BUSY_GAPS}
     # What the fold's per-gate counts leave open, from the per-phone rows of a few minutes: the
-    # lanes near the night's edges and near rows not folded yet, the busiest lane-minutes of the
-    # gates with too few back-to-back gaps to measure their rate.
+    # lanes near the night's edges and near rows not folded yet.
     minutes, truncated = data["night"] = _night(event, data)
-    unsettled, gates = doors.unsettled(data["gate_minutes"], minutes, truncated)
-    data["settled_lanes"] = doors.settle_lanes(cur, event.event_id, unsettled, minutes)
-    quiet = sorted(gates - set(data["service_times"]))
-    data["busiest"] = doors.busiest_lane_minutes(cur, event.event_id, quiet, minutes)
-    return data | {
-        "checkpoints": list(Checkpoint.objects.filter(event_id=event.event_id).order_by("name", "checkpoint_id")
-                            .values_list("checkpoint_id", "name")),
-        "devices": _devices(event.event_id),
-        "conflicts": list(Alert.objects.filter(event_id=event.event_id, kind=AlertKind.OFFLINE_CONFLICT)
-                          .order_by("created_at", "id").values("created_at", "data", "acknowledged_at")),
-        "sales": sales_section(event.event_id),
-    }
+    unsettled, _gates = doors.unsettled(data["gate_minutes"], minutes, truncated)
+    data["settled_lanes"] = doors.settle_lanes(got["phones_near"], unsettled, minutes)
+    busiest: dict[str, list[int]] = defaultdict(list)
+    for cp, scans in got["busiest"]:
+        busiest[cp].append(scans)
+    data["busiest"] = busiest
+    data["devices"] = [dict(zip(DEVICE_FIELDS, d), revoked_at=_instant(d[4]), last_seen_at=_instant(d[5]))
+                       for d in got["devices"]]
+    data["conflicts"] = [{"created_at": _instant(at), "data": body, "acknowledged_at": _instant(seen)}
+                         for at, body, seen, _id in got["conflicts"]]
+    data["sales"] = sales_section(event_id, rows=sales_rows_from_json(got["sales"]), offices=got["offices"])
+    return event, data
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def _read(cur, event: Event) -> dict:
+    """The report's data for `event` (tests/counters/report_from_log.py builds one from the log
+    beside it); `cur` is not needed any more: the report reads in one statement of its own."""
+    got = _read_row(event.event_id)
+    return got[1] if got else {}
 
 
 def _devices(event_id: str) -> list[dict]:
@@ -105,16 +150,13 @@ def _devices(event_id: str) -> list[dict]:
         "device_id", "name", "role", "checkpoint_id", "revoked_at", "last_seen_at", "clock_offset_ms", "app_version"))
 
 
-def _snapshot(event_id: str, read, *, admitted: bool = False) -> dict | None:
-    """`read(cur, event)` in the report's snapshot: the counters folded first (counters_fold, never
-    a wait; with `admitted`, the admitted tickets recounted if a ticket entered since their last
-    count), then one REPEATABLE READ transaction; None if there is no such event."""
+def _snapshot(event_id: str, read) -> dict | None:
+    """`read(cur, event)` in one snapshot (the phones' section, several queries): the counters
+    folded first (counters_fold, never a wait), then one REPEATABLE READ transaction; None if
+    there is no such event."""
     nested = connection.in_atomic_block  # inside a caller's transaction, its snapshot rules
-    if not nested:
-        with connection.cursor() as cur:
-            cur.execute("SELECT counters_fold(%s)", [event_id])
-            if admitted:
-                cur.execute("SELECT counters_admitted_refresh(%s)", [event_id])
+    with connection.cursor() as cur:  # in a caller's older snapshot the fold does nothing
+        cur.execute("SELECT counters_fold(%s)", [event_id])
     with transaction.atomic(), connection.cursor() as cur:
         if not nested:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -129,9 +171,19 @@ def _snapshot(event_id: str, read, *, admitted: bool = False) -> dict | None:
 
 
 def event_report(event_id: str, *, target_wait_s: int = DEFAULT_TARGET_WAIT_S) -> dict | None:
-    """The report of one event, or None if there is no such event."""
-    got = _snapshot(event_id, _read, admitted=True)
-    return build(got["event"], got["data"], target_wait_s=target_wait_s) if got else None
+    """The report of one event, or None if there is no such event: the queued scans counted
+    (counters_fold, never a wait), then the admitted tickets recounted if a ticket entered since
+    their last count (a statement of its own, so the fold's rows are not held meanwhile, and after
+    the fold, so the count's stamp is the counted entries the report then reads); then everything
+    read in one statement (one snapshot). Inside a caller's transaction only the fold runs (under
+    its older snapshot not even that), and the report recounts admitted tickets if the cache is
+    behind."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT counters_fold(%s)", [event_id])
+        if not connection.in_atomic_block:
+            cur.execute("SELECT counters_admitted_refresh(%s)", [event_id])
+    got = _read_row(event_id)
+    return build(*got, target_wait_s=target_wait_s) if got else None
 
 
 def _read_phones(cur, event: Event) -> dict:

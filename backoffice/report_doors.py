@@ -12,7 +12,7 @@ from datetime import datetime
 
 from access.vocabulary import ScanMode
 from backoffice import flow
-from backoffice.report_sql import _BUSIEST_LANE_MINUTES_SQL, _PHONE_NIGHT_SQL, _PHONES_AT_SQL
+from backoffice.report_sql import _PHONE_NIGHT_SQL
 
 
 @dataclass
@@ -115,38 +115,27 @@ def _epoch(minute: datetime) -> int:
     return int(minute.timestamp())
 
 
-def settle_lanes(cur, event_id: str, unsettled: set, minutes: list[datetime]) -> dict:
+def settle_lanes(phone_rows: list, unsettled: set, minutes: list[datetime]) -> dict:
     """The lanes open at the (gate, minute index) in `unsettled`, counted from each phone's scans
-    in the night's minutes only (flow.lanes_open's definition)."""
+    in the night's minutes only (flow.lanes_open's definition). `phone_rows`: (gate, minute, phone,
+    scans, offline scans), minutes in epoch seconds, at least those within LANE_OPEN_SLACK_MIN of
+    the `unsettled` (the report's statement reads the night's edges and the minutes near rows not
+    folded yet)."""
     if not unsettled:
         return {}
     slack, n = flow.LANE_OPEN_SLACK_MIN, len(minutes)
-    near = sorted({j for _, i in unsettled for j in range(max(0, i - slack), min(n, i + slack + 1))})
-    cur.execute(_PHONES_AT_SQL, {"event": event_id, "first": minutes[0], "last": minutes[-1],
-                                 "gates": sorted({cp for cp, _ in unsettled}), "minutes": [minutes[j] for j in near]})
     index = {_epoch(m): j for j, m in enumerate(minutes)}
     active: dict = defaultdict(set)
-    for cp, minute, phone, scans, _sync in cur.fetchall():
-        if cp is not None and scans > 0:
-            active[(cp, index[minute])].add(phone)
+    for cp, minute, phone, scans, _sync in phone_rows:
+        j = index.get(minute)
+        if cp is not None and scans > 0 and j is not None:
+            active[(cp, j)].add(phone)
     out = {}
     for cp, i in unsettled:
         lanes: set = set()
         for j in range(max(0, i - slack), min(n, i + slack + 1)):
             lanes |= active.get((cp, j), set())
         out[(cp, i)] = len(lanes)
-    return out
-
-
-def busiest_lane_minutes(cur, event_id: str, gates: list[str], minutes: list[datetime]) -> dict[str, list[int]]:
-    """The SUSTAINED_TOP busiest lane-minutes of each gate asked (people one phone served in a minute)."""
-    if not gates or not minutes:
-        return {}
-    cur.execute(_BUSIEST_LANE_MINUTES_SQL, {"event": event_id, "first": minutes[0], "last": minutes[-1],
-                                            "gates": gates, "top": flow.SUSTAINED_TOP})
-    out: dict[str, list[int]] = defaultdict(list)
-    for cp, scans in cur.fetchall():
-        out[cp].append(scans)
     return out
 
 

@@ -31,7 +31,8 @@ def gate(cp: str, name: str, *, arrivals, entries, exits, lanes, busiest, measur
     }
     series = {"entries": entries, "exits": exits, "arrivals": arrivals, "lanes": lanes, "capacity": None, "queue": None}
     if rate is not None:
-        capacity = [rate.per_min * lanes_then for lanes_then in lanes]
+        per_min = rate.per_min
+        capacity = [per_min * lanes_then for lanes_then in lanes]
         # A quiet gate (too few back-to-back scans to see anyone waiting): its rate is its own
         # busiest minutes, so those minutes would read as "saturated" by construction. No queue
         # is claimed without evidence that people waited.

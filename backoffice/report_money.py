@@ -18,21 +18,25 @@ def _money(value) -> str:
     return f"{Decimal(value or 0):.2f}"
 
 
-def office_reconciliation(event_id: str) -> list[dict]:
+def office_reconciliation(event_id: str, offices: list | None = None) -> list[dict]:
     """Per office: the reconciliation counts (offices.selectors, their one definition:
     assigned = sold + returned + outstanding), `revenue` (what its sold tickets were sold for) and
     `refunds_due`: its rejected sales, money taken for a seat the server could not give it
     (docs/adr/0013), valued at their zone's current price since an office's upload carries no
-    price (a rejected sale of an unknown ticket has no zone and no value)."""
+    price (a rejected sale of an unknown ticket has no zone and no value). `offices`: the event's
+    (office id, name, terminal's name) by name, when the caller has read them already."""
+    if offices is None:
+        offices = [(o.office_id, o.name, o.device.name) for o in
+                   Office.objects.filter(event_id=event_id).select_related("device").order_by("name")]
     out = []
-    for office in Office.objects.filter(event_id=event_id).select_related("device").order_by("name"):
-        counts = reconciliation_counts(office.office_id)
-        revenue = (Ticket.objects.filter(office_assignments__office_id=office.office_id,
+    for office_id, name, device in offices:
+        counts = reconciliation_counts(office_id)
+        revenue = (Ticket.objects.filter(office_assignments__office_id=office_id,
                                          office_assignments__returned_at__isnull=True, status=False)
                    .aggregate(total=Sum("price"))["total"])
-        refunds = (OfficeSale.objects.filter(office_id=office.office_id, result=SaleResult.REJECTED)
+        refunds = (OfficeSale.objects.filter(office_id=office_id, result=SaleResult.REJECTED)
                    .aggregate(total=Sum("ticket__zone_ref__price"))["total"])
-        out.append({"office_id": office.office_id, "name": office.name, "device": office.device.name, **counts,
+        out.append({"office_id": office_id, "name": name, "device": device, **counts,
                     "revenue": _money(revenue), "refunds_due": counts["rejected_sales"],
                     "refunds_due_amount": _money(refunds)})
     return out
@@ -69,6 +73,20 @@ ORDER BY z.position, z.id
 """
 
 
+# _SALES_SQL's columns: event, currency, zone id and name, the five counts, revenue, then sold and
+# revenue per channel. As JSON (the report's one statement) the money goes as text, read back exact.
+_SALES_WIDTH = 10 + 2 * len(SaleChannel.values)
+_REVENUE_AT = frozenset((9, *range(11, _SALES_WIDTH, 2)))
+SALES_JSON_SQL = "(SELECT json_agg(json_build_array({})) FROM ({}) t({}))".format(
+    ", ".join(f"c{i}::text" if i in _REVENUE_AT else f"c{i}" for i in range(_SALES_WIDTH)), _SALES_SQL,
+    ", ".join(f"c{i}" for i in range(_SALES_WIDTH)))
+
+
+def sales_rows_from_json(rows: list | None) -> list:
+    """SALES_JSON_SQL's array as _SALES_SQL's rows (money as Decimal)."""
+    return [[Decimal(v) if i in _REVENUE_AT else v for i, v in enumerate(r)] for r in rows or []]
+
+
 def sales_counted(event_id: str) -> dict | None:
     """tickets.selectors.sales_status (its shape and definitions) from the sales counters."""
     with connection.cursor() as cur:
@@ -76,8 +94,11 @@ def sales_counted(event_id: str) -> dict | None:
         return sales_from_rows(event_id, cur.fetchall())
 
 
-def sales_section(event_id: str) -> dict:
-    body = sales_counted(event_id) or {"currency": None, "zones": [], "totals": {}}
+def sales_section(event_id: str, *, rows: list | None = None, offices: list | None = None) -> dict:
+    """The report's sales; `rows` (_SALES_SQL's) and `offices` (office_reconciliation's) when the
+    caller has read them in its own statement."""
+    body = (sales_counted(event_id) if rows is None else sales_from_rows(event_id, rows)) or {
+        "currency": None, "zones": [], "totals": {}}
     channels = (body.get("totals") or {}).get("channels") or {}
     return {
         "currency": body.get("currency"),
@@ -85,8 +106,5 @@ def sales_section(event_id: str) -> dict:
         "zones": body.get("zones") or [],
         "channels": [{"channel": c.value, "label": str(c.label), **channels.get(c.value, {"sold": 0, "revenue": "0.00"})}
                      for c in SaleChannel],
-        "offices": office_reconciliation(event_id),
+        "offices": office_reconciliation(event_id, offices),
     }
-
-
-# --------------------------------------------------------------------------- reading

@@ -88,12 +88,51 @@ def _ms(value: str) -> float | None:
     return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[m.group(2)]
 
 
+class Dashboard:
+    """What an open dashboard does to the database during the run: `counters_fold(event)` every
+    `every` seconds on a connection of its own (none if the tree has no such function)."""
+
+    def __init__(self, event_id: str, every: float):
+        import threading
+
+        import psycopg
+
+        from common import BENCH_DB, PG
+
+        self.conn = psycopg.connect(f"{PG}/{BENCH_DB}", autocommit=True)
+        self.event_id, self.every, self.folds = event_id, every, 0
+        self.done = threading.Event()
+        exists = self.conn.execute("SELECT to_regprocedure('counters_fold(text)') IS NOT NULL").fetchone()[0]
+        self.thread = threading.Thread(target=self._run, daemon=True) if exists else None
+        if self.thread:
+            self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(self.every):
+            self.conn.execute("SELECT counters_fold(%s)", [self.event_id])
+            self.folds += 1
+
+    def stop(self) -> int | None:
+        if not self.done.is_set():
+            self.done.set()
+            if self.thread:
+                self.thread.join()
+            self.conn.close()
+        return self.folds if self.thread else None
+
+
 def measure(*, seconds: float = 20, connections: int = 32, workers: int = 2, threads: int = 4,
-            seats: int = 80_000, warmup: float = 3, hot: bool = True, quick: bool = False) -> dict:
+            seats: int = 80_000, warmup: float = 3, hot: bool = True, quick: bool = False,
+            fold_every: float = 1.0) -> dict:
     """One scan_http run's figures for bench/run_all.py (`make bench`): accepted scans/s from the
     database, wrk's p50/p99, and CPU per scan: the server's own (this run's granian processes plus
     the PostgreSQL backends of the benchmark database) and the whole machine's, which on a shared
-    box includes the neighbours. Quick: 5 s measured, 1 s warm-up, 12,000 seats."""
+    box includes the neighbours. Quick: 5 s measured, 1 s warm-up, 12,000 seats.
+
+    The live counters are counted by a fold (docs/adr/0033), which a night's open dashboard runs
+    about once a second: a `Dashboard` thread does that during the run (`fold_every` seconds; 0 for
+    none), on a backend of the benchmark database, so its CPU is in the database's share. A tree
+    without `counters_fold` (before issue 19) has nothing to fold and runs none."""
     if quick:
         seconds, warmup, seats = min(seconds, 5), min(warmup, 1), min(seats, 12_000)
     seconds, warmup = max(1, round(seconds)), round(warmup)
@@ -108,6 +147,7 @@ def measure(*, seconds: float = 20, connections: int = 32, workers: int = 2, thr
     warm = min(10_000, len(codes) // 8)
     warm_codes, run_codes, hot_code = codes[:warm], codes[warm:-1], codes[-1]
     proc, url = start_granian(workers=workers, threads=threads)
+    dashboard = Dashboard(event.event_id, fold_every) if fold_every else None
 
     def counts() -> tuple[int, int]:
         c = Scan.objects.filter(event=event).aggregate(accepted=Count("id", filter=Q(result="accepted")),
@@ -127,12 +167,15 @@ def measure(*, seconds: float = 20, connections: int = 32, workers: int = 2, thr
         backends = set(backends) | set(backend_pids(BENCH_DB))
         server_after = cpu_seconds_of(granian | backends)
         after = counts()
+        folds = dashboard.stop() if dashboard else None
         hot_run = hot_accepted = None
         if hot:
             hot_run = run_wrk(wrk, url, [hot_code] * 10, tokens, seconds=max(2, seconds // 2), connections=connections)
             hot_accepted = Scan.objects.filter(event=event, result="accepted",
                                                ticket__ticket_id=hot_code.split(".")[1]).count()
     finally:
+        if dashboard:
+            dashboard.stop()
         stop_server(proc)
     accepted, total = after[0] - before[0], after[1] - before[1]
     requests = max(1, distinct["requests"])
@@ -152,6 +195,7 @@ def measure(*, seconds: float = 20, connections: int = 32, workers: int = 2, thr
         "machine_cpu_per_scan_ms": round(1000 * machine_s / requests, 3) if machine_s >= server_s else None,
         "cpu_split": cpu_split(cpu_before, cpu_after, requests),
         "connections": connections, "workers": workers, "threads": threads, "seconds": seconds, "warmup": warmup,
+        "dashboard_folds": folds,
         "wrk": distinct["raw"],
     }
     if hot_run is not None:
@@ -170,14 +214,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3,
                         help="seconds of load before measuring (each new database connection compiles the "
                              "PL/pgSQL functions on its first scan, ~0.4 s)")
+    parser.add_argument("--fold-every", type=float, default=1.0,
+                        help="seconds between the dashboard's counters_fold calls during the run (0: none)")
     args = parser.parse_args()
     f = measure(seconds=args.seconds, connections=args.connections, workers=args.workers, threads=args.threads,
-                seats=args.seats, warmup=args.warmup)
+                seats=args.seats, warmup=args.warmup, fold_every=args.fold_every)
     print(f"machine: {machine()}; granian {args.workers} workers x {args.threads} threads; "
           f"wrk 2 threads, {args.connections} connections, {args.warmup}s warm-up, {args.seconds}s measured")
     print(f"distinct tickets: {f['http_requests_per_s']:.2f} req/s, accepted {f['accepted']}/{f['scans']} scans "
           f"({f['http_accepted_per_s']:.0f} accepted/s), p50 {f['p50_ms']:.2f}ms, p99 {f['p99_ms']:.2f}ms, "
-          f"errors {f['errors']}")
+          f"errors {f['errors']}; dashboard folds during the run: {f['dashboard_folds']}")
     print(f"distinct tickets: server CPU per scan {f['cpu_per_scan_ms']:.2f} ms (granian "
           f"{f['granian_cpu_per_scan_ms']:.2f} + the benchmark database's backends {f['db_cpu_per_scan_ms']:.2f}); "
           f"machine: {f['cpu_split']}")

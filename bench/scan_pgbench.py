@@ -4,7 +4,9 @@ random sold tickets ('in' scans) with 1 and 8 clients.
     .venv/bin/python bench/scan_pgbench.py [--seconds 8] [--clients 1,8] [--seats 60000]
 
 This is the database's share of an online scan (lock, decide, update, ledger, scan record,
-triggers, commit), the ceiling for the HTTP path on the same 2 cores. `measure()` returns the
+triggers, commit), the ceiling for the HTTP path on the same 2 cores. As in bench/scan_http.py, a
+dashboard folds the counters once a second meanwhile (`fold_every`; the counting is the
+database's work too, docs/adr/0033). `measure()` returns the
 figures for bench/run_all.py (`make bench`); its `ceiling_per_s` is the largest client count's."""
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from common import BENCH_DB, machine, setup_django
 
 
 def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int = 60_000,
-            quick: bool = False) -> dict:
+            quick: bool = False, fold_every: float = 1.0) -> dict:
     """{"pgbench_<n>_per_s", "pgbench_<n>_latency_ms" for each client count, "ceiling_per_s"}.
     Quick: 3 s per client count, 8 clients only, 10,000 seats."""
     if quick:
@@ -42,6 +44,9 @@ def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int
     figures: dict = {}
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
+    from scan_http import Dashboard
+
+    dashboard = Dashboard(event.event_id, fold_every) if fold_every else None  # as the HTTP run has
     try:
         for n in clients:
             out = subprocess.run(["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-c", str(n), "-j", "2",
@@ -50,6 +55,8 @@ def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int
             figures[f"pgbench_{n}_per_s"] = round(float(re.search(r"tps = ([\d.]+)", out).group(1)), 1)
             figures[f"pgbench_{n}_latency_ms"] = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
     finally:
+        if dashboard:
+            dashboard.stop()
         os.unlink(f.name)
     figures["ceiling_per_s"] = figures[f"pgbench_{max(clients)}_per_s"]
     figures["ceiling_clients"] = max(clients)

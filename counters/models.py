@@ -1,13 +1,14 @@
-"""The counters of the scan log (docs/adr/0033). Written only by the database, in the scan's own
-transaction (the trigger `scan_counted` on access_scan, counters/migrations/0002); the
-application role may read them but not write them (ticketcore/dbroles.py).
+"""The counters of the scan log (docs/adr/0033). Written only by the database: each scan queues
+itself in its own transaction (the trigger `scan_counted` on access_scan into `counters_scan_queue`,
+counters/migrations/0006) and `counters_fold(event)`, which every reader calls first, counts the
+queued scans in one statement; the application role may read them but not write them
+(ticketcore/dbroles.py).
 
-`slot`: each database session that records scans claims a slot of its own (a session advisory
-lock, `counters_slot()`), so two transactions in flight never update the same counter row:
-nothing serialises on a counter, whatever the number of phones at a gate or of connections per
-phone. Readers sum over the slots; `counters_fold(event)` merges the slots of an event into slot
--1 now and then, so that the rows stay as few as the night's minutes and phones. Keys that the
-scan leaves empty are stored as '' so that they can be part of a key."""
+`slot`: rows are written into slots and merged into slot -1 by the fold, so that two transactions
+in flight never update the same counter row (the scans once wrote their session's slot,
+`counters_slot()`; the fold writes its own, 128). Readers sum over the slots; the merge keeps the
+rows as few as the night's minutes and phones. Keys that a scan leaves empty are stored as '' so
+that they can be part of a key."""
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
@@ -127,11 +128,10 @@ class GapCount(models.Model):
 
 
 class FlowPending(models.Model):
-    """Scans of a phone's entry flow not yet in the flow counters (`arrivals`, GapCount): those
-    depend on the scan before it on the same phone, which a concurrent transaction may be writing.
-    The scan's transaction adds the scan here and then folds its phone's pending scans when no
-    other transaction is folding them (a try-lock, never a wait); a scan left here is folded by
-    the next one, or by the readers (`counters_fold`)."""
+    """Scans of a phone's entry flow counted except for the flow (`arrivals`, GapCount), which
+    depends on the scan before it on the same phone: the fold puts a phone's queued scans here
+    when they land before scans already counted (an offline upload out of order), and folds them
+    one by one in the same transaction, correcting the next scan's terms (`counters_fold`)."""
 
     scan_id = models.BigIntegerField(primary_key=True)
     event_id = models.CharField(max_length=40)
@@ -140,6 +140,21 @@ class FlowPending(models.Model):
     class Meta:
         db_table = "counters_flow_pending"
         indexes = [models.Index(fields=["device_id"], name="counters_flow_pending_device")]
+
+
+class ScanQueue(models.Model):
+    """Scans recorded and not counted yet (docs/adr/0033, "Counting off the scan path"): the scan's
+    own transaction adds its row here (the trigger `scan_counted`, one insert) and
+    `counters_fold(event)` counts the event's queued scans in one set-based statement and removes
+    them in the same transaction. So every committed scan is either here or in the counters, never
+    both, never neither."""
+
+    pk = models.CompositePrimaryKey("event_id", "scan_id")
+    event_id = models.CharField(max_length=40)
+    scan_id = models.BigIntegerField()
+
+    class Meta:
+        db_table = "counters_scan_queue"
 
 
 # ---------------------------------------------------------------- rollups kept by the fold
@@ -265,5 +280,5 @@ class AdmittedMark(models.Model):
 
 
 # Every table above (counters/tables.py names them): written by the triggers or the readers' fold only.
-MODELS = (GateCount, MinuteCount, ZoneCount, ReasonCount, ReasonCode, GapCount, FlowPending, GateMinute, GateLanes,
+MODELS = (GateCount, MinuteCount, ZoneCount, ReasonCount, ReasonCode, GapCount, FlowPending, ScanQueue, GateMinute, GateLanes,
           PhoneCount, ZoneMinute, SalesCount, AdmittedCount, AdmittedMark)

@@ -5,9 +5,9 @@ dashboard that reconnects, a second ASGI process and the admin all show the same
 (docs/adr/0014). `gate_counts()` reads in one REPEATABLE READ transaction: its per-gate, per-zone
 and total figures come from one consistent snapshot of the database.
 
-The figures come from the counters that the database keeps in each scan's own transaction
-(counters/, docs/adr/0033): small tables keyed by checkpoint, zone and device, so reading them
-costs the same at 3,000 scans and at 3,000,000. `manage.py check_counters` recounts them from the
+The figures come from the counters that the database keeps from the scan log (each scan queues
+itself in its own transaction, the fold counts the queue first; counters/, docs/adr/0033): small
+tables keyed by checkpoint, zone and device, so reading them costs the same at 3,000 scans and at 3,000,000. `manage.py check_counters` recounts them from the
 scan log.
 
 Definitions (the dashboard's labels say the same):
@@ -34,6 +34,7 @@ from django.utils import timezone
 from access.models import Scan
 from alerts import services as alert_services
 from alerts.models import Alert
+from counters.folding import fold
 from devices.models import Device
 from events.models import Event
 from mirror.outbox import mirror_status
@@ -135,14 +136,7 @@ def _counts(cur, event_id: str) -> dict:
             "credentials": credentials, "totals": totals}
 
 
-def fold_counters(event_id: str) -> None:
-    """Merge the event's counter slots and fold its pending flow scans (counters_fold: a few
-    rows, never a wait), in a transaction of its own before a reader's snapshot; inside a
-    caller's transaction it is left to the next reader."""
-    if connection.in_atomic_block:
-        return
-    with connection.cursor() as cur:
-        cur.execute("SELECT counters_fold(%s)", [event_id])
+fold_counters = fold  # what every reader calls first (counters/folding.py)
 
 
 def gate_counts(event_id: str) -> dict:

@@ -5,8 +5,8 @@ manager switches the chart to it (GET /dashboard/events/{id}/series.json?range=n
 minute of the event's doors window up to now, from its first scan (or the last 30 minutes, if
 later). Each gate_counts message then refreshes the last two minutes of either, in the browser.
 
-Both are one query on the per-minute counters (counters_minute, kept by the database in each
-scan's transaction, docs/adr/0033), grouped by gate and minute: the 30 minutes read a range of its
+Both are one query on the per-minute counters (counters_minute, kept by the database: each scan
+queues itself and the fold counts the queue first, docs/adr/0033), grouped by gate and minute: the 30 minutes read a range of its
 key, the whole night every minute of the event. Their cost grows with the night's minutes and
 phones, never with its scans; the whole night is still read only when asked for, not with the
 snapshot that every (re)connect reads. Quarantined evidence of revoked phones is not a door event
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
+from counters.folding import fold
 from events.models import Event
 
 MINUTE = timedelta(minutes=1)
@@ -35,7 +36,8 @@ def _minute(value: datetime) -> datetime:
 
 
 def _read(event_id: str, start: datetime, end: datetime) -> list[tuple]:
-    """(checkpoint, minute, count) for scans in [start, end)."""
+    """(checkpoint, minute, count) for scans in [start, end), the queued scans counted first."""
+    fold(event_id)
     with connection.cursor() as cur:
         cur.execute(_SERIES_SQL, [event_id, start, end])
         return cur.fetchall()

@@ -157,7 +157,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # trip at the start of the next request and replaced (ticketcore/outage.py
 # `discard_dropped_connections`); one whose host vanished silently fails one request per thread.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
-# The scan's one query is a server-side prepared statement (access/fastpath.py `_PreparedCursor`):
+# The scan's one query is a server-side prepared statement (core/prepared.py, used by access/fastpath.py):
 # psycopg only prepares when the connection allows it. Django's own queries use client-side
 # binding and are never prepared. Turn off behind a pooler that cannot keep prepared statements
 # (PgBouncer in transaction mode before 1.21).
@@ -323,6 +323,15 @@ CELERY_BEAT_SCHEDULE["tickets_unlock"] = {
     "task": "tickets_unlock",
     "schedule": TICKETS_UNLOCK_INTERVAL,
     "options": {"expires": TICKETS_UNLOCK_INTERVAL},
+}
+
+# Live counters (docs/adr/0033): a scan only queues itself; the readers count the queue first, and
+# this sweep does it for events nobody is reading (counters/tasks.py).
+COUNTERS_FOLD_INTERVAL_S = env.float("COUNTERS_FOLD_INTERVAL_S", default=2.0)
+CELERY_BEAT_SCHEDULE["counters_fold_queued"] = {
+    "task": "counters_fold_queued",
+    "schedule": COUNTERS_FOLD_INTERVAL_S,
+    "options": {"expires": COUNTERS_FOLD_INTERVAL_S},
 }
 
 # --- Email: the sales desk sends buyers their tickets (backoffice/desk/mail.py, docs/adr/0032) ---

@@ -216,3 +216,19 @@ def test_report_errors(api, anon, night):
     r = api.get(f"/api/v1/events/{night.event.event_id}/report?target_wait_s=-5")
     assert r.status_code == 400 and "target_wait_s" in r.json()["error"]["fields"]
     assert anon.get(f"/api/v1/events/{night.event.event_id}/report").status_code in (401, 403)
+
+
+def test_the_report_reads_in_one_statement(night):
+    """Every counter, the event, its gates, phones, conflicts and sales in one statement: one
+    snapshot and one round trip, not one per section (docs/adr/0033, "The report in one round
+    trip"). Before it, the fold counts the queued scans (inside the test's transaction, there)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert event_report(night.event.event_id)["totals"]["entries"] > 0
+    reads = [q["sql"] for q in queries.captured_queries if "counters_" in q["sql"]]
+    assert len(reads) == 2 and reads[0].startswith("SELECT counters_fold(")
+    reads = reads[1:]
+    assert all(table in reads[0] for table in ("events_event", "access_checkpoint", "devices_device", "access_alert",
+                                               "counters_sales", "offices_office"))

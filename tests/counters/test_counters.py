@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 import uuid
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from access import services
 from access.models import Credential, Scan
 from backoffice import flow, report, report_phones
 from counters.check import check
+from counters.folding import queued
 from counters.tables import TABLES
 from counters.vocabulary import BUSY_GAP_S
 from devices.services import revoke_device
@@ -114,11 +116,22 @@ def test_counters_match_the_log_after_a_concurrent_night(night):
         assert r.status_code == 200, r.content
         return worker
 
-    # Before the rush, the sync phones scan online once, so their uploads fall behind those scans.
+    def dashboard(worker: int) -> int:
+        """An open dashboard: folds the queue while the doors queue more (the fold and the scans
+        commit concurrently; a scan is counted by exactly one fold)."""
+        for _ in range(30):
+            selectors.fold_counters(event.event_id)
+            time.sleep(0.03)
+        return worker
+
+    # Before the rush, the sync phones scan online once and are counted, so their uploads fall
+    # behind those scans (the per-scan flow path of the fold).
     for token in tokens.values():
         assert device_client(token).post("/api/v1/scan", {"code": codes[SEATS[-1]], "direction": "in",
                                                           "scan_id": str(uuid.uuid4())}, format="json").status_code == 200
-    jobs = [(door, w) for w in range(12)] + [(upload, w) for w in range(4)] + [(upload, -1)]
+    selectors.fold_counters(event.event_id)
+    jobs = ([(door, w) for w in range(12)] + [(upload, w) for w in range(4)] + [(upload, -1)]
+            + [(dashboard, w) for w in range(2)])
     results = run_concurrently(lambda fn, w: fn(w), jobs, timeout=300)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors[:3]
@@ -163,6 +176,7 @@ def test_an_upload_between_counted_scans_recounts_the_flow(night):
     for code in codes[:6]:
         assert client.post("/api/v1/scan", {"code": code, "direction": "in", "scan_id": str(uuid.uuid4())},
                            format="json").status_code == 200
+    selectors.fold_counters(event.event_id)  # counted: the uploads below land before them
     now = timezone.now()
     # Minutes ago, five seconds apart, with two re-reads of one code in between.
     at = [now - timedelta(minutes=3) + timedelta(seconds=5 * i) for i in range(8)]
@@ -171,6 +185,13 @@ def test_an_upload_between_counted_scans_recounts_the_flow(night):
     scans += [{**scans[2], "scan_id": str(uuid.uuid4()), "scanned_at": (at[2] + timedelta(seconds=2)).isoformat()},
               {**scans[2], "scan_id": str(uuid.uuid4()), "scanned_at": (at[2] + timedelta(seconds=3)).isoformat()}]
     assert client.post("/api/v1/scan/sync", {"scans": scans}, format="json").status_code == 200
+    with connection.cursor() as cur:  # the batch goes to the per-scan flow path, in the same fold
+        cur.execute("SELECT counters_count_queued(%s)", [event.event_id])
+        assert cur.fetchone()[0] == 8
+        cur.execute("SELECT count(*) FROM counters_flow_pending WHERE device_id = %s", [phone.device_id])
+        assert cur.fetchone()[0] == 8
+    selectors.fold_counters(event.event_id)
+    assert check(event.event_id) == []
     # And one more upload that lands between those.
     middle = [{"code": codes[12 + i], "direction": "in", "scan_id": str(uuid.uuid4()),
                "scanned_at": (at[i] + timedelta(seconds=1)).isoformat()} for i in range(3)]
@@ -292,25 +313,24 @@ def test_the_application_role_reads_the_counters_but_cannot_write_them(night, se
         assert cur.fetchone()[0] == 1
 
 
-def test_a_scan_outside_read_committed_is_counted_and_its_flow_folded_later(night):
-    """The flow's neighbours must be read from committed rows: a scan recorded in an older
-    snapshot (REPEATABLE READ) waits in counters_flow_pending, and the readers' fold takes it in."""
+def test_a_scan_outside_read_committed_is_queued_like_any_other_and_counted_by_the_next_fold(night):
+    """A scan only queues itself, whatever its transaction's isolation; the fold (READ COMMITTED
+    only: the flow's neighbours must be read from committed rows) counts it."""
     from django.db import transaction
 
     event, gates, _ = night
     phone = gates[0][0]
+    selectors.fold_counters(event.event_id)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         services.scan(device=phone, code=code_for(event, "B-3"), direction="in", scan_id=uuid.uuid4())
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM counters_flow_pending WHERE device_id = %s", [phone.device_id])
-        assert cur.fetchone()[0] == 1
-        assert check(event.event_id) == []  # the pending scan is in every counter but the flow
-        services.scan(device=phone, code=code_for(event, "B-4"), direction="in", scan_id=uuid.uuid4())
-        assert check(event.event_id) == []  # the next scan folds itself around the pending one
-        selectors.fold_counters(event.event_id)  # what every reader does first
-        cur.execute("SELECT count(*) FROM counters_flow_pending WHERE device_id = %s", [phone.device_id])
-        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT counters_fold(%s), counters_count_queued(%s)", [event.event_id, event.event_id])
+        assert cur.fetchone() == (False, 0)  # both refuse under an older snapshot
+    assert queued(event.event_id) == 1
+    services.scan(device=phone, code=code_for(event, "B-4"), direction="in", scan_id=uuid.uuid4())
+    assert queued(event.event_id) == 2
+    selectors.fold_counters(event.event_id)  # what every reader does first
+    assert queued(event.event_id) == 0
     assert check(event.event_id) == []
     assert _report(event) == _report_from_log_now(event)
 
@@ -322,3 +342,25 @@ def test_the_busy_gap_is_one_number():
         cur.execute("SELECT pg_get_functiondef('counters_flow_term'::regproc)")
         body = cur.fetchone()[0]
     assert body.count(f"<= {int(BUSY_GAP_S)}") == 2
+
+
+def test_the_beat_counts_the_queue_of_every_event_nobody_reads(night):
+    """With no dashboard open the scans stay queued; the beat's task counts every event's queue."""
+    from django.conf import settings
+
+    from counters.tasks import counters_fold_queued
+
+    event, gates, _ = night
+    other = make_event(name="Elsewhere", zones=ZONES)
+    generate_tickets(event_id=other.event_id)
+    sell(other, "A-1")
+    other_phone, _ = make_device(other, name="other door")
+    services.scan(device=gates[0][0], code=code_for(event, "A-1"), direction="in", scan_id=uuid.uuid4())
+    services.scan(device=gates[1][0], code="forged", direction="in", scan_id=uuid.uuid4())
+    services.scan(device=other_phone, code=code_for(other, "A-1"), direction="in", scan_id=uuid.uuid4())
+    assert (queued(event.event_id), queued(other.event_id)) == (2, 1)
+    assert counters_fold_queued.apply().get() == 2
+    assert queued() == 0
+    assert check() == []
+    entry = settings.CELERY_BEAT_SCHEDULE["counters_fold_queued"]
+    assert entry["task"] == counters_fold_queued.name and entry["schedule"] == settings.COUNTERS_FOLD_INTERVAL_S

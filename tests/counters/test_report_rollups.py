@@ -12,9 +12,9 @@ from access import services
 from backoffice import flow, report, report_phones
 from backoffice.report_money import sales_counted
 from counters.check import check
+from counters.folding import queued
 from counters.vocabulary import LANE_SLACK
 from events import services as event_services
-from live import selectors
 from tests.backoffice.report_scenario import at, build_night
 from tests.conftest import code_for, make_device
 from tests.counters.report_from_log import report_from_log
@@ -75,25 +75,28 @@ def test_lanes_at_the_nights_edge_leave_out_scans_before_the_doors(door):
     assert check(event.event_id) == []
 
 
-def test_rows_not_folded_yet_are_added_and_their_lanes_recounted(door):
+def test_queued_scans_are_counted_by_the_readers_fold_and_their_lanes_recounted(door):
     event, (p1, p2, p3), seats, staff = door
     for i, seat in enumerate(seats[:4]):
         _scan(p1, code_for(event, seat), 2 * i)
     report.event_report(event.event_id)  # folds what is there
+    assert queued(event.event_id) == 0
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM counters_minute WHERE event_id = %s AND slot >= 0", [event.event_id])
         assert cur.fetchone()[0] == 0
-    # Scans no reader has folded: P2 and P3 beside P1's minutes, an exit, a rejection.
+    # Scans no reader has folded: P2 and P3 beside P1's minutes, an exit, a rejection. The scans
+    # only queued themselves: no counter row was written by them.
     _scan(p2, code_for(event, seats[4]), 2, 30)
     _scan(p3, code_for(event, seats[5]), 7, 5)
     _scan(p3, code_for(event, seats[0]), 8, direction="out")
     _scan(p2, "forged", 4)
+    assert queued(event.event_id) == 4
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM counters_minute WHERE event_id = %s AND slot >= 0", [event.event_id])
-        assert cur.fetchone()[0] > 0
-    assert check(event.event_id) == []
-    with transaction.atomic():  # inside a caller's transaction the report does not fold
+        assert cur.fetchone()[0] == 0
+    with transaction.atomic():  # inside a caller's transaction the report folds there
         body, log = _both(event)
+        assert queued(event.event_id) == 0
         assert body == log
         [gate] = body["gates"]
         lanes = body["series"]["gates"][gate["checkpoint_id"]]["lanes"]
@@ -102,10 +105,25 @@ def test_rows_not_folded_yet_are_added_and_their_lanes_recounted(door):
             for m in minutes:
                 active[m].add(phone.device_id)
         assert lanes == flow.lanes_open(active) == [2, 2, 2, 2, 2, 3, 3, 2, 2]
-    selectors.fold_counters(event.event_id)
     assert check(event.event_id) == []
     body, log = _both(event)
     assert body == log
+
+
+def test_a_report_in_an_older_snapshot_shows_the_counted_scans_only(door):
+    """Under a caller's REPEATABLE READ snapshot the fold cannot run (its neighbours must be read
+    from committed rows): the report shows what was counted, never a half-counted scan."""
+    event, (p1, p2, p3), seats, staff = door
+    _scan(p1, code_for(event, seats[0]), 0)
+    report.event_report(event.event_id)
+    _scan(p2, code_for(event, seats[1]), 1)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        body = report.event_report(event.event_id)
+        assert queued(event.event_id) == 1
+    assert sum(g["entries"] for g in body["gates"]) == 1
+    assert sum(g["entries"] for g in report.event_report(event.event_id)["gates"]) == 2
+    assert queued(event.event_id) == 0 and check(event.event_id) == []
 
 
 def test_the_sales_counters_are_the_tickets_through_sales_holds_offices_and_returns(db):
