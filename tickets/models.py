@@ -128,8 +128,9 @@ class LedgerEntry(models.Model):
     """Append-only history of a ticket. A database trigger refuses UPDATE and DELETE."""
 
     id = models.BigAutoField(primary_key=True)
+    # No database key: ledger_names_a_ticket and ticket_never_deleted guard it (tickets/migrations/0013).
     ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="ledger", db_index=False,  # ledger_ticket_idx
-                               verbose_name=_("ticket"))
+                               db_constraint=False, verbose_name=_("ticket"))
     date = models.DateTimeField(_("date"), db_default=models.functions.Now())
     action = models.CharField(_("action"), max_length=16)
     metadata = models.JSONField(_("details"), default=dict, blank=True)

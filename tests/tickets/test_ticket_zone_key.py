@@ -1,9 +1,14 @@
-"""`ticket_zone_of_its_event` (tickets/migrations/0012, docs/adr/0036): one two-column foreign key
-stands for the ticket's former keys to its event and to its zone, and also ties the zone to the
-event. Each test breaks it with raw SQL; the check is deferred like every Django key, so each
-statement runs with the constraints made immediate (the test's transaction never commits).
+"""`ticket_zone_of_its_event` (docs/adr/0036): a ticket's zone is a zone of its event, first one
+two-column foreign key (tickets/migrations/0012), now statement and row triggers under the same
+name with zone-side guards (tickets/migrations/0014). Each test breaks it with raw SQL; each
+statement runs with the constraints made immediate (the key was deferred; the triggers are not),
+and the test's transaction never commits.
 Also the ledger's outbox trigger (mirror/migrations/0008), which reads only the tickets a
 statement's ledger rows name."""
+import threading
+import time
+
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -92,3 +97,76 @@ def test_ledger_rows_queue_only_the_tickets_not_written_here(db):
                     "SELECT unnest(%s::bigint[]), now(), 'updated', '{}'", [[high.pk, mid.pk, low.pk]])
     rows = list(OutboxEntry.objects.order_by("id").values_list("op", "key"))
     assert rows == [("U", mid.doc_id), ("U", low.doc_id), ("U", high.doc_id)]
+
+
+# --- Since tickets/migrations/0014 the key is a statement check plus zone-side guards ------------
+
+def test_a_ticket_moved_to_another_events_zone_is_refused(ticket):
+    other = make_event(name="Other")
+    with pytest.raises(IntegrityError, match="ticket_zone_of_its_event"):
+        sql("UPDATE tickets_ticket SET zone_ref_id = %s WHERE id = %s", [other.zones.first().pk, ticket.pk])
+
+
+def test_a_zone_without_tickets_may_still_be_deleted(ticket):
+    """The control for the zone guards: only zones with tickets are kept."""
+    other = make_event(name="Other")
+    zone = other.zones.first().pk
+    sql("DELETE FROM events_zone WHERE id = %s", [zone])
+    assert not other.zones.filter(pk=zone).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_zone_is_deleted_only_in_read_committed():
+    """Under REPEATABLE READ the guard's snapshot could miss tickets committed after it: refused,
+    even for a zone without tickets; the same DELETE in READ COMMITTED is the control."""
+    zone = make_event(name="Other").zones.first().pk
+    with psycopg.connect(_url(), autocommit=False) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with pytest.raises(psycopg.errors.ActiveSqlTransaction, match="only in READ COMMITTED"):
+            conn.execute("DELETE FROM events_zone WHERE id = %s", [zone])
+        conn.rollback()
+        assert conn.execute("DELETE FROM events_zone WHERE id = %s", [zone]).rowcount == 1
+        conn.rollback()
+
+
+def _url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_zone_delete_waits_for_a_generation_in_flight_and_is_refused():
+    """Two connections: tickets inserted but not committed hold their zone (FOR KEY SHARE); a
+    concurrent DELETE of that zone waits, and once the tickets commit it sees them and is refused.
+    Without the lock the DELETE would not wait, see no committed ticket and leave them orphans."""
+    event = make_event(name="Race")
+    zone = event.zones.get(zone_id="A")
+    generate_tickets(event_id=make_event(name="Source").event_id)
+    source = Ticket.objects.order_by("id").first()
+    outcome: dict = {}
+    with (psycopg.connect(_url()) as writer, psycopg.connect(_url()) as deleter,
+          psycopg.connect(_url(), autocommit=True) as watcher):
+        writer.execute(COPY.replace("event_id, %s, zone_id", "%s, %s, zone_id"), [event.event_id, zone.pk, source.pk])
+
+        def delete():
+            try:
+                deleter.execute("DELETE FROM events_zone WHERE id = %s", [zone.pk])
+                outcome["deleted"] = True
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=delete, daemon=True)
+        thread.start()
+        waited = False
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not waited:  # the DELETE waits for the writer's lock
+            waited = watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+                                     [deleter.info.backend_pid]).fetchone()[0] == 1
+            time.sleep(0.02)
+        writer.commit()
+        thread.join(10)
+        deleter.rollback()
+    assert waited, "the zone DELETE did not wait for the uncommitted tickets"
+    assert "deleted" not in outcome
+    assert "ticket_zone_of_its_event" in str(outcome["error"])
+    assert Ticket.objects.filter(zone_ref_id=zone.pk).count() == 1
