@@ -36,6 +36,17 @@ class EventAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("backoffice/admin.css",)}
+
+    def has_delete_permission(self, request, obj=None):
+        """An event with tickets is history: tickets are never deleted, the ledger and the scans are
+        append-only (docs/adr/0036, docs/triggers.md), so the database would refuse; the admin
+        does not offer it. An event set up by mistake, before its tickets, can be deleted."""
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.tickets.exists())
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would not ask event by event
+        return actions
         js = ("backoffice/admin.js",)
 
     @admin.display(description=_("starts (local time)"), ordering="date_start")

@@ -171,3 +171,21 @@ def test_currency_cannot_change_after_a_sale_and_says_why(admin_client):
         r.content.decode()
     assert Event.objects.get(pk=event.pk).currency == "EUR"
     assert len(ZONES) == event.zones.count()
+
+
+def test_an_event_with_tickets_is_not_offered_for_deletion_and_one_without_can_be(admin_client):
+    """Tickets are never deleted and the ledger is append-only: the database would refuse the
+    delete, so the admin does not offer it (403 on the delete page, no bulk delete); an event set
+    up by mistake, before its tickets, still can be deleted."""
+    sold = make_event(name="With tickets")
+    generate_tickets(event_id=sold.event_id)
+    empty = make_event(name="Typo night")
+    url = "/admin/events/event/{}/delete/"
+    assert admin_client.get(url.format(sold.pk)).status_code == 403
+    assert admin_client.post(url.format(sold.pk), {"post": "yes"}).status_code == 403
+    assert Ticket.objects.filter(event=sold).exists()
+    changelist = admin_client.get("/admin/events/event/")
+    assert b"delete_selected" not in changelist.content
+    assert admin_client.get(url.format(empty.pk)).status_code == 200
+    assert admin_client.post(url.format(empty.pk), {"post": "yes"}).status_code == 302
+    assert not Event.objects.filter(pk=empty.pk).exists()
