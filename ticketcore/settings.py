@@ -328,11 +328,8 @@ CELERY_BEAT_SCHEDULE["tickets_unlock"] = {
 # Live counters (docs/adr/0033): a scan only queues itself; the readers count the queue first, and
 # this sweep does it for events nobody is reading (counters/tasks.py).
 COUNTERS_FOLD_INTERVAL_S = env.float("COUNTERS_FOLD_INTERVAL_S", default=2.0)
-CELERY_BEAT_SCHEDULE["counters_fold_queued"] = {
-    "task": "counters_fold_queued",
-    "schedule": COUNTERS_FOLD_INTERVAL_S,
-    "options": {"expires": COUNTERS_FOLD_INTERVAL_S},
-}
+CELERY_BEAT_SCHEDULE["counters_fold_queued"] = {"task": "counters_fold_queued", "schedule": COUNTERS_FOLD_INTERVAL_S,
+                                                "options": {"expires": COUNTERS_FOLD_INTERVAL_S}}
 
 # --- Email: the sales desk sends buyers their tickets (backoffice/desk/mail.py, docs/adr/0032) ---
 # Django's mail framework; every setting from the environment. The desk sends while the clerk
