@@ -36,6 +36,7 @@ class EventAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("backoffice/admin.css",)}
+        js = ("backoffice/admin.js",)
 
     def has_delete_permission(self, request, obj=None):
         """An event with tickets is history: tickets are never deleted, the ledger and the scans are
@@ -47,7 +48,6 @@ class EventAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # it would not ask event by event
         return actions
-        js = ("backoffice/admin.js",)
 
     @admin.display(description=_("starts (local time)"), ordering="date_start")
     def starts(self, obj):
