@@ -13,11 +13,12 @@ What the trigger did per scan, the statement does per batch, with the same defin
 functions of 0002 are the reference, and check_counters compares):
 - gate, minute, zone, rejection and distinct-code rows, grouped, into the fold's slot;
 - the entry flow (fresh attempts and back-to-back gaps), which depends on the scan before on the
-  same phone: for a phone whose queued scans all come after its newest counted one (every online
-  scan, and an offline upload that arrives in order) one window over that scan and the batch;
-  otherwise (an offline upload landing before scans already counted) the phone's batch goes to
-  counters_flow_pending and the fold's existing per-scan path (counters_flow_fold_one, which also
-  corrects the next scan's terms) takes it in the same fold.
+  same phone: the queued scans that come after their phone's newest counted one (every online
+  scan, and an offline upload that arrives in order) by one window over that scan and them; a
+  scan that lands before scans already counted (an offline upload out of order, or a scan that
+  committed just after a later one of its phone was counted) goes to counters_flow_pending, and
+  the fold's existing per-scan path (counters_flow_fold_one, which also corrects the next scan's
+  terms) takes it in the same fold, after the window's scans are counted.
 - Neighbours are always taken among counted scans: queued ones are excluded like pending ones.
 """
 import importlib
@@ -60,22 +61,23 @@ BEGIN
           FROM batch b JOIN access_scan a ON a.id = b.scan_id),
     fs AS (  -- the batch's entry-flow scans
         SELECT id, device_id, direction, """ + AT.format(s="") + r""" AS at, hashtext(code) AS h FROM s WHERE flow),
-    firsts AS (SELECT DISTINCT ON (device_id) device_id, at, id FROM fs ORDER BY device_id, at, id),
-    head AS (  -- per phone: its newest counted flow scan, and whether the batch comes after it
-        SELECT f.device_id, p.id AS hid, p.at AS hat, p.h AS hh, p.direction AS hdir,
-               p.id IS NULL OR (p.at, p.id) < (f.at, f.id) AS in_order
-          FROM firsts f
+    phones AS (SELECT DISTINCT device_id FROM fs),
+    head AS (  -- per phone: its newest counted flow scan
+        SELECT f.device_id, p.id AS hid, p.at AS hat, p.h AS hh, p.direction AS hdir
+          FROM phones f
           LEFT JOIN LATERAL (
             SELECT s.id, """ + AT.format(s="s.") + r""" AS at, hashtext(s.code) AS h, s.direction
               FROM access_scan s
              WHERE s.device_id = f.device_id AND """ + FLOW_ROW.format(s="s.") + r"""
                AND NOT EXISTS (SELECT 1 FROM counters_flow_pending q WHERE q.scan_id = s.id)""" + NOT_QUEUED + r"""
              ORDER BY """ + AT.format(s="s.") + r""" DESC, s.id DESC LIMIT 1) p ON true),
+    placed AS (  -- each queued flow scan: after its phone's newest counted one, or before it
+        SELECT fs.*, head.hid IS NULL OR (fs.at, fs.id) > (head.hat, head.hid) AS in_order
+          FROM fs JOIN head USING (device_id)),
     seq AS (
-        SELECT fs.device_id, fs.id, fs.at, fs.h, fs.direction, true AS mine
-          FROM fs JOIN head USING (device_id) WHERE head.in_order
+        SELECT device_id, id, at, h, direction, true AS mine FROM placed WHERE in_order
         UNION ALL
-        SELECT device_id, hid, hat, hh, hdir, false FROM head WHERE in_order AND hid IS NOT NULL),
+        SELECT device_id, hid, hat, hh, hdir, false FROM head WHERE hid IS NOT NULL),
     lagged AS (
         SELECT id, mine, direction, date_part('epoch', at) AS t, h, lag(date_part('epoch', at)) OVER w AS pt,
                lag(h) OVER w AS ph, lag(direction) OVER w AS pdir
@@ -85,9 +87,10 @@ BEGIN
                CASE WHEN direction = 'in' AND pdir = 'in' AND t - pt <= 20
                     THEN round((t - pt) * 100)::integer END AS gap_cs
           FROM lagged WHERE mine),
-    later AS (  -- a phone whose batch lands before scans already counted: the per-scan path
+    later AS (  -- a scan landing before scans already counted (an offline upload, or a scan that
+                -- committed after a later one was counted): the per-scan path, in the same fold
         INSERT INTO counters_flow_pending (scan_id, event_id, device_id)
-        SELECT fs.id, p_event, fs.device_id FROM fs JOIN head USING (device_id) WHERE NOT head.in_order),
+        SELECT id, p_event, device_id FROM placed WHERE NOT in_order),
     gaps AS (
         INSERT INTO counters_gap AS c (event_id, checkpoint_id, device_id, gap_cs, slot, gaps)
         SELECT s.event_id, s.checkpoint_id, s.device_id, f.gap_cs, """ + str(FOLD_SLOT) + r""", count(*)

@@ -364,3 +364,32 @@ def test_the_beat_counts_the_queue_of_every_event_nobody_reads(night):
     assert check() == []
     entry = settings.CELERY_BEAT_SCHEDULE["counters_fold_queued"]
     assert entry["task"] == counters_fold_queued.name and entry["schedule"] == settings.COUNTERS_FOLD_INTERVAL_S
+
+
+def test_a_late_scan_takes_the_per_scan_path_alone_and_the_rest_of_its_phones_batch_the_window(night):
+    """One phone's queued scans: one lands before its counted scans (an upload from minutes ago),
+    the others after them. Only the late one goes to the per-scan path; the others are counted by
+    the window, in the same fold, and every flow figure is the log's."""
+    event, gates, _ = night
+    phone, token = make_device(event, checkpoint=gates[0][0].checkpoint, name="mixed phone")
+    client = device_client(token)
+    codes = [code_for(event, s) for s in SEATS[40:48]]
+    for code in codes[:3]:
+        assert client.post("/api/v1/scan", {"code": code, "direction": "in", "scan_id": str(uuid.uuid4())},
+                           format="json").status_code == 200
+    selectors.fold_counters(event.event_id)
+    late = {"code": codes[3], "direction": "in", "scan_id": str(uuid.uuid4()),
+            "scanned_at": (timezone.now() - timedelta(minutes=2)).isoformat()}
+    assert client.post("/api/v1/scan/sync", {"scans": [late]}, format="json").status_code == 200
+    for code in codes[4:7]:
+        assert client.post("/api/v1/scan", {"code": code, "direction": "in", "scan_id": str(uuid.uuid4())},
+                           format="json").status_code == 200
+    with connection.cursor() as cur:
+        cur.execute("SELECT counters_count_queued(%s)", [event.event_id])
+        assert cur.fetchone()[0] == 4
+        cur.execute("SELECT s.scan_id::text FROM counters_flow_pending q JOIN access_scan s ON s.id = q.scan_id "
+                    "WHERE q.device_id = %s", [phone.device_id])
+        assert [r[0] for r in cur.fetchall()] == [late["scan_id"]]
+    selectors.fold_counters(event.event_id)
+    assert check(event.event_id) == []
+    assert _report(event) == _report_from_log_now(event)
