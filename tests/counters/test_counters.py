@@ -166,17 +166,25 @@ def _report_from_log_now(event) -> dict:
     return body
 
 
+def _phone_with_counted_scans(night, name: str, seats: list[str], online: int):
+    """A new phone at the first gate that scanned the first `online` of `seats` online, counted
+    by a fold: (phone, its client, the seats' codes)."""
+    event, gates, _ = night
+    phone, token = make_device(event, checkpoint=gates[0][0].checkpoint, name=name)
+    client = device_client(token)
+    codes = [code_for(event, s) for s in seats]
+    for code in codes[:online]:
+        assert client.post("/api/v1/scan", {"code": code, "direction": "in", "scan_id": str(uuid.uuid4())},
+                           format="json").status_code == 200
+    selectors.fold_counters(event.event_id)
+    return phone, client, codes
+
+
 def test_an_upload_between_counted_scans_recounts_the_flow(night):
     """A phone's offline scans land between its scans already counted: the scans after them get a
     new predecessor, so their fresh/gap terms are taken back and counted again."""
     event, gates, _ = night
-    phone, token = make_device(event, checkpoint=gates[0][0].checkpoint, name="flow phone")
-    client = device_client(token)
-    codes = [code_for(event, s) for s in SEATS[24:40]]
-    for code in codes[:6]:
-        assert client.post("/api/v1/scan", {"code": code, "direction": "in", "scan_id": str(uuid.uuid4())},
-                           format="json").status_code == 200
-    selectors.fold_counters(event.event_id)  # counted: the uploads below land before them
+    phone, client, codes = _phone_with_counted_scans(night, "flow phone", SEATS[24:40], 6)  # uploads land before
     now = timezone.now()
     # Minutes ago, five seconds apart, with two re-reads of one code in between.
     at = [now - timedelta(minutes=3) + timedelta(seconds=5 * i) for i in range(8)]
@@ -371,13 +379,7 @@ def test_a_late_scan_takes_the_per_scan_path_alone_and_the_rest_of_its_phones_ba
     the others after them. Only the late one goes to the per-scan path; the others are counted by
     the window, in the same fold, and every flow figure is the log's."""
     event, gates, _ = night
-    phone, token = make_device(event, checkpoint=gates[0][0].checkpoint, name="mixed phone")
-    client = device_client(token)
-    codes = [code_for(event, s) for s in SEATS[40:48]]
-    for code in codes[:3]:
-        assert client.post("/api/v1/scan", {"code": code, "direction": "in", "scan_id": str(uuid.uuid4())},
-                           format="json").status_code == 200
-    selectors.fold_counters(event.event_id)
+    phone, client, codes = _phone_with_counted_scans(night, "mixed phone", SEATS[40:48], 3)
     late = {"code": codes[3], "direction": "in", "scan_id": str(uuid.uuid4()),
             "scanned_at": (timezone.now() - timedelta(minutes=2)).isoformat()}
     assert client.post("/api/v1/scan/sync", {"scans": [late]}, format="json").status_code == 200
