@@ -289,9 +289,25 @@ def primary_through_lb(cluster: Cluster) -> bool:
         return conn.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0]
 
 
+def require_reachable_by_postgres(path: Path) -> None:
+    """Patroni and PostgreSQL run as the `postgres` user, from this checkout's .data: every
+    directory above it must let that user through. A checkout under a private directory (mktemp
+    -d makes 0700 ones) would otherwise fail as a silent 120 s wait for a leader."""
+    import pwd
+
+    uid = pwd.getpwnam("postgres").pw_uid
+    for d in [path, *path.parents]:
+        st = d.stat()
+        if st.st_uid != uid and not st.st_mode & 0o001:
+            raise SystemExit(f"the cluster runs PostgreSQL and Patroni as the postgres user, who cannot enter {d} "
+                             f"(mode {st.st_mode & 0o777:o}): clone the checkout under a directory others may "
+                             f"enter, or `chmod o+x {d}`")
+
+
 def up(cluster: Cluster, *, demo: bool = True) -> dict:
     netns.require_root()
     packages.ensure()
+    require_reachable_by_postgres(ROOT)
     down(cluster, quiet=True)  # a fresh cluster every time; also clears a crashed run
     import shutil
 
