@@ -11,6 +11,9 @@ from rest_framework.exceptions import ValidationError
 
 from events.vocabulary import Direction
 
+# Django's `Choices.values` builds a new list on every access; the scan path checks one per scan.
+_DIRECTIONS = frozenset(Direction.values)
+
 
 def scan_problems(item, *, require_scanned_at: bool) -> tuple[dict | None, dict]:
     """Strict validation of one scan: (clean data, {}) or (None, {field: [problems]}).
@@ -24,7 +27,7 @@ def scan_problems(item, *, require_scanned_at: bool) -> tuple[dict | None, dict]
     elif len(code) > 2000:
         errors["code"] = [_("Too long.")]
     direction = item.get("direction")
-    if direction not in Direction.values:
+    if not isinstance(direction, str) or direction not in _DIRECTIONS:
         errors["direction"] = [_("Must be \"in\" or \"out\".")]
     raw_id = item.get("scan_id")
     scan_id = None

@@ -63,15 +63,20 @@ def discard_dropped_connections(**kwargs) -> None:
     `SELECT 1` to every scan). A host that vanished without closing anything still fails the first
     request, after DB_TCP_USER_TIMEOUT_MS."""
     for conn in connections.all(initialized_only=True):
-        raw = conn.connection
-        if raw is None or conn.in_atomic_block:
-            continue
-        try:
-            dropped = raw.closed or bool(select.select([raw.pgconn.socket], [], [], 0)[0])
-        except (OSError, ValueError, psycopg.OperationalError):
-            dropped = True
-        if dropped:
-            conn.close()
+        discard_if_dropped(conn)
+
+
+def discard_if_dropped(conn) -> None:
+    """`discard_dropped_connections` for one connection (the scan lane runs it itself)."""
+    raw = conn.connection
+    if raw is None or conn.in_atomic_block:
+        return
+    try:
+        dropped = raw.closed or bool(select.select([raw.pgconn.socket], [], [], 0)[0])
+    except (OSError, ValueError, psycopg.OperationalError):
+        dropped = True
+    if dropped:
+        conn.close()
 
 
 def _mark(sender, request=None, **kwargs):

@@ -22,7 +22,7 @@ from devices import throttling
 from devices.models import hash_token
 from tests.conftest import code_for, make_device, make_event, sell
 from tickets.services import generate_tickets
-from ticketcore.scan_lane import RUN, SKIPPED, ScanLane
+from ticketcore.scan_lane import HOUSEKEEPING, RUN, SKIPPED, ScanLane
 from ticketcore.web import SCAN_PATH, build_environ
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -183,6 +183,67 @@ def test_every_middleware_is_run_or_skipped_by_the_lane_for_a_reason():
     unplaced = [name for name in django_settings.MIDDLEWARE if name not in RUN and name not in SKIPPED]
     assert unplaced == []
     assert [name for name in django_settings.MIDDLEWARE if name in RUN] == list(RUN), "the lane's order is Django's"
+
+
+def test_the_lane_restates_every_receiver_of_the_request_signals():
+    """The lane does the request signals' work itself (ticketcore/scan_lane.py `_started`,
+    `_finished`) instead of sending them: a receiver connected to either signal that the lane does
+    not restate fails here, and must be restated there (or the signal sent again)."""
+    from django.core import signals
+
+    connected = set()
+    for name in ("request_started", "request_finished"):
+        for receiver in getattr(signals, name)._live_receivers(None)[0]:
+            connected.add((name, receiver.__module__, receiver.__name__))
+    assert connected == set(HOUSEKEEPING)
+
+
+def test_the_lane_does_the_request_signals_housekeeping(door, monkeypatch):
+    """What request_started and request_finished do for Django's path happens around a lane scan
+    too: the query log is cleared first, and close_old_connections runs before the scan and
+    again after it."""
+    from django.db import connections
+
+    event, token = door
+    lane = ScanLane()
+    conn = connections["default"]
+    conn.ensure_connection()
+    conn.queries_log.append({"sql": "stale", "time": "0"})
+    checks = []
+    real = type(conn).close_if_unusable_or_obsolete
+    monkeypatch.setattr(type(conn), "close_if_unusable_or_obsolete",
+                        lambda self: (checks.append(self.alias), real(self))[1])
+    status, _headers, _body = lane.answer(environ_for(token, {"code": code_for(event, "A-1"), "direction": "in",
+                                                             "scan_id": str(uuid.uuid4())}))
+    assert status == 200
+    assert checks == ["default", "default"]
+    assert not any(q["sql"] == "stale" for q in conn.queries_log)
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced_before_a_lane_scan(door):
+    """discard_dropped_connections, restated by the lane: a kept connection whose server end
+    was closed (a failover, an administrator) is replaced before the scan, which is answered,
+    not failed with a 503."""
+    import time
+
+    import psycopg
+    from django.db import connections
+
+    event, token = door
+    lane = ScanLane()
+    code = code_for(event, "A-2")
+    conn = connections["default"]
+    conn.ensure_connection()
+    pid = conn.connection.info.backend_pid
+    settings_dict = conn.settings_dict
+    with psycopg.connect(host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
+                         dbname=settings_dict["NAME"], autocommit=True) as other:
+        assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
+    time.sleep(0.2)  # the FATAL reaches the kept socket
+    status, _headers, body = lane.answer(environ_for(token, {"code": code, "direction": "in",
+                                                             "scan_id": str(uuid.uuid4())}))
+    assert (status, json.loads(body)["result"]) == (200, "accepted")
+    assert conn.connection.info.backend_pid != pid
 
 
 class FakeProto:
