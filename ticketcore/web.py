@@ -128,6 +128,9 @@ class WebApplication:
         self.threads = threads
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.done: list[asyncio.Future] = []  # finished requests the loop has not resolved yet
+        self.done_lock = threading.Lock()
+        self.wake_pending = False
         self.max_body = _max_body()
 
     def __rsgi_init__(self, loop) -> None:
@@ -157,7 +160,27 @@ class WebApplication:
                 log.exception("web: request failed outside Django's handler")
                 proto.response_empty(500, [])  # ignored by granian once a response has started
             finally:
-                self.loop.call_soon_threadsafe(_resolve, fut)
+                self._resolved(fut)
+
+    def _resolved(self, fut: asyncio.Future) -> None:
+        """Hand a finished request back to the loop. One wake-up of the loop (a write to its
+        self-pipe and a read back) per batch of requests finished before it runs, not per
+        request: under a door rush several threads finish between two turns of the loop."""
+        with self.done_lock:
+            self.done.append(fut)
+            if self.wake_pending:
+                return
+            self.wake_pending = True
+        self.loop.call_soon_threadsafe(self._resolve_done)
+
+    def _resolve_done(self) -> None:
+        with self.done_lock:
+            self.wake_pending = False
+            finished = list(self.done)
+            self.done.clear()
+        for fut in finished:
+            if not fut.done():
+                fut.set_result(None)
 
     async def __rsgi__(self, scope, proto) -> None:
         if scope.proto != "http":
@@ -220,11 +243,6 @@ def _device_header(value: str | None) -> bool:
         return False
     parts = value.split()
     return len(parts) == 2 and parts[0].lower() == "device"
-
-
-def _resolve(fut: asyncio.Future) -> None:
-    if not fut.done():
-        fut.set_result(None)
 
 
 application = WebApplication(wsgi_application)
