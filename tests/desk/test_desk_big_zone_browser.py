@@ -47,11 +47,14 @@ def test_a_zone_of_five_thousand_seats_is_shown_a_part_at_a_time(desk_server, op
     desk.wait(lambda: len(desk.els("#sections .section")) == FLOOR // 100, timeout=30, message="no sections")
     # Only one part of the zone has buttons: the first with free seats, 1-100.
     desk.wait(lambda: desk.els('#seats button[data-seat="P-100"]'), message="part 1-100 not shown")
-    assert len(desk.els("#seats button")) == 100
+    # The strip and the map are redrawn as live updates arrive: each check reads them afresh
+    # (desk.wait retries an element replaced between its lookup and its read).
+    desk.wait(lambda: len(desk.els("#seats button")) == 100, message="not 100 seats")
     assert not desk.els('#seats button[data-seat="P-101"]')
-    assert desk.el("#sections .section.on").get_attribute("data-section") == "por asignar|1"
-    assert section_free(desk, "por asignar|1") == "96 free"
-    assert desk.look("P-1") == "sold" and desk.look("P-5") == "held"
+    desk.wait(lambda: desk.el("#sections .section.on").get_attribute("data-section") == "por asignar|1",
+              message="part 1-100 not the one shown")
+    desk.wait(lambda: section_free(desk, "por asignar|1") == "96 free", message="free count of 1-100")
+    desk.wait(lambda: desk.look("P-1") == "sold" and desk.look("P-5") == "held", message="sold and held seats")
 
     # Best available, 4 side by side: 6-9 (not 4, alone between a sold seat and a held one).
     best = desk.el("#best-count")
@@ -67,7 +70,8 @@ def test_a_zone_of_five_thousand_seats_is_shown_a_part_at_a_time(desk_server, op
     desk.el("#find-q").send_keys("3456")
     desk.el("#find-go").click()
     desk.wait(lambda: desk.els('#seats button[data-seat="P-3456"]'), message="seat 3456 not shown")
-    assert desk.el("#sections .section.on").get_attribute("data-section") == "por asignar|3401"
+    desk.wait(lambda: desk.el("#sections .section.on").get_attribute("data-section") == "por asignar|3401",
+              message="part 3401-3500 not the one shown")
     assert desk.d.execute_script(  # and its button is in sight in the strip
         "const s = document.getElementById('sections'), b = s.querySelector('.section.on');"
         "const a = s.getBoundingClientRect(), r = b.getBoundingClientRect();"
@@ -96,8 +100,8 @@ def test_a_zone_of_five_thousand_seats_is_shown_a_part_at_a_time(desk_server, op
     desk.wait(lambda: desk.el("body").get_attribute("data-phase") == "held", message="not held")
     desk.el('#sections [data-section="por asignar|1"]').click()
     desk.wait(lambda: desk.els('#seats button[data-seat="P-6"]'))
-    assert [desk.look(f"P-{n}") for n in (6, 7, 8, 9)] == ["mine"] * 4
-    assert section_free(desk, "por asignar|1") == "92 free"
+    desk.wait(lambda: [desk.look(f"P-{n}") for n in (6, 7, 8, 9)] == ["mine"] * 4, message="the order's seats")
+    desk.wait(lambda: section_free(desk, "por asignar|1") == "92 free", message="free count after the hold")
 
     # A small zone is still drawn whole, without parts.
     desk.zone("V")
@@ -118,8 +122,10 @@ def test_a_big_zone_with_rows_is_shown_a_row_at_a_time(desk_server, open_browser
     desk = Desk(open_browser("es", width=1366, height=768), desk_server, event)
     desk.login_and_open("clerk")
     desk.wait(lambda: len(desk.els("#sections .section")) == 50, timeout=30, message="no rows")
-    assert [b.text.split("\n")[0] for b in desk.els("#sections .section")[:2]] == ["Fila 1", "Fila 2"]
-    assert len(desk.els("#seats button")) == 60 and desk.text("#seats .row-label") == "Fila 1"
+    desk.wait(lambda: [b.text.split("\n")[0] for b in desk.els("#sections .section")[:2]] == ["Fila 1", "Fila 2"],
+              message="rows not named in the strip")
+    desk.wait(lambda: len(desk.els("#seats button")) == 60 and desk.text("#seats .row-label") == "Fila 1",
+              message="row 1 not drawn")
 
     # Best available 4 in the front row, as near its middle as they fit around the held pair.
     best = desk.el("#best-count")
@@ -135,5 +141,6 @@ def test_a_big_zone_with_rows_is_shown_a_row_at_a_time(desk_server, open_browser
     desk.el("#find-go").click()
     desk.wait(lambda: desk.text("#seats .row-label") == "Fila 7", message="row 7 not shown")
     assert desk.text("#tool-result") == "La fila 7 está en el mapa."
-    assert len(desk.els("#seats button")) == 60 and desk.els('#seats button[data-seat="S-361"]')
+    desk.wait(lambda: len(desk.els("#seats button")) == 60 and desk.els('#seats button[data-seat="S-361"]'),
+              message="row 7's seats not drawn")
     screenshot(desk.d, "es-big-zone-rows")
