@@ -224,7 +224,7 @@ def test_a_kept_connection_the_server_dropped_is_replaced_before_a_lane_scan(doo
     """discard_dropped_connections, restated by the lane: a kept connection whose server end
     was closed (a failover, an administrator) is replaced before the scan, which is answered,
     not failed with a 503."""
-    import time
+    import select
 
     import psycopg
     from django.db import connections
@@ -239,7 +239,8 @@ def test_a_kept_connection_the_server_dropped_is_replaced_before_a_lane_scan(doo
     with psycopg.connect(host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
                          dbname=settings_dict["NAME"], autocommit=True) as other:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
-    time.sleep(0.2)  # the FATAL reaches the kept socket
+    # Wait for the server's FATAL to reach the kept socket (readable), as it would before the next request.
+    assert select.select([conn.connection.pgconn.socket], [], [], 10)[0], "the terminated backend said nothing"
     status, _headers, body = lane.answer(environ_for(token, {"code": code, "direction": "in",
                                                              "scan_id": str(uuid.uuid4())}))
     assert (status, json.loads(body)["result"]) == (200, "accepted")
