@@ -83,14 +83,20 @@ class Desk:
     def look(self, seat_id):
         return self.seat(seat_id).get_attribute("data-look")
 
+    def click(self, css, message=""):
+        """Click what `css` finds now. The desk redraws its zone list and map as live updates
+        arrive: an element replaced between finding and clicking (stale, so never clicked) is
+        found again and clicked, until `wait`'s timeout."""
+        self.wait(lambda: self.el(css).click() is None, message=message or f"could not click {css}")
+
     def zone(self, zone_id):
-        self.el(f'#zones [data-zone="{zone_id}"]').click()
+        self.click(f'#zones [data-zone="{zone_id}"]')
         self.wait(lambda: self.els(f'#seats button[data-seat="{zone_id}-1"]'), message=f"zone {zone_id} not shown")
 
     def pick(self, *seat_ids):
         for seat_id in seat_ids:
             self.wait(lambda: self.look(seat_id) == "available", message=f"{seat_id} not free")
-            self.seat(seat_id).click()
+            self.click(f'#seats button[data-seat="{seat_id}"]')
             self.wait(lambda: self.look(seat_id) == "selected", message=f"{seat_id} not selected")
 
     def order_lines(self):
