@@ -44,6 +44,10 @@ SCAN_PATH = "/api/v1/scan"
 SCAN_MAX_BODY = 8192  # a scan is a code of at most 2,000 characters plus three short fields
 # The plain scan answered without Django's whole request cycle (ticketcore/scan_lane.py, ADR 0035).
 SCAN_LANE = os.environ.get("WEB_SCAN_LANE", "true").lower() not in ("0", "false", "no", "off")
+# The lane's own threads: each takes every scan waiting (up to SCAN_BATCH_MAX) and sends their
+# database calls in one pipeline (docs/adr/0037).
+SCAN_THREADS = int(os.environ.get("WEB_SCAN_THREADS", "1"))
+SCAN_BATCH_MAX = int(os.environ.get("WEB_SCAN_BATCH_MAX", "32"))
 
 
 def _max_body() -> int:
@@ -127,6 +131,7 @@ class WebApplication:
         self.lane = ScanLane() if lane else None
         self.threads = threads
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.scans: queue.SimpleQueue = queue.SimpleQueue()  # plain scans for the lane's threads
         self.loop: asyncio.AbstractEventLoop | None = None
         self.done: list[asyncio.Future] = []  # finished requests the loop has not resolved yet
         self.done_lock = threading.Lock()
@@ -137,19 +142,46 @@ class WebApplication:
         self.loop = loop
         for i in range(self.threads):
             threading.Thread(target=self._work, name=f"web-{i}", daemon=True).start()
+        if self.lane is not None:
+            for i in range(SCAN_THREADS):
+                threading.Thread(target=self._scan_work, name=f"web-scan-{i}", daemon=True).start()
+
+    def _scan_work(self) -> None:
+        """The scan lane's thread: every plain scan waiting, answered as one batch; what the lane
+        declines goes on to the pool's threads, for Django's full path."""
+        scans = self.scans
+        while True:
+            batch = [scans.get()]
+            while len(batch) < SCAN_BATCH_MAX:
+                try:
+                    batch.append(scans.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                environs = [build_environ(scope, body) for _fut, scope, _proto, body, _environ in batch]
+                answers = self.lane.answer_batch(environs)
+            except BaseException:  # a bug here: Django's path answers them all
+                log.exception("web: the scan lane failed a batch")
+                environs, answers = [None] * len(batch), [None] * len(batch)
+            for (fut, scope, proto, body, _none), environ, answer in zip(batch, environs, answers):
+                if answer is None:
+                    if environ is not None:
+                        environ["wsgi.input"] = io.BytesIO(body)  # Django's full path reads the body again
+                    self.jobs.put((fut, scope, proto, body, environ))
+                    continue
+                try:
+                    proto.response_bytes(*answer)
+                except BaseException:
+                    log.exception("web: a scan's answer could not be sent")
+                self._resolved(fut)
 
     def _work(self) -> None:
         jobs, app = self.jobs, self.app
         while True:
-            fut, scope, proto, body = jobs.get()
+            fut, scope, proto, body, environ = jobs.get()
             try:
-                environ = build_environ(scope, body)
-                if self.lane is not None and scope.path == SCAN_PATH and scope.method == "POST":
-                    answer = self.lane.answer(environ)
-                    if answer is not None:
-                        proto.response_bytes(*answer)
-                        continue  # (the finally below still resolves the request)
-                    environ["wsgi.input"] = io.BytesIO(body)  # Django's full path reads the body again
+                if environ is None:
+                    environ = build_environ(scope, body)
                 response = _Response()
                 chunks = app(environ, response)
                 if isinstance(chunks, list):  # ticketcore.wsgi hands complete responses over as one list
@@ -213,7 +245,8 @@ class WebApplication:
                 if len(body) != declared:
                     return _error(proto, 400, "parse_error", "The request body is shorter than its Content-Length.")
         fut = self.loop.create_future()
-        self.jobs.put((fut, scope, proto, body))
+        lane = self.lane is not None and scope.path == SCAN_PATH and scope.method == "POST"
+        (self.scans if lane else self.jobs).put((fut, scope, proto, body, None))
         await fut
 
 
