@@ -40,13 +40,11 @@ from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.db import IntegrityError, connection, connections
+from django.db import connections
 from django.urls import set_script_prefix, set_urlconf
-from django.utils import translation
 
-from access.fastpath import DECLINED, SCAN_BY_TOKEN, ScanCall, scan_answer, scan_call
+from access.fastpath import DECLINED, fast_scan_response
 from core.i18n import LocaleMiddleware
-from core.prepared import prepared_cursor
 from ticketcore.outage import discard_if_dropped, is_database_outage, unavailable_response
 
 # settings.MIDDLEWARE entries the lane runs (the classes above) and those it skips, with why.
@@ -112,46 +110,37 @@ class ScanLane:
         must answer `environ` (its body is read again from `wsgi.input`, which the caller resets)."""
         return self.answer_batch([environ])[0]
 
-    def answer_batch(self, environs: list[dict]) -> list[tuple[int, list[tuple[str, str]], bytes] | None]:
-        """`answer` for several scans at once: each is checked on its own, then their database
-        calls go out in one pipeline (one call per transaction, `_call_database`), then each
-        answer is made in its own request's language. One scan's failure is its own answer."""
+    def answer_batch(self, environs: list[dict], deliver=None) -> list[tuple[int, list[tuple[str, str]], bytes] | None]:
+        """`answer` for the scans that waited together for the lane's thread (ticketcore/web.py,
+        docs/adr/0037), one after another, each exactly as if it came alone; the request signals'
+        housekeeping once around the batch. `deliver(i, answer)`, when given, is called as soon
+        as each is made, so the first scan's phone does not wait for the last one's."""
         answers: list = [None] * len(environs)
-        calls: list[tuple[int, object, ScanCall]] = []
         _started()
         try:
             for i, environ in enumerate(environs):
-                request = self._request(environ)
-                if request is None:
-                    continue
-                try:
-                    self.locale.process_request(request)
-                    call = scan_call(request)
-                except Exception as exc:
-                    answers[i] = self._respond(request, _error_response(request, exc))
-                    continue
-                if call is None:
-                    environ[DECLINED] = True
-                else:
-                    calls.append((i, request, call))
-            values = _call_database([call for _i, _request, call in calls])
-            for (i, request, call), value in zip(calls, values):
-                translation.activate(request.LANGUAGE_CODE)
-                try:
-                    if isinstance(value, BaseException):
-                        raise value
-                    response = None if value is _DECLINE else scan_answer(call, value)
-                except IntegrityError:
-                    response = None  # a backstop refused a racing write: the DRF path retries under the lock
-                except Exception as exc:
-                    response = _error_response(request, exc)
-                if response is None:
-                    environs[i][DECLINED] = True
-                else:
-                    answers[i] = self._respond(request, response)
+                answers[i] = answer = self._answer_one(environ)
+                if deliver is not None:
+                    deliver(i, answer)
+                if answer is not None and answer[0] == 503:
+                    _started()  # an outage's answer: a dropped connection is replaced before the next scan
         finally:
             _finished()  # what request_finished does when Django's WSGI handler has the server close the response
         return answers
+
+    def _answer_one(self, environ: dict):
+        request = self._request(environ)
+        if request is None:
+            return None
+        try:
+            self.locale.process_request(request)
+            response = fast_scan_response(request)
+        except Exception as exc:
+            response = unavailable_response(request) if is_database_outage(exc) else response_for_exception(request, exc)
+        if response is None:
+            environ[DECLINED] = True
+            return None
+        return self._respond(request, response)
 
     def _request(self, environ: dict):
         """The request, or None when a middleware would answer it itself (Django's path does)."""
@@ -169,62 +158,3 @@ class ScanLane:
             response = layer.process_response(request, response)
         headers = [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())]
         return response.status_code, headers, response.content
-
-
-def _error_response(request, exc: Exception):
-    """A database outage is DatabaseOutageMiddleware's 503; anything else Django's own 500."""
-    return unavailable_response(request) if is_database_outage(exc) else response_for_exception(request, exc)
-
-
-_DECLINE = object()  # a call whose answer is unknown after another call's error: the DRF path runs it
-
-
-def _call_database(calls: list[ScanCall]) -> list:
-    """Each call's value, IntegrityError, outage exception or _DECLINE, in order. One call (or
-    query logging on: the tests count statements) is one prepared statement on the kept cursor;
-    several go out in one pipeline with a Sync after each, so each is its own transaction, as if
-    sent alone: PostgreSQL runs them one after another while this thread waits once, not once
-    per scan (docs/adr/0037). After an error the calls not yet answered are declined (the DRF path
-    runs them again; a scan_id already recorded returns its first answer, so nothing is counted
-    twice), or get the outage's 503 when the database is gone (the phone retries)."""
-    if not calls:
-        return []
-    if len(calls) == 1 or connection.queries_logged:
-        values = []
-        for call in calls:
-            try:
-                with prepared_cursor() as cur:
-                    cur.execute(SCAN_BY_TOKEN, call.params)
-                    values.append(cur.fetchone()[0])
-            except Exception as exc:
-                values.append(exc)
-        return values
-    values = [_DECLINE] * len(calls)
-    try:
-        with connection.wrap_database_errors:
-            cursors = _pipeline_cursors(len(calls))
-            raw = connection.connection
-            with raw.pipeline() as pipeline:
-                for call, cursor in zip(calls, cursors):
-                    cursor.execute(SCAN_BY_TOKEN, call.params, prepare=True)
-                    pipeline.sync()
-                for k, cursor in enumerate(cursors[:len(calls)]):
-                    values[k] = cursor.fetchone()[0]
-    except Exception as exc:
-        if is_database_outage(exc):
-            values = [exc if v is _DECLINE else v for v in values]
-    return values
-
-
-def _pipeline_cursors(n: int) -> list:
-    """n plain psycopg cursors on this thread's connection, kept with it (as core/prepared.py
-    keeps its one): a pipeline needs one cursor per statement in flight."""
-    connection.ensure_connection()
-    raw = connection.connection
-    kept = getattr(connection, "_tc_pipeline_cursors", None)
-    if kept is None or kept[0] is not raw:
-        kept = connection._tc_pipeline_cursors = (raw, [])
-    cursors = kept[1]
-    while len(cursors) < n:
-        cursors.append(raw.cursor())
-    return cursors

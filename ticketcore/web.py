@@ -44,8 +44,8 @@ SCAN_PATH = "/api/v1/scan"
 SCAN_MAX_BODY = 8192  # a scan is a code of at most 2,000 characters plus three short fields
 # The plain scan answered without Django's whole request cycle (ticketcore/scan_lane.py, ADR 0035).
 SCAN_LANE = os.environ.get("WEB_SCAN_LANE", "true").lower() not in ("0", "false", "no", "off")
-# The lane's own threads: each takes every scan waiting (up to SCAN_BATCH_MAX) and sends their
-# database calls in one pipeline (docs/adr/0037).
+# The lane's own thread(s): each takes the scans waiting (up to SCAN_BATCH_MAX) and answers them one
+# after another, instead of a pool of threads contending for the GIL (docs/adr/0037).
 SCAN_THREADS = int(os.environ.get("WEB_SCAN_THREADS", "1"))
 SCAN_BATCH_MAX = int(os.environ.get("WEB_SCAN_BATCH_MAX", "32"))
 
@@ -147,8 +147,9 @@ class WebApplication:
                 threading.Thread(target=self._scan_work, name=f"web-scan-{i}", daemon=True).start()
 
     def _scan_work(self) -> None:
-        """The scan lane's thread: every plain scan waiting, answered as one batch; what the lane
-        declines goes on to the pool's threads, for Django's full path."""
+        """The scan lane's thread: the plain scans waiting, taken together and answered one after
+        another (ScanLane.answer_batch); each answer is sent as soon as it is made, and what the
+        lane declines goes on to the pool's threads, for Django's full path."""
         scans = self.scans
         while True:
             batch = [scans.get()]
@@ -157,23 +158,29 @@ class WebApplication:
                     batch.append(scans.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                environs = [build_environ(scope, body) for _fut, scope, _proto, body, _environ in batch]
-                answers = self.lane.answer_batch(environs)
-            except BaseException:  # a bug here: Django's path answers them all
-                log.exception("web: the scan lane failed a batch")
-                environs, answers = [None] * len(batch), [None] * len(batch)
-            for (fut, scope, proto, body, _none), environ, answer in zip(batch, environs, answers):
+            handed = [False] * len(batch)
+            environs = [build_environ(scope, body) for _fut, scope, _proto, body, _environ in batch]
+
+            def deliver(i: int, answer) -> None:
+                handed[i] = True
+                fut, scope, proto, body, _none = batch[i]
                 if answer is None:
-                    if environ is not None:
-                        environ["wsgi.input"] = io.BytesIO(body)  # Django's full path reads the body again
-                    self.jobs.put((fut, scope, proto, body, environ))
-                    continue
+                    environs[i]["wsgi.input"] = io.BytesIO(body)  # Django's full path reads the body again
+                    self.jobs.put((fut, scope, proto, body, environs[i]))
+                    return
                 try:
                     proto.response_bytes(*answer)
                 except BaseException:
                     log.exception("web: a scan's answer could not be sent")
                 self._resolved(fut)
+
+            try:
+                self.lane.answer_batch(environs, deliver)
+            except BaseException:  # a bug in the lane: Django's path answers what it left
+                log.exception("web: the scan lane failed a batch")
+                for i, (fut, scope, proto, body, _none) in enumerate(batch):
+                    if not handed[i]:
+                        self.jobs.put((fut, scope, proto, body, None))
 
     def _work(self) -> None:
         jobs, app = self.jobs, self.app

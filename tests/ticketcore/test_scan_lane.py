@@ -305,3 +305,83 @@ def test_the_web_front_sends_the_plain_scan_down_the_lane_and_the_rest_to_django
     assert stranger[0] == 401
     assert seen_with_lane == [SCAN_PATH], "only the declined scan reached Django"
     assert without_lane[0] == 200 and calls == [SCAN_PATH, SCAN_PATH]
+
+
+def test_a_batch_answers_each_scan_as_if_it_came_alone(door, monkeypatch):
+    """The lane's thread answers the scans that waited together (ScanLane.answer_batch, ADR
+    0037) in order, each handed over as soon as it is made; each answer is what Django's path
+    gives for the same request (replayed by scan_id), in the request's own language; what the fast
+    path declines is marked for Django's path, and nothing else; the request signals' housekeeping
+    runs once around the batch."""
+    from django.db import connections
+
+    event, token = door
+    conn = connections["default"]
+    checks = []
+    real = type(conn).close_if_unusable_or_obsolete
+    monkeypatch.setattr(type(conn), "close_if_unusable_or_obsolete",
+                        lambda self: (checks.append(self.alias), real(self))[1])
+
+    def scan(seat, **extra):
+        code = code_for(event, seat) if seat else code_for(event, "A-5")[:-4] + "AAAA"
+        return environ_for(extra.pop("token", token), {"code": code, "direction": extra.pop("direction", "in"),
+                                                       "scan_id": str(uuid.uuid4())}, extra=extra)
+
+    environs = [scan("A-1"), scan("A-1"), scan(None), scan("B-1", token="z" * 43), scan("A-2", direction="sideways"),
+                scan("A-3", **{"accept-language": "es"}), scan("A-4")]
+    copies = [{**e, "wsgi.input": io.BytesIO(e["wsgi.input"].getvalue())} for e in environs]
+    conn.ensure_connection()
+    delivered = []
+    answers = ScanLane().answer_batch(copies, lambda i, answer: delivered.append((i, answer)))
+    assert delivered == list(enumerate(answers))
+    assert checks == ["default", "default"], "the housekeeping runs before and after the batch, not per scan"
+    results = [json.loads(a[2]).get("reason") or json.loads(a[2])["result"] if a else None for a in answers]
+    assert results == ["accepted", "already_inside", "invalid_signature", None, None, "accepted", "accepted"]
+    assert [DECLINED in c for c in copies] == [False, False, False, True, True, False, False]
+    assert dict(answers[5][1])["Content-Language"] == "es" and dict(answers[0][1])["Content-Language"] == "en"
+    for environ, answer in zip(environs, answers):
+        if answer is not None:
+            same(answer, through_django(environ))
+    assert Scan.objects.filter(event=event).count() == 5
+
+
+
+def test_scans_arriving_together_are_answered_by_the_lane_thread_and_a_declined_one_by_django(door):
+    """ticketcore/web.py: scans that arrive at once wait for the lane's thread together; each is
+    answered, the declined one (an unknown phone) by Django's path on the pool, and only that one."""
+    import asyncio
+
+    from ticketcore.web import WebApplication
+    from ticketcore.wsgi import application
+
+    event, token = door
+    calls = []
+
+    def counting(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return application(environ, start_response)
+
+    seats = ("A-1", "A-2", "A-3", "A-4", "A-1")
+    codes = [code_for(event, seat) for seat in seats]
+    tokens = [token, token, "y" * 43, token, token]
+
+    async def night():
+        app = WebApplication(counting, threads=1)
+        app.__rsgi_init__(asyncio.get_running_loop())
+        protos = []
+        for code, token_ in zip(codes, tokens):
+            raw = json.dumps({"code": code, "direction": "in", "scan_id": str(uuid.uuid4())}).encode()
+            headers = Headers({"host": "testserver", "content-type": "application/json",
+                               "content-length": str(len(raw)), "authorization": f"Device {token_}"})
+            scope = SimpleNamespace(proto="http", server="127.0.0.1:8001", method="POST", path=SCAN_PATH,
+                                    query_string="", http_version="1.1", client="10.0.0.7:50000", scheme="http",
+                                    headers=headers, authority="testserver")
+            protos.append((scope, FakeProto(raw)))
+        await asyncio.gather(*(app.__rsgi__(scope, proto) for scope, proto in protos))
+        return [proto.answer for _scope, proto in protos]
+
+    answers = asyncio.run(night())
+    assert [a[0] for a in answers] == [200, 200, 401, 200, 200]
+    assert [json.loads(answers[i][2]).get("reason") or json.loads(answers[i][2])["result"] for i in (0, 1, 3, 4)] == [
+        "accepted", "accepted", "accepted", "already_inside"]
+    assert calls == [SCAN_PATH], "only the declined scan reached Django"
