@@ -34,6 +34,7 @@ the throttle twice). tests/ticketcore/test_scan_lane.py compares the lane's answ
 and every header, with Django's for the same requests."""
 from __future__ import annotations
 
+import psycopg
 from django.core.cache import caches
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest, get_script_name
@@ -94,12 +95,32 @@ def _finished() -> None:
         cache.close()
 
 
+def _limit_lock_waits(milliseconds: int) -> None:
+    """This thread's connection gives up on a row lock after `milliseconds` (a session setting,
+    made once per connection: a reconnect after a failover gets it again). An outage here is left
+    to the scans, which answer it with their 503."""
+    conn = connections["default"]
+    try:
+        conn.ensure_connection()
+        if getattr(conn, "_tc_lock_timeout_for", None) is not conn.connection:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, false)", [f"{int(milliseconds)}ms"])
+            conn._tc_lock_timeout_for = conn.connection
+    except Exception:  # noqa: BLE001 - the scans meet the same outage and answer it
+        pass
+
+
 def _unused(request):  # the middlewares' get_response: the lane calls their hooks itself
     raise AssertionError("the scan lane does not chain middlewares")
 
 
 class ScanLane:
-    def __init__(self) -> None:
+    def __init__(self, lock_timeout_ms: int | None = None) -> None:
+        # The web front's lane thread answers its worker's scans one after another (ADR 0037): a
+        # scan must not wait long for a ticket's row lock there, or every door behind it waits too.
+        # With a limit, a scan that would wait longer is declined to the pool's threads (Django's
+        # path, which waits as long as it takes), and the lane goes on.
+        self.lock_timeout_ms = lock_timeout_ms
         self.security = SecurityMiddleware(_unused)
         self.locale = LocaleMiddleware(_unused)
         self.common = CommonMiddleware(_unused)
@@ -118,6 +139,8 @@ class ScanLane:
         answers: list = [None] * len(environs)
         _started()
         try:
+            if self.lock_timeout_ms is not None:
+                _limit_lock_waits(self.lock_timeout_ms)
             for i, environ in enumerate(environs):
                 answers[i] = answer = self._answer_one(environ)
                 if deliver is not None:
@@ -136,7 +159,10 @@ class ScanLane:
             self.locale.process_request(request)
             response = fast_scan_response(request)
         except Exception as exc:
-            response = unavailable_response(request) if is_database_outage(exc) else response_for_exception(request, exc)
+            if isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
+                response = None  # the ticket's row is locked longer than the lane waits: the pool's path waits
+            else:
+                response = unavailable_response(request) if is_database_outage(exc) else response_for_exception(request, exc)
         if response is None:
             environ[DECLINED] = True
             return None

@@ -48,6 +48,8 @@ SCAN_LANE = os.environ.get("WEB_SCAN_LANE", "true").lower() not in ("0", "false"
 # after another, instead of a pool of threads contending for the GIL (docs/adr/0037).
 SCAN_THREADS = int(os.environ.get("WEB_SCAN_THREADS", "1"))
 SCAN_BATCH_MAX = int(os.environ.get("WEB_SCAN_BATCH_MAX", "32"))
+# How long the lane thread's scan waits for a ticket's row lock before handing the scan to the pool.
+SCAN_LOCK_TIMEOUT_MS = int(os.environ.get("WEB_SCAN_LOCK_TIMEOUT_MS", "200"))
 
 
 def _max_body() -> int:
@@ -128,7 +130,7 @@ class WebApplication:
 
     def __init__(self, app, threads: int = THREADS, lane: bool = SCAN_LANE):
         self.app = app
-        self.lane = ScanLane() if lane else None
+        self.lane = ScanLane(lock_timeout_ms=SCAN_LOCK_TIMEOUT_MS) if lane else None
         self.threads = threads
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.scans: queue.SimpleQueue = queue.SimpleQueue()  # plain scans for the lane's threads

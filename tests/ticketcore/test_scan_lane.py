@@ -385,3 +385,47 @@ def test_scans_arriving_together_are_answered_by_the_lane_thread_and_a_declined_
     assert [json.loads(answers[i][2]).get("reason") or json.loads(answers[i][2])["result"] for i in (0, 1, 3, 4)] == [
         "accepted", "accepted", "accepted", "already_inside"]
     assert calls == [SCAN_PATH], "only the declined scan reached Django"
+
+
+def test_a_scan_the_lane_thread_would_wait_for_goes_to_the_pool_instead(door):
+    """The lane thread answers its worker's scans one after another (ADR 0037), so it waits for
+    a ticket's row lock only WEB_SCAN_LOCK_TIMEOUT_MS: a ticket locked longer by another
+    transaction (a back-office change in progress) is declined to Django's path, which waits for
+    it and answers; the next scan of the batch is answered by the lane meanwhile."""
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connections
+
+    event, token = door
+    locked, free = code_for(event, "A-1"), code_for(event, "A-2")
+    environs = [environ_for(token, {"code": code, "direction": "in", "scan_id": str(uuid.uuid4())})
+                for code in (locked, free)]
+    copies = [{**e, "wsgi.input": io.BytesIO(e["wsgi.input"].getvalue())} for e in environs]
+    settings_dict = connections["default"].settings_dict
+    answers = {}
+
+    def lane_thread():  # a thread of its own, like the web front's: its connection gets the limit
+        try:
+            started = time.monotonic()
+            answers["batch"] = ScanLane(lock_timeout_ms=100).answer_batch(copies)
+            answers["seconds"] = time.monotonic() - started
+        finally:
+            connections.close_all()
+
+    with psycopg.connect(host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
+                         dbname=settings_dict["NAME"]) as other:
+        other.execute("SELECT 1 FROM tickets_ticket WHERE ticket_id = %s FOR UPDATE", [locked.split(".")[1]])
+        thread = threading.Thread(target=lane_thread)
+        thread.start()
+        thread.join(20)
+        other.rollback()
+    first, second = answers["batch"]
+    assert first is None and copies[0][DECLINED] is True, "the locked ticket's scan was not handed on"
+    assert json.loads(second[2])["result"] == "accepted"
+    assert answers["seconds"] < 5, "the lane waited for the lock instead of handing the scan on"
+    copies[0]["wsgi.input"] = io.BytesIO(environs[0]["wsgi.input"].getvalue())
+    status, _headers, body = through_django(copies[0])
+    assert (status, json.loads(body)["result"]) == (200, "accepted")
+    assert Scan.objects.filter(event=event, result="accepted").count() == 2
