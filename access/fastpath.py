@@ -70,11 +70,35 @@ from events import codes
 # Set in a request's environ by the web front's scan lane (ticketcore/scan_lane.py) when this
 # fast path already declined the request there: the view goes straight to its DRF path.
 DECLINED = "ticketcore.scan_lane.declined"
-_SCAN_BY_TOKEN = "SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)"
+SCAN_BY_TOKEN = "SELECT access_scan_by_token(%s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def fast_scan_response(request) -> HttpResponse | None:
     """The fast path's answer to a request, or None: the DRF path must answer."""
+    call = scan_call(request)
+    if call is None:
+        return None
+    try:
+        with prepared_cursor() as cur:
+            cur.execute(SCAN_BY_TOKEN, call.params)
+            value = cur.fetchone()[0]
+    except IntegrityError:
+        return None
+    return scan_answer(call, value)
+
+
+@dataclass(frozen=True)
+class ScanCall:
+    """One plain scan, checked and ready for its one database call: `params` for SCAN_BY_TOKEN."""
+
+    params: list
+    direction: str
+
+
+def scan_call(request) -> ScanCall | None:
+    """Everything the fast path checks before the database (the header, the body, the throttle,
+    the code's signature), or None: the DRF path must answer. The scan lane runs a batch of
+    these, then their database calls in one pipeline (ticketcore/scan_lane.py, docs/adr/0037)."""
     if request.method != "POST" or request.content_type != "application/json" or DECLINED in request.META:
         return None
     token = device_token_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
@@ -92,39 +116,35 @@ def fast_scan_response(request) -> HttpResponse | None:
         return None
     if not ScanThrottle().allow_token(token):
         return None
-    response = fast_scan(token=token, **scan)
-    if response is None:
-        return None
-    return HttpResponse(json.dumps(response), content_type="application/json")
+    return _call(token=token, **scan)
 
 
-def fast_scan(*, token: str, code: str, direction: str, scan_id: uuid.UUID,
-              scanned_at: datetime | None = None) -> dict | None:
-    """The online ticket scan in one database round trip: device authentication (uncached) and
-    `access_scan_ticket` inside `access_scan_by_token` (access/migrations/0005). Returns the
-    contract's response, or None when the ordinary path must answer instead: a credential code,
-    an unknown/revoked/non-scanner token (401/403 and alerts), or a database backstop that
-    refused a racing write (the ordinary path retries under the row lock)."""
+def _call(*, token: str, code: str, direction: str, scan_id: uuid.UUID,
+          scanned_at: datetime | None = None) -> ScanCall | None:
+    """The database call's parameters: device authentication (uncached) and `access_scan_ticket`
+    inside `access_scan_by_token` (access/migrations/0005); a forged code is recorded there too.
+    None for a credential code, which the ordinary path answers."""
     try:
         verified = codes.verify(code)
     except codes.CodeInvalid:
         verified = None
     if verified is not None and verified.kind != codes.KIND_TICKET:
         return None
-    try:
-        with prepared_cursor() as cur:
-            cur.execute(_SCAN_BY_TOKEN,
-                        [hash_token(token), verified is not None, verified.event_id if verified else None,
-                         verified.object_id if verified else None, code[:200], direction, scan_id, scanned_at])
-            value = cur.fetchone()[0]
-    except IntegrityError:
-        return None
+    return ScanCall(params=[hash_token(token), verified is not None, verified.event_id if verified else None,
+                            verified.object_id if verified else None, code[:200], direction, scan_id, scanned_at],
+                    direction=direction)
+
+
+def scan_answer(call: ScanCall, value) -> HttpResponse | None:
+    """The contract's response for the database's answer to `call`, or None when the ordinary
+    path must answer instead: an unknown/revoked/non-scanner token (401/403 and alerts)."""
     response = value if isinstance(value, dict) else json.loads(value)
     if response.pop("_fallback", False):
         return None
     info = response.pop("_device")
     device = _DeviceRef(device_id=info["device_id"], event_id=info["event_id"], checkpoint_id=info["checkpoint_id"])
-    return services._finish(device, response, direction).response
+    answer = services._finish(device, response, call.direction).response
+    return HttpResponse(json.dumps(answer), content_type="application/json")
 
 
 @dataclass(frozen=True)

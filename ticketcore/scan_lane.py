@@ -41,11 +41,13 @@ from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.db import connections
+from django.db import IntegrityError, connection, connections
 from django.urls import set_script_prefix, set_urlconf
+from django.utils import translation
 
-from access.fastpath import DECLINED, fast_scan_response
+from access.fastpath import DECLINED, SCAN_BY_TOKEN, ScanCall, scan_answer, scan_call
 from core.i18n import LocaleMiddleware
+from core.prepared import prepared_cursor
 from ticketcore.outage import discard_if_dropped, is_database_outage, unavailable_response
 
 # settings.MIDDLEWARE entries the lane runs (the classes above) and those it skips, with why.
@@ -116,10 +118,10 @@ def _unused(request):  # the middlewares' get_response: the lane calls their hoo
 
 class ScanLane:
     def __init__(self, lock_timeout_ms: int | None = None) -> None:
-        # The web front's lane thread answers its worker's scans one after another (ADR 0037): a
-        # scan must not wait long for a ticket's row lock there, or every door behind it waits too.
-        # With a limit, a scan that would wait longer is declined to the pool's threads (Django's
-        # path, which waits as long as it takes), and the lane goes on.
+        # The web front's lane thread answers its worker's scans (ADR 0037): a scan must not wait
+        # long for a ticket's row lock there, or every door behind it waits too. With a limit, a
+        # scan that would wait longer is declined to the pool's threads (Django's path, which
+        # waits as long as it takes), and the lane goes on.
         self.lock_timeout_ms = lock_timeout_ms
         self.security = SecurityMiddleware(_unused)
         self.locale = LocaleMiddleware(_unused)
@@ -133,40 +135,57 @@ class ScanLane:
 
     def answer_batch(self, environs: list[dict], deliver=None) -> list[tuple[int, list[tuple[str, str]], bytes] | None]:
         """`answer` for the scans that waited together for the lane's thread (ticketcore/web.py,
-        docs/adr/0037), one after another, each exactly as if it came alone; the request signals'
-        housekeeping once around the batch. `deliver(i, answer)`, when given, is called as soon
-        as each is made, so the first scan's phone does not wait for the last one's."""
+        docs/adr/0037). Each is checked on its own (`scan_call`), then their database calls go out
+        in one pipeline, each its own transaction (`_call_database`), then each answer is made in
+        its own request's language. `deliver(i, answer)`, when given, is called as soon as each
+        answer (or decline) is known. The request signals' housekeeping runs once around it."""
         answers: list = [None] * len(environs)
+
+        def done(i: int, answer) -> None:
+            answers[i] = answer
+            if deliver is not None:
+                deliver(i, answer)
+
+        calls: list[tuple[int, object, ScanCall]] = []
         _started()
         try:
             if self.lock_timeout_ms is not None:
                 _limit_lock_waits(self.lock_timeout_ms)
             for i, environ in enumerate(environs):
-                answers[i] = answer = self._answer_one(environ)
-                if deliver is not None:
-                    deliver(i, answer)
-                if answer is not None and answer[0] == 503:
-                    _started()  # an outage's answer: a dropped connection is replaced before the next scan
+                request = self._request(environ)
+                if request is None:
+                    done(i, None)
+                    continue
+                try:
+                    self.locale.process_request(request)
+                    call = scan_call(request)
+                except Exception as exc:
+                    done(i, self._respond(request, _error_response(request, exc)))
+                    continue
+                if call is None:
+                    environ[DECLINED] = True
+                    done(i, None)
+                else:
+                    calls.append((i, request, call))
+            values = _call_database([call for _i, _request, call in calls])
+            for (i, request, call), value in zip(calls, values):
+                translation.activate(request.LANGUAGE_CODE)
+                try:
+                    if isinstance(value, BaseException):
+                        raise value
+                    response = None if value is _DECLINE else scan_answer(call, value)
+                except IntegrityError:
+                    response = None  # a backstop refused a racing write: the DRF path retries under the lock
+                except Exception as exc:
+                    response = None if _lock_wait(exc) else _error_response(request, exc)
+                if response is None:
+                    environs[i][DECLINED] = True
+                    done(i, None)
+                else:
+                    done(i, self._respond(request, response))
         finally:
             _finished()  # what request_finished does when Django's WSGI handler has the server close the response
         return answers
-
-    def _answer_one(self, environ: dict):
-        request = self._request(environ)
-        if request is None:
-            return None
-        try:
-            self.locale.process_request(request)
-            response = fast_scan_response(request)
-        except Exception as exc:
-            if isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
-                response = None  # the ticket's row is locked longer than the lane waits: the pool's path waits
-            else:
-                response = unavailable_response(request) if is_database_outage(exc) else response_for_exception(request, exc)
-        if response is None:
-            environ[DECLINED] = True
-            return None
-        return self._respond(request, response)
 
     def _request(self, environ: dict):
         """The request, or None when a middleware would answer it itself (Django's path does)."""
@@ -184,3 +203,77 @@ class ScanLane:
             response = layer.process_response(request, response)
         headers = [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())]
         return response.status_code, headers, response.content
+
+
+def _error_response(request, exc: Exception):
+    """A database outage is DatabaseOutageMiddleware's 503; anything else Django's own 500."""
+    return unavailable_response(request) if is_database_outage(exc) else response_for_exception(request, exc)
+
+
+def _lock_wait(exc: BaseException) -> bool:
+    """The scan gave up waiting for a row lock (lock_timeout): not an outage, the pool's path waits."""
+    return isinstance(exc, psycopg.errors.LockNotAvailable) or isinstance(exc.__cause__, psycopg.errors.LockNotAvailable)
+
+
+_DECLINE = object()  # a call whose answer is unknown after an error in the pipeline: the DRF path runs it
+
+
+def _call_database(calls: list[ScanCall]) -> list:
+    """Each call's value, its exception, or _DECLINE, in order. One call (or query logging on:
+    the tests count statements) is one prepared statement on the kept cursor. Several go out in
+    one pipeline with a Sync after each, so each is its own transaction, as if sent alone: they
+    are sent together, PostgreSQL runs them one after another, and this thread waits for the
+    answers once instead of once per scan, taking the GIL back once (docs/adr/0037). A call that
+    fails (a racing write, a row lock held too long, any error) is declined: Django's path runs it
+    again, and a scan already recorded answers by its scan_id, so nothing is counted twice; the
+    other calls keep their answers. When the database is gone, every call without an answer gets
+    the outage's 503 (the phone retries with the same scan_id)."""
+    if len(calls) <= 1 or connection.queries_logged:
+        values = []
+        for call in calls:
+            try:
+                with prepared_cursor() as cur:
+                    cur.execute(SCAN_BY_TOKEN, call.params)
+                    values.append(cur.fetchone()[0])
+            except Exception as exc:
+                values.append(exc)
+        return values
+    values = [_DECLINE] * len(calls)
+    errors: list[BaseException] = []
+    try:
+        with connection.wrap_database_errors:
+            cursors = _pipeline_cursors(len(calls))
+            with connection.connection.pipeline() as pipeline:
+                for call, cursor in zip(calls, cursors):
+                    try:
+                        cursor.execute(SCAN_BY_TOKEN, call.params, prepare=True)
+                        pipeline.sync()
+                    except psycopg.Error as exc:  # an earlier call's error surfaces here; that call has no result
+                        errors.append(exc)
+                for k in range(len(calls)):
+                    try:
+                        values[k] = cursors[k].fetchone()[0]
+                    except psycopg.Error as exc:  # this call failed (or never went out): it stays declined
+                        errors.append(exc)
+    except Exception as exc:
+        errors.append(exc)
+    if errors:
+        connection.errors_occurred = True  # the end of the batch checks the connection before keeping it
+        outage = next((e for e in errors if is_database_outage(e) and not _lock_wait(e)), None)
+        if outage is not None:
+            values = [outage if value is _DECLINE else value for value in values]
+    return values
+
+
+def _pipeline_cursors(n: int) -> list:
+    """n plain psycopg cursors on this thread's connection, kept with it (as core/prepared.py
+    keeps its one): a pipeline needs one cursor per statement in flight."""
+    connection.ensure_connection()
+    raw = connection.connection
+    kept = getattr(connection, "_tc_pipeline_cursors", None)
+    if kept is None or kept[0] is not raw:
+        kept = connection._tc_pipeline_cursors = (raw, [])
+    cursors = kept[1]
+    while len(cursors) < n:
+        cursors.append(raw.cursor())
+    return cursors

@@ -309,11 +309,17 @@ def test_the_web_front_sends_the_plain_scan_down_the_lane_and_the_rest_to_django
 
 def test_a_batch_answers_each_scan_as_if_it_came_alone(door, monkeypatch):
     """The lane's thread answers the scans that waited together (ScanLane.answer_batch, ADR
-    0037) in order, each handed over as soon as it is made; each answer is what Django's path
-    gives for the same request (replayed by scan_id), in the request's own language; what the fast
-    path declines is marked for Django's path, and nothing else; the request signals' housekeeping
-    runs once around the batch."""
+    0037): their database calls go out in one pipeline, each its own transaction, in order; each
+    answer is what Django's path gives for the same request (replayed by scan_id), in the
+    request's own language, handed over as soon as it is known; what the fast path declines is
+    marked for Django's path, and nothing else; the request signals' housekeeping runs once around
+    the batch."""
+    import psycopg
     from django.db import connections
+
+    pipelines = []
+    real_pipeline = psycopg.Connection.pipeline
+    monkeypatch.setattr(psycopg.Connection, "pipeline", lambda self: (pipelines.append(1), real_pipeline(self))[1])
 
     event, token = door
     conn = connections["default"]
@@ -333,8 +339,9 @@ def test_a_batch_answers_each_scan_as_if_it_came_alone(door, monkeypatch):
     conn.ensure_connection()
     delivered = []
     answers = ScanLane().answer_batch(copies, lambda i, answer: delivered.append((i, answer)))
-    assert delivered == list(enumerate(answers))
+    assert sorted(delivered, key=lambda d: d[0]) == list(enumerate(answers))
     assert checks == ["default", "default"], "the housekeeping runs before and after the batch, not per scan"
+    assert pipelines == [1], "several scans: one pipeline"
     results = [json.loads(a[2]).get("reason") or json.loads(a[2])["result"] if a else None for a in answers]
     assert results == ["accepted", "already_inside", "invalid_signature", None, None, "accepted", "accepted"]
     assert [DECLINED in c for c in copies] == [False, False, False, True, True, False, False]
@@ -429,3 +436,39 @@ def test_a_scan_the_lane_thread_would_wait_for_goes_to_the_pool_instead(door):
     status, _headers, body = through_django(copies[0])
     assert (status, json.loads(body)["result"]) == (200, "accepted")
     assert Scan.objects.filter(event=event, result="accepted").count() == 2
+
+
+def test_a_database_gone_under_a_pipeline_answers_each_scan_503_and_the_next_batch_reconnects(door):
+    """The connection dies under a batch's pipeline (a failover): every scan of the batch gets the
+    outage's 503 (the phone retries with the same scan_id), none a 500 or nothing; the next batch
+    is answered on a new connection."""
+    import select
+
+    import psycopg
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.db import connections
+
+    from ticketcore import scan_lane
+    from ticketcore.outage import is_database_outage
+
+    event, token = door
+
+    def environ(seat):
+        return environ_for(token, {"code": code_for(event, seat), "direction": "in", "scan_id": str(uuid.uuid4())})
+
+    calls = [scan_lane.scan_call(WSGIRequest(environ(seat))) for seat in ("A-1", "A-2")]
+    later = [environ("A-3"), environ("A-4")]  # the codes read from the database before it goes
+    conn = connections["default"]
+    conn.ensure_connection()
+    pid = conn.connection.info.backend_pid
+    settings_dict = conn.settings_dict
+    with psycopg.connect(host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
+                         dbname=settings_dict["NAME"], autocommit=True) as other:
+        assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
+    assert select.select([conn.connection.pgconn.socket], [], [], 10)[0], "the terminated backend said nothing"
+    values = scan_lane._call_database(calls)
+    assert len(values) == 2 and all(isinstance(v, Exception) and is_database_outage(v) for v in values), values
+    answers = ScanLane().answer_batch(later)
+    assert [(a[0], json.loads(a[2])["result"]) for a in answers] == [(200, "accepted")] * 2
+    assert conn.connection.info.backend_pid != pid
+    assert not Scan.objects.filter(ticket__seat_id__in=["A-1", "A-2"]).exists()
