@@ -167,13 +167,15 @@ class ScanLane:
                     done(i, None)
                 else:
                     calls.append((i, request, call))
-            values = _call_database([call for _i, _request, call in calls])
-            for (i, request, call), value in zip(calls, values):
+            later: list = []  # the scans' anomaly hooks, run once the pipeline is over (they may query)
+
+            def answered(k: int, value) -> None:
+                i, request, call = calls[k]
                 translation.activate(request.LANGUAGE_CODE)
                 try:
                     if isinstance(value, BaseException):
                         raise value
-                    response = None if value is _DECLINE else scan_answer(call, value)
+                    response = None if value is _DECLINE else scan_answer(call, value, later)
                 except IntegrityError:
                     response = None  # a backstop refused a racing write: the DRF path retries under the lock
                 except Exception as exc:
@@ -183,6 +185,10 @@ class ScanLane:
                     done(i, None)
                 else:
                     done(i, self._respond(request, response))
+
+            _call_database([call for _i, _request, call in calls], answered)
+            for hook in later:
+                hook()
         finally:
             _finished()  # what request_finished does when Django's WSGI handler has the server close the response
         return answers
@@ -218,27 +224,30 @@ def _lock_wait(exc: BaseException) -> bool:
 _DECLINE = object()  # a call whose answer is unknown after an error in the pipeline: the DRF path runs it
 
 
-def _call_database(calls: list[ScanCall]) -> list:
-    """Each call's value, its exception, or _DECLINE, in order. One call (or query logging on:
-    the tests count statements) is one prepared statement on the kept cursor. Several go out in
-    one pipeline with a Sync after each, so each is its own transaction, as if sent alone: they
-    are sent together, PostgreSQL runs them one after another, and this thread waits for the
-    answers once instead of once per scan, taking the GIL back once (docs/adr/0037). A call that
-    fails (a racing write, a row lock held too long, any error) is declined: Django's path runs it
-    again, and a scan already recorded answers by its scan_id, so nothing is counted twice; the
-    other calls keep their answers. When the database is gone, every call without an answer gets
-    the outage's 503 (the phone retries with the same scan_id)."""
+def _call_database(calls: list[ScanCall], answered) -> None:
+    """`answered(k, value)` for each call, with its value, its exception or _DECLINE. One call (or
+    query logging on: the tests count statements) is one prepared statement on the kept cursor.
+    Several go out in one pipeline with a Sync after each, so each is its own transaction, as if
+    sent alone: they are sent together, PostgreSQL runs them one after another, and each answer is
+    made and sent as its value arrives, while the database works on the next ones; the thread
+    gives the GIL away to wait far less often than once per scan (docs/adr/0037). `answered` must
+    not use the database (the anomaly hooks wait for the end: services._finish's `later`).
+
+    A call that fails (a racing write, a row lock held too long, any error) is declined: Django's
+    path runs it again, and a scan already recorded answers by its scan_id, so nothing is counted
+    twice; the other calls keep their answers. When the database is gone, every call without an
+    answer gets the outage's 503 (the phone retries with the same scan_id)."""
     if len(calls) <= 1 or connection.queries_logged:
-        values = []
-        for call in calls:
+        for k, call in enumerate(calls):
             try:
                 with prepared_cursor() as cur:
                     cur.execute(SCAN_BY_TOKEN, call.params)
-                    values.append(cur.fetchone()[0])
+                    value = cur.fetchone()[0]
             except Exception as exc:
-                values.append(exc)
-        return values
-    values = [_DECLINE] * len(calls)
+                value = exc
+            answered(k, value)
+        return
+    unanswered = set(range(len(calls)))
     errors: list[BaseException] = []
     try:
         with connection.wrap_database_errors:
@@ -252,17 +261,20 @@ def _call_database(calls: list[ScanCall]) -> list:
                         errors.append(exc)
                 for k in range(len(calls)):
                     try:
-                        values[k] = cursors[k].fetchone()[0]
+                        value = cursors[k].fetchone()[0]
                     except psycopg.Error as exc:  # this call failed (or never went out): it stays declined
                         errors.append(exc)
+                        continue
+                    answered(k, value)
+                    unanswered.discard(k)
     except Exception as exc:
         errors.append(exc)
+    outage = None
     if errors:
         connection.errors_occurred = True  # the end of the batch checks the connection before keeping it
         outage = next((e for e in errors if is_database_outage(e) and not _lock_wait(e)), None)
-        if outage is not None:
-            values = [outage if value is _DECLINE else value for value in values]
-    return values
+    for k in sorted(unanswered):
+        answered(k, outage if outage is not None else _DECLINE)
 
 
 def _pipeline_cursors(n: int) -> list:

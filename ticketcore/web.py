@@ -180,9 +180,10 @@ class WebApplication:
                 self.lane.answer_batch(environs, deliver)
             except BaseException:  # a bug in the lane: Django's path answers what it left
                 log.exception("web: the scan lane failed a batch")
-                for i, (fut, scope, proto, body, _none) in enumerate(batch):
-                    if not handed[i]:
-                        self.jobs.put((fut, scope, proto, body, None))
+            for i, (fut, scope, proto, body, _none) in enumerate(batch):
+                if not handed[i]:  # never: every scan of a batch is answered or handed on
+                    log.error("web: the scan lane left a scan unanswered; Django's path answers it")
+                    self.jobs.put((fut, scope, proto, body, None))
 
     def _work(self) -> None:
         jobs, app = self.jobs, self.app

@@ -337,8 +337,19 @@ def test_a_batch_answers_each_scan_as_if_it_came_alone(door, monkeypatch):
                 scan("A-3", **{"accept-language": "es"}), scan("A-4")]
     copies = [{**e, "wsgi.input": io.BytesIO(e["wsgi.input"].getvalue())} for e in environs]
     conn.ensure_connection()
-    delivered = []
-    answers = ScanLane().answer_batch(copies, lambda i, answer: delivered.append((i, answer)))
+    delivered, hooks = [], []
+
+    def anomaly_hook(sender=None, **kwargs):  # like live/anomalies.py, it may query: never inside the pipeline
+        hooks.append(conn.connection.pgconn.pipeline_status)
+
+    from access.signals import scan_decided
+
+    scan_decided.connect(anomaly_hook, dispatch_uid="test.batch.hook")
+    try:
+        answers = ScanLane().answer_batch(copies, lambda i, answer: delivered.append((i, answer)))
+    finally:
+        scan_decided.disconnect(dispatch_uid="test.batch.hook")
+    assert hooks == [0] * 5, "every answered scan's hook ran once, after the pipeline"
     assert sorted(delivered, key=lambda d: d[0]) == list(enumerate(answers))
     assert checks == ["default", "default"], "the housekeeping runs before and after the batch, not per scan"
     assert pipelines == [1], "several scans: one pipeline"
@@ -466,7 +477,8 @@ def test_a_database_gone_under_a_pipeline_answers_each_scan_503_and_the_next_bat
                          dbname=settings_dict["NAME"], autocommit=True) as other:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
     assert select.select([conn.connection.pgconn.socket], [], [], 10)[0], "the terminated backend said nothing"
-    values = scan_lane._call_database(calls)
+    values = [None, None]
+    scan_lane._call_database(calls, values.__setitem__)
     assert len(values) == 2 and all(isinstance(v, Exception) and is_database_outage(v) for v in values), values
     answers = ScanLane().answer_batch(later)
     assert [(a[0], json.loads(a[2])["result"]) for a in answers] == [(200, "accepted")] * 2
