@@ -147,10 +147,11 @@ class ScanLane:
                 deliver(i, answer)
 
         calls: list[tuple[int, object, ScanCall]] = []
-        _started()
-        try:
-            if self.lock_timeout_ms is not None:
-                _limit_lock_waits(self.lock_timeout_ms)
+
+        def checked():
+            """Each scan's checks, yielding its call as soon as it is ready: the pipeline sends it
+            while the next scan is checked (the checks use no database: only a new event's key is
+            read, once per process, and a read joins the next call's transaction harmlessly)."""
             for i, environ in enumerate(environs):
                 request = self._request(environ)
                 if request is None:
@@ -167,6 +168,12 @@ class ScanLane:
                     done(i, None)
                 else:
                     calls.append((i, request, call))
+                    yield call
+
+        _started()
+        try:
+            if self.lock_timeout_ms is not None:
+                _limit_lock_waits(self.lock_timeout_ms)
             later: list = []  # the scans' anomaly hooks, run once the pipeline is over (they may query)
 
             def answered(k: int, value) -> None:
@@ -186,7 +193,7 @@ class ScanLane:
                 else:
                     done(i, self._respond(request, response))
 
-            _call_database([call for _i, _request, call in calls], answered)
+            _call_database(checked(), answered, pipeline=len(environs) > 1)
             for hook in later:
                 hook()
         finally:
@@ -224,20 +231,21 @@ def _lock_wait(exc: BaseException) -> bool:
 _DECLINE = object()  # a call whose answer is unknown after an error in the pipeline: the DRF path runs it
 
 
-def _call_database(calls: list[ScanCall], answered) -> None:
-    """`answered(k, value)` for each call, with its value, its exception or _DECLINE. One call (or
-    query logging on: the tests count statements) is one prepared statement on the kept cursor.
-    Several go out in one pipeline with a Sync after each, so each is its own transaction, as if
-    sent alone: they are sent together, PostgreSQL runs them one after another, and each answer is
-    made and sent as its value arrives, while the database works on the next ones; the thread
-    gives the GIL away to wait far less often than once per scan (docs/adr/0037). `answered` must
-    not use the database (the anomaly hooks wait for the end: services._finish's `later`).
+def _call_database(calls, answered, *, pipeline: bool = True) -> None:
+    """`answered(k, value)` for each call of the iterable `calls`, in order, with its value, its
+    exception or _DECLINE. Without `pipeline` (one scan), or with query logging on (the tests
+    count statements), each call is one prepared statement on the kept cursor. Otherwise the calls
+    go out in one pipeline with a Sync after each, so each is its own transaction, as if sent
+    alone: each is sent as soon as it is ready, PostgreSQL runs them one after another, and each
+    answer is made and sent as its value arrives, while the database works on the next ones; the
+    thread gives the GIL away to wait far less often than once per scan (docs/adr/0037).
+    `answered` must not use the database (the anomaly hooks wait: services._finish's `later`).
 
     A call that fails (a racing write, a row lock held too long, any error) is declined: Django's
     path runs it again, and a scan already recorded answers by its scan_id, so nothing is counted
     twice; the other calls keep their answers. When the database is gone, every call without an
     answer gets the outage's 503 (the phone retries with the same scan_id)."""
-    if len(calls) <= 1 or connection.queries_logged:
+    if not pipeline or connection.queries_logged:
         for k, call in enumerate(calls):
             try:
                 with prepared_cursor() as cur:
@@ -247,19 +255,26 @@ def _call_database(calls: list[ScanCall], answered) -> None:
                 value = exc
             answered(k, value)
         return
-    unanswered = set(range(len(calls)))
+    calls = iter(calls)  # one pass: what the pipeline did not take is drained below
+    sent = 0
+    unanswered: set[int] = set()
     errors: list[BaseException] = []
     try:
         with connection.wrap_database_errors:
-            cursors = _pipeline_cursors(len(calls))
-            with connection.connection.pipeline() as pipeline:
-                for call, cursor in zip(calls, cursors):
+            connection.ensure_connection()
+            cursors = _pipeline_cursors()
+            with connection.connection.pipeline() as line:
+                for call in calls:
+                    unanswered.add(sent)
                     try:
-                        cursor.execute(SCAN_BY_TOKEN, call.params, prepare=True)
-                        pipeline.sync()
+                        if sent == len(cursors):
+                            cursors.append(connection.connection.cursor())
+                        cursors[sent].execute(SCAN_BY_TOKEN, call.params, prepare=True)
+                        line.sync()
                     except psycopg.Error as exc:  # an earlier call's error surfaces here; that call has no result
                         errors.append(exc)
-                for k in range(len(calls)):
+                    sent += 1
+                for k in range(sent):
                     try:
                         value = cursors[k].fetchone()[0]
                     except psycopg.Error as exc:  # this call failed (or never went out): it stays declined
@@ -269,6 +284,9 @@ def _call_database(calls: list[ScanCall], answered) -> None:
                     unanswered.discard(k)
     except Exception as exc:
         errors.append(exc)
+    for _call in calls:  # the scans not yet checked when the pipeline failed (a connection that would not open)
+        unanswered.add(sent)
+        sent += 1
     outage = None
     if errors:
         connection.errors_occurred = True  # the end of the batch checks the connection before keeping it
@@ -277,15 +295,11 @@ def _call_database(calls: list[ScanCall], answered) -> None:
         answered(k, outage if outage is not None else _DECLINE)
 
 
-def _pipeline_cursors(n: int) -> list:
-    """n plain psycopg cursors on this thread's connection, kept with it (as core/prepared.py
-    keeps its one): a pipeline needs one cursor per statement in flight."""
-    connection.ensure_connection()
+def _pipeline_cursors() -> list:
+    """The plain psycopg cursors kept with this thread's connection (as core/prepared.py keeps its
+    one; a new connection starts a new list): a pipeline needs one per statement in flight."""
     raw = connection.connection
     kept = getattr(connection, "_tc_pipeline_cursors", None)
     if kept is None or kept[0] is not raw:
         kept = connection._tc_pipeline_cursors = (raw, [])
-    cursors = kept[1]
-    while len(cursors) < n:
-        cursors.append(raw.cursor())
-    return cursors
+    return kept[1]

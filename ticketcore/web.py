@@ -14,8 +14,11 @@ event loop instead, where waiting costs a coroutine, not a thread:
   client that misses it gets 408 and no thread ever saw it;
 - only then is the request put on this process's pool of WEB_THREADS threads, which run the
   WSGI application (`ticketcore.wsgi.application`, unchanged) and send the response themselves,
-  so the answer does not wait for the loop; the plain scan is answered by the scan lane
-  (ticketcore/scan_lane.py) without Django's whole request cycle, unless WEB_SCAN_LANE=false;
+  so the answer does not wait for the loop;
+- the plain scan goes instead to the scan lane's own thread (WEB_SCAN_THREADS, one), which answers
+  the scans waiting together without Django's whole request cycle (ticketcore/scan_lane.py, ADR
+  0035) and with their database calls in one pipeline (ADR 0037), unless WEB_SCAN_LANE=false;
+  what the lane declines goes on to the pool;
 - a streaming response (CSV exports, files) is sent as it is produced, through a pipe that
   granian reads only as fast as the client takes it (ticketcore/web_stream.py, docs/adr/0030).
 """
