@@ -149,9 +149,9 @@ class ScanLane:
         calls: list[tuple[int, object, ScanCall]] = []
 
         def checked():
-            """Each scan's checks, yielding its call as soon as it is ready: the pipeline sends it
-            while the next scan is checked (the checks use no database: only a new event's key is
-            read, once per process, and a read joins the next call's transaction harmlessly)."""
+            """Each scan's checks, yielding its call. All are checked before the pipeline starts:
+            sending each call as soon as it was checked kept the database waking up between
+            calls, and cost both sides more CPU per scan (docs/benchmarks.md, round 10)."""
             for i, environ in enumerate(environs):
                 request = self._request(environ)
                 if request is None:
@@ -193,7 +193,7 @@ class ScanLane:
                 else:
                     done(i, self._respond(request, response))
 
-            _call_database(checked(), answered, pipeline=len(environs) > 1)
+            _call_database(list(checked()), answered, pipeline=len(environs) > 1)
             for hook in later:
                 hook()
         finally:
@@ -236,8 +236,8 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
     exception or _DECLINE. Without `pipeline` (one scan), or with query logging on (the tests
     count statements), each call is one prepared statement on the kept cursor. Otherwise the calls
     go out in one pipeline with a Sync after each, so each is its own transaction, as if sent
-    alone: each is sent as soon as it is ready, PostgreSQL runs them one after another, and each
-    answer is made and sent as its value arrives, while the database works on the next ones; the
+    alone: they are sent together, PostgreSQL runs them one after another, and each answer is
+    made and sent as its value arrives, while the database works on the next ones; the
     thread gives the GIL away to wait far less often than once per scan (docs/adr/0037).
     `answered` must not use the database (the anomaly hooks wait: services._finish's `later`).
 
