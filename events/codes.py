@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import re
 import threading
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ MAX_CODE_LENGTH = 200
 # concept here: devices and credentials are revoked, not keys).
 _public_cache: dict[str, tuple[str, VerifyKey]] = {}
 _private_cache: dict[str, Ed25519PrivateKey] = {}
-_unreadable: set[str] = set()  # keys whose private half this process cannot decrypt (no KEK for it)
 _lock = threading.Lock()
 
 
@@ -105,41 +103,11 @@ def verify(code: str) -> VerifiedCode:
     if key is None:
         raise CodeInvalid("unknown key")
     event_id, public = key
-    message = f"{kind}.{object_id}.{key_id}".encode()
-    signer = _signer(key_id)
-    if signer is not None:
-        # Ed25519 signatures are deterministic (RFC 8032): every code this server issued carries
-        # exactly the signature signing its text again gives, and signing costs a third of a
-        # verification, with the GIL kept (docs/adr/0038).
-        if not hmac.compare_digest(b64url(signer.sign(message)), signature):
-            raise CodeInvalid("bad signature")
-    else:
-        try:
-            public.verify(message, _unb64url(signature))
-        except (BadSignatureError, binascii.Error, ValueError):
-            raise CodeInvalid("bad signature")
-    return VerifiedCode(kind=kind, object_id=object_id, key_id=key_id, event_id=event_id)
-
-
-def _signer(key_id: str) -> Ed25519PrivateKey | None:
-    """The private half of a known key, for checking a code by signing it again; None where this
-    process cannot read it (its KEK is not configured here), and the public key verifies instead."""
-    signer = _private_cache.get(key_id)
-    if signer is not None or key_id in _unreadable:
-        return signer
-    from events.keyring import KeyUnavailable
-    from events.models import SigningKey
-
-    row = SigningKey.objects.filter(key_id=key_id).first()
     try:
-        raw = row.private_key if row is not None else None
-    except KeyUnavailable:
-        raw = None
-    with _lock:
-        if raw is None:
-            _unreadable.add(key_id)
-            return None
-        return _private_cache.setdefault(key_id, Ed25519PrivateKey.from_private_bytes(bytes(raw)))
+        public.verify(f"{kind}.{object_id}.{key_id}".encode(), _unb64url(signature))
+    except (BadSignatureError, binascii.Error, ValueError):
+        raise CodeInvalid("bad signature")
+    return VerifiedCode(kind=kind, object_id=object_id, key_id=key_id, event_id=event_id)
 
 
 def active_key(event_id: str):
