@@ -220,27 +220,34 @@ def test_the_lane_does_the_request_signals_housekeeping(door, monkeypatch):
     assert not any(q["sql"] == "stale" for q in conn.queries_log)
 
 
-def test_a_kept_connection_the_server_dropped_is_replaced_before_a_lane_scan(door):
-    """discard_dropped_connections, restated by the lane: a kept connection whose server end
-    was closed (a failover, an administrator) is replaced before the scan, which is answered,
-    not failed with a 503."""
+def terminate_kept_connection(conn) -> int:
+    """Terminate the server end of `conn`'s kept connection (a failover, an administrator) and
+    wait until its FATAL reaches the kept socket, as it would before the next request; its pid."""
     import select
 
     import psycopg
-    from django.db import connections
 
-    event, token = door
-    lane = ScanLane()
-    code = code_for(event, "A-2")
-    conn = connections["default"]
     conn.ensure_connection()
     pid = conn.connection.info.backend_pid
     settings_dict = conn.settings_dict
     with psycopg.connect(host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
                          dbname=settings_dict["NAME"], autocommit=True) as other:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
-    # Wait for the server's FATAL to reach the kept socket (readable), as it would before the next request.
     assert select.select([conn.connection.pgconn.socket], [], [], 10)[0], "the terminated backend said nothing"
+    return pid
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced_before_a_lane_scan(door):
+    """discard_dropped_connections, restated by the lane: a kept connection whose server end
+    was closed (a failover, an administrator) is replaced before the scan, which is answered,
+    not failed with a 503."""
+    from django.db import connections
+
+    event, token = door
+    lane = ScanLane()
+    code = code_for(event, "A-2")
+    conn = connections["default"]
+    pid = terminate_kept_connection(conn)
     status, _headers, body = lane.answer(environ_for(token, {"code": code, "direction": "in",
                                                              "scan_id": str(uuid.uuid4())}))
     assert (status, json.loads(body)["result"]) == (200, "accepted")
@@ -453,9 +460,6 @@ def test_a_database_gone_under_a_pipeline_answers_each_scan_503_and_the_next_bat
     """The connection dies under a batch's pipeline (a failover): every scan of the batch gets the
     outage's 503 (the phone retries with the same scan_id), none a 500 or nothing; the next batch
     is answered on a new connection."""
-    import select
-
-    import psycopg
     from django.core.handlers.wsgi import WSGIRequest
     from django.db import connections
 
@@ -470,13 +474,7 @@ def test_a_database_gone_under_a_pipeline_answers_each_scan_503_and_the_next_bat
     calls = [scan_lane.scan_call(WSGIRequest(environ(seat))) for seat in ("A-1", "A-2")]
     later = [environ("A-3"), environ("A-4")]  # the codes read from the database before it goes
     conn = connections["default"]
-    conn.ensure_connection()
-    pid = conn.connection.info.backend_pid
-    settings_dict = conn.settings_dict
-    with psycopg.connect(host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
-                         dbname=settings_dict["NAME"], autocommit=True) as other:
-        assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
-    assert select.select([conn.connection.pgconn.socket], [], [], 10)[0], "the terminated backend said nothing"
+    pid = terminate_kept_connection(conn)
     values = [None, None]
     scan_lane._call_database(calls, values.__setitem__)
     assert len(values) == 2 and all(isinstance(v, Exception) and is_database_outage(v) for v in values), values
