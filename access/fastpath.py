@@ -135,16 +135,16 @@ def _call(*, token: str, code: str, direction: str, scan_id: uuid.UUID,
                     direction=direction)
 
 
-def scan_answer(call: ScanCall, value, later: list | None = None) -> HttpResponse | None:
+def scan_answer(call: ScanCall, value) -> HttpResponse | None:
     """The contract's response for the database's answer to `call`, or None when the ordinary
-    path must answer instead: an unknown/revoked/non-scanner token (401/403 and alerts). `later`:
-    see services._finish."""
+    path must answer instead: an unknown/revoked/non-scanner token (401/403 and alerts). Only
+    after the call's transaction has committed: it publishes the scan (services._finish)."""
     response = value if isinstance(value, dict) else json.loads(value)
     if response.pop("_fallback", False):
         return None
     info = response.pop("_device")
     device = _DeviceRef(device_id=info["device_id"], event_id=info["event_id"], checkpoint_id=info["checkpoint_id"])
-    answer = services._finish(device, response, call.direction, later).response
+    answer = services._finish(device, response, call.direction).response
     return HttpResponse(json.dumps(answer), content_type="application/json")
 
 

@@ -14,7 +14,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -303,21 +302,14 @@ def _note_manual_scan(*, device, scan_id: uuid.UUID, query: str, note: str) -> s
         return cur.fetchone()[0]
 
 
-def _finish(device, response: dict, direction: str, later: list | None = None) -> ScanOutcome:
-    """What follows every online scan: the live feed's message and `scan_decided` (the anomaly
-    checks, which may read and write the database). With `later`, the signal is appended there as
-    a call for the caller to make once its connection is free again (the scan lane's pipeline,
-    ticketcore/scan_lane.py)."""
+def _finish(device, response: dict, direction: str) -> ScanOutcome:
     ticket = response.get("ticket") or {}
     publish_on_commit(device.event_id, live_messages.Scan(
         scan_id=response.get("scan_id"), direction=direction, checkpoint=device.checkpoint_id, device=device.device_id,
         result=response["result"], reason=response.get("reason"),
         ticket_id=ticket.get("ticket_id"), seat_id=ticket.get("seat_id"), zone_id=ticket.get("zone_id"),
         credential_id=(response.get("credential") or {}).get("credential_id"), at=timezone.now().isoformat()))
-    if later is None:
-        scan_decided.send(sender=ScanOutcome, device=device, response=response)  # live/anomalies.py: after commit, never raises
-    else:
-        later.append(partial(scan_decided.send, sender=ScanOutcome, device=device, response=response))
+    scan_decided.send(sender=ScanOutcome, device=device, response=response)  # live/anomalies.py: after commit, never raises
     return ScanOutcome(response=response)
 
 

@@ -174,15 +174,13 @@ class ScanLane:
         try:
             if self.lock_timeout_ms is not None:
                 _limit_lock_waits(self.lock_timeout_ms)
-            later: list = []  # the scans' anomaly hooks, run once the pipeline is over (they may query)
-
             def answered(k: int, value) -> None:
                 i, request, call = calls[k]
                 translation.activate(request.LANGUAGE_CODE)
                 try:
                     if isinstance(value, BaseException):
                         raise value
-                    response = None if value is _DECLINE else scan_answer(call, value, later)
+                    response = None if value is _DECLINE else scan_answer(call, value)
                 except IntegrityError:
                     response = None  # a backstop refused a racing write: the DRF path retries under the lock
                 except Exception as exc:
@@ -194,8 +192,6 @@ class ScanLane:
                     done(i, self._respond(request, response))
 
             _call_database(list(checked()), answered, pipeline=len(environs) > 1)
-            for hook in later:
-                hook()
         finally:
             _finished()  # what request_finished does when Django's WSGI handler has the server close the response
         return answers
@@ -236,10 +232,11 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
     exception or _DECLINE. Without `pipeline` (one scan), or with query logging on (the tests
     count statements), each call is one prepared statement on the kept cursor. Otherwise the calls
     go out in one pipeline with a Sync after each, so each is its own transaction, as if sent
-    alone: they are sent together, PostgreSQL runs them one after another, and each answer is
-    made and sent as its value arrives, while the database works on the next ones; the
-    thread gives the GIL away to wait far less often than once per scan (docs/adr/0037).
-    `answered` must not use the database (the anomaly hooks wait: services._finish's `later`).
+    alone: they are sent together, PostgreSQL runs them one after another, and the thread gives
+    the GIL away to wait far less often than once per scan (docs/adr/0037). A call's result
+    arrives before its Sync's commit does, so no call is answered before the pipeline is left,
+    when every commit has been confirmed: a phone is never told "accepted" for a scan the database
+    could still lose.
 
     A call that fails (a racing write, a row lock held too long, any error) is declined: Django's
     path runs it again, and a scan already recorded answers by its scan_id, so nothing is counted
@@ -257,7 +254,7 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
         return
     calls = iter(calls)  # one pass: what the pipeline did not take is drained below
     sent = 0
-    unanswered: set[int] = set()
+    values: dict[int, object] = {}
     errors: list[BaseException] = []
     try:
         with connection.wrap_database_errors:
@@ -265,7 +262,6 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
             cursors = _pipeline_cursors()
             with connection.connection.pipeline() as line:
                 for call in calls:
-                    unanswered.add(sent)
                     try:
                         if sent == len(cursors):
                             cursors.append(connection.connection.cursor())
@@ -276,23 +272,21 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
                     sent += 1
                 for k in range(sent):
                     try:
-                        value = cursors[k].fetchone()[0]
+                        values[k] = cursors[k].fetchone()[0]
                     except psycopg.Error as exc:  # this call failed (or never went out): it stays declined
                         errors.append(exc)
-                        continue
-                    answered(k, value)
-                    unanswered.discard(k)
+            # Leaving the pipeline has read every Sync's answer: each call's transaction committed.
     except Exception as exc:
         errors.append(exc)
-    for _call in calls:  # the scans not yet checked when the pipeline failed (a connection that would not open)
-        unanswered.add(sent)
+        values.clear()  # a value read before its commit was confirmed: none of them is answered
+    for _call in calls:  # the scans not yet sent when the pipeline failed (a connection that would not open)
         sent += 1
     outage = None
     if errors:
         connection.errors_occurred = True  # the end of the batch checks the connection before keeping it
         outage = next((e for e in errors if is_database_outage(e) and not _lock_wait(e)), None)
-    for k in sorted(unanswered):
-        answered(k, outage if outage is not None else _DECLINE)
+    for k in range(sent):
+        answered(k, values[k] if k in values else outage if outage is not None else _DECLINE)
 
 
 def _pipeline_cursors() -> list:

@@ -346,7 +346,10 @@ def test_a_batch_answers_each_scan_as_if_it_came_alone(door, monkeypatch):
     conn.ensure_connection()
     delivered, hooks = [], []
 
-    def anomaly_hook(sender=None, **kwargs):  # like live/anomalies.py, it may query: never inside the pipeline
+    def anomaly_hook(sender=None, **kwargs):
+        # An answer is made (and its scan published, its anomaly hook run) only once the pipeline
+        # is left, when every call's commit has been confirmed: a call's result arrives before its
+        # commit does. Inside the pipeline the status would be 1 (PQ_PIPELINE_ON).
         hooks.append(conn.connection.pgconn.pipeline_status)
 
     from access.signals import scan_decided
@@ -356,7 +359,7 @@ def test_a_batch_answers_each_scan_as_if_it_came_alone(door, monkeypatch):
         answers = ScanLane().answer_batch(copies, lambda i, answer: delivered.append((i, answer)))
     finally:
         scan_decided.disconnect(dispatch_uid="test.batch.hook")
-    assert hooks == [0] * 5, "every answered scan's hook ran once, after the pipeline"
+    assert hooks == [0] * 5, "every answered scan's hook ran once, after the pipeline's commits"
     assert sorted(delivered, key=lambda d: d[0]) == list(enumerate(answers))
     assert checks == ["default", "default"], "the housekeeping runs before and after the batch, not per scan"
     assert pipelines == [1], "several scans: one pipeline"
