@@ -174,6 +174,7 @@ class ScanLane:
         try:
             if self.lock_timeout_ms is not None:
                 _limit_lock_waits(self.lock_timeout_ms)
+
             def answered(k: int, value) -> None:
                 i, request, call = calls[k]
                 translation.activate(request.LANGUAGE_CODE)
@@ -256,6 +257,7 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
     sent = 0
     values: dict[int, object] = {}
     errors: list[BaseException] = []
+    unsure: set[int] = set()
     try:
         with connection.wrap_database_errors:
             connection.ensure_connection()
@@ -267,10 +269,13 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
                             cursors.append(connection.connection.cursor())
                         cursors[sent].execute(SCAN_BY_TOKEN, call.params, prepare=True)
                         line.sync()
-                    except psycopg.Error as exc:  # an earlier call's error surfaces here; that call has no result
+                    except psycopg.Error as exc:  # an earlier call's error, or this one's: not read back
                         errors.append(exc)
+                        unsure.add(sent)
                     sent += 1
                 for k in range(sent):
+                    if k in unsure:  # its cursor may hold nothing of this batch: declined, never read
+                        continue
                     try:
                         values[k] = cursors[k].fetchone()[0]
                     except psycopg.Error as exc:  # this call failed (or never went out): it stays declined
