@@ -34,10 +34,13 @@ def sell(driver, method="cash", buyer=None):
 def seat_state(driver, seat_id):
     """"free", "sold", or None when the terminal does not offer the seat at all (its zone's tab
     is opened first)."""
-    tab = driver.find_elements(By.CSS_SELECTOR, f'.zone-tab[data-zone="{seat_id.split("-")[0]}"]')
-    if tab:
-        tab[0].click()
-    return js(driver, f"const b = document.querySelector('.seat[data-seat=\"{seat_id}\"]'); return b ? b.dataset.state : null")
+    # One script: the terminal redraws its tabs when its stock changes, so a tab found by one
+    # WebDriver call can be gone by the next (a stale element failed a fresh-clone run).
+    zone = seat_id.split("-")[0]
+    return js(driver, f"""const tab = document.querySelector('.zone-tab[data-zone="{zone}"]');
+        if (tab) tab.click();
+        const b = document.querySelector('.seat[data-seat="{seat_id}"]');
+        return b ? b.dataset.state : null;""")
 
 
 def local_sales(driver) -> list[dict]:
