@@ -47,8 +47,8 @@ SCAN_PATH = "/api/v1/scan"
 SCAN_MAX_BODY = 8192  # a scan is a code of at most 2,000 characters plus three short fields
 # The plain scan answered without Django's whole request cycle (ticketcore/scan_lane.py, ADR 0035).
 SCAN_LANE = os.environ.get("WEB_SCAN_LANE", "true").lower() not in ("0", "false", "no", "off")
-# The lane's own thread(s): each takes the scans waiting (up to SCAN_BATCH_MAX) and answers them one
-# after another, instead of a pool of threads contending for the GIL (docs/adr/0037).
+# The lane's own thread(s): each takes the scans waiting (up to SCAN_BATCH_MAX) and sends their
+# database calls in one pipeline, instead of a pool of threads contending for the GIL (ADR 0037).
 SCAN_THREADS = int(os.environ.get("WEB_SCAN_THREADS", "1"))
 SCAN_BATCH_MAX = int(os.environ.get("WEB_SCAN_BATCH_MAX", "32"))
 # How long the lane thread's scan waits for a ticket's row lock before handing the scan to the pool.
@@ -152,9 +152,10 @@ class WebApplication:
                 threading.Thread(target=self._scan_work, name=f"web-scan-{i}", daemon=True).start()
 
     def _scan_work(self) -> None:
-        """The scan lane's thread: the plain scans waiting, taken together and answered one after
-        another (ScanLane.answer_batch); each answer is sent as soon as it is made, and what the
-        lane declines goes on to the pool's threads, for Django's full path."""
+        """The scan lane's thread: the plain scans waiting, taken together (ScanLane.answer_batch:
+        their database calls in one pipeline, answered once every commit is confirmed); each
+        answer is sent as soon as it is made, and what the lane declines goes on to the pool's
+        threads, for Django's full path."""
         scans = self.scans
         while True:
             batch = [scans.get()]
