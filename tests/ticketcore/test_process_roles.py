@@ -179,17 +179,30 @@ def test_every_server_role_starts_from_the_environment(tmp_path):
     with server_process(lambda port: ["env", f"PORT={port}", BIN, "ws"], name="bin/ticketcore ws", env=env) as url:
         with urllib.request.urlopen(f"{url}/healthz", timeout=10) as r:
             assert r.status == 200
-    beat = subprocess.Popen([BIN, "beat"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    # PYTHONFAULTHANDLER: a beat that does not stop is made to print every thread's stack
+    # (SIGABRT) so the failure says where it hung. Its log goes to a file: a pipe nobody reads
+    # could fill and block it.
+    log_path = tmp_path / "beat.log"
+    with open(log_path, "wb") as log:
+        beat = subprocess.Popen([BIN, "beat"], env={**env, "PYTHONFAULTHANDLER": "1"},
+                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob("celerybeat-schedule*")):  # its schedule lives in DATA_DIR
-            assert beat.poll() is None, beat.stderr.read().decode()[-2000:]
+            assert beat.poll() is None, log_path.read_text()[-2000:]
             assert time.monotonic() < deadline, "beat wrote no schedule file"
             time.sleep(0.1)  # polling the file system until the deadline
-    finally:
         os.killpg(beat.pid, signal.SIGTERM)
-        beat.wait(30)
+        try:
+            assert beat.wait(30) == 0, log_path.read_text()[-3000:]
+        except subprocess.TimeoutExpired:
+            os.killpg(beat.pid, signal.SIGABRT)
+            beat.wait(10)
+            pytest.fail("beat did not stop within 30 s of SIGTERM:\n" + log_path.read_text()[-6000:])
+    finally:
+        if beat.poll() is None:
+            os.killpg(beat.pid, signal.SIGKILL)
+            beat.wait()
     wrong = subprocess.run([BIN, "nonsense"], env=env, capture_output=True, text=True)
     assert wrong.returncode == 64 and "usage" in wrong.stderr
 
@@ -225,3 +238,23 @@ def test_migrate_is_safe_when_several_hosts_run_it_at_once(fresh_database):
                            cwd=ROOT, env=base, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr  # every migration applied, once
     assert sum("Applying" in o for o in outputs) == 1, "more than one host applied migrations"
+
+
+def test_beat_stops_on_sigterm_without_doing_work_inside_the_signal_handler():
+    """Celery's own beat handler syncs the schedule and releases the broker connection inside
+    the handler; ticketcore/celery.py swaps it, when beat starts, for one that only raises
+    SystemExit (Service.start's `finally` then syncs)."""
+    from celery import signals as celery_signals
+
+    import ticketcore.celery  # noqa: F401  (connects the beat_init receiver)
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        celery_signals.beat_init.send(sender=None)
+        handler = signal.getsignal(signal.SIGTERM)
+        assert signal.getsignal(signal.SIGINT) is handler
+        with pytest.raises(SystemExit):
+            handler(signal.SIGTERM, None)
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)
