@@ -4,7 +4,8 @@ database ceiling, so a machine that is twice as fast today as yesterday cannot f
     git worktree add --detach ../before <commit> && ln -s "$PWD/.venv" ../before/.venv
     .venv/bin/python bench/ab_scan.py ../before [--rounds 3] [--seconds 10] [--seats 30000]
 
-Each round measures the scan function's ceiling (scan_pgbench, 8 clients), then the HTTP scans
+Each round measures the scan function's ceiling (scan_pgbench, 8 clients; one scan per
+transaction, and 8 per transaction as the scan lane commits them: docs/adr/0038), then the HTTP scans
 (scan_http, 32 connections) of the "before" tree and of this tree, in that order, then reversed
 the next round. Both sides run THIS tree's measuring code (bench/common.py, scan_http.py,
 scan_pgbench.py, scan.lua, copied into the other tree's `.bench_ab/`), each against its own
@@ -58,21 +59,24 @@ def main() -> None:
     http = {"seconds": args.seconds, "seats": args.seats, "warmup": 3, "hot": False}
     rows, ratios = [], {"before": [], "after": []}
     for round_ in range(1, args.rounds + 1):
-        ceiling = measure(after_tree, HERE, "scan_pgbench", {"seconds": 6, "clients": [8], "seats": 20_000},
-                          "bench_ab_ceiling")["ceiling_per_s"]
+        pg = measure(after_tree, HERE, "scan_pgbench", {"seconds": 6, "clients": [8], "seats": 20_000},
+                     "bench_ab_ceiling")
+        ceiling, batched = pg["ceiling_per_s"], pg.get("ceiling_batched_per_s")
         order = ("before", "after") if round_ % 2 else ("after", "before")
         for side in order:
             tree, bench = sides[side]
             f = measure(tree, bench, "scan_http", http, f"bench_ab_{side}")
             ratio = f["http_accepted_per_s"] / ceiling
             ratios[side].append(ratio)
-            row = (f"| {round_} | {side} | {ceiling:,.0f} | {f['http_accepted_per_s']:,.0f} | {ratio:.2f} | "
+            row = (f"| {round_} | {side} | {ceiling:,.0f} | {batched or 0:,.0f} | {f['http_accepted_per_s']:,.0f} | "
+                   f"{ratio:.2f} | {f['http_accepted_per_s'] / batched if batched else 0:.2f} | "
                    f"{f['p50_ms']:.0f} / {f['p99_ms']:.0f} ms | {f['granian_cpu_per_scan_ms']:.2f} ms | "
                    f"{f['db_cpu_per_scan_ms']:.2f} ms | {os.getloadavg()[0]:.1f} |")
             rows.append(row)
             print(row, flush=True)
-    print("\n| round | side | ceiling | HTTP accepted/s | ratio | p50 / p99 | granian CPU/scan | database CPU/scan | load |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| round | side | ceiling | batched ceiling | HTTP accepted/s | ratio | ratio to batched | p50 / p99 | "
+          "granian CPU/scan | database CPU/scan | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\nmedian ratio: before {statistics.median(ratios['before']):.2f}, after {statistics.median(ratios['after']):.2f}")
 

@@ -136,7 +136,7 @@ class ScanLane:
     def answer_batch(self, environs: list[dict], deliver=None) -> list[tuple[int, list[tuple[str, str]], bytes] | None]:
         """`answer` for the scans that waited together for the lane's thread (ticketcore/web.py,
         docs/adr/0037). Each is checked on its own (`scan_call`), then their database calls go out
-        in one pipeline, each its own transaction (`_call_database`), then each answer is made in
+        in one pipeline, as one transaction (`_call_database`, ADR 0038), then each answer is made in
         its own request's language. `deliver(i, answer)`, when given, is called as soon as each
         answer (or decline) is known. The request signals' housekeeping runs once around it."""
         answers: list = [None] * len(environs)
@@ -232,17 +232,19 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
     """`answered(k, value)` for each call of the iterable `calls`, in order, with its value, its
     exception or _DECLINE. Without `pipeline` (one scan), or with query logging on (the tests
     count statements), each call is one prepared statement on the kept cursor. Otherwise the calls
-    go out in one pipeline with a Sync after each, so each is its own transaction, as if sent
-    alone: they are sent together, PostgreSQL runs them one after another, and the thread gives
-    the GIL away to wait far less often than once per scan (docs/adr/0037). A call's result
-    arrives before its Sync's commit does, so no call is answered before the pipeline is left,
-    when every commit has been confirmed: a phone is never told "accepted" for a scan the database
+    go out together in one pipeline as one transaction (docs/adr/0038): PostgreSQL runs them one
+    after another and commits once, so the batch pays one commit and one WAL flush instead of one
+    per scan, and the thread gives the GIL away to wait once per batch (docs/adr/0037). A call's
+    result arrives before the commit does, so no call is answered before the pipeline is left,
+    when the commit has been confirmed: a phone is never told "accepted" for a scan the database
     could still lose.
 
-    A call that fails (a racing write, a row lock held too long, any error) is declined: Django's
+    An error in any call (a racing write, a row lock held too long) rolls the whole batch back,
+    so nothing of it was written; the calls then go out again with a Sync after each, each its own
+    transaction, and only the failing one fails. A call that fails there is declined: Django's
     path runs it again, and a scan already recorded answers by its scan_id, so nothing is counted
-    twice; the other calls keep their answers. When the database is gone, every call without an
-    answer gets the outage's 503 (the phone retries with the same scan_id)."""
+    twice. When the database is gone, every call without an answer gets the outage's 503 (the
+    phone retries with the same scan_id)."""
     if not pipeline or connection.queries_logged:
         for k, call in enumerate(calls):
             try:
@@ -253,7 +255,25 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
                 value = exc
             answered(k, value)
         return
-    calls = iter(calls)  # one pass: what the pipeline did not take is drained below
+    calls = list(calls)
+    values, errors, sent = _pipelined(calls, together=True)
+    if errors and not any(is_database_outage(e) and not _lock_wait(e) for e in errors):
+        # The batch's one transaction was rolled back (an error aborts all of it): nothing of it
+        # was written. Each call again, now each its own transaction: only the failing one fails.
+        values, errors, sent = _pipelined(calls, together=False)
+    outage = None
+    if errors:
+        connection.errors_occurred = True  # the end of the batch checks the connection before keeping it
+        outage = next((e for e in errors if is_database_outage(e) and not _lock_wait(e)), None)
+    for k in range(len(calls)):
+        answered(k, values[k] if k in values else outage if outage is not None else _DECLINE)
+
+
+def _pipelined(calls: list, *, together: bool) -> tuple[dict, list, int]:
+    """The calls in one pipeline: (each call's value by index, the errors, how many went out).
+    `together`: one transaction for all (a single Sync, so a single commit and WAL flush); else a
+    Sync after each call, each its own transaction. Values are read inside the pipeline but kept
+    only once it was left without error, which confirms the commits."""
     sent = 0
     values: dict[int, object] = {}
     errors: list[BaseException] = []
@@ -268,11 +288,14 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
                         if sent == len(cursors):
                             cursors.append(connection.connection.cursor())
                         cursors[sent].execute(SCAN_BY_TOKEN, call.params, prepare=True)
-                        line.sync()
+                        if not together:
+                            line.sync()
                     except psycopg.Error as exc:  # an earlier call's error, or this one's: not read back
                         errors.append(exc)
                         unsure.add(sent)
                     sent += 1
+                if together:
+                    line.sync()
                 for k in range(sent):
                     if k in unsure:  # its cursor may hold nothing of this batch: declined, never read
                         continue
@@ -280,18 +303,13 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
                         values[k] = cursors[k].fetchone()[0]
                     except psycopg.Error as exc:  # this call failed (or never went out): it stays declined
                         errors.append(exc)
-            # Leaving the pipeline has read every Sync's answer: each call's transaction committed.
+            # Leaving the pipeline has read every Sync's answer: the transactions committed.
     except Exception as exc:
         errors.append(exc)
         values.clear()  # a value read before its commit was confirmed: none of them is answered
-    for _call in calls:  # the scans not yet sent when the pipeline failed (a connection that would not open)
-        sent += 1
-    outage = None
-    if errors:
-        connection.errors_occurred = True  # the end of the batch checks the connection before keeping it
-        outage = next((e for e in errors if is_database_outage(e) and not _lock_wait(e)), None)
-    for k in range(sent):
-        answered(k, values[k] if k in values else outage if outage is not None else _DECLINE)
+    if together and errors:
+        values.clear()  # one transaction: an error anywhere rolled all of it back
+    return values, errors, sent
 
 
 def _pipeline_cursors() -> list:

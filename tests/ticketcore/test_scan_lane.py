@@ -316,7 +316,7 @@ def test_the_web_front_sends_the_plain_scan_down_the_lane_and_the_rest_to_django
 
 def test_a_batch_answers_each_scan_as_if_it_came_alone(door, monkeypatch):
     """The lane's thread answers the scans that waited together (ScanLane.answer_batch, ADR
-    0037): their database calls go out in one pipeline, each its own transaction, in order; each
+    0037): their database calls go out in one pipeline, in order, in one transaction; each
     answer is what Django's path gives for the same request (replayed by scan_id), in the
     request's own language, handed over as soon as it is known; what the fast path declines is
     marked for Django's path, and nothing else; the request signals' housekeeping runs once around
@@ -371,7 +371,9 @@ def test_a_batch_answers_each_scan_as_if_it_came_alone(door, monkeypatch):
         if answer is not None:
             same(answer, through_django(environ))
     assert Scan.objects.filter(event=event).count() == 5
-
+    with conn.cursor() as cur:  # a row's xmin is the transaction that wrote it
+        cur.execute("SELECT count(DISTINCT xmin::text) FROM access_scan WHERE event_id = %s", [event.pk])
+        assert cur.fetchone()[0] == 1, "the batch's scans were not written by one transaction (one commit)"
 
 
 def test_scans_arriving_together_are_answered_by_the_lane_thread_and_a_declined_one_by_django(door):
