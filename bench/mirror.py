@@ -1,12 +1,13 @@
 """Firestore mirror throughput against the Firestore emulator: a door rush, and a generation.
 
-    .venv/bin/python bench/mirror.py --rush [--rate 1800] [--seconds 60] [--drainers 2]
+    .venv/bin/python bench/mirror.py --rush [--rate 1800] [--seconds 60] [--drainers 2] [--per-transaction 8]
     .venv/bin/python bench/mirror.py [--seats 100000] [--workers 1,2] [--sales 10000] [--verify]
 
 Door rush (`--rush`, and `measure()` for bench/run_all.py): an event of sold tickets, all of
 them already in Firestore; pgbench calls the scan function `access_scan_ticket` (the database's
 whole share of an accepted scan: lock, decide, update, ledger, scan record, outbox triggers) for
 distinct tickets at `--rate` accepted scans/s (0: as fast as the machine goes) for `--seconds`,
+`--per-transaction` scans to a commit as the scan lane commits them (docs/adr/0038),
 while `--drainers` drain processes mirror the outbox. Every second the outbox's pending rows and
 the age of its oldest row (the lag: how long ago the oldest change not yet in Firestore was
 committed) are sampled. Fill/s = outbox rows queued during the rush / rush time; drain/s =
@@ -235,9 +236,12 @@ def _drain_loop(batch_size: int | None) -> None:
 
 
 def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: int | None = None,
-            batch_size: int | None = None, clients: int = 8, verify: bool = False) -> dict:
+            batch_size: int | None = None, clients: int = 8, verify: bool = False,
+            per_transaction: int = 8) -> dict:
     """Door rush against the emulator (see the module docstring). Uses the caller's Django set-up
-    if there is one, else a fresh BENCH_DATABASE_NAME database."""
+    if there is one, else a fresh BENCH_DATABASE_NAME database. `per_transaction` scans commit
+    together, as the web front's scan lane commits the scans waiting at once (docs/adr/0038: 8 on
+    average in a rush); `rate` counts scans, not transactions."""
     emulator, host = start_emulator()
     project = f"bench-{uuid.uuid4().hex[:8]}"
     saved = {k: os.environ.get(k) for k in ("FIRESTORE_EMULATOR_HOST", "FIRESTORE_PROJECT_ID", "FIRESTORE_MIRROR_KICK")}
@@ -261,13 +265,15 @@ def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: in
         db = connection.settings_dict
         seats = seats or max(20_000, int((rate or 4000) * seconds * 1.2))
         event, device = _prepare_rush(seats)
-        script = (
+        per_transaction = max(1, per_transaction)
+        scan = (
             f"SELECT nextval('{RUSH_SEQUENCE}') AS n \\gset\n"
             f"SELECT access_scan_ticket('{device.device_id}', '{event.event_id}', '{device.checkpoint_id}', "
             "'{}'::text[], 'both', "
             f"(SELECT ticket_id FROM tickets_ticket WHERE event_id = '{event.event_id}' "
             "AND seat_id = 'A-' || :n), "
             "'x', 'in', gen_random_uuid(), NULL, NULL, 'online', false);\n")
+        script = scan if per_transaction == 1 else "BEGIN;\n" + scan * per_transaction + "COMMIT;\n"
         with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
             f.write(script)
         _, _, first_id = _outbox_state()
@@ -276,7 +282,7 @@ def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: in
         bench = ["pgbench", "-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432), "-U",
                  db.get("USER") or "postgres", "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", f.name]
         if rate:
-            bench += ["-R", str(rate)]
+            bench += ["-R", str(max(1, round(rate / per_transaction)))]
         started = time.monotonic()
         try:
             pg = subprocess.Popen(bench + [db["NAME"]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -323,6 +329,7 @@ def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: in
             "mirror_equal": diff.ok if diff is not None else None,
             "accepted_scans_per_s": round(accepted / rush, 1),
             "pgbench_tps": float(re.search(r"tps = ([\d.]+)", out).group(1)),
+            "scans_per_transaction": per_transaction,
             "drainers": drainers, "rate_target": rate, "rush_s": round(rush, 1),
             "documents_written": totals["written"], "samples": samples,
         }
@@ -359,12 +366,14 @@ def main() -> None:
         parser.add_argument("--drainers", type=int, default=2)
         parser.add_argument("--clients", type=int, default=8)
         parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--per-transaction", type=int, default=8, help="scans committed together (docs/adr/0038)")
         parser.add_argument("--seats", type=int, default=None)
         parser.add_argument("--verify", action="store_true", help="field-by-field diff of the event afterwards")
         args = parser.parse_args()
         print(f"machine: {machine()}")
         result = measure(rate=args.rate, seconds=args.seconds, drainers=args.drainers, seats=args.seats,
-                         batch_size=args.batch_size, clients=args.clients, verify=args.verify)
+                         batch_size=args.batch_size, clients=args.clients, verify=args.verify,
+                         per_transaction=args.per_transaction)
         samples = result.pop("samples")
         print("t(s) pending lag(s): " + "  ".join(f"{t:.0f}:{p}/{lag:.1f}" for t, p, lag in samples))
         for k, v in result.items():

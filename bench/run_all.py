@@ -11,7 +11,8 @@ a module of bench/; when it has a top-level `measure(**kwargs) -> dict`, that is
 child process (its own Django set-up and database; it may print as it likes) and its figures are
 used; otherwise the module is run as a script, its output shown, and its figures reported as
 "not available". `measure()` is given `quick=True` in quick mode and any `--set` values, each
-only if its signature takes it. Then a summary table, and (full runs; quick ones only with an
+only if its signature takes it. The mirror's door rush runs, unless `--set mirror.rate=N`, at
+the HTTP step's accepted scans/s plus 5 % (`step_options`). Then a summary table, and (full runs; quick ones only with an
 explicit --history) a dated line appended to the history table in docs/benchmarks.md
 ("make bench history").
 
@@ -24,6 +25,7 @@ import argparse
 import ast
 import inspect
 import json
+import math
 import os
 import re
 import subprocess
@@ -287,6 +289,16 @@ def git_commit() -> str:
 
 # --- main ----------------------------------------------------------------------------------------
 
+def step_options(name: str, options: dict[str, dict], results: dict[str, dict]) -> dict:
+    """The step's --set options; the mirror's rush, unless told a rate, runs at this run's HTTP
+    accepted scans/s plus 5 %: the doors' full rate, measured on the same machine minutes ago."""
+    chosen = dict(options.get(name, {}))
+    accepted = pick(results.get("scan_http", {}), "http_accepted_per_s")
+    if name == "mirror" and "rate" not in chosen and accepted:
+        chosen["rate"] = math.ceil(accepted * 1.05)
+    return chosen
+
+
 def parse_sets(values: list[str]) -> dict[str, dict]:
     options: dict[str, dict] = {}
     for item in values:
@@ -354,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"\n### {step.name}: {step.title}", flush=True)
         t0 = time.monotonic()
-        statuses[step.name], results[step.name] = run_step(step, quick=args.quick, options=options.get(step.name, {}))
+        statuses[step.name], results[step.name] = run_step(step, quick=args.quick,
+                                                           options=step_options(step.name, options, results))
         shown = {k: v for k, v in results[step.name].items() if k not in ("wrk", "cpu_split")}
         print(f"[{step.name}] {statuses[step.name]} in {time.monotonic() - t0:.0f} s: {json.dumps(shown)}",
               flush=True)

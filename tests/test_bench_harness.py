@@ -153,3 +153,12 @@ def test_mirror_rush_is_judged_against_the_same_runs_doors_and_its_own_first_hal
     rows = {name: (value, verdict) for name, value, _, verdict in load_run_all().summary_rows(figures)}
     assert rows["mirror: rush rate / this run's HTTP accepted scans/s"][1] == rate_verdict
     assert rows["mirror: max lag during the rush"][1] == lag_verdict
+
+
+def test_the_mirror_rush_aims_at_this_runs_http_rate_unless_told_one():
+    run_all = load_run_all()
+    results = {"scan_http": {"http_accepted_per_s": 2_000.0}}
+    assert run_all.step_options("mirror", {}, results) == {"rate": 2_100}
+    assert run_all.step_options("mirror", {"mirror": {"rate": 900}}, results) == {"rate": 900}
+    assert run_all.step_options("mirror", {}, {}) == {}  # no HTTP figure: the rush's own default
+    assert run_all.step_options("gate_counts", {"gate_counts": {"x": 1}}, results) == {"x": 1}
