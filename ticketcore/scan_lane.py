@@ -225,6 +225,14 @@ def _lock_wait(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.errors.LockNotAvailable) or isinstance(exc.__cause__, psycopg.errors.LockNotAvailable)
 
 
+def _outage(exc: BaseException) -> bool:
+    """The database is gone: not a lock wait, and not a call skipped because an earlier one failed
+    (psycopg's PipelineAborted, an OperationalError that only echoes that other error)."""
+    return (is_database_outage(exc) and not _lock_wait(exc)
+            and not isinstance(exc, psycopg.errors.PipelineAborted)
+            and not isinstance(exc.__cause__, psycopg.errors.PipelineAborted))  # as Django wraps it
+
+
 _DECLINE = object()  # a call whose answer is unknown after an error in the pipeline: the DRF path runs it
 
 
@@ -257,14 +265,14 @@ def _call_database(calls, answered, *, pipeline: bool = True) -> None:
         return
     calls = list(calls)
     values, errors, sent = _pipelined(calls, together=True)
-    if errors and not any(is_database_outage(e) and not _lock_wait(e) for e in errors):
+    if errors and not any(_outage(e) for e in errors):
         # The batch's one transaction was rolled back (an error aborts all of it): nothing of it
         # was written. Each call again, now each its own transaction: only the failing one fails.
         values, errors, sent = _pipelined(calls, together=False)
     outage = None
     if errors:
         connection.errors_occurred = True  # the end of the batch checks the connection before keeping it
-        outage = next((e for e in errors if is_database_outage(e) and not _lock_wait(e)), None)
+        outage = next((e for e in errors if _outage(e)), None)
     for k in range(len(calls)):
         answered(k, values[k] if k in values else outage if outage is not None else _DECLINE)
 

@@ -487,3 +487,31 @@ def test_a_database_gone_under_a_pipeline_answers_each_scan_503_and_the_next_bat
     assert [(a[0], json.loads(a[2])["result"]) for a in answers] == [(200, "accepted")] * 2
     assert conn.connection.info.backend_pid != pid
     assert not Scan.objects.filter(ticket__seat_id__in=["A-1", "A-2"]).exists()
+
+
+def test_a_call_that_fails_in_a_batch_does_not_sink_the_others(door):
+    """A batch is one transaction (ADR 0038): a call that raises rolls all of it back, so the lane
+    sends the calls again, each its own transaction; the good one is answered, the bad one alone
+    carries its error. Nothing of the failed first try is left behind."""
+    import dataclasses
+
+    from access.fastpath import _call
+    from ticketcore.scan_lane import _DECLINE, _call_database, _finished, _started
+
+    event, token = door
+    good = _call(token=token, code=code_for(event, "A-1"), direction="in", scan_id=uuid.uuid4())
+    params = list(good.params)
+    params[6] = "not-a-uuid"  # PostgreSQL refuses it: invalid input syntax for type uuid
+    bad = dataclasses.replace(good, params=params)
+    answered = {}
+    _started()  # the housekeeping around a batch, as answer_batch does
+    try:
+        _call_database([bad, good, bad], lambda k, value: answered.setdefault(k, value), pipeline=True)
+    finally:
+        _finished()
+    assert sorted(answered) == [0, 1, 2]
+    assert answered[0] is _DECLINE and answered[2] is _DECLINE, "the failing calls go to Django's path"
+    value = answered[1]
+    response = value if isinstance(value, dict) else json.loads(value)
+    assert response["result"] == "accepted"
+    assert Scan.objects.filter(event=event).count() == 1
