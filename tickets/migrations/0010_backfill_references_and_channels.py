@@ -30,7 +30,9 @@ LOCK TABLE tickets_ticket IN SHARE ROW EXCLUSIVE MODE;
 -- pending at the ALTER TABLEs below, which PostgreSQL refuses.
 SET CONSTRAINTS ALL IMMEDIATE;
 
-CREATE FUNCTION pg_temp.ticket_reference() RETURNS text LANGUAGE sql VOLATILE AS $$
+-- OR REPLACE: a session that ran this migration once (a test migrating back and forth) still
+-- holds its pg_temp function; it is dropped at the end as well.
+CREATE OR REPLACE FUNCTION pg_temp.ticket_reference() RETURNS text LANGUAGE sql VOLATILE AS $$
     SELECT string_agg(substr('34679CDFHJKMNPRTVWXY', 1 + floor(random() * 20)::int, 1), '')
     FROM generate_series(1, 8)
 $$;
@@ -69,6 +71,7 @@ ALTER TABLE tickets_ticket ENABLE TRIGGER ticketcore_outbox_upd;
 ALTER TABLE tickets_ticket ENABLE TRIGGER ticket_irreversible;
 
 ALTER TABLE tickets_ticket ALTER COLUMN reference SET NOT NULL;
+DROP FUNCTION pg_temp.ticket_reference();
 """
 
 BACKWARD = "ALTER TABLE tickets_ticket ALTER COLUMN reference DROP NOT NULL;"
