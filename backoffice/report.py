@@ -89,13 +89,18 @@ def _report_sql() -> tuple[str, tuple[str, ...]]:
             .replace(report_sql.SALES, SALES_JSON_SQL)), fields
 
 
+def report_params(event_id: str) -> dict:
+    """The parameters of _report_sql()'s statement for one event (bench/export_report.py explains it)."""
+    return {"event": event_id, "event_id": event_id, "busy_cs": round(flow.BUSY_GAP_S * 100),
+            "min_gaps": flow.MIN_BUSY_GAPS, "top": flow.SUSTAINED_TOP, "reach": 2 * flow.LANE_OPEN_SLACK_MIN,
+            "conflict": AlertKind.OFFLINE_CONFLICT.value}
+
+
 def _read_row(event_id: str) -> tuple[Event, dict] | None:
     """The event and everything its report reads, in one statement (report_sql._REPORT_SQL); None
     if there is no such event."""
     sql, fields = _report_sql()
-    params = {"event": event_id, "event_id": event_id, "busy_cs": round(flow.BUSY_GAP_S * 100),
-              "min_gaps": flow.MIN_BUSY_GAPS, "top": flow.SUSTAINED_TOP, "reach": 2 * flow.LANE_OPEN_SLACK_MIN,
-              "conflict": AlertKind.OFFLINE_CONFLICT.value}
+    params = report_params(event_id)
     with transaction.atomic(), connection.cursor() as cur:
         # For this transaction only (or the caller's): the aggregates fit in memory, the JIT
         # compiler (triggered by the row estimates) would spend longer compiling than it saves,

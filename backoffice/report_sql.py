@@ -131,11 +131,13 @@ SELECT checkpoint_id, total, min(gap_cs) FILTER (WHERE upto > (total - 1) / 2), 
  GROUP BY checkpoint_id, total
 """
 
+# The event in the join: zone_ref_id has no index of its own, the ticket indexes lead with the event
+# (without it this read every event's tickets).
 _ZONE_TICKETS_SQL = """
 SELECT z.zone_id, z.name, z.color, z.seats,
        count(t.id) FILTER (WHERE NOT t.status), count(t.id) FILTER (WHERE t.access_status)
   FROM events_zone z
-  LEFT JOIN tickets_ticket t ON t.zone_ref_id = z.id
+  LEFT JOIN tickets_ticket t ON t.event_id = z.event_id AND t.zone_ref_id = z.id
  WHERE z.event_id = %(event)s
  GROUP BY z.id, z.zone_id, z.name, z.color, z.seats, z.position
  ORDER BY z.position, z.id

@@ -15,9 +15,9 @@ lane of its gate; the Upper tier's lanes are too few for its rush.
 Then, each measurement in a fresh child process (fork) so that its peak memory is its own:
 - tickets.csv, tickets.xlsx, scans.csv through the export view (DRF, in process): seconds, time to
   first byte, bytes, and the child's peak RSS growth (VmHWM minus VmRSS before);
-- the report JSON (backoffice.report.event_report + json.dumps): seconds (median of --runs), each
-  query's own time and plan (EXPLAIN ANALYZE), and the same with sequential scans off (the index
-  path, as when the scan table holds other events too);
+- the report JSON (backoffice.report.event_report + json.dumps): seconds (median of --runs), its
+  one statement's time and plan (EXPLAIN ANALYZE), and the same with sequential scans off (the
+  index path, as when the scan tables hold other events too);
 - tickets.xlsx as the background job the API and admin start for it (docs/adr/0030), in process;
 - tickets.csv over HTTP through `bin/ticketcore web` (granian, one worker): seconds, time to first
   byte and the worker's peak RSS growth (the RSGI front sends a streamed body as it is produced).
@@ -381,29 +381,25 @@ def report_in_process(event_id: str) -> dict:
 
 
 def query_plans(event_id: str) -> list[tuple]:
-    """Each report query as event_report runs it (its transaction's work_mem, JIT off), then the
-    same with sequential scans off: the path PostgreSQL takes when the scan table holds many
-    events and this one is a small part of it."""
+    """The report's one statement (backoffice.report._report_sql) as event_report runs it (its
+    transaction's work_mem, JIT off), then the same with sequential scans off: the path PostgreSQL
+    takes when the scan tables hold many events and this one is a small part of them."""
     from django.db import connection, transaction
 
-    from backoffice import flow, report
+    from backoffice import report
 
-    params = {"event": event_id, "busy_gap": flow.BUSY_GAP_S}
-    out = []
-    for name in ("_GATE_MINUTES_SQL", "_ZONE_MINUTES_SQL", "_REJECTIONS_SQL", "_FLOW_SQL", "_ZONE_TICKETS_SQL"):
-        sql = getattr(report, name)
-        rows = []
-        for seqscan in ("on", "off"):
-            with transaction.atomic(), connection.cursor() as cur:
-                cur.execute(f"SET LOCAL work_mem = '{report.REPORT_WORK_MEM}'")
-                cur.execute("SET LOCAL jit = off")
-                cur.execute(f"SET LOCAL enable_seqscan = {seqscan}")
-                cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-                plan = cur.fetchone()[0]
-            plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
-            rows.append((plan["Execution Time"], sorted(_scan_nodes(plan["Plan"]))))
-        out.append((name.strip("_").removesuffix("_SQL").lower(), rows))
-    return out
+    sql, _fields = report._report_sql()
+    rows = []
+    for seqscan in ("on", "off"):
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(f"SET LOCAL work_mem = '{report.REPORT_WORK_MEM}'")
+            cur.execute("SET LOCAL jit = off")
+            cur.execute(f"SET LOCAL enable_seqscan = {seqscan}")
+            cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, report.report_params(event_id))
+            plan = cur.fetchone()[0]
+        plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+        rows.append((plan["Execution Time"], sorted(_scan_nodes(plan["Plan"]))))
+    return [("report", rows)]
 
 
 def _scan_nodes(node: dict) -> set[str]:
