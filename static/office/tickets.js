@@ -62,8 +62,38 @@ export function showHandover(sales) {
   paintSwatches($("print-area"));
 }
 
+const MM = 96 / 25.4; // CSS pixels per millimetre
+const THERMAL_MARGIN_MM = 3; // print.css's @page thermal margin
+
+/** The tallest ticket's height in mm as the thermal layout prints it: the cards cloned into a
+ * hidden box styled as print.css prints them (.print-measure: 74 mm wide, 10 pt). */
+function thermalTicketMm() {
+  const box = el("div", { className: "print-measure", "aria-hidden": "true" });
+  box.append(...[...$("print-area").children].map((card) => card.cloneNode(true)));
+  document.body.append(box);
+  const tallest = Math.max(0, ...[...box.children].map((card) => card.getBoundingClientRect().height));
+  box.remove();
+  return tallest / MM;
+}
+
+/** A roll is cut where the page ends: the thermal page is as long as the tallest ticket (plus
+ * its margins), not a fixed length with a third of it blank. Set through the CSSOM on print.css
+ * (the terminal's CSP allows no inline style); its own @page thermal stays as the fallback. */
+function fitThermalPage() {
+  const sheet = [...document.styleSheets].find((s) => (s.href || "").includes("/office/print"));
+  const height = thermalTicketMm();
+  if (!sheet || !height) return;
+  const before = [...sheet.cssRules].indexOf(fittedRule);
+  if (before >= 0) sheet.deleteRule(before);
+  const length = Math.ceil(height + 2 * THERMAL_MARGIN_MM + 2); // 2 mm so rounding never spills a line over
+  const at = sheet.insertRule(`@page thermal { size: 80mm ${length}mm; margin: ${THERMAL_MARGIN_MM}mm; }`, sheet.cssRules.length);
+  fittedRule = sheet.cssRules[at];
+}
+let fittedRule = null; // the @page rule fitThermalPage added last time
+
 /** The browser's print dialog with one layout: "thermal" (80 mm roll) or "a4". */
 export function printTickets(layout) {
   document.body.dataset.layout = layout;
+  if (layout === "thermal") fitThermalPage();
   window.print();
 }

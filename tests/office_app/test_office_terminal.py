@@ -47,11 +47,28 @@ def box_office(seats=("A-1", "A-2", "A-3", "A-4", "B-1", "B-2", "B-3", "B-4")):
 
 
 def print_pdf(driver, layout: str) -> bytes:
-    """What the print dialog would print, in `layout`: Chromium's own PDF of the page with its
+    """What the print dialog would print, in `layout`: the terminal's own print button pressed
+    (window.print stubbed: no dialog in a test), then Chromium's own PDF of the page with its
     print CSS and @page sizes."""
-    js(driver, "document.body.dataset.layout = arguments[0]", layout)
+    js(driver, "window.print = () => { window.printed = (window.printed || 0) + 1; }; window.printed = 0")
+    driver.find_element(By.ID, f"print-{layout}").click()
+    assert js(driver, "return [document.body.dataset.layout, window.printed]") == [layout, 1]
     out = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
     return base64.b64decode(out["data"])
+
+
+def blank_bottom_mm(data: bytes, page: int) -> float:
+    """How much paper is left blank under the last printed line of `page`."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        image = document[page].render(scale=4).to_pil().convert("L")  # 4 px per point
+    finally:
+        document.close()
+    ink = image.point(lambda v: 255 if v < 200 else 0).getbbox()  # (left, top, right, bottom) of what is printed
+    last = ink[3] if ink else 0
+    return (image.height - last) / 4 * 25.4 / 72
 
 
 def save_first_page(data: bytes, name: str) -> None:
@@ -117,6 +134,7 @@ def test_sells_offline_prints_syncs_shows_the_conflict_and_reconciles(terminal, 
     thermal = print_pdf(driver, "thermal")
     sizes = page_sizes_mm(thermal)
     assert len(sizes) == 3 and all(abs(w - 80) < 1 for w, _ in sizes), sizes  # one ticket a page, 80 mm wide
+    assert all(blank_bottom_mm(thermal, page) < 8 for page in range(3))  # the roll is cut after the ticket
     a4 = print_pdf(driver, "a4")
     assert [(round(w), round(h)) for w, h in page_sizes_mm(a4)] == [(210, 297)] * 3
     for layout, data in (("thermal", thermal), ("a4", a4)):
