@@ -180,6 +180,13 @@ def test_a_clerks_shift_in_both_languages(size, desk_server, open_browser, smtp_
         desk.wait(lambda: desk.els("#desk-link"), message="no desk link on the dashboard")
         if size == "laptop" or lang == "en":
             screenshot(desk.d, f"walk-{size}-{lang}-7-dashboard")
+        # Every row of tiles reaches the right edge: no tile left alone on a row of its own.
+        rows = desk.d.execute_script(
+            "const box = document.querySelector('.tiles').getBoundingClientRect(); const rows = {};"
+            "for (const t of document.querySelectorAll('.tiles > .tile:not([hidden])')) {"
+            "  const r = t.getBoundingClientRect(); rows[Math.round(r.top)] = Math.max(rows[Math.round(r.top)] || 0, r.right); }"
+            "return Object.values(rows).map((right) => Math.round(box.right - right));")
+        assert rows and all(gap <= 1 for gap in rows), (size, lang, rows)
         desk.el("#desk-link").click()
         desk.wait(lambda: desk.el("#conn").get_attribute("data-state") == "live", timeout=15, message="not back")
     for desk in desks.values():
