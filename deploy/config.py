@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from string import Template
 
-from .topology import APP_HOSTS, DB_HOSTS, PORTS, ROOT, Cluster
+from .topology import APP_HOSTS, DB_HOSTS, PORTS, Cluster
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -110,6 +110,10 @@ def app_environment(cluster: Cluster, host: str) -> dict[str, str]:
         "WS_ALLOWED_ORIGINS": cluster.url,
         "HOST": cluster.address(host),
         "DATA_DIR": str(cluster.host_dir(host)),
+        # Background jobs (docs/adr/0030): the web hosts write a job's record, the work host's
+        # worker its file, and either web host answers its status and download, so all of them
+        # see one directory: here one path on the machine, in production a shared mount (NFS).
+        "JOBS_DIR": str(cluster.dir / "shared" / "jobs"),
         # Each host collects its own static files, as separate machines would.
         "STATIC_ROOT": str(cluster.host_dir(host) / "static"),
         "LOG_LEVEL": "WARNING",

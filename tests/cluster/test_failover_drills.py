@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -96,6 +98,44 @@ def test_down_cleans_up_a_crashed_cluster_and_is_idempotent():
     finally:
         sleeper.kill()
         ops.down(c, quiet=True)
+
+
+# --------------------------------------------------------------------------- background jobs
+
+def _get(base: str, path: str, token: str, **headers) -> tuple[int, object, bytes]:
+    """(status, headers (case-insensitive), body)."""
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Token {token}",
+                                                           "Accept": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+def test_a_job_asked_of_one_app_host_is_run_on_the_work_host_and_served_by_both(cluster):
+    """docs/adr/0030 across machines: the web host that takes the request writes the job's record,
+    the worker on the work host its file, and the balancer sends every status poll and the download
+    to either app host; all see one JOBS_DIR (deploy/config.py)."""
+    c, base = cluster, cluster.url
+    event_id, sold = create_event(base, c.staff_token, tickets=16)
+    status, headers, body = _get(base, f"/api/v1/events/{event_id}/tickets.pdf?layout=a4", c.staff_token,
+                                 Prefer="respond-async")
+    assert status == 202, body
+    location = headers["Location"][headers["Location"].index("/api/"):]  # absolute, as the app host saw it
+    polls, deadline = 0, time.monotonic() + 120
+    while True:
+        status, _, body = _get(base, location, c.staff_token)
+        assert status == 200, (status, body)  # every poll, whichever app host answers it
+        job, polls = json.loads(body), polls + 1
+        if job["state"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # polling the job until the deadline, as a client does
+    assert job["state"] == "done", job
+    url = job["download_url"][job["download_url"].index("/api/"):]
+    for _ in range(4):  # round robin: both app hosts serve the file
+        status, headers, data = _get(base, url, c.staff_token)
+        assert status == 200 and data.startswith(b"%PDF") and len(data) == job["size"], (status, data[:200])
 
 
 # --------------------------------------------------------------------------- the drills
