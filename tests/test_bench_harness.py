@@ -31,15 +31,18 @@ def summary_value(out: str, label: str) -> str:
     return m.group(1).strip()
 
 
-@pytest.fixture
-def bench_database():
-    name = "test_tc_bench_harness"
-    yield name
+def drop_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{os.environ.get('BENCH_PG', 'postgres://postgres@127.0.0.1:5432')}/postgres",
                          autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def bench_database():
+    yield "test_tc_bench_harness"
+    drop_database("test_tc_bench_harness")
 
 
 @pytest.mark.timeout(900)  # a quick run is 2-4 minutes; on a machine shared with other suites, up to 10
@@ -166,13 +169,8 @@ def test_the_mirror_rush_aims_at_this_runs_http_rate_unless_told_one():
 
 @pytest.fixture
 def mirror_bench_database():
-    name = "test_tc_bench_mirror_rush"
-    yield name
-    import psycopg
-
-    with psycopg.connect(f"{os.environ.get('BENCH_PG', 'postgres://postgres@127.0.0.1:5432')}/postgres",
-                         autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield "test_tc_bench_mirror_rush"
+    drop_database("test_tc_bench_mirror_rush")
 
 
 @pytest.mark.timeout(600)

@@ -10,8 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -21,6 +19,7 @@ from deploy import cluster as ops
 from deploy import netns
 from deploy.config import DATABASE, database_url, load_secrets
 from deploy.topology import HOSTS, ROOT, Cluster
+from tests.ticketcore.test_outage import call as call_raw
 
 from .drill import Device, Fault, Log, NoAnswer, Tickets, call, create_event, dump, outage, pair_devices
 
@@ -102,15 +101,9 @@ def test_down_cleans_up_a_crashed_cluster_and_is_idempotent():
 
 # --------------------------------------------------------------------------- background jobs
 
-def _get(base: str, path: str, token: str, **headers) -> tuple[int, object, bytes]:
-    """(status, headers (case-insensitive), body)."""
-    request = urllib.request.Request(base + path, headers={"Authorization": f"Token {token}",
-                                                           "Accept": "application/json", **headers})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as resp:
-            return resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read()
+def _get(base: str, path: str, token: str, **headers):
+    """(status, headers, body) of a staff GET, without raising on 4xx/5xx."""
+    return call_raw(base, path, headers={"Authorization": f"Token {token}", "Accept": "application/json", **headers})
 
 
 def test_a_job_asked_of_one_app_host_is_run_on_the_work_host_and_served_by_both(cluster):
