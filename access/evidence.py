@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from access.models import Credential
 from access.offline_limits import evidence_caps
 from access.sync_replay import OfflineScan, classify, stored_responses
 from access.vocabulary import Reason, ScanResult
@@ -71,8 +70,12 @@ def _store_evidence(device, items: list[OfflineScan]) -> list[uuid.UUID]:
     ticket_ids = [it.object_id for it in items if it.kind == "ticket"]
     if ticket_ids:
         with connection.cursor() as cur:
-            cur.execute("SELECT ticket_id, id, zone_id FROM tickets_ticket WHERE event_id = %s AND ticket_id = ANY(%s)",
-                        [device.event_id, ticket_ids])
+            # Locked now, in id order: the evidence's deferred foreign-key checks would otherwise
+            # take these key-share locks at COMMIT in upload order, and deadlock with a sync batch
+            # locking the same tickets in id order (access/sync_replay.py). KEY SHARE blocks no
+            # scan (its updates take NO KEY UPDATE), only the batches that lock FOR UPDATE.
+            cur.execute("SELECT ticket_id, id, zone_id FROM tickets_ticket WHERE event_id = %s AND ticket_id = ANY(%s) "
+                        "ORDER BY id FOR KEY SHARE", [device.event_id, ticket_ids])
             ticket_rows = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
     credential_ids = set()
     for it in items:
@@ -84,8 +87,12 @@ def _store_evidence(device, items: list[OfflineScan]) -> list[uuid.UUID]:
             if v.kind == codes.KIND_CREDENTIAL and v.event_id == device.event_id:
                 it.object_id = v.object_id
                 credential_ids.add(v.object_id)
-    known_credentials = set(Credential.objects.filter(event_id=device.event_id, pk__in=credential_ids)
-                            .values_list("pk", flat=True)) if credential_ids else set()
+    known_credentials = set()
+    if credential_ids:
+        with connection.cursor() as cur:  # key-share locked in key order, as the tickets above
+            cur.execute("SELECT credential_id FROM access_credential WHERE event_id = %s AND credential_id = ANY(%s) "
+                        "ORDER BY credential_id FOR KEY SHARE", [device.event_id, sorted(credential_ids)])
+            known_credentials = {r[0] for r in cur.fetchall()}
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             """INSERT INTO access_scan (scan_id, device_id, event_id, checkpoint_id, ticket_id, credential_id, direction,

@@ -128,3 +128,67 @@ def test_a_flood_through_granian_stores_only_the_cap(app_server, capsys):
     with capsys.disabled():
         print(f"\nrevoked-device flood: 15000 scans in 3 uploads, {elapsed:.2f} s, {stored} rows stored, "
               f"{15_000 - stored} answered and discarded, {cap_alerts(device).count()} cap alert")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evidence_cannot_deadlock_with_a_sync_batch_locking_the_same_tickets():
+    """A stolen phone uploads ticket B before ticket A while a door's sync batch locks them in id
+    order, A then B (access/sync_replay.py). The evidence's foreign-key checks took key-share locks
+    at COMMIT in upload order, B then A: each waited for the other, and PostgreSQL's deadlock
+    detector aborted one of them. The evidence now locks its tickets in id order before writing."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    from access.sync_replay import _LOCK_SQL
+    from tests.conftest import make_event
+    from tickets.models import Ticket
+    from tickets.services import generate_tickets
+
+    event = make_event()
+    generate_tickets(event_id=event.event_id)
+    low, high = Ticket.objects.filter(event=event, seat_id__in=["A-1", "A-2"]).order_by("id")
+    device, token = make_device(event, name="Stolen phone")
+    revoke_device(device_id=device.device_id)
+    db = connection.settings_dict
+    door = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
+                           dbname=db["NAME"])
+    try:
+        door.execute("SET lock_timeout = '20s'")
+        door.execute(_LOCK_SQL, [event.event_id, [low.ticket_id]])  # the batch holds A, reaches for B
+        result = {}
+
+        def stolen_phone():
+            try:
+                result["answer"] = upload(device_client(token), [
+                    {"code": code_for(event, seat), "direction": "in", "scan_id": str(uuid.uuid4()),
+                     "scanned_at": (timezone.now() - timedelta(minutes=1)).isoformat()}
+                    for seat in (high.seat_id, low.seat_id)])
+            except BaseException as exc:  # asserted below
+                result["answer"] = exc
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=stolen_phone)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until the upload waits for the door's lock on A
+            # (the door's transaction would see one snapshot of pg_stat_activity: cleared each time)
+            door.execute("SELECT pg_stat_clear_snapshot()")
+            waiting = door.execute("SELECT count(*) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND wait_event_type = 'Lock'").fetchone()[0]
+            if waiting:
+                break
+            time.sleep(0.05)  # polling pg_stat_activity until the deadline
+        assert waiting, f"the upload never waited for the door's lock: {result}"
+        door.execute(_LOCK_SQL, [event.event_id, [high.ticket_id]])  # before: a deadlock, one side aborted (the upload got 503)
+        door.commit()
+        thread.join(30)
+        assert not thread.is_alive()
+    finally:
+        door.close()
+    answer = result["answer"]
+    assert not isinstance(answer, BaseException), answer
+    assert [r["reason"] for r in answer["results"]] == ["device_revoked"] * 2
+    assert Scan.objects.filter(device=device, quarantined=True, ticket__in=[low, high]).count() == 2
