@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -42,32 +44,65 @@ def child_env(**extra) -> dict:
     )
 
 
+def start_server(argv: list[str], *, env: dict, log) -> subprocess.Popen:
+    """A server process in a process group of its own (see `stop_server`), its stderr to `log`
+    (a file: a pipe nobody reads would block the server once 64 KiB of log lines filled it)."""
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+
+
+def stop_server(proc: subprocess.Popen, *, grace: float = 3) -> None:
+    """SIGTERM to the server's whole process group, then SIGKILL to whatever of it is left after
+    `grace` seconds. Stopping only the main process was not enough: granian 2.8's workers can lose
+    the SIGTERM while they are still loading (a test that ends right after the first worker
+    answered), the main process then waits for them forever, and killing it left the worker
+    behind, orphaned, after every such test had waited 10 s for nothing."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:  # the whole group is gone
+            break
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if proc.poll() is not None and not _group_alive(proc.pid):
+                break
+            time.sleep(0.05)  # polling the group until the deadline
+    proc.wait(10)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def log_tail(log, size: int = 2000) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-size:]
+
+
 @contextlib.contextmanager
 def server_process(argv_for_port, *, name: str, env: dict | None = None, timeout: float = 30):
     """Start `argv_for_port(port)` on a free port, wait (deadline, no fixed sleep) until
-    `/healthz` answers, yield its base URL, and stop it afterwards."""
+    `/healthz` answers, yield its base URL, and stop it and every process it started afterwards."""
     port = free_port()
-    proc = subprocess.Popen(argv_for_port(port), cwd=ROOT, env=env or child_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
+    with tempfile.TemporaryFile() as log:
+        proc = start_server(argv_for_port(port), env=env or child_env(), log=log)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
         try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"{name} did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.05)  # polling the port until the deadline
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/healthz", timeout=1).read()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"{name} did not start: {log_tail(log)}") from None
+                    time.sleep(0.05)  # polling the port until the deadline
+            yield url
+        finally:
+            stop_server(proc)
 
 
 def wait_until_refused(port: int, timeout: float = 10) -> bool:

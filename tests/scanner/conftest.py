@@ -23,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.servers import wait_until_refused
+from tests.servers import log_tail, start_server, stop_server, wait_until_refused
 from ticketcore.management.commands.compile_catalogues import ROOT as CATALOGUE_ROOT
 from ticketcore.management.commands.compile_catalogues import compile_all
 
@@ -68,12 +68,13 @@ class ScannerServer:
 
     def start(self) -> None:
         granian = Path(sys.executable).parent / "granian"
-        self.proc = subprocess.Popen(
+        self.log = tempfile.TemporaryFile()
+        self.proc = start_server(
             [str(granian), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", "1", "--blocking-threads", "4",
              "--static-path-route", "/static", "--static-path-mount", str(settings.STATIC_ROOT),
              "ticketcore.wsgi:application"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=self.env, log=self.log,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -82,8 +83,9 @@ class ScannerServer:
                 break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.proc.kill()
-                    raise RuntimeError(f"granian did not start: {self.proc.stderr.read().decode()[-2000:]}")
+                    tail = log_tail(self.log)
+                    self.stop()
+                    raise RuntimeError(f"granian did not start: {tail}") from None
                 time.sleep(0.05)
         self.warm_up()
 
@@ -101,13 +103,9 @@ class ScannerServer:
     def stop(self) -> None:
         if self.proc is None:
             return
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        stop_server(self.proc)
         self.proc = None
+        self.log.close()
         wait_until_refused(self.port)  # the port must refuse connections before we go on
 
 
