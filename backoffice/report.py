@@ -38,7 +38,6 @@ from datetime import timezone as dt_timezone
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from alerts.vocabulary import AlertKind
@@ -54,7 +53,7 @@ from backoffice.report_sql import _GATE_MINUTES_SQL, _PHONES_SQL, DEVICE_FIELDS
 from backoffice.report_words import reason_words
 from core.prepared import prepared_cursor
 from devices.models import Device
-from events.models import Checkpoint, Event, _Minutes, doors_window
+from events.models import Checkpoint, Event, doors_window_of_row
 from events.vocabulary import Direction
 
 DEFAULT_TARGET_WAIT_S = 300
@@ -74,9 +73,8 @@ def _read_doors(cur, params: dict) -> dict:
 @functools.cache
 def _report_sql() -> tuple[str, tuple[str, ...]]:
     """report_sql._REPORT_SQL with the event's row (its columns, then its doors window as the ORM
-    compiles events.models.doors_window) and the sales filled in; and the event's field names."""
-    opens, closes = doors_window(F("date_start"), F("date_end"), _Minutes("doors_open_minutes"),
-                                 _Minutes("doors_close_minutes"))
+    compiles events.models.doors_window_of_row) and the sales filled in; and the event's field names."""
+    opens, closes = doors_window_of_row()
     sentinel = "report-event-id"
     fields = tuple(f.attname for f in Event._meta.concrete_fields)
     query = (Event.objects.filter(pk=sentinel).annotate(doors_opened_at=opens, doors_closed_at=closes)

@@ -46,11 +46,16 @@ class _Minutes(models.Func):
     output_field = models.DurationField()
 
 
+def doors_window_of_row():
+    """`doors_window` of the event row a query reads, as query expressions (its own dates and minutes)."""
+    return doors_window(F("date_start"), F("date_end"), _Minutes("doors_open_minutes"),
+                        _Minutes("doors_close_minutes"))
+
+
 class EventQuerySet(models.QuerySet):
     def doors_open(self, at: datetime | None = None) -> EventQuerySet:
         """Events whose doors are open at `at` (default: the database's clock, now)."""
-        opens, closes = doors_window(F("date_start"), F("date_end"), _Minutes("doors_open_minutes"),
-                                     _Minutes("doors_close_minutes"))
+        opens, closes = doors_window_of_row()
         at = Now() if at is None else at
         return self.alias(doors_opened_at=opens, doors_closed_at=closes).filter(doors_opened_at__lte=at,
                                                                               doors_closed_at__gte=at)
