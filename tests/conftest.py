@@ -141,6 +141,24 @@ def generated_event(event):
     return event
 
 
+def start_thread(fn) -> tuple[threading.Thread, dict]:
+    """Start fn() in a thread of its own, with its own database connection (closed when it ends).
+    The dict returned gets "result" when it ends: fn's return value, or the exception it raised."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = fn()
+        except BaseException as exc:  # collected and asserted by the caller
+            outcome["result"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
 def run_concurrently(fn, args_list, *, timeout=60):
     """Run fn(*args) in one thread per args, released at once by a barrier; each thread uses its
     own database connection. Returns results (or exceptions) in order."""

@@ -13,7 +13,7 @@ from django.utils import timezone
 from access.models import Scan
 from alerts.models import Alert
 from devices.services import revoke_device
-from tests.conftest import code_for, device_client, make_device, run_concurrently, sell
+from tests.conftest import code_for, device_client, make_device, run_concurrently, sell, start_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -136,8 +136,6 @@ def test_evidence_cannot_deadlock_with_a_sync_batch_locking_the_same_tickets():
     order, A then B (access/sync_replay.py). The evidence's foreign-key checks took key-share locks
     at COMMIT in upload order, B then A: each waited for the other, and PostgreSQL's deadlock
     detector aborted one of them. The evidence now locks its tickets in id order before writing."""
-    import threading
-
     import psycopg
     from django.db import connection
 
@@ -157,21 +155,10 @@ def test_evidence_cannot_deadlock_with_a_sync_batch_locking_the_same_tickets():
     try:
         door.execute("SET lock_timeout = '20s'")
         door.execute(_LOCK_SQL, [event.event_id, [low.ticket_id]])  # the batch holds A, reaches for B
-        result = {}
-
-        def stolen_phone():
-            try:
-                result["answer"] = upload(device_client(token), [
-                    {"code": code_for(event, seat), "direction": "in", "scan_id": str(uuid.uuid4()),
-                     "scanned_at": (timezone.now() - timedelta(minutes=1)).isoformat()}
-                    for seat in (high.seat_id, low.seat_id)])
-            except BaseException as exc:  # asserted below
-                result["answer"] = exc
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=stolen_phone)
-        thread.start()
+        thread, result = start_thread(lambda: upload(device_client(token), [
+            {"code": code_for(event, seat), "direction": "in", "scan_id": str(uuid.uuid4()),
+             "scanned_at": (timezone.now() - timedelta(minutes=1)).isoformat()}
+            for seat in (high.seat_id, low.seat_id)]))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # until the upload waits for the door's lock on A
             # (the door's transaction would see one snapshot of pg_stat_activity: cleared each time)
@@ -188,7 +175,7 @@ def test_evidence_cannot_deadlock_with_a_sync_batch_locking_the_same_tickets():
         assert not thread.is_alive()
     finally:
         door.close()
-    answer = result["answer"]
+    answer = result["result"]
     assert not isinstance(answer, BaseException), answer
     assert [r["reason"] for r in answer["results"]] == ["device_revoked"] * 2
     assert Scan.objects.filter(device=device, quarantined=True, ticket__in=[low, high]).count() == 2

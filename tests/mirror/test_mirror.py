@@ -25,7 +25,7 @@ from mirror.client import get_client, reset_clients
 from mirror.drainer import MirrorUnavailable, drain, drain_batch, pending_count
 from mirror.models import OutboxEntry
 from mirror.repair import diff_event
-from tests.conftest import ZONES, code_for, make_device, make_event, sell
+from tests.conftest import ZONES, code_for, make_device, make_event, sell, start_thread
 from tests.mirror.conftest import SESSION_PROJECT, Emulator, _find_binary, _free_port
 from tickets.models import LedgerEntry, Ticket
 from tickets.services import generate_tickets, update_ticket
@@ -198,23 +198,13 @@ def test_a_document_held_by_one_worker_is_left_alone_by_another(mirror_on):
     update_ticket(event_id=event.event_id, ticket_id=ticket.ticket_id, actor="t", status=False)  # state 1
 
     holding, release = threading.Event(), threading.Event()
-    outcome = {}
 
     def hold(paths):
         if path in paths:
             holding.set()
             assert release.wait(DEADLINE)
 
-    def worker_a():
-        try:
-            outcome["a"] = drain_batch(before_commit=hold)
-        except BaseException as exc:  # asserted below
-            outcome["a"] = exc
-        finally:
-            connection.close()
-
-    a = threading.Thread(target=worker_a)
-    a.start()
+    a, outcome = start_thread(lambda: drain_batch(before_commit=hold))
     try:
         assert holding.wait(DEADLINE)
         update_ticket(event_id=event.event_id, ticket_id=ticket.ticket_id, actor="t", seat_row="Fila 9")  # state 2
@@ -223,7 +213,7 @@ def test_a_document_held_by_one_worker_is_left_alone_by_another(mirror_on):
     finally:
         release.set()
         a.join(DEADLINE)
-    assert outcome["a"].acked > 0 and doc(path)["status"] is False and doc(path)["seat_row"] == "por asignar"
+    assert outcome["result"].acked > 0 and doc(path)["status"] is False and doc(path)["seat_row"] == "por asignar"
     assert pending_count() > 0  # state 2 is still queued...
     drain(until_empty=True, deadline=DEADLINE)
     assert doc(path)["seat_row"] == "Fila 9"  # ...and lands after state 1, never before
