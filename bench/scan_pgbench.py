@@ -3,7 +3,7 @@ random sold tickets ('in' scans) with 1 and 8 clients, one scan per transaction;
 largest client count, `batch` scans per transaction (one commit for them, as the web front's
 scan lane commits a batch: docs/adr/0038).
 
-    .venv/bin/python bench/scan_pgbench.py [--seconds 8] [--clients 1,8] [--seats 60000] [--batch 8]
+    .venv/bin/python bench/scan_pgbench.py [--seconds 8] [--clients 1,8] [--seats 60000] [--batch 8] [--functions]
 
 This is the database's share of an online scan (lock, decide, update, ledger, scan record,
 triggers, commit), the ceiling for the HTTP path on the same 2 cores. As in bench/scan_http.py, a
@@ -25,7 +25,7 @@ from common import BENCH_DB, machine, setup_django
 
 
 def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int = 60_000,
-            quick: bool = False, fold_every: float = 1.0, batch: int = 8) -> dict:
+            quick: bool = False, fold_every: float = 1.0, batch: int = 8, functions: bool = False) -> dict:
     """{"pgbench_<n>_per_s", "pgbench_<n>_latency_ms" for each client count, "ceiling_per_s"}.
     Quick: 3 s per client count, 8 clients only, 10,000 seats."""
     if quick:
@@ -54,15 +54,17 @@ def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int
     from scan_http import Dashboard
 
     dashboard = Dashboard(event.event_id, fold_every) if fold_every else None  # as the HTTP run has
-    def pgbench(n: int, script: str) -> str:
+    def pgbench(n: int, script: str, env: dict | None = None) -> str:
         return subprocess.run(["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-c", str(n), "-j", "2",
                                "-T", str(max(1, round(seconds))), "-f", script, BENCH_DB],
-                              capture_output=True, text=True, check=True).stdout
+                              capture_output=True, text=True, check=True, env=env).stdout
 
     def tps(out: str) -> float:
         return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
     try:
+        if functions:  # first, while most seats are still outside (an accepted scan does the most)
+            figures["functions"] = _function_shares(lambda env: pgbench(max(clients), f.name, env))
         for n in clients:
             out = pgbench(n, f.name)
             figures[f"pgbench_{n}_per_s"] = round(tps(out), 1)
@@ -80,15 +82,39 @@ def measure(*, seconds: float = 8, clients: tuple[int, ...] = (1, 8), seats: int
     return figures
 
 
+def _function_shares(run) -> list[dict]:
+    """One more run (one scan per transaction) with PostgreSQL's function statistics on
+    (`track_functions = all` for pgbench's sessions): each PL/pgSQL function's calls and own time
+    (its SQL included, the triggers it fires not), and that time as a share of the scan
+    function's whole time. Wall time in the backends, so CPU waits are in it too: compare shares,
+    not microseconds, between machines."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_stat_reset()")
+    run(dict(os.environ, PGOPTIONS="-c track_functions=all"))
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_stat_clear_snapshot()")
+        cur.execute("SELECT funcname, calls, self_time, total_time FROM pg_stat_user_functions WHERE calls > 0 "
+                    "ORDER BY self_time DESC")
+        rows = cur.fetchall()
+    whole = next((total for name, _c, _s, total in rows if name == "access_scan_ticket"), 0) or 1
+    return [{"function": name, "calls": calls, "self_us_per_call": round(own / calls * 1000, 1),
+             "share": round(own / whole, 3)} for name, calls, own, _total in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--clients", default="1,8", help="comma-separated client counts, one run each")
     parser.add_argument("--seats", type=int, default=60_000)
     parser.add_argument("--batch", type=int, default=8, help="scans per transaction in the batched run (0: none)")
+    parser.add_argument("--functions", action="store_true",
+                        help="one more run with track_functions on: where the scan function's time goes")
     args = parser.parse_args()
     clients = tuple(int(c) for c in args.clients.split(","))
-    figures = measure(seconds=args.seconds, clients=clients, seats=args.seats, batch=args.batch)
+    figures = measure(seconds=args.seconds, clients=clients, seats=args.seats, batch=args.batch,
+                      functions=args.functions)
     print(f"machine: {machine()}")
     for n in clients:
         print(f"scan function, {n} client(s): {figures[f'pgbench_{n}_per_s']:.0f} scans/s, "
@@ -96,6 +122,12 @@ def main() -> None:
     if args.batch:
         print(f"scan function, {max(clients)} client(s), {args.batch} scans per transaction: "
               f"{figures['ceiling_batched_per_s']:.0f} scans/s")
+    if args.functions:
+        print(f"where the scan function's time goes ({max(clients)} clients, one scan per transaction; "
+              "own time, triggers apart, as a share of access_scan_ticket's whole time):")
+        for row in figures["functions"]:
+            print(f"  {row['function']:32s} {row['calls']:>8,} calls  {row['self_us_per_call']:>7.1f} us/call  "
+                  f"{row['share']:>6.1%}")
 
 
 if __name__ == "__main__":
