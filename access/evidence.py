@@ -72,8 +72,9 @@ def _store_evidence(device, items: list[OfflineScan]) -> list[uuid.UUID]:
         with connection.cursor() as cur:
             # Locked now, in id order: the evidence's deferred foreign-key checks would otherwise
             # take these key-share locks at COMMIT in upload order, and deadlock with a sync batch
-            # locking the same tickets in id order (access/sync_replay.py). KEY SHARE blocks no
-            # scan (its updates take NO KEY UPDATE), only the batches that lock FOR UPDATE.
+            # locking the same tickets in id order (access/sync_replay.py). KEY SHARE conflicts
+            # only with FOR UPDATE: a scan of one of these tickets waits for this short
+            # transaction, as it waited for the commit-time checks before.
             cur.execute("SELECT ticket_id, id, zone_id FROM tickets_ticket WHERE event_id = %s AND ticket_id = ANY(%s) "
                         "ORDER BY id FOR KEY SHARE", [device.event_id, ticket_ids])
             ticket_rows = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
