@@ -1,6 +1,7 @@
 """Firestore mirror throughput against the Firestore emulator: a door rush, and a generation.
 
     .venv/bin/python bench/mirror.py --rush [--rate 1800] [--seconds 60] [--drainers 2] [--per-transaction 8]
+    .venv/bin/python bench/mirror.py --cost [--docs 20000] [--rounds 5]
     .venv/bin/python bench/mirror.py [--seats 100000] [--workers 1,2] [--sales 10000] [--verify]
 
 Door rush (`--rush`, and `measure()` for bench/run_all.py): an event of sold tickets, all of
@@ -15,6 +16,13 @@ documents acknowledged / rush time; then the time to catch up after the rush. A 
 a lag that does not grow: `mirror_lag_end_s` stays near `mirror_lag_max_s`'s early values and
 pending rows stop growing. The doors' HTTP stack is not in the loop (its CPU would compete with
 the drainers; the rate stands for it): compare `--rate` with bench/scan_http.py's accepted/s.
+
+Drain cost (`--cost`): where one drainer's CPU goes per document, with nothing else running: an
+event's tickets are scanned once (a ledger of two entries, as at the doors), their documents
+mirrored, then `--docs` of them queued again as updates and drained by this process (the rush's
+path: a document this mirror wrote before, replaced under its remembered update_time), `--rounds`
+times. Prints the drainer's Python, its PostgreSQL backend's and the emulator's CPU per document
+(median round) and the wall rate.
 
 Import it by path (importlib.util.spec_from_file_location("bench_mirror", "bench/mirror.py")):
 as `import mirror` it is shadowed by the `mirror` app, or shadows it (Celery's Django fix-up puts
@@ -352,7 +360,67 @@ def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: in
             emulator.wait()
 
 
+def cost(*, docs: int = 20_000, rounds: int = 5, batch_size: int | None = None) -> dict:
+    """The drain's CPU per document by component (see the module docstring)."""
+    emulator, host = start_emulator()
+    project = f"bench-{uuid.uuid4().hex[:8]}"
+    os.environ.update(FIRESTORE_EMULATOR_HOST=host, FIRESTORE_PROJECT_ID=project, FIRESTORE_MIRROR_KICK="false",
+                      LOG_LEVEL="WARNING")
+    try:
+        setup_django(DB_NAME)
+        from django.db import connection
+
+        from common import cpu_seconds_of, session_pids
+        from mirror.drainer import drain
+
+        event, device = _prepare_rush(docs)
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM tickets_ticket t, LATERAL access_scan_ticket(%s, %s, %s, '{}'::text[], 'both', "
+                "t.ticket_id, 'x', 'in', gen_random_uuid(), NULL, NULL, 'online', false) s WHERE t.event_id = %s",
+                [device.device_id, event.event_id, device.checkpoint_id, event.event_id])
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
+        drain(until_empty=True, deadline=600, batch_size=batch_size)  # the scans' documents, not timed
+        java = session_pids(emulator.pid) if emulator is not None else []
+        per_round = []
+        for _ in range(rounds):
+            with connection.cursor() as cur:
+                cur.execute("INSERT INTO ticketcore_outbox (kind, event_id, key, path, op) "
+                            "SELECT 'ticket', event_id, doc_id, 'events/' || event_id || '/tickets/' || doc_id, 'U' "
+                            "FROM tickets_ticket WHERE event_id = %s ORDER BY id", [event.event_id])
+                queued = cur.rowcount
+            before = (time.process_time(), cpu_seconds_of([backend]).get(backend, 0.0),
+                      sum(cpu_seconds_of(java).values()), time.perf_counter())
+            result = drain(until_empty=True, deadline=600, batch_size=batch_size)
+            after = (time.process_time(), cpu_seconds_of([backend]).get(backend, 0.0),
+                     sum(cpu_seconds_of(java).values()), time.perf_counter())
+            assert result.written == queued, (result.written, queued)
+            per_round.append([1e6 * (a - b) / queued for a, b in zip(after[:3], before[:3])]
+                             + [queued / (after[3] - before[3])])
+        mid = sorted(per_round, key=lambda r: sum(r[:3]))[len(per_round) // 2]
+        return {"docs": docs, "rounds": rounds, "drainer_us_per_doc": round(mid[0], 1),
+                "backend_us_per_doc": round(mid[1], 1), "emulator_us_per_doc": round(mid[2], 1),
+                "total_us_per_doc": round(sum(mid[:3]), 1), "docs_per_s": round(mid[3]),
+                "rounds_drainer_us": [round(r[0], 1) for r in per_round]}
+    finally:
+        if emulator is not None:
+            os.killpg(emulator.pid, signal.SIGKILL)
+            emulator.wait()
+
+
 def main() -> None:
+    if "--cost" in sys.argv:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--cost", action="store_true")
+        parser.add_argument("--docs", type=int, default=20_000)
+        parser.add_argument("--rounds", type=int, default=5)
+        parser.add_argument("--batch-size", type=int, default=None)
+        args = parser.parse_args()
+        print(f"machine: {machine()}")
+        for k, v in cost(docs=args.docs, rounds=args.rounds, batch_size=args.batch_size).items():
+            print(f"{k}: {v}")
+        return
     if "--drain-loop" in sys.argv:
         parser = argparse.ArgumentParser()
         parser.add_argument("--drain-loop", action="store_true")

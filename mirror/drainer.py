@@ -214,27 +214,26 @@ def _remember(cur, target: str, version: int, written: dict, *, forget: list) ->
         cur.execute("DELETE FROM ticketcore_mirror_doc WHERE path = ANY(%s)", [sorted(forget)])
 
 
-def _update_ns(result) -> int | None:
-    pb = type(result).pb(result)
-    if not pb.HasField("update_time"):
-        return None  # a delete
-    return pb.update_time.seconds * 1_000_000_000 + pb.update_time.nanos
-
-
 def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_commit=None,
            guard=True) -> tuple[set, dict]:
     """Write the batch; returns the paths it settled (written, or already current in Firestore)
     and {path: update_ns of our write, None for a delete} for the documents it wrote.
     Documents past MAX_REQUEST_BYTES wait for the next batch (a commit request is capped at 10 MiB)."""
     from google.api_core import exceptions as gexc
+    from google.cloud.firestore_v1.types import firestore as firestore_types
 
     from mirror import encode
 
     timeout = settings.FIRESTORE_TIMEOUT_S
+    database = client._database_string
+    prefix = f"{database}/documents/"
     read_all = False
     for _attempt in range(CONFLICT_ATTEMPTS):
-        batch = client.batch()
-        writes, paths, stale, size, done = [], [], 0, 0, set()
+        # One CommitRequest, every write built in its place (mirror/encode.py): what a WriteBatch
+        # sends, without the batch's copy of each write into a request of its own.
+        request = encode.commit_request(database)
+        writes = request.writes
+        paths, stale, size, done = [], 0, 0, set()
         # Documents that only saw inserts are new to Firestore: `create` them without a read
         # (generation's fast path). Documents we wrote before are guarded by the update_time our
         # last write returned (no read either). Everything else, repairs, and every document
@@ -246,56 +245,69 @@ def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_
             refs = [client.document(p) for p in to_read]
             snaps = {s.reference.path: s for s in client.get_all(refs, retry=None, timeout=timeout)}
         for d in docs:
-            name = client.document(d.path)._document_path
-            snap = snaps.get(d.path)
+            name = prefix + d.path
             write = None
             if not guard:
-                write = encode.delete(name) if d.data is None else encode.set_unguarded(name, d.data)
+                write = (encode.delete(name, into=writes.add()) if d.data is None
+                         else encode.set_unguarded(name, d.data, into=writes.add()))
             elif d.path not in to_read:
                 if d.fresh:
-                    write = encode.create(name, d.data)
+                    write = encode.create(name, d.data, into=writes.add())
                 elif d.known[0] >= version:
                     stale += 1  # cannot happen (versions grow per document under its lock); be safe
                 elif d.data is None:
-                    write = encode.delete(name, update_ns=d.known[1])
+                    write = encode.delete(name, update_ns=d.known[1], into=writes.add())
                 else:
-                    write = encode.overwrite(name, d.data, update_ns=d.known[1])
-            elif snap is None or not snap.exists:
-                if d.data is not None:
-                    write = encode.create(name, d.data)
+                    write = encode.overwrite(name, d.data, update_ns=d.known[1], into=writes.add())
             else:
-                stored = snap.to_dict() or {}
-                held = stored.get("mirror_version")
-                if not d.force and isinstance(held, int) and held >= version:
-                    stale += 1  # Firestore already holds this state or a newer one
-                elif d.data is None:
-                    write = encode.delete(name, update_time=snap.update_time)
+                snap = snaps.get(d.path)
+                if snap is None or not snap.exists:
+                    if d.data is not None:
+                        write = encode.create(name, d.data, into=writes.add())
                 else:
-                    gone = [k for k in stored if k not in d.data]
-                    write = encode.replace(name, d.data, gone=gone, update_time=snap.update_time)
+                    stored = snap.to_dict() or {}
+                    held = stored.get("mirror_version")
+                    if not d.force and isinstance(held, int) and held >= version:
+                        stale += 1  # Firestore already holds this state or a newer one
+                    elif d.data is None:
+                        write = encode.delete(name, update_time=snap.update_time, into=writes.add())
+                    else:
+                        gone = [k for k in stored if k not in d.data]
+                        write = encode.replace(name, d.data, gone=gone, update_time=snap.update_time,
+                                               into=writes.add())
             if write is not None:
-                size += write._pb.ByteSize()
-                if writes and size > MAX_REQUEST_BYTES:
+                size += write.ByteSize()
+                if paths and size > MAX_REQUEST_BYTES:
+                    del writes[-1]
                     break  # the rest stays queued for the next batch
-                writes.append(write)
                 paths.append(d.path)
             done.add(d.path)
         if before_commit is not None:
             before_commit([d.path for d in docs])
         results = []
-        if writes:
-            batch._add_write_pbs(writes)  # what WriteBatch.create/update/delete do with theirs
+        if paths:
             try:
-                results = batch.commit(retry=None, timeout=timeout)
+                # What WriteBatch.commit() calls, given the request it would have built.
+                response = client._firestore_api.commit(
+                    request=firestore_types.CommitRequest.wrap(request), metadata=client._rpc_metadata,
+                    retry=None, timeout=timeout)
             except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound) as exc:
                 # Someone wrote one of these documents since we looked (a repair, a zombie worker,
                 # an earlier attempt of this very batch that did commit): look again.
                 log.info("mirror batch v%s conflicted (%s); rereading", version, exc.__class__.__name__)
                 read_all = True
                 continue
-        out.written, out.stale = len(writes), stale
+            results = type(response).pb(response).write_results
+        out.written, out.stale = len(paths), stale
         return done, {p: _update_ns(r) for p, r in zip(paths, results)}
     raise MirrorConflict(f"batch v{version}: Firestore preconditions failed {CONFLICT_ATTEMPTS} times")
+
+
+def _update_ns(result) -> int | None:
+    """The update_time of one raw WriteResult in nanoseconds; None for a delete."""
+    if not result.HasField("update_time"):
+        return None
+    return result.update_time.seconds * 1_000_000_000 + result.update_time.nanos
 
 
 def drain(*, client=None, batch_size: int | None = None, time_budget: float | None = None,
