@@ -26,6 +26,7 @@ One batch = one PostgreSQL transaction:
 See docs/adr/0011 for the alternatives (Firestore transactions, payloads in the outbox)."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -115,6 +116,53 @@ def _transient_errors() -> tuple:
     return (gexc.GoogleAPIError, auth_exc.GoogleAuthError, ConnectionError, TimeoutError, OSError)
 
 
+# One batch is four statements. Lists travel as one JSON text each: psycopg quotes a Python list
+# element by element in Python, which cost a tenth of the drainer's CPU.
+#
+# 1. Take the oldest rows, and an advisory lock per document among them (try: a document another
+#    worker is mirroring right now is left for later; calling it twice is harmless, a held lock is
+#    re-entrant). `mine` says which documents are ours.
+_TAKE_SQL = """
+WITH picked AS MATERIALIZED (
+    SELECT id, kind, event_id, key, path, op FROM ticketcore_outbox ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED),
+locks AS MATERIALIZED (
+    SELECT path, pg_try_advisory_xact_lock(%s, hashtext(path)) AS mine FROM (SELECT DISTINCT path FROM picked) d)
+SELECT p.id, p.kind, p.event_id, p.key, p.path, p.op, l.mine FROM picked p JOIN locks l USING (path) ORDER BY p.id"""
+
+# 2. After the locks, so in a snapshot that sees the previous writer of each document committed:
+#    the version, the documents' other queued rows (a later change, a savepoint-split ticket
+#    update + ledger row, a repair: committed, so the state read next includes them, and one
+#    write acknowledges them all), and what this mirror last wrote of each (docs/adr/0034).
+#    Rows: (0, version), (1, id, path, op), (2, mirror_version, path, update_ns).
+_PREPARE_SQL = """
+WITH held AS MATERIALIZED (SELECT (json_array_elements_text(%s::json))::bigint AS id),
+mine AS MATERIALIZED (SELECT DISTINCT o.path FROM ticketcore_outbox o JOIN held USING (id)),
+more AS MATERIALIZED (
+    SELECT o.id, o.path, o.op FROM ticketcore_outbox o JOIN mine USING (path)
+    WHERE o.id NOT IN (SELECT id FROM held) FOR UPDATE OF o SKIP LOCKED)
+SELECT 0, nextval('ticketcore_mirror_version_seq'), NULL::text, NULL::text, NULL::bigint
+UNION ALL SELECT 1, id, path, op, NULL FROM more
+UNION ALL SELECT 2, m.mirror_version, m.path, NULL, m.update_ns FROM ticketcore_mirror_doc m JOIN mine USING (path)
+    WHERE m.target = %s"""
+
+# 4. (3 is the documents' state: mirror/documents.py.) Acknowledge: delete the rows, remember the
+#    update_time of each write (the next write of the document is guarded by it without a read;
+#    one lock order: sorted by path), forget documents deleted or settled without a write of ours
+#    (Firestore holds something we did not write: read it next time).
+_ACK_SQL = """
+WITH acked AS (
+    DELETE FROM ticketcore_outbox WHERE id IN (SELECT (json_array_elements_text(%s::json))::bigint) RETURNING 1),
+remembered AS (
+    INSERT INTO ticketcore_mirror_doc (path, target, mirror_version, update_ns)
+    SELECT w->>0, %s, %s, (w->>1)::bigint FROM json_array_elements(%s::json) w
+    ON CONFLICT (path) DO UPDATE SET target = EXCLUDED.target, mirror_version = EXCLUDED.mirror_version,
+        update_ns = EXCLUDED.update_ns
+    RETURNING 1),
+forgotten AS (
+    DELETE FROM ticketcore_mirror_doc WHERE path IN (SELECT json_array_elements_text(%s::json)) RETURNING 1)
+SELECT (SELECT count(*) FROM acked), (SELECT count(*) FROM remembered), (SELECT count(*) FROM forgotten)"""
+
+
 def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Callable | None = None,
                 _guard: bool = True) -> BatchOutcome:
     """Mirror one batch. `before_commit(paths)` runs just before the Firestore commit (tests use
@@ -129,54 +177,32 @@ def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Ca
                 # The document queries are cheap index lookups that the planner overestimates;
                 # JIT-compiling them cost ~0.2 s per batch.
                 cur.execute("SET LOCAL jit = off")
-                cur.execute(
-                    "SELECT id, kind, event_id, key, path, op FROM ticketcore_outbox ORDER BY id LIMIT %s "
-                    "FOR UPDATE SKIP LOCKED",
-                    [size],
-                )
+                cur.execute(_TAKE_SQL, [size, ADVISORY_CLASS])
                 rows = cur.fetchall()
                 out.rows = len(rows)
-                if not rows:
-                    return out
                 docs: dict[str, _Doc] = {}
-                for row_id, kind, event_id, key, path, op in rows:
+                contended = set()
+                for row_id, kind, event_id, key, path, op, mine in rows:
+                    if not mine:
+                        contended.add(path)
+                        continue
                     doc = docs.get(path)
                     if doc is None:
                         doc = docs[path] = _Doc(DocKey(kind, event_id, key), path, set(), [])
                     doc.ops.add(op)
                     doc.ids.append(row_id)
-                cur.execute(
-                    "SELECT p FROM unnest(%s::text[]) AS u(p) WHERE pg_try_advisory_xact_lock(%s, hashtext(p))",
-                    [list(docs), ADVISORY_CLASS],
-                )
-                mine = {p for (p,) in cur.fetchall()}
-                out.contended = len(docs) - len(mine)
-                docs = {p: d for p, d in docs.items() if p in mine}
+                out.contended = len(contended)
                 if not docs:
                     return out
-                # Take the documents' other queued rows too (a later change, a savepoint-split
-                # ticket update + ledger row, a repair): they are committed, so the state read
-                # below includes them, and one write acknowledges them all.
-                held = [i for d in docs.values() for i in d.ids]
-                cur.execute(
-                    "SELECT id, path, op FROM ticketcore_outbox WHERE path = ANY(%s) AND NOT (id = ANY(%s)) "
-                    "FOR UPDATE SKIP LOCKED",
-                    [list(docs), held],
-                )
-                for row_id, path, op in cur.fetchall():
-                    docs[path].ids.append(row_id)
-                    docs[path].ops.add(op)
-                target = target_key()
-                cur.execute(
-                    "SELECT nextval('ticketcore_mirror_version_seq'), "
-                    "(SELECT array_agg(ARRAY[m.path, m.mirror_version::text, m.update_ns::text]) "
-                    " FROM ticketcore_mirror_doc m WHERE m.path = ANY(%s) AND m.target = %s)",
-                    [list(docs), target],
-                )
-                out.version, known = cur.fetchone()
-                version = out.version
-                for path, known_version, update_ns in known or ():
-                    docs[path].known = (int(known_version), int(update_ns))
+                cur.execute(_PREPARE_SQL, [json.dumps([i for d in docs.values() for i in d.ids]), target_key()])
+                for tag, number, path, op, update_ns in cur.fetchall():
+                    if tag == 0:
+                        out.version = version = number
+                    elif tag == 1:
+                        docs[path].ids.append(number)
+                        docs[path].ops.add(op)
+                    else:
+                        docs[path].known = (number, update_ns)
             state = build_docs(d.key for d in docs.values())
             for path, doc in docs.items():
                 data = state.get(path)
@@ -184,10 +210,13 @@ def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Ca
             done, written = _write(client, list(docs.values()), version, out, before_commit=before_commit,
                                    guard=_guard)
             with connection.cursor() as cur:
-                ids = [i for d in docs.values() if d.path in done for i in d.ids]
-                cur.execute("DELETE FROM ticketcore_outbox WHERE id = ANY(%s)", [ids])
-                out.acked = cur.rowcount
-                _remember(cur, target, version, written, forget=[p for p in done if written.get(p) is None])
+                cur.execute(_ACK_SQL, [
+                    json.dumps([i for d in docs.values() if d.path in done for i in d.ids]),
+                    target_key(), version,
+                    json.dumps(sorted((p, ns) for p, ns in written.items() if ns is not None)),
+                    json.dumps(sorted(p for p in done if written.get(p) is None)),
+                ])
+                out.acked = cur.fetchone()[0]
     except MirrorUnavailable:
         reset_clients()  # a fresh channel next time, not one sitting in gRPC's reconnect backoff
         raise
@@ -195,23 +224,6 @@ def drain_batch(*, client=None, batch_size: int | None = None, before_commit: Ca
         reset_clients()
         raise MirrorUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
     return out
-
-
-def _remember(cur, target: str, version: int, written: dict, *, forget: list) -> None:
-    """Record the update_time of each acknowledged write (the next write of the document is
-    guarded by it without a read); forget documents deleted, or settled without a write of ours
-    (Firestore holds something we did not write: read it next time)."""
-    rows = sorted((p, ns) for p, ns in written.items() if ns is not None)  # one lock order
-    if rows:
-        cur.execute(
-            "INSERT INTO ticketcore_mirror_doc (path, target, mirror_version, update_ns) "
-            "SELECT p, %s, %s, ns FROM unnest(%s::text[], %s::bigint[]) AS u(p, ns) "
-            "ON CONFLICT (path) DO UPDATE SET target = EXCLUDED.target, mirror_version = EXCLUDED.mirror_version, "
-            "update_ns = EXCLUDED.update_ns",
-            [target, version, [p for p, _ in rows], [ns for _, ns in rows]],
-        )
-    if forget:
-        cur.execute("DELETE FROM ticketcore_mirror_doc WHERE path = ANY(%s)", [sorted(forget)])
 
 
 def _write(client, docs: list[_Doc], version: int, out: BatchOutcome, *, before_commit=None,
