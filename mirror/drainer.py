@@ -1,4 +1,4 @@
-"""Drain the outbox into Firestore: in order, in WriteBatches, safe with any number of workers.
+"""Drain the outbox into Firestore: in order, in atomic batches, safe with any number of workers.
 
 One batch = one PostgreSQL transaction:
 1. lock up to FIRESTORE_BATCH_SIZE (<= 500) of the oldest outbox rows, FOR UPDATE SKIP LOCKED, so
@@ -10,9 +10,9 @@ One batch = one PostgreSQL transaction:
    documents' other queued rows are taken as well (one write per document per batch);
 3. take `mirror_version` from ticketcore_mirror_version_seq (per document, it increases with
    every write, because of step 2), read the documents' state from PostgreSQL;
-4. write them in one Firestore WriteBatch, guarded: a document whose rows are all inserts is
-   `create`d (precondition: it does not exist); a document this mirror wrote before is replaced
-   under a `last_update_time` precondition taken from `ticketcore_mirror_doc` (what the last
+4. write them in one Firestore commit (what a WriteBatch sends, built in place: docs/adr/0039),
+   guarded: a document whose rows are all inserts is `create`d (precondition: it does not
+   exist); a document this mirror wrote before is replaced under a `last_update_time` precondition taken from `ticketcore_mirror_doc` (what the last
    acknowledged write returned, docs/adr/0034), with no read; any other is read first and
    written only with a `last_update_time` precondition and only if Firestore does not already
    hold a `mirror_version` >= ours. A writer that lost its PostgreSQL session mid-batch (a
