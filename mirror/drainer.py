@@ -12,8 +12,9 @@ One batch = one PostgreSQL transaction:
    every write, because of step 2), read the documents' state from PostgreSQL;
 4. write them in one Firestore commit (what a WriteBatch sends, built in place: docs/adr/0039),
    guarded: a document whose rows are all inserts is `create`d (precondition: it does not
-   exist); a document this mirror wrote before is replaced under a `last_update_time` precondition taken from `ticketcore_mirror_doc` (what the last
-   acknowledged write returned, docs/adr/0034), with no read; any other is read first and
+   exist); a document this mirror wrote before is replaced under a `last_update_time`
+   precondition taken from `ticketcore_mirror_doc` (what the last acknowledged write returned,
+   docs/adr/0034), with no read; any other is read first and
    written only with a `last_update_time` precondition and only if Firestore does not already
    hold a `mirror_version` >= ours. A writer that lost its PostgreSQL session mid-batch (a
    zombie) can therefore never overwrite a newer document: its stale precondition fails the
