@@ -40,6 +40,7 @@ Documents/s = documents written / drain wall time. `--verify` also runs the fiel
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -362,12 +363,7 @@ def measure(*, rate: int = 1800, seconds: int = 60, drainers: int = 2, seats: in
 
 def cost(*, docs: int = 20_000, rounds: int = 5, batch_size: int | None = None) -> dict:
     """The drain's CPU per document by component (see the module docstring)."""
-    emulator, host = start_emulator()
-    project = f"bench-{uuid.uuid4().hex[:8]}"
-    os.environ.update(FIRESTORE_EMULATOR_HOST=host, FIRESTORE_PROJECT_ID=project, FIRESTORE_MIRROR_KICK="false",
-                      LOG_LEVEL="WARNING")
-    try:
-        setup_django(DB_NAME)
+    with _emulator_and_database() as (emulator, _host, _project):
         from django.db import connection
 
         from common import cpu_seconds_of, session_pids
@@ -403,6 +399,19 @@ def cost(*, docs: int = 20_000, rounds: int = 5, batch_size: int | None = None) 
                 "backend_us_per_doc": round(mid[1], 1), "emulator_us_per_doc": round(mid[2], 1),
                 "total_us_per_doc": round(sum(mid[:3]), 1), "docs_per_s": round(mid[3]),
                 "rounds_drainer_us": [round(r[0], 1) for r in per_round]}
+
+
+@contextlib.contextmanager
+def _emulator_and_database():
+    """An emulator (started unless FIRESTORE_EMULATOR_HOST answers) with a fresh project, and
+    Django on a fresh DB_NAME database pointed at them; the emulator stops on exit."""
+    emulator, host = start_emulator()
+    project = f"bench-{uuid.uuid4().hex[:8]}"
+    os.environ.update(FIRESTORE_EMULATOR_HOST=host, FIRESTORE_PROJECT_ID=project, FIRESTORE_MIRROR_KICK="false",
+                      LOG_LEVEL="WARNING")
+    try:
+        setup_django(DB_NAME)
+        yield emulator, host, project
     finally:
         if emulator is not None:
             os.killpg(emulator.pid, signal.SIGKILL)
@@ -456,12 +465,7 @@ def main() -> None:
     parser.add_argument("--verify", action="store_true", help="field-by-field diff after each run")
     args = parser.parse_args()
 
-    emulator, host = start_emulator()
-    project = f"bench-{uuid.uuid4().hex[:8]}"
-    os.environ.update(FIRESTORE_EMULATOR_HOST=host, FIRESTORE_PROJECT_ID=project, FIRESTORE_MIRROR_KICK="false",
-                      LOG_LEVEL="WARNING")
-    try:
-        setup_django(DB_NAME)
+    with _emulator_and_database() as (_emulator, host, project):
         from django.db import connection
 
         from mirror.client import get_client
@@ -499,10 +503,6 @@ def main() -> None:
             seconds, written = drain_with(1, batch_size=args.batch_size)
             print(f"drain of {len(ids)} sales (guarded replace), 1 worker: {written} documents in "
                   f"{seconds:.1f} s = {written / seconds:,.0f} documents/s")
-    finally:
-        if emulator is not None:
-            os.killpg(emulator.pid, signal.SIGKILL)
-            emulator.wait()
 
 
 if __name__ == "__main__":
