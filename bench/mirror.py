@@ -22,7 +22,7 @@ event's tickets are scanned once (a ledger of two entries, as at the doors), the
 mirrored, then `--docs` of them queued again as updates and drained by this process (the rush's
 path: a document this mirror wrote before, replaced under its remembered update_time), `--rounds`
 times. Prints the drainer's Python, its PostgreSQL backend's and the emulator's CPU per document
-(median round) and the wall rate.
+(median round), the wall rate, and whether Firestore then equals PostgreSQL field by field.
 
 Import it by path (importlib.util.spec_from_file_location("bench_mirror", "bench/mirror.py")):
 as `import mirror` it is shadowed by the `mirror` app, or shadows it (Celery's Django fix-up puts
@@ -395,7 +395,9 @@ def cost(*, docs: int = 20_000, rounds: int = 5, batch_size: int | None = None) 
             per_round.append([1e6 * (a - b) / queued for a, b in zip(after[:3], before[:3])]
                              + [queued / (after[3] - before[3])])
         mid = sorted(per_round, key=lambda r: sum(r[:3]))[len(per_round) // 2]
-        return {"docs": docs, "rounds": rounds, "drainer_us_per_doc": round(mid[0], 1),
+        from mirror.repair import diff_event
+
+        return {"mirror_equal": diff_event(event.event_id).ok,"docs": docs, "rounds": rounds, "drainer_us_per_doc": round(mid[0], 1),
                 "backend_us_per_doc": round(mid[1], 1), "emulator_us_per_doc": round(mid[2], 1),
                 "total_us_per_doc": round(sum(mid[:3]), 1), "docs_per_s": round(mid[3]),
                 "rounds_drainer_us": [round(r[0], 1) for r in per_round]}

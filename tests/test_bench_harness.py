@@ -192,3 +192,21 @@ def test_the_mirror_rush_scans_a_distinct_sold_ticket_every_time_and_mirrors_the
     assert attempted >= 400, figures  # about 1,200 at 400/s for 3 s
     assert accepted == attempted, figures
     assert figures["mirror_equal"] == "True", figures  # every document equal, field by field
+
+
+@pytest.mark.timeout(600)
+def test_the_drain_cost_mode_reports_each_components_cpu_and_leaves_firestore_equal(mirror_bench_database):
+    """bench/mirror.py --cost: every round drains exactly the documents it queued (the mode
+    asserts it), each component's CPU per document is a number, and Firestore ends equal to
+    PostgreSQL. Needs the Firestore emulator (Java)."""
+    env = dict(os.environ, BENCH_DATABASE_NAME=mirror_bench_database, CACHE_KEY_PREFIX="bench_cost",
+               CHANNEL_PREFIX="bench_cost", DEBUG="true", LOG_LEVEL="WARNING")
+    for key in ("DATABASE_URL", "FIRESTORE_EMULATOR_HOST"):
+        env.pop(key, None)
+    result = subprocess.run([sys.executable, "bench/mirror.py", "--cost", "--docs", "600", "--rounds", "2"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=540)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    figures = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
+    assert figures["mirror_equal"] == "True", figures
+    for key in ("drainer_us_per_doc", "backend_us_per_doc", "emulator_us_per_doc", "docs_per_s"):
+        assert float(figures[key]) > 0, (key, figures)
