@@ -62,7 +62,8 @@ def _no_language_left_active():
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database as production has it: the application role exists with the rights that
     `migrate` grants it (ticketcore/dbroles.py), so server processes started by the tests
-    (tests/servers.py) run with DML rights only (docs/adr/0019)."""
+    (tests/servers.py) run with DML rights only (docs/adr/0019). At the end, the database is
+    dropped even if a thread of some test still holds a connection to it."""
     import psycopg
 
     from scripts.services import APP_ROLE, _ensure_role
@@ -77,6 +78,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
             _ensure_role(conn, APP_ROLE, None)
     with django_db_blocker.unblock():
         assert grant_app_role(connection, APP_ROLE)
+    yield
+    # Threads of earlier tests (asgiref's executors, servers run in threads) keep their own
+    # connections to the test database until the process exits, and PostgreSQL refuses to drop a
+    # database in use: pytest-django then only warns and leaves the database behind. Every test
+    # is done here; end those sessions (not this thread's own, which Django closes itself).
+    own = connection.connection.info.backend_pid if connection.connection is not None else 0
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
+                     [connection.settings_dict["NAME"], own])
 
 
 @pytest.fixture(scope="session", autouse=True)
