@@ -49,7 +49,7 @@ def night(transactional_db):
     other_event = make_event(name="Elsewhere")
     elsewhere, _ = make_device(other_event, name="Elsewhere")
     now = db_now()
-    first = now - timedelta(hours=5)
+    first = minute(now - timedelta(hours=5)) + timedelta(seconds=20)  # its two scans share one minute
     insert_scan(north, first)
     insert_scan(north, first + timedelta(seconds=1))
     insert_scan(south, now - timedelta(hours=3))
