@@ -22,6 +22,10 @@ const buttons = new Map(); // ticket_id -> its button on the map (shown zone onl
 let loading = 0;
 let waiting = [];
 let shown = null;
+// The seat the finder pointed at, while its highlight runs (.seat.found: 2 x 1.6 s): a redraw in
+// that time (its zone read again, another section shown and back) points at it again.
+const POINTED_MS = 3200;
+let pointed = null;
 let hooks = { pick: () => {}, changed: () => {}, isSelected: () => false, isMine: () => false, shown: () => {} };
 
 export const shownZone = () => shown;
@@ -189,6 +193,7 @@ function seatButton(seat) {
   const button = h("button", { type: "button", "data-ticket": seat.ticket_id, "data-seat": seat.seat_id,
                               onclick: () => hooks.pick(seats.get(seat.ticket_id)) }, String(seat.number));
   paint(button, seat);
+  if (pointed && pointed.id === seat.ticket_id && performance.now() < pointed.until) button.classList.add("found");
   buttons.set(seat.ticket_id, button);
   return button;
 }
@@ -278,6 +283,7 @@ export function together(zoneId, n) {
 /** Bring a seat into view (its section first, in a big zone) and point at it. */
 export function reveal(seat) {
   if (!seat) return;
+  pointed = { id: seat.ticket_id, until: performance.now() + POINTED_MS };
   if (chooseSectionOf(seat)) render(); // a big zone: the seat's section first
   const button = buttons.get(seat.ticket_id);
   if (!button) return;

@@ -78,6 +78,13 @@ def test_a_zone_of_five_thousand_seats_is_shown_a_part_at_a_time(desk_server, op
         "return r.top >= a.top && r.bottom <= a.bottom")
     assert len(desk.els("#seats button")) == 100 and "found" in desk.seat("P-3456").get_attribute("class")
     assert desk.text("#tool-result") == "Pista · seat 3456: free."
+    # A redraw while it is pointed out (here: another part shown and this one again, in one go)
+    # points at it again; a live update that reads the zone again redraws the same way.
+    assert desk.d.execute_script(
+        "const on = document.querySelector('#sections .section.on');"
+        "document.querySelector('#sections .section[data-section=\"por asignar|1\"]').click();"
+        "on.click();"
+        "return document.querySelector('#seats button[data-seat=\"P-3456\"]').className") == "seat seat-available found"
     screenshot(desk.d, "big-zone")
 
     # Another sale holds seat 3457 (shown) and 4,321 (in a part not shown): both show at once,
