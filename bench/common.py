@@ -158,3 +158,19 @@ def cpu_split(before: dict[str, float], after: dict[str, float], requests: int) 
     top = sorted(((v, k) for k, v in used.items() if v > 0.05), reverse=True)[:6]
     per = ", ".join(f"{k} {1000 * v / max(1, requests):.2f} ms" for v, k in top)
     return f"CPU per request: {per} (total {1000 * sum(used.values()) / max(1, requests):.2f} ms)"
+
+
+def mark_all_sold(event, *, chunk: int = 2_000) -> None:
+    """Set-up shortcut, not a service path: every ticket of `event` sold, a chunk per transaction.
+    The sales counter's row trigger (counters/migrations/0004) upserts one counters_sales row per
+    ticket, and within one transaction each upsert walks the versions the earlier ones left: 50,000
+    tickets in one UPDATE took 15 s of which 13.8 s in that trigger; in chunks, well under 1 s."""
+    from django.db import transaction
+
+    from tickets.models import Ticket
+
+    pks = list(Ticket.objects.filter(event=event, status=True).order_by("pk").values_list("pk", flat=True))
+    for i in range(0, len(pks), chunk):
+        with transaction.atomic():
+            Ticket.objects.filter(pk__gte=pks[i], pk__lte=pks[min(i + chunk, len(pks)) - 1],
+                                  event=event).update(status=False)

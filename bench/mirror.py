@@ -53,7 +53,7 @@ import urllib.request
 import uuid
 from datetime import timedelta
 
-from common import ROOT, free_port, machine, setup_django
+from common import ROOT, free_port, machine, mark_all_sold, setup_django
 
 DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "ticketcore_bench_mirror")
 EMULATOR_BINARIES = (
@@ -160,7 +160,6 @@ def _prepare_rush(seats: int):
     from devices.services import create_device, pair_device
     from events.services import ZoneSpec, create_checkpoint, create_event, setup_zones
     from mirror.drainer import drain
-    from tickets.models import Ticket
     from tickets.services import generate_tickets
 
     now = timezone.now()
@@ -168,7 +167,7 @@ def _prepare_rush(seats: int):
     setup_zones(event_id=event.event_id, status=True,
                 zones=[ZoneSpec(zone_id="A", name="Floor", color="#C0392B", seats=seats, reentry=True)])
     generate_tickets(event_id=event.event_id)
-    Ticket.objects.filter(event=event).update(status=False)  # all sold (bench set-up, not a service path)
+    mark_all_sold(event)  # all sold (bench set-up, not a service path)
     with connection.cursor() as cur:
         # Set-up shortcut: the drain reads each document's current state, so the generation's
         # insert rows alone create the documents as sold; their update rows add nothing.

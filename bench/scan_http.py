@@ -19,7 +19,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from common import cpu_seconds_by_command, cpu_split, machine, setup_django, start_granian, stop_server
+from common import cpu_seconds_by_command, cpu_split, machine, mark_all_sold, setup_django, start_granian, stop_server
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,7 +50,7 @@ def prepare(seats: int, devices: int, *, with_codes: bool = True):
     setup_zones(event_id=event.event_id, status=True,
                 zones=[ZoneSpec(zone_id="A", name="Floor", color="#C0392B", seats=seats, reentry=True)])
     generate_tickets(event_id=event.event_id)
-    Ticket.objects.filter(event=event).update(status=False)  # all sold (bench set-up, not a service path)
+    mark_all_sold(event)  # all sold (bench set-up, not a service path)
     cp = create_checkpoint(event_id=event.event_id, name="Main gate")
     tokens = [pair_device(pairing_code=create_device(event_id=event.event_id, name=f"phone {i}",
                                                      checkpoint_id=cp.checkpoint_id).pairing_code).token
