@@ -1,5 +1,5 @@
 """The ledger's guarantee that each entry names a ticket that exists and stays (tickets/migrations/
-0013, docs/adr/0036): `ledger_names_a_ticket` in place of the foreign key, and the tickets never
+0013, 0015, docs/adr/0036, 0040): `ledger_inserted` in place of the foreign key, and the tickets never
 deleted nor renumbered. Each test breaks it with raw SQL; the negative control shows the key is
 really gone, so the trigger is what refuses."""
 import pytest
@@ -57,7 +57,7 @@ def test_negative_control_without_the_trigger_an_orphan_entry_is_accepted(ticket
     """No foreign key is left behind the trigger: switched off, the orphan goes in (rolled back)."""
     with pytest.raises(RuntimeError, match="accepted"):
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("ALTER TABLE tickets_ledgerentry DISABLE TRIGGER ledger_names_a_ticket")
+            cur.execute("ALTER TABLE tickets_ledgerentry DISABLE TRIGGER ledger_inserted")
             cur.execute(LEDGER, [[-1]])
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             raise RuntimeError("the orphan entry was accepted")
