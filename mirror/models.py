@@ -19,7 +19,7 @@ class OutboxEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=16)
     event_id = models.CharField(_("event id"), max_length=20)
     key = models.CharField(_("key"), max_length=64, blank=True, default="")  # ticket doc_id / credential_id
-    path = models.CharField(_("document path"), max_length=200, db_collation="C")  # the Firestore document path
+    path = models.CharField(_("document path"), max_length=200)  # the Firestore document path
     op = models.CharField(_("operation"), max_length=1)
     created_at = models.DateTimeField(_("created at"), db_default=models.functions.Now())
 

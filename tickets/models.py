@@ -58,7 +58,7 @@ class Ticket(models.Model):
     """One seat of one event: the atomic unit of admission (TMT ticket anatomy)."""
 
     id = models.BigAutoField(primary_key=True)
-    ticket_id = models.CharField(_("ticket id"), max_length=48, db_collation="C")  # {event_id}-{doc_id}; unique by constraint (no LIKE index)
+    ticket_id = models.CharField(_("ticket id"), max_length=48)  # {event_id}-{doc_id}; unique by constraint (no LIKE index)
     doc_id = models.CharField(_("document id"), max_length=20)
     # No single-column FK indexes: (event, seat_id) and (event, zone_id, id) lead with event, and
     # zones are never deleted once tickets exist. Fewer indexes = cheaper scans (docs/adr/0007).
@@ -69,10 +69,10 @@ class Ticket(models.Model):
                               db_constraint=False, verbose_name=_("event"))
     zone_ref = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="tickets", db_index=False,
                                  db_constraint=False, verbose_name=_("zone"))
-    zone_id = models.CharField(_("zone code"), max_length=16, db_collation="C")  # the zone's code, e.g. "A" (domain name, not the FK)
+    zone_id = models.CharField(_("zone code"), max_length=16)  # the zone's code, e.g. "A" (domain name, not the FK)
     zone = models.CharField(_("zone name"), max_length=100)  # the zone's display name
     color = models.CharField(_("color"), max_length=7)
-    seat_id = models.CharField(_("seat"), max_length=32, db_collation="C")  # {zone_id}-{seat_number}
+    seat_id = models.CharField(_("seat"), max_length=32)  # {zone_id}-{seat_number}
     seat_number = models.PositiveIntegerField(_("seat number"))
     seat_row = models.CharField(_("row"), max_length=50, default="por asignar")
     status = models.BooleanField(_("available"), default=True)  # true = available, false = sold
@@ -83,7 +83,7 @@ class Ticket(models.Model):
     date_end = models.DateTimeField(_("ends at"))
     event_name = models.CharField(_("event name"), max_length=200)
     # The short code a person types (tickets/references.py); set at generation, never changes.
-    reference = models.CharField(_("reference"), max_length=REFERENCE_MAX_LENGTH, default=new_reference, db_collation="C",
+    reference = models.CharField(_("reference"), max_length=REFERENCE_MAX_LENGTH, default=new_reference,
                                  editable=False,
                                  help_text=_("The short code printed on the ticket, typed when its code cannot be read."))
     # Set by every sale from the zone's price at that moment; None while unsold, and for sales
