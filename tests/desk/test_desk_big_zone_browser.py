@@ -43,7 +43,7 @@ def test_a_zone_of_five_thousand_seats_is_shown_a_part_at_a_time(desk_server, op
 
     desk = Desk(open_browser("en", width=1366, height=900), desk_server, event)
     desk.login_and_open("clerk")
-    desk.el('#zones [data-zone="P"]').click()
+    desk.click('#zones [data-zone="P"]')
     desk.wait(lambda: len(desk.els("#sections .section")) == FLOOR // 100, timeout=30, message="no sections")
     # Only one part of the zone has buttons: the first with free seats, 1-100.
     desk.wait(lambda: desk.els('#seats button[data-seat="P-100"]'), message="part 1-100 not shown")
@@ -105,7 +105,7 @@ def test_a_zone_of_five_thousand_seats_is_shown_a_part_at_a_time(desk_server, op
     # The order's seats are held from another part of the zone, and the hold shows as this order's.
     desk.el("#hold").click()
     desk.wait(lambda: desk.el("body").get_attribute("data-phase") == "held", message="not held")
-    desk.el('#sections [data-section="por asignar|1"]').click()
+    desk.click('#sections [data-section="por asignar|1"]')
     desk.wait(lambda: desk.els('#seats button[data-seat="P-6"]'))
     desk.wait(lambda: [desk.look(f"P-{n}") for n in (6, 7, 8, 9)] == ["mine"] * 4, message="the order's seats")
     desk.wait(lambda: section_free(desk, "por asignar|1") == "92 free", message="free count after the hold")
